@@ -1,0 +1,189 @@
+"""Load a YAML config: ``${ENV}`` interpolation, pydantic validation, semantic checks.
+
+Every problem is reported with the file, the dotted path (``sources.qris.entities.program.key``)
+and what is expected; all problems are collected, not just the first.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ecehub.config.model import Config, SourceConfig
+from ecehub.connectors.canonical import ENTITIES
+from ecehub.errors import ConfigError, ConnectorNotFound
+
+__all__ = ["load_config", "parse_config"]
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+Problems = list[tuple[str, str]]
+
+
+def _join(path: str, part: object) -> str:
+    return f"{path}.{part}" if path else str(part)
+
+
+def _interpolate(node: Any, path: str, env: Mapping[str, str], problems: Problems) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, _join(path, k), env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, _join(path, i), env, problems) for i, v in enumerate(node)]
+    if not isinstance(node, str):
+        return node
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(
+            (path, f"environment variable {name} is not set (export it, or write "
+                   f"${{{name}:-default}} to give a default)")
+        )
+        return ""
+
+    return _ENV.sub(repl, node)
+
+
+def _pydantic_problems(exc: ValidationError, prefix: str) -> Problems:
+    out: Problems = []
+    for err in exc.errors():
+        path = prefix
+        for part in err["loc"]:
+            # Skip pydantic's internal union tags (e.g. "function-after[...]").
+            if isinstance(part, str) and ("[" in part or part.startswith("function")):
+                continue
+            path = _join(path, part)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting (check the spelling; see the README for the settings)"
+        elif err["type"] == "missing":
+            msg = "required setting is missing"
+        out.append((path, msg))
+    return out
+
+
+def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Problems:
+    problems: Problems = []
+    base = f"sources.{name}"
+    for i, code in enumerate(source.support_types):
+        if code not in declared:
+            problems.append((f"{base}.support_types.{i}",
+                             f"support type {code!r} is not declared; declared: "
+                             f"{', '.join(sorted(declared))}"))
+    for entity, ent in source.entities.items():
+        path = f"{base}.entities.{entity}"
+        spec = ENTITIES.get(entity)
+        if spec is None:
+            problems.append((path, f"unknown entity {entity!r}; expected one of: "
+                                   f"{', '.join(ENTITIES)}"))
+            continue
+        for fname in ent.fields:
+            if fname not in spec.fields:
+                problems.append((f"{path}.fields.{fname}",
+                                 f"unknown field {fname!r} for entity {entity!r}; expected one "
+                                 f"of: {', '.join(spec.fields)}"))
+        if ent.parent is not None:
+            if len(ent.parent) != 1:
+                problems.append((f"{path}.parent", "give exactly one {parent_entity: column}"))
+                continue
+            parent = ent.parent_entity
+            if parent not in spec.parents:
+                problems.append((f"{path}.parent.{parent}",
+                                 f"{entity!r} cannot hang under {parent!r}; expected one of: "
+                                 f"{', '.join(spec.parents) or '(none)'}"))
+            elif parent not in source.entities:
+                problems.append((f"{path}.parent.{parent}",
+                                 f"parent entity {parent!r} is not mapped by source {name!r}"))
+    return problems
+
+
+def parse_config(
+    data: Any, *, file: str = "<config>", env: Mapping[str, str] | None = None
+) -> Config:
+    """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem."""
+    from ecehub.connectors.registry import get_connector_class
+
+    env = os.environ if env is None else env
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(file, [("", "expected a mapping at the top level")])
+    problems: Problems = []
+    data = _interpolate(data, "", env, problems)
+    raw_sources = data.pop("sources", None) or {}
+    if not isinstance(raw_sources, dict):
+        problems.append(("sources", "expected a mapping of source name to settings"))
+        raw_sources = {}
+
+    sources: dict[str, SourceConfig] = {}
+    for name, raw in raw_sources.items():
+        path = f"sources.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+            problems.append((path, "source names are lower_snake_case (a-z, 0-9, _)"))
+            continue
+        if not isinstance(raw, dict):
+            problems.append((path, "expected a mapping of settings"))
+            continue
+        kind = raw.get("kind")
+        if kind is None:
+            problems.append((f"{path}.kind", "required setting is missing (e.g. sql or rest)"))
+            continue
+        try:
+            cls = get_connector_class(str(kind))
+        except ConnectorNotFound as exc:
+            problems.append((f"{path}.kind", f"{exc.message}; {exc.suggestion}"))
+            continue
+        try:
+            sources[name] = cls.settings_model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(exc, path))
+
+    try:
+        config = Config.model_validate({**data, "sources": sources})
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, ""))
+        raise ConfigError(file, problems) from None
+
+    declared = {st.code for st in config.support_types}
+    identifier_systems: set[str] = set()
+    for name, source in config.sources.items():
+        problems.extend(_check_entities(name, source, declared))
+        for ent in source.entities.values():
+            identifier_systems.update(ent.identifiers)
+    for entity, rule in config.merge.items():
+        if entity not in ENTITIES:
+            problems.append((f"merge.{entity}", f"unknown entity {entity!r}"))
+        for i, system in enumerate(rule.match_on):
+            if system not in identifier_systems:
+                problems.append((f"merge.{entity}.match_on.{i}",
+                                 f"no source declares identifier {system!r}; declared: "
+                                 f"{', '.join(sorted(identifier_systems)) or '(none)'}"))
+    if problems:
+        raise ConfigError(file, problems)
+    return config.model_copy(update={"file": Path(file)})
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, [("", f"cannot read file: {exc.strerror}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(file, [("", f"YAML syntax error at {where}: {problem}")]) from None
+    return parse_config(data, file=file, env=env)

@@ -1,0 +1,115 @@
+"""The YAML configuration model (pydantic).
+
+Connector-specific settings live with their connector (``SqlSourceConfig`` in
+:mod:`ecehub.connectors.sql`, ``RestSourceConfig`` in :mod:`ecehub.connectors.rest`); they
+subclass :class:`SourceConfig` and :class:`EntityConfig` here. Sources are listed in order of
+precedence: where two sources give the same field, the earlier one wins.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+__all__ = [
+    "DEFAULT_SUPPORT_TYPES",
+    "CacheConfig",
+    "Config",
+    "EntityConfig",
+    "HubConfig",
+    "MergeRule",
+    "ServerConfig",
+    "SourceConfig",
+    "SupportTypeConfig",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SupportTypeConfig(_Strict):
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", description="UPPER_SNAKE code, e.g. PRE_K")
+    name: str
+    description: str = ""
+
+
+DEFAULT_SUPPORT_TYPES: tuple[SupportTypeConfig, ...] = (
+    SupportTypeConfig(code="QRIS", name="Quality Rating and Improvement System"),
+    SupportTypeConfig(code="HEAD_START", name="Head Start / Early Head Start"),
+    SupportTypeConfig(code="EARLY_INTERVENTION", name="Early Intervention (IDEA Part C)"),
+    SupportTypeConfig(code="PRE_K", name="State Pre-K"),
+    SupportTypeConfig(code="ACCREDITATION", name="Accreditation"),
+    SupportTypeConfig(code="LICENSING", name="Child-care licensing"),
+)
+
+
+class EntityConfig(_Strict):
+    """How one canonical entity maps onto a source. ``fields`` and ``identifiers`` map
+    canonical names (or identifier systems such as ``LICENSE_NUMBER``) to the source's own
+    column names (SQL) or JSON paths (REST)."""
+
+    key: str
+    fields: dict[str, str] = Field(default_factory=dict)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    parent: dict[str, str] | None = Field(
+        default=None, description="{parent_entity: column or JSON path holding the parent key}"
+    )
+
+    @property
+    def parent_entity(self) -> str | None:
+        return next(iter(self.parent)) if self.parent else None
+
+    @property
+    def parent_column(self) -> str | None:
+        return next(iter(self.parent.values())) if self.parent else None
+
+
+class SourceConfig(_Strict):
+    """Settings every source has; a connector's own settings model subclasses it."""
+
+    kind: str
+    support_types: list[str] = Field(default_factory=list)
+    timeout_s: float = Field(default=5.0, gt=0, le=300)
+    entities: dict[str, EntityConfig] = Field(default_factory=dict)
+
+
+class MergeRule(_Strict):
+    """Identifier systems that mean "same real-world object" across sources, in order."""
+
+    match_on: list[str] = Field(default_factory=list)
+
+
+class HubConfig(_Strict):
+    url: SecretStr = SecretStr("sqlite+aiosqlite:///./ecehub.db")
+
+
+class CacheConfig(_Strict):
+    backend: Literal["memory", "redis", "none"] = "memory"
+    url: SecretStr | None = None
+    ttl_s: float = Field(default=30.0, ge=0)
+
+
+class ServerConfig(_Strict):
+    default_page_size: int = Field(default=20, ge=1)
+    max_page_size: int = Field(default=500, ge=1)
+    max_depth: int = Field(default=12, ge=1)
+    trace_header: str = "X-Ecehub-Trace"
+
+
+class Config(_Strict):
+    support_types: list[SupportTypeConfig] = Field(
+        default_factory=lambda: list(DEFAULT_SUPPORT_TYPES)
+    )
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    merge: dict[str, MergeRule] = Field(default_factory=dict)
+    hub: HubConfig = Field(default_factory=HubConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    file: Path | None = Field(default=None, exclude=True)
+
+    def match_on(self, entity: str) -> list[str]:
+        rule = self.merge.get(entity)
+        return list(rule.match_on) if rule else []

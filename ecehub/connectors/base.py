@@ -1,0 +1,219 @@
+"""The connector contract: what every source adapter (built-in or partner) implements.
+
+A connector is built from one ``sources.<name>`` entry of the config and answers, for the
+canonical entities it maps (see :mod:`ecehub.connectors.canonical`):
+
+- ``fetch(entity, keys)``: records for many source keys in one call;
+- ``children(entity, parent_entity, parent_keys)``: child records grouped by parent key;
+- ``find(entity, filters, first, after)``: a page of records, filters pushed down where the
+  source can, keyset/cursor paging;
+- ``health()`` and ``aclose()``.
+
+Every call is batched: a connector never makes one source round trip per key unless its
+source offers nothing better (then with bounded concurrency).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+
+from ecehub.connectors.canonical import ENTITIES, coerce, is_identifier_field
+
+if TYPE_CHECKING:
+    from ecehub.config.model import EntityConfig, SourceConfig
+
+__all__ = [
+    "Connector",
+    "FieldFilter",
+    "FilterOp",
+    "Health",
+    "Page",
+    "Record",
+    "matches",
+    "utcnow",
+]
+
+FilterOp = Literal["eq", "in", "contains", "gte", "lte"]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """One condition on a canonical field (or ``identifier:<SYSTEM>``).
+
+    ``contains`` is a case-insensitive substring match; ``in`` takes a list of values.
+    """
+
+    field: str
+    op: FilterOp
+    value: Any
+
+
+@dataclass
+class Record:
+    """One source row in canonical form, with its provenance."""
+
+    source: str
+    entity: str
+    key: str
+    fields: dict[str, Any]
+    identifiers: dict[str, str] = field(default_factory=dict)
+    parent_key: str | None = None
+    fetched_at: dt.datetime = field(default_factory=utcnow)
+    cursor: str | None = None
+    """Opaque position *after* this record in a ``find`` result, for the next page."""
+
+    def get(self, name: str) -> Any:
+        if is_identifier_field(name):
+            return self.identifiers.get(name.split(":", 1)[1])
+        return self.fields.get(name)
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    has_next: bool
+
+
+@dataclass
+class Health:
+    source: str
+    ok: bool
+    latency_ms: float
+    detail: str = ""
+
+
+def _compare(value: Any, op: FilterOp, wanted: Any) -> bool:
+    if value is None:
+        return False
+    if op == "eq":
+        return bool(value == wanted) or str(value).casefold() == str(wanted).casefold()
+    if op == "in":
+        pool = {str(w).casefold() for w in wanted}
+        return str(value).casefold() in pool
+    if op == "contains":
+        return str(wanted).casefold() in str(value).casefold()
+    try:
+        if op == "gte":
+            return bool(value >= type(value)(wanted))
+        return bool(value <= type(value)(wanted))
+    except (TypeError, ValueError):
+        return False
+
+
+def matches(record: Record, filters: Iterable[FieldFilter]) -> bool:
+    """Evaluate filters in Python, with the same meaning a source applies when pushed down."""
+    return all(_compare(record.get(f.field), f.op, f.value) for f in filters)
+
+
+class Connector(ABC):
+    """Base class of every connector. Subclasses implement the five abstract methods.
+
+    Use it as an async context manager or call :meth:`aclose` when done.
+    """
+
+    kind: ClassVar[str] = ""
+    settings_model: ClassVar[type[SourceConfig]]
+
+    def __init__(self, name: str, config: SourceConfig) -> None:
+        self.name = name
+        self.config = config
+        self.support_types: list[str] = list(config.support_types)
+        self.entities: Mapping[str, EntityConfig] = config.entities
+        self.timeout_s: float = config.timeout_s
+
+    # -- the contract -------------------------------------------------------------------
+    @abstractmethod
+    async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
+        """Records by source key; missing keys are absent from the result."""
+
+    @abstractmethod
+    async def children(
+        self, entity: str, parent_entity: str, parent_keys: Sequence[str]
+    ) -> dict[str, list[Record]]:
+        """Child records of many parents at once, grouped by parent key."""
+
+    @abstractmethod
+    async def find(
+        self,
+        entity: str,
+        filters: Sequence[FieldFilter] = (),
+        *,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """Records passing ``filters``, in a stable order, at most ``first`` of them,
+        starting after the record whose ``cursor`` is ``after``. ``first=None``: all."""
+
+    @abstractmethod
+    async def health(self) -> Health:
+        """Ping the source; never raises."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release connections and sessions."""
+
+    # -- shared helpers ---------------------------------------------------------------
+    def can_filter(self, entity: str, field_name: str) -> bool:
+        """Whether this source maps ``field_name`` for ``entity`` (so a filter on it applies)."""
+        ent = self.entities.get(entity)
+        if ent is None:
+            return False
+        if is_identifier_field(field_name):
+            return field_name.split(":", 1)[1] in ent.identifiers
+        return field_name in ent.fields
+
+    def make_record(
+        self,
+        entity: str,
+        key: Any,
+        raw_fields: Mapping[str, Any],
+        raw_identifiers: Mapping[str, Any],
+        parent_key: Any = None,
+        fetched_at: dt.datetime | None = None,
+    ) -> Record:
+        """Build a canonical record from raw values, coercing each to its canonical type."""
+        spec = ENTITIES[entity]
+        fields = {name: _coerce_named(self.name, entity, name, spec.fields[name], value)
+                  for name, value in raw_fields.items()}
+        identifiers = {
+            system: str(value).strip()
+            for system, value in raw_identifiers.items()
+            if value is not None and str(value).strip() != ""
+        }
+        return Record(
+            source=self.name,
+            entity=entity,
+            key=str(key),
+            fields=fields,
+            identifiers=identifiers,
+            parent_key=None if parent_key is None else str(parent_key),
+            fetched_at=fetched_at or utcnow(),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _coerce_named(source: str, entity: str, name: str, kind: Any, value: Any) -> Any:
+    try:
+        return coerce(kind, value)
+    except (ValueError, TypeError, ArithmeticError):
+        # A bad value in one cell must not fail the record: leave it null.
+        return None
