@@ -1,0 +1,86 @@
+"""Shared fixtures: fresh databases on the real services, reset per test.
+
+Service URLs come from the environment (defaults are the local services). Off CI a missing
+service skips its tests with the reason; under CI=true it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+PG_URL = os.environ.get("ECEHUB_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+MYSQL_URL = os.environ.get("ECEHUB_TEST_MYSQL_URL", "mysql+aiomysql://root@127.0.0.1:3306/test")
+REDIS_URL = os.environ.get("ECEHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_service(url: str, what: str) -> None:
+    """Skip (off CI) or fail (under CI=true) when the service at ``url`` is not listening."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port
+    try:
+        with socket.create_connection((host, port or 0), timeout=2):
+            return
+    except OSError as exc:
+        reason = f"{what} not reachable at {host}:{port} ({exc}); set the URL env var or start it"
+        if ON_CI:
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+
+
+def _with_database(url: str, database: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{database}"
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """URL of a new, empty PostgreSQL database, dropped after the test."""
+    require_service(PG_URL, "PostgreSQL")
+    name = f"ecehub_t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield _with_database(PG_URL, name)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture
+async def mariadb_url() -> AsyncIterator[str]:
+    """URL of a new, empty MariaDB database, dropped after the test."""
+    require_service(MYSQL_URL, "MariaDB")
+    name = f"ecehub_t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    try:
+        yield _with_database(MYSQL_URL, name)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        await admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/source.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database URL on each of the three SQL backends (the test runs three times)."""
+    name = {"sqlite": "sqlite_url", "postgresql": "postgres_url", "mariadb": "mariadb_url"}
+    return str(request.getfixturevalue(name[request.param]))
