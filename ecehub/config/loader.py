@@ -45,8 +45,11 @@ def _interpolate(node: Any, path: str, env: Mapping[str, str], problems: Problem
         if default is not None:
             return default
         problems.append(
-            (path, f"environment variable {name} is not set (export it, or write "
-                   f"${{{name}:-default}} to give a default)")
+            (
+                path,
+                f"environment variable {name} is not set (export it, or write "
+                f"${{{name}:-default}} to give a default)",
+            )
         )
         return ""
 
@@ -76,33 +79,50 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
     base = f"sources.{name}"
     for i, code in enumerate(source.support_types):
         if code not in declared:
-            problems.append((f"{base}.support_types.{i}",
-                             f"support type {code!r} is not declared; declared: "
-                             f"{', '.join(sorted(declared))}"))
+            problems.append(
+                (
+                    f"{base}.support_types.{i}",
+                    f"support type {code!r} is not declared; declared: "
+                    f"{', '.join(sorted(declared))}",
+                )
+            )
     for entity, ent in source.entities.items():
         path = f"{base}.entities.{entity}"
         spec = ENTITIES.get(entity)
         if spec is None:
-            problems.append((path, f"unknown entity {entity!r}; expected one of: "
-                                   f"{', '.join(ENTITIES)}"))
+            problems.append(
+                (path, f"unknown entity {entity!r}; expected one of: {', '.join(ENTITIES)}")
+            )
             continue
         for fname in ent.fields:
             if fname not in spec.fields:
-                problems.append((f"{path}.fields.{fname}",
-                                 f"unknown field {fname!r} for entity {entity!r}; expected one "
-                                 f"of: {', '.join(spec.fields)}"))
+                problems.append(
+                    (
+                        f"{path}.fields.{fname}",
+                        f"unknown field {fname!r} for entity {entity!r}; expected one "
+                        f"of: {', '.join(spec.fields)}",
+                    )
+                )
         if ent.parent is not None:
             if len(ent.parent) != 1:
                 problems.append((f"{path}.parent", "give exactly one {parent_entity: column}"))
                 continue
             parent = ent.parent_entity
             if parent not in spec.parents:
-                problems.append((f"{path}.parent.{parent}",
-                                 f"{entity!r} cannot hang under {parent!r}; expected one of: "
-                                 f"{', '.join(spec.parents) or '(none)'}"))
+                problems.append(
+                    (
+                        f"{path}.parent.{parent}",
+                        f"{entity!r} cannot hang under {parent!r}; expected one of: "
+                        f"{', '.join(spec.parents) or '(none)'}",
+                    )
+                )
             elif parent not in source.entities:
-                problems.append((f"{path}.parent.{parent}",
-                                 f"parent entity {parent!r} is not mapped by source {name!r}"))
+                problems.append(
+                    (
+                        f"{path}.parent.{parent}",
+                        f"parent entity {parent!r} is not mapped by source {name!r}",
+                    )
+                )
     return problems
 
 
@@ -164,9 +184,13 @@ def parse_config(
             problems.append((f"merge.{entity}", f"unknown entity {entity!r}"))
         for i, system in enumerate(rule.match_on):
             if system not in identifier_systems:
-                problems.append((f"merge.{entity}.match_on.{i}",
-                                 f"no source declares identifier {system!r}; declared: "
-                                 f"{', '.join(sorted(identifier_systems)) or '(none)'}"))
+                problems.append(
+                    (
+                        f"merge.{entity}.match_on.{i}",
+                        f"no source declares identifier {system!r}; declared: "
+                        f"{', '.join(sorted(identifier_systems)) or '(none)'}",
+                    )
+                )
     if problems:
         raise ConfigError(file, problems)
     return config.model_copy(update={"file": Path(file)})

@@ -182,8 +182,10 @@ class Connector(ABC):
     ) -> Record:
         """Build a canonical record from raw values, coercing each to its canonical type."""
         spec = ENTITIES[entity]
-        fields = {name: _coerce_named(self.name, entity, name, spec.fields[name], value)
-                  for name, value in raw_fields.items()}
+        fields = {
+            name: _coerce_named(self.name, entity, name, spec.fields[name], value)
+            for name, value in raw_fields.items()
+        }
         identifiers = {
             system: str(value).strip()
             for system, value in raw_identifiers.items()

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 __all__ = [
     "ENTITIES",
-    "FieldType",
     "EntitySpec",
+    "FieldType",
     "coerce",
     "identifier_field",
     "is_identifier_field",

@@ -1,0 +1,3 @@
+from ecehub.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""The ``ecehub`` command: serve | demo | check | schema print."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ecehub.config import load_config
+from ecehub.errors import ConfigError
+
+__all__ = ["main"]
+
+SAMPLE_QUERY = """{
+  programs(first: 3, filter: {supportTypes: [HEAD_START]}) {
+    nodes { name supportTypes { code } license { number status }
+            qrisRating { level } sites { name rooms { name ageGroup } } }
+  }
+}"""
+
+
+def _serve(app: object, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ecehub.app import create_app
+
+    config = load_config(args.config)
+    _serve(create_app(config), args.host, args.port)
+    return 0
+
+
+async def _check(config_path: str) -> int:
+    from ecehub.resolvers.context import Hub
+
+    config = load_config(config_path)
+    hub = Hub(config)
+    failed = 0
+    try:
+        for health in await hub.health():
+            conn = hub.connectors[health.source]
+            problems: list[str] = []
+            verify = getattr(conn, "verify", None)
+            if health.ok and verify is not None:
+                problems = list(await verify())
+            ok = health.ok and not problems
+            failed += not ok
+            detail = "; ".join(problems) or health.detail
+            print(
+                f"{'ok  ' if ok else 'FAIL'}  {health.source:<20} {conn.kind:<6} "
+                f"{health.latency_ms:8.1f} ms  {detail}".rstrip()
+            )
+    finally:
+        await hub.aclose()
+    return 1 if failed else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    return asyncio.run(_check(args.config))
+
+
+def cmd_schema_print(args: argparse.Namespace) -> int:
+    from ecehub.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.output:
+        Path(args.output).write_text(sdl, encoding="utf-8")
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ecehub.app import create_app
+    from ecehub.demo import DemoSystems
+
+    with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        print(f"seeding {args.programs} programs into the demo sector systems ...", flush=True)
+        async with DemoSystems(
+            programs=args.programs,
+            data_dir=data_dir,
+            headstart_url=args.headstart_url,
+            licensing_url=args.licensing_url,
+        ) as demo:
+            config = load_config(demo.config_path, env={**os.environ, **demo.env})
+            app = create_app(config)
+            server = uvicorn.Server(
+                uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+            )
+            url = f"http://{args.host}:{args.port}/graphql"
+            print(
+                f"\necehub demo is up: open {url} (GraphiQL)\n\ntry:\n{SAMPLE_QUERY}\n", flush=True
+            )
+            await server.serve()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    return asyncio.run(_demo(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ecehub", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the GraphQL hub for a config file")
+    serve.add_argument("--config", required=True, help="YAML config file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run the hub over three seeded demo sector systems")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--programs", type=int, default=200, help="how many programs to seed")
+    demo.add_argument("--data-dir", default=None, help="where the SQLite files go (default: temp)")
+    demo.add_argument(
+        "--headstart-url",
+        default=os.environ.get("ECEHUB_DEMO_HEADSTART_URL"),
+        help="SQLAlchemy URL for the Head Start database (default: SQLite)",
+    )
+    demo.add_argument(
+        "--licensing-url",
+        default=os.environ.get("ECEHUB_DEMO_LICENSING_URL"),
+        help="SQLAlchemy URL for the licensing database (default: SQLite)",
+    )
+    demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check", help="validate a config and ping every source")
+    check.add_argument("config", help="YAML config file")
+    check.set_defaults(func=cmd_check)
+
+    schema = sub.add_parser("schema", help="schema tools")
+    schema_sub = schema.add_subparsers(dest="schema_command", required=True)
+    printer = schema_sub.add_parser("print", help="write the GraphQL SDL")
+    printer.add_argument("--output", "-o", default=None)
+    printer.set_defaults(func=cmd_schema_print)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,211 @@
+"""Which source records are the same real-world object, and the merged view of them.
+
+:class:`Identity` is the one interface the resolvers use to turn hub IDs into source records
+and source records into merged objects. The spine's :class:`SharedIdentifierIdentity` merges
+on identifiers the config declares in ``merge.<entity>.match_on`` (e.g. ``LICENSE_NUMBER``);
+the identity crosswalk replaces it with stored, reviewed links.
+
+Hub IDs: ``<SYSTEM>:<value>`` for an object known by a shared identifier, else
+``@<source>:<key>`` for an object known to one source only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecehub.config.model import Config
+from ecehub.connectors.base import Record
+from ecehub.resolvers.loaders import Loaders, normalize_identifier
+
+__all__ = [
+    "FieldValue",
+    "Identity",
+    "InvalidId",
+    "Merged",
+    "SharedIdentifierIdentity",
+    "decode_global_id",
+    "encode_global_id",
+]
+
+
+class InvalidId(ValueError):
+    """A global ID that does not decode to ``<Type>:<hub id>``."""
+
+
+def encode_global_id(type_name: str, hub_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{hub_id}".encode()).decode().rstrip("=")
+
+
+def decode_global_id(global_id: str, expected_type: str) -> str:
+    try:
+        padded = global_id + "=" * (-len(global_id) % 4)
+        text = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidId(f"{global_id!r} is not an ecehub ID") from None
+    type_name, sep, hub_id = text.partition(":")
+    if not sep or not hub_id:
+        raise InvalidId(f"{global_id!r} is not an ecehub ID")
+    if type_name != expected_type:
+        raise InvalidId(f"{global_id!r} is the ID of a {type_name}, not a {expected_type}")
+    return hub_id
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    value: Any
+    source: str
+    fetched_at: dt.datetime
+
+
+@dataclass
+class Merged:
+    """One real-world object: its source records in order of source precedence."""
+
+    entity: str
+    hub_id: str
+    records: list[Record] = field(default_factory=list)
+
+    def field(self, name: str) -> FieldValue | None:
+        """The winning value of a field (first non-null by precedence) and where it came from."""
+        for record in self.records:
+            value = record.fields.get(name)
+            if value is not None:
+                return FieldValue(value, record.source, record.fetched_at)
+        return None
+
+    def value(self, name: str) -> Any:
+        found = self.field(name)
+        return None if found is None else found.value
+
+    def values(self, name: str) -> list[FieldValue]:
+        """Every source's non-null value of a field, to show conflicts."""
+        return [
+            FieldValue(r.fields[name], r.source, r.fetched_at)
+            for r in self.records
+            if r.fields.get(name) is not None
+        ]
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(r.source for r in self.records))
+
+
+class Identity(ABC):
+    """Hub IDs <-> source records. The crosswalk implements this same interface."""
+
+    @abstractmethod
+    def hub_id(self, record: Record) -> str:
+        """The hub ID a record belongs to."""
+
+    @abstractmethod
+    async def resolve(self, entity: str, hub_ids: Sequence[str]) -> dict[str, Merged]:
+        """Merged objects for hub IDs (all their source records); unknown IDs are absent."""
+
+    @abstractmethod
+    async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
+        """Group records by identity and add the members other sources hold."""
+
+    def group(self, entity: str, records: Iterable[Record]) -> list[Merged]:
+        """Group records by identity (no source calls), in first-seen order."""
+        groups: dict[str, Merged] = {}
+        for record in records:
+            hub_id = self.hub_id(record)
+            groups.setdefault(hub_id, Merged(entity, hub_id)).records.append(record)
+        for merged in groups.values():
+            self.order(merged)
+        return list(groups.values())
+
+    @abstractmethod
+    def order(self, merged: Merged) -> None:
+        """Sort a merged object's records by source precedence (stable)."""
+
+
+class SharedIdentifierIdentity(Identity):
+    def __init__(self, config: Config, loaders: Loaders) -> None:
+        self.config = config
+        self.loaders = loaders
+        self.precedence = {name: i for i, name in enumerate(config.sources)}
+
+    def hub_id(self, record: Record) -> str:
+        for system in self.config.match_on(record.entity):
+            value = record.identifiers.get(system)
+            if value:
+                return f"{system}:{normalize_identifier(value)}"
+        return f"@{record.source}:{record.key}"
+
+    def order(self, merged: Merged) -> None:
+        merged.records.sort(key=lambda r: (self.precedence.get(r.source, 1 << 30), r.key))
+
+    def _holders(self, entity: str, system: str) -> list[str]:
+        return [
+            name
+            for name, source in self.config.sources.items()
+            if entity in source.entities and system in source.entities[entity].identifiers
+        ]
+
+    async def _members(self, entity: str, hub_id: str) -> list[Record]:
+        if hub_id.startswith("@"):
+            source, _, key = hub_id[1:].partition(":")
+            source_cfg = self.config.sources.get(source)
+            if not key or source_cfg is None or entity not in source_cfg.entities:
+                return []
+            record = await self.loaders.fetch(source, entity).load(key)
+            return [] if record is None else [record]
+        system, _, value = hub_id.partition(":")
+        if system not in self.config.match_on(entity) or not value:
+            return []
+        found = await asyncio.gather(
+            *(
+                self.loaders.by_identifier(source, entity, system).load(value)
+                for source in self._holders(entity, system)
+            )
+        )
+        return [record for records in found for record in records]
+
+    async def resolve(self, entity: str, hub_ids: Sequence[str]) -> dict[str, Merged]:
+        members = await asyncio.gather(*(self._members(entity, h) for h in hub_ids))
+        out: dict[str, Merged] = {}
+        for hub_id, records in zip(hub_ids, members, strict=True):
+            if not records:
+                continue
+            canonical = self.hub_id(records[0])
+            if canonical != hub_id:
+                # An ``@source:key`` ID of a record that is known by a shared identifier.
+                again = (await self.resolve(entity, [canonical])).get(canonical)
+                if again is not None:
+                    out[hub_id] = again
+                continue
+            merged = Merged(entity, hub_id, records)
+            self.order(merged)
+            out[hub_id] = merged
+        return out
+
+    async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
+        groups = self.group(entity, records)
+        shared = [g.hub_id for g in groups if not g.hub_id.startswith("@")]
+        # The sources these records came from were just asked: don't ask them again.
+        for g in groups:
+            if g.hub_id.startswith("@"):
+                continue
+            system, _, value = g.hub_id.partition(":")
+            by_source: dict[str, list[Record]] = {}
+            for r in g.records:
+                by_source.setdefault(r.source, []).append(r)
+            for source, recs in by_source.items():
+                self.loaders.by_identifier(source, entity, system).prime(value, recs)
+        resolved = await self.resolve(entity, shared)
+        for g in groups:
+            full = resolved.get(g.hub_id)
+            if full is None:
+                continue
+            seen = {(r.source, r.key) for r in g.records}
+            g.records.extend(r for r in full.records if (r.source, r.key) not in seen)
+            self.order(g)
+        return groups

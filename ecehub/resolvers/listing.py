@@ -1,0 +1,171 @@
+"""Listing merged objects across sources with filters and stable cursor pagination.
+
+Semantics: an object matches a filter when *any* of its source records matches it (a name
+search finds "ABC Learning Ctr" under either sector's spelling), and a support-type filter
+when one of its records comes from a source of that type.
+
+Plan: pick the one filter that the fewest sources can evaluate (``pivot``); every matching
+object has a record in one of those sources that passes it, so enumerating those sources with
+the pivot pushed down finds them all. Each page of records is completed with the members other
+sources hold (one batched call per source), the remaining filters are checked on the merged
+object, and an object is listed only at its first enumerated source in precedence order, so
+it appears once across pages. Order: by source precedence, then by each source's key order.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ecehub.config.model import Config
+from ecehub.connectors.base import FieldFilter, Record, matches
+from ecehub.resolvers.gateway import SourceGateway
+from ecehub.resolvers.identity import Identity, Merged
+
+__all__ = ["InvalidCursor", "ListQuery", "ListResult", "list_merged"]
+
+_OVERFETCH = 25
+
+
+class InvalidCursor(ValueError):
+    """An ``after`` cursor that is malformed or belongs to another query."""
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    entity: str
+    filters: tuple[FieldFilter, ...] = ()
+    support_types: tuple[str, ...] = ()
+
+
+@dataclass
+class ListItem:
+    merged: Merged
+    cursor: str
+
+
+@dataclass
+class ListResult:
+    items: list[ListItem] = field(default_factory=list)
+    has_next: bool = False
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sources: tuple[str, ...]
+    pushed: tuple[FieldFilter, ...]
+    fingerprint: str
+
+
+def _holders(
+    gateway: SourceGateway, candidates: Sequence[str], q: ListQuery, f: FieldFilter
+) -> list[str]:
+    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, f.field)]
+
+
+def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
+    """Choose the sources to enumerate and the filter to push down (see module docstring)."""
+    sources = [name for name, src in config.sources.items() if q.entity in src.entities]
+    if q.support_types:
+        wanted = set(q.support_types)
+        sources = [s for s in sources if wanted & set(config.sources[s].support_types)]
+    pushed: tuple[FieldFilter, ...] = ()
+    if q.filters:
+        options = []
+        for i, f in enumerate(q.filters):
+            holders = _holders(gateway, sources, q, f)
+            rank = 0 if f.op in ("eq", "in") else 1
+            options.append((len(holders), rank, i, holders, f))
+        # No source can evaluate some filter: nothing can match it.
+        if any(n == 0 for n, *_ in options):
+            sources = []
+        else:
+            _, _, _, holders, pivot = min(options, key=lambda o: o[:3])
+            sources, pushed = holders, (pivot,)
+    digest = hashlib.sha256(repr((q, sources)).encode()).hexdigest()[:12]
+    return _Plan(tuple(sources), pushed, digest)
+
+
+def _encode(p: _Plan, source: str, cursor: str | None) -> str:
+    raw = json.dumps({"q": p.fingerprint, "s": source, "c": cursor}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
+    try:
+        raw = base64.urlsafe_b64decode((after + "=" * (-len(after) % 4)).encode())
+        data = json.loads(raw)
+        fingerprint, source, cursor = data["q"], data["s"], data["c"]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidCursor(
+            "the `after` cursor is malformed; pass an endCursor you were given"
+        ) from None
+    if fingerprint != p.fingerprint or source not in p.sources:
+        raise InvalidCursor(
+            "the `after` cursor belongs to a query with other filters; start again without it"
+        )
+    return p.sources.index(source), cursor
+
+
+def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway) -> bool:
+    for f in q.filters:
+        if not any(
+            gateway.connector(r.source).can_filter(q.entity, f.field) and matches(r, [f])
+            for r in merged.records
+        ):
+            return False
+    return True
+
+
+def _listed_earlier(merged: Merged, p: _Plan, position: int) -> bool:
+    earlier = set(p.sources[:position])
+    return any(r.source in earlier and matches(r, p.pushed) for r in merged.records)
+
+
+async def list_merged(
+    config: Config,
+    gateway: SourceGateway,
+    identity: Identity,
+    q: ListQuery,
+    *,
+    first: int,
+    after: str | None = None,
+) -> ListResult:
+    p = plan(config, gateway, q)
+    position, cursor = (0, None) if after is None else _decode(p, after)
+    result = ListResult()
+    emitted: set[str] = set()
+    while position < len(p.sources) and len(result.items) <= first:
+        source = p.sources[position]
+        need = first + 1 - len(result.items)
+        page = await gateway.find(
+            source, q.entity, p.pushed, first=max(need, _OVERFETCH), after=cursor
+        )
+        groups = await identity.complete(q.entity, page.records)
+        group_of: dict[tuple[str, str], Merged] = {
+            (r.source, r.key): g for g in groups for r in g.records
+        }
+        last: Record | None = None
+        for record in page.records:
+            last = record
+            merged = group_of[(record.source, record.key)]
+            if merged.hub_id in emitted:
+                continue
+            if not _passes(merged, q, gateway) or _listed_earlier(merged, p, position):
+                continue
+            emitted.add(merged.hub_id)
+            result.items.append(ListItem(merged, _encode(p, source, record.cursor)))
+            if len(result.items) > first:
+                break
+        if len(result.items) > first:
+            break
+        if page.has_next and last is not None:
+            cursor = last.cursor
+        else:
+            position, cursor = position + 1, None
+    result.has_next = len(result.items) > first
+    del result.items[first:]
+    return result

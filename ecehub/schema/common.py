@@ -1,0 +1,131 @@
+"""Shared small types of the public schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import strawberry
+from strawberry.types import Info as _Info
+
+from ecehub.connectors.base import Record
+from ecehub.resolvers.identity import Merged
+
+if TYPE_CHECKING:
+    from ecehub.resolvers.context import RequestContext
+
+    Info: TypeAlias = _Info[RequestContext, None]
+else:
+    Info: TypeAlias = _Info
+
+__all__ = [
+    "Address",
+    "FieldProvenance",
+    "Identifier",
+    "Info",
+    "SourceRecordRef",
+    "SupportType",
+    "address_of",
+    "identifiers_of",
+    "provenance_of",
+    "source_refs",
+]
+
+
+@strawberry.type(description="A sector, or other kind of support, a program receives.")
+class SupportType:
+    code: str
+    name: str
+    description: str
+
+
+@strawberry.type(description="An identifier a source system holds for an object.")
+class Identifier:
+    system: str = strawberry.field(description="e.g. LICENSE_NUMBER, HEAD_START_GRANT")
+    value: str
+    source: str
+
+
+@strawberry.type(description="One source record behind a merged object.")
+class SourceRecordRef:
+    source: str
+    key: str
+    fetched_at: dt.datetime
+
+
+@strawberry.type(description="Where a field's value came from; all sources' values are listed.")
+class FieldProvenance:
+    field: str
+    source: str
+    fetched_at: dt.datetime
+    value: str
+    wins: bool = strawberry.field(description="Whether this value is the one shown")
+
+
+@strawberry.type
+class Address:
+    street: str | None
+    city: str | None
+    county: str | None
+    state: str | None
+    zip: str | None
+
+
+@strawberry.enum
+class SourceStatus(Enum):
+    UP = "UP"
+    DOWN = "DOWN"
+
+
+def address_of(m: Merged) -> Address | None:
+    addr = Address(
+        street=m.value("address"),
+        city=m.value("city"),
+        county=m.value("county"),
+        state=m.value("state"),
+        zip=m.value("zip"),
+    )
+    if all(v is None for v in vars(addr).values()):
+        return None
+    return addr
+
+
+def identifiers_of(records: list[Record]) -> list[Identifier]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for r in records:
+        for system, value in r.identifiers.items():
+            if (system, value, r.source) not in seen:
+                seen.add((system, value, r.source))
+                out.append(Identifier(system=system, value=value, source=r.source))
+    return out
+
+
+def source_refs(records: list[Record]) -> list[SourceRecordRef]:
+    return [SourceRecordRef(source=r.source, key=r.key, fetched_at=r.fetched_at) for r in records]
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def provenance_of(m: Merged, fields: list[str] | None) -> list[FieldProvenance]:
+    names = fields or sorted({f for r in m.records for f in r.fields})
+    out = []
+    for name in names:
+        for i, fv in enumerate(m.values(name)):
+            out.append(
+                FieldProvenance(
+                    field=name,
+                    source=fv.source,
+                    fetched_at=fv.fetched_at,
+                    value=_text(fv.value),
+                    wins=i == 0,
+                )
+            )
+    return out

@@ -1,0 +1,313 @@
+"""The merged types of the program graph: Program, Site, Staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from ecehub.resolvers.identity import Merged, encode_global_id
+from ecehub.schema.common import (
+    Address,
+    FieldProvenance,
+    Identifier,
+    Info,
+    SourceRecordRef,
+    SupportType,
+    address_of,
+    identifiers_of,
+    provenance_of,
+    source_refs,
+)
+from ecehub.schema.records import (
+    ActivityEntry,
+    Assessment,
+    Checklist,
+    EnrollmentCount,
+    EnrollmentSummary,
+    Funding,
+    RatingEvent,
+    Room,
+    Training,
+)
+
+__all__ = ["License", "Program", "QrisRating", "Site", "Staff"]
+
+
+def _support_types(info: Info, m: Merged) -> list[SupportType]:
+    declared = {st.code: st for st in info.context.config.support_types}
+    codes = dict.fromkeys(c for s in m.sources for c in info.context.support_types_of(s))
+    return [
+        SupportType(code=c, name=declared[c].name, description=declared[c].description)
+        for c in codes
+        if c in declared
+    ]
+
+
+@strawberry.type(description="The program's child-care license, as licensing reports it.")
+class License:
+    number: str | None
+    status: str | None = strawberry.field(description="e.g. Licensed, Probation, Suspended")
+    issued_on: dt.date | None
+    expires_on: dt.date | None
+    capacity: int | None
+    ages_served: str | None
+    source: str
+
+
+@strawberry.type(description="The program's current QRIS rating.")
+class QrisRating:
+    level: int
+    rated_on: dt.date | None
+    expires_on: dt.date | None
+    source: str
+
+
+@strawberry.type(description="A member of a program's workforce, merged across sources.")
+class Staff:
+    m: strawberry.Private[Merged]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Staff", self.m.hub_id))
+
+    @strawberry.field
+    def first_name(self) -> str | None:
+        return self.m.value("first_name")
+
+    @strawberry.field
+    def last_name(self) -> str | None:
+        return self.m.value("last_name")
+
+    @strawberry.field
+    def name(self) -> str | None:
+        parts = [self.m.value("first_name"), self.m.value("last_name")]
+        return " ".join(p for p in parts if p) or None
+
+    @strawberry.field
+    def role(self) -> str | None:
+        return self.m.value("role")
+
+    @strawberry.field
+    def education_level(self) -> str | None:
+        return self.m.value("education_level")
+
+    @strawberry.field(description="Credentials from every source, e.g. CDA, BA-ECE")
+    def credentials(self) -> list[str]:
+        return list(dict.fromkeys(c for fv in self.m.values("credentials") for c in fv.value))
+
+    @strawberry.field(description="Professional-development hours on record")
+    def pd_hours(self) -> float | None:
+        return self.m.value("pd_hours")
+
+    @strawberry.field
+    def hire_date(self) -> dt.date | None:
+        return self.m.value("hire_date")
+
+    @strawberry.field
+    def identifiers(self) -> list[Identifier]:
+        return identifiers_of(self.m.records)
+
+    @strawberry.field
+    def sources(self) -> list[SourceRecordRef]:
+        return source_refs(self.m.records)
+
+    @strawberry.field
+    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
+        return provenance_of(self.m, fields)
+
+    @strawberry.field
+    async def trainings(self, info: Info) -> list[Training]:
+        rows = await info.context.children(self.m.records, "training", "staff")
+        return [Training(r=r) for r in rows]
+
+
+@strawberry.type(description="One location of a program; licenses usually attach here.")
+class Site:
+    m: strawberry.Private[Merged]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Site", self.m.hub_id))
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.m.value("name")
+
+    @strawberry.field
+    def address(self) -> Address | None:
+        return address_of(self.m)
+
+    @strawberry.field
+    def license_number(self) -> str | None:
+        return self.m.value("license_number") or next(
+            (
+                r.identifiers["LICENSE_NUMBER"]
+                for r in self.m.records
+                if "LICENSE_NUMBER" in r.identifiers
+            ),
+            None,
+        )
+
+    @strawberry.field
+    def capacity(self) -> int | None:
+        return self.m.value("capacity")
+
+    @strawberry.field(description="CEDS setting, e.g. CenterBased, FamilyChildCare")
+    def setting(self) -> str | None:
+        return self.m.value("setting")
+
+    @strawberry.field(description="CEDS service option, e.g. FullDayFullYear")
+    def service_option(self) -> str | None:
+        return self.m.value("service_option")
+
+    @strawberry.field
+    def identifiers(self) -> list[Identifier]:
+        return identifiers_of(self.m.records)
+
+    @strawberry.field
+    def sources(self) -> list[SourceRecordRef]:
+        return source_refs(self.m.records)
+
+    @strawberry.field
+    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
+        return provenance_of(self.m, fields)
+
+    @strawberry.field
+    async def rooms(self, info: Info) -> list[Room]:
+        rows = await info.context.children(self.m.records, "room", "site")
+        return [Room(r=r) for r in rows]
+
+    @strawberry.field
+    async def staff(self, info: Info) -> list[Staff]:
+        return [Staff(m=m) for m in await info.context.merged_children(self.m, "staff", "site")]
+
+
+@strawberry.type(
+    description="A provider organisation (center, family child-care home, "
+    "Head Start center), merged across every sector that knows it."
+)
+class Program:
+    m: strawberry.Private[Merged]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Program", self.m.hub_id))
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.m.value("name")
+
+    @strawberry.field(description="All names the sources use, to see how they differ")
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(fv.value for fv in self.m.values("name")))
+
+    @strawberry.field(description="CEDS program type as the sources say, e.g. ChildCare")
+    def program_type(self) -> str | None:
+        return self.m.value("program_type")
+
+    @strawberry.field
+    def address(self) -> Address | None:
+        return address_of(self.m)
+
+    @strawberry.field
+    def phone(self) -> str | None:
+        return self.m.value("phone")
+
+    @strawberry.field
+    def email(self) -> str | None:
+        return self.m.value("email")
+
+    @strawberry.field
+    def identifiers(self) -> list[Identifier]:
+        return identifiers_of(self.m.records)
+
+    @strawberry.field
+    def support_types(self, info: Info) -> list[SupportType]:
+        return _support_types(info, self.m)
+
+    @strawberry.field
+    def license(self) -> License | None:
+        status = self.m.field("license_status")
+        if status is None:
+            return None
+        number = self.m.value("license_number") or next(
+            (
+                r.identifiers["LICENSE_NUMBER"]
+                for r in self.m.records
+                if r.source == status.source and "LICENSE_NUMBER" in r.identifiers
+            ),
+            None,
+        )
+        return License(
+            number=number,
+            status=status.value,
+            issued_on=self.m.value("license_issued"),
+            expires_on=self.m.value("license_expires"),
+            capacity=self.m.value("licensed_capacity"),
+            ages_served=self.m.value("ages_served"),
+            source=status.source,
+        )
+
+    @strawberry.field
+    def qris_rating(self) -> QrisRating | None:
+        level = self.m.field("qris_level")
+        if level is None:
+            return None
+        return QrisRating(
+            level=level.value,
+            rated_on=self.m.value("qris_rated_on"),
+            expires_on=self.m.value("qris_expires_on"),
+            source=level.source,
+        )
+
+    @strawberry.field
+    def sources(self) -> list[SourceRecordRef]:
+        return source_refs(self.m.records)
+
+    @strawberry.field(description="Per field, every source's value and which one is shown")
+    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
+        return provenance_of(self.m, fields)
+
+    @strawberry.field
+    async def sites(self, info: Info) -> list[Site]:
+        return [Site(m=m) for m in await info.context.merged_children(self.m, "site", "program")]
+
+    @strawberry.field
+    async def staff(self, info: Info) -> list[Staff]:
+        merged = await info.context.merged_children(self.m, "staff", "program")
+        return [Staff(m=m) for m in merged]
+
+    @strawberry.field
+    async def checklists(self, info: Info) -> list[Checklist]:
+        rows = await info.context.children(self.m.records, "checklist", "program")
+        return [Checklist(r=r) for r in rows]
+
+    @strawberry.field
+    async def assessments(self, info: Info) -> list[Assessment]:
+        rows = await info.context.children(self.m.records, "assessment", "program")
+        return [Assessment(r=r) for r in rows]
+
+    @strawberry.field
+    async def enrollment(self, info: Info) -> EnrollmentSummary:
+        rows = await info.context.children(self.m.records, "enrollment", "program")
+        counts = []
+        for r in rows:
+            types = info.context.support_types_of(r.source)
+            counts.append(EnrollmentCount(r=r, support_type=types[0] if types else None))
+        return EnrollmentSummary(counts=counts)
+
+    @strawberry.field
+    async def funding(self, info: Info) -> list[Funding]:
+        rows = await info.context.children(self.m.records, "funding", "program")
+        return [Funding(r=r) for r in rows]
+
+    @strawberry.field(description="QRIS rating history")
+    async def rating_history(self, info: Info) -> list[RatingEvent]:
+        rows = await info.context.children(self.m.records, "rating", "program")
+        return [RatingEvent(r=r) for r in rows]
+
+    @strawberry.field(description="Support given, as the sector systems log it")
+    async def activity(self, info: Info) -> list[ActivityEntry]:
+        rows = await info.context.children(self.m.records, "activity", "program")
+        return [ActivityEntry(r=r) for r in rows]

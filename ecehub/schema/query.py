@@ -1,0 +1,181 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+
+from ecehub.connectors.base import FieldFilter
+from ecehub.connectors.canonical import identifier_field
+from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id
+from ecehub.resolvers.listing import InvalidCursor, ListQuery, list_merged
+from ecehub.schema.common import Info, SourceStatus, SupportType
+from ecehub.schema.graph import Program, Site, Staff
+
+__all__ = ["PageInfo", "ProgramConnection", "ProgramEdge", "ProgramFilter", "Query", "SourceSystem"]
+
+
+def user_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+@strawberry.input(
+    description="All given conditions must hold; a condition holds when any of "
+    "the program's sources matches it."
+)
+class ProgramFilter:
+    support_types: list[str] | None = strawberry.field(
+        default=None, description="Programs any of these sectors know, e.g. [HEAD_START]"
+    )
+    name: str | None = strawberry.field(default=None, description="Case-insensitive substring")
+    city: str | None = None
+    county: str | None = None
+    zip: str | None = None
+    license_status: str | None = strawberry.field(default=None, description="e.g. Licensed")
+    license_number: str | None = None
+    qris_level: int | None = None
+    qris_level_min: int | None = None
+
+    def to_query(self, known_support_types: set[str]) -> ListQuery:
+        filters: list[FieldFilter] = []
+        if self.name:
+            filters.append(FieldFilter("name", "contains", self.name))
+        for field_name in ("city", "county", "zip", "license_status", "qris_level"):
+            value = getattr(self, field_name)
+            if value is not None:
+                filters.append(FieldFilter(field_name, "eq", value))
+        if self.qris_level_min is not None:
+            filters.append(FieldFilter("qris_level", "gte", self.qris_level_min))
+        if self.license_number:
+            filters.append(
+                FieldFilter(identifier_field("LICENSE_NUMBER"), "in", [self.license_number])
+            )
+        unknown = sorted(set(self.support_types or ()) - known_support_types)
+        if unknown:
+            raise user_error(
+                f"unknown support type(s) {', '.join(unknown)}; declared: "
+                f"{', '.join(sorted(known_support_types))}"
+            )
+        return ListQuery("program", tuple(filters), tuple(self.support_types or ()))
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class ProgramEdge:
+    cursor: str
+    node: Program
+
+
+@strawberry.type(description="A page of programs (Relay connection).")
+class ProgramConnection:
+    edges: list[ProgramEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[Program]:
+        return [e.node for e in self.edges]
+
+
+@strawberry.type(description="A configured sector source and its current status.")
+class SourceSystem:
+    name: str
+    kind: str
+    support_types: list[str]
+    entities: list[str]
+    status: SourceStatus
+    latency_ms: float
+    detail: str
+
+
+async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merged | None:
+    try:
+        hub_id = decode_global_id(global_id, type_name)
+    except InvalidId as exc:
+        raise user_error(str(exc)) from None
+    found = await info.context.identity.resolve(entity, [hub_id])
+    return found.get(hub_id)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One program by its ecehub ID")
+    async def program(self, info: Info, id: strawberry.ID) -> Program | None:
+        merged = await _one(info, "program", "Program", id)
+        return None if merged is None else Program(m=merged)
+
+    @strawberry.field(description="Programs across all sources, merged, filtered and paged")
+    async def programs(
+        self,
+        info: Info,
+        filter: ProgramFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> ProgramConnection:
+        server = info.context.config.server
+        size = server.default_page_size if first is None else first
+        if not 0 < size <= server.max_page_size:
+            raise user_error(f"`first` must be between 1 and {server.max_page_size}")
+        known = {st.code for st in info.context.config.support_types}
+        q = (filter or ProgramFilter()).to_query(known)
+        try:
+            result = await list_merged(
+                info.context.config,
+                info.context.gateway,
+                info.context.identity,
+                q,
+                first=size,
+                after=after,
+            )
+        except InvalidCursor as exc:
+            raise user_error(str(exc)) from None
+        edges = [ProgramEdge(cursor=i.cursor, node=Program(m=i.merged)) for i in result.items]
+        return ProgramConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=result.has_next,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="One site by its ecehub ID")
+    async def site(self, info: Info, id: strawberry.ID) -> Site | None:
+        merged = await _one(info, "site", "Site", id)
+        return None if merged is None else Site(m=merged)
+
+    @strawberry.field(description="One staff member by their ecehub ID")
+    async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:
+        merged = await _one(info, "staff", "Staff", id)
+        return None if merged is None else Staff(m=merged)
+
+    @strawberry.field(description="The configured sources and whether each answers now")
+    async def sources(self, info: Info) -> list[SourceSystem]:
+        config = info.context.config
+        health = {h.source: h for h in await info.context.hub.health()}
+        return [
+            SourceSystem(
+                name=name,
+                kind=src.kind,
+                support_types=list(src.support_types),
+                entities=list(src.entities),
+                status=SourceStatus.UP if health[name].ok else SourceStatus.DOWN,
+                latency_ms=round(health[name].latency_ms, 1),
+                detail=health[name].detail,
+            )
+            for name, src in config.sources.items()
+        ]
+
+    @strawberry.field(description="The support types (sectors) this state declares")
+    def support_types(self, info: Info) -> list[SupportType]:
+        return [
+            SupportType(code=st.code, name=st.name, description=st.description)
+            for st in info.context.config.support_types
+        ]

@@ -1,0 +1,434 @@
+"""Types built from one source record each (not merged across sources)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from ecehub.connectors.base import Record
+from ecehub.resolvers.identity import encode_global_id
+from ecehub.schema.common import Info
+
+__all__ = [
+    "ActivityEntry",
+    "Assessment",
+    "AssessmentScore",
+    "Checklist",
+    "ChecklistResponse",
+    "ComplianceResponse",
+    "EnrollmentCount",
+    "EnrollmentSummary",
+    "Funding",
+    "FundingPurpose",
+    "RatingEvent",
+    "Room",
+    "Training",
+]
+
+
+def _gid(type_name: str, r: Record) -> strawberry.ID:
+    return strawberry.ID(encode_global_id(type_name, f"@{r.source}:{r.key}"))
+
+
+def _support_type(info: Info, r: Record) -> str | None:
+    types = info.context.support_types_of(r.source)
+    return types[0] if types else None
+
+
+@strawberry.type(description="A classroom or group within a site.")
+class Room:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return _gid("Room", self.r)
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.r.get("name")
+
+    @strawberry.field(description="infant, toddler, preschool, school-age, as the source says")
+    def age_group(self) -> str | None:
+        return self.r.get("age_group")
+
+    @strawberry.field
+    def capacity(self) -> int | None:
+        return self.r.get("capacity")
+
+    @strawberry.field
+    def youngest_months(self) -> int | None:
+        return self.r.get("youngest_months")
+
+    @strawberry.field
+    def oldest_months(self) -> int | None:
+        return self.r.get("oldest_months")
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.type(description="A training a staff member completed.")
+class Training:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def title(self) -> str | None:
+        return self.r.get("title")
+
+    @strawberry.field
+    def topic(self) -> str | None:
+        return self.r.get("topic")
+
+    @strawberry.field
+    def completed_on(self) -> dt.date | None:
+        return self.r.get("completed_on")
+
+    @strawberry.field
+    def hours(self) -> float | None:
+        return self.r.get("hours")
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.enum(description="How one checklist item was answered.")
+class ComplianceResponse(Enum):
+    MET = "MET"
+    NOT_MET = "NOT_MET"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    OTHER = "OTHER"
+
+
+_RESPONSES = {
+    "MET": ComplianceResponse.MET,
+    "COMPLIANT": ComplianceResponse.MET,
+    "YES": ComplianceResponse.MET,
+    "NOT_MET": ComplianceResponse.NOT_MET,
+    "NON_COMPLIANT": ComplianceResponse.NOT_MET,
+    "NONCOMPLIANT": ComplianceResponse.NOT_MET,
+    "NO": ComplianceResponse.NOT_MET,
+    "NOT_APPLICABLE": ComplianceResponse.NOT_APPLICABLE,
+    "NA": ComplianceResponse.NOT_APPLICABLE,
+    "N/A": ComplianceResponse.NOT_APPLICABLE,
+}
+
+
+def compliance(value: str | None) -> ComplianceResponse | None:
+    if value is None:
+        return None
+    return _RESPONSES.get(
+        value.strip().upper().replace("-", "_").replace(" ", "_"), ComplianceResponse.OTHER
+    )
+
+
+@strawberry.type(description="One standards item answered in a checklist.")
+class ChecklistResponse:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def item(self) -> str | None:
+        return self.r.get("item")
+
+    @strawberry.field(description="Rule or standard citation, e.g. 1302.47(b)(5)(i)")
+    def citation(self) -> str | None:
+        return self.r.get("citation")
+
+    @strawberry.field
+    def response(self) -> ComplianceResponse | None:
+        return compliance(self.r.get("response"))
+
+    @strawberry.field(description="The response as the source system wrote it")
+    def source_response(self) -> str | None:
+        return self.r.get("response")
+
+    @strawberry.field
+    def weight(self) -> float | None:
+        return self.r.get("weight")
+
+    @strawberry.field
+    def note(self) -> str | None:
+        return self.r.get("note")
+
+    @strawberry.field
+    def corrective_action_due(self) -> dt.date | None:
+        return self.r.get("corrective_action_due")
+
+
+@strawberry.type(
+    description="A set of standards items answered for a program or site: an "
+    "inspection, a monitoring review, a QRIS standards review."
+)
+class Checklist:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return _gid("Checklist", self.r)
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.r.get("name")
+
+    @strawberry.field
+    def kind(self) -> str | None:
+        return self.r.get("kind")
+
+    @strawberry.field
+    def conducted_on(self) -> dt.date | None:
+        return self.r.get("conducted_on")
+
+    @strawberry.field
+    def status(self) -> str | None:
+        return self.r.get("status")
+
+    @strawberry.field
+    def reviewer(self) -> str | None:
+        return self.r.get("reviewer")
+
+    @strawberry.field
+    def support_type(self, info: Info) -> str | None:
+        return _support_type(info, self.r)
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+    @strawberry.field
+    async def responses(self, info: Info) -> list[ChecklistResponse]:
+        rows = await info.context.children([self.r], "checklist_response", "checklist")
+        return [ChecklistResponse(r=r) for r in rows]
+
+    @strawberry.field(description="Items answered NOT_MET")
+    async def not_met_count(self, info: Info) -> int:
+        rows = await info.context.children([self.r], "checklist_response", "checklist")
+        return sum(1 for r in rows if compliance(r.get("response")) is ComplianceResponse.NOT_MET)
+
+
+@strawberry.type(description="A score on one domain, subscale or item of an assessment.")
+class AssessmentScore:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def domain(self) -> str | None:
+        return self.r.get("domain")
+
+    @strawberry.field
+    def item(self) -> str | None:
+        return self.r.get("item")
+
+    @strawberry.field
+    def score(self) -> float | None:
+        return self.r.get("score")
+
+
+@strawberry.type(description="A structured observation (ECERS-3, ITERS-3, CLASS, ...).")
+class Assessment:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return _gid("Assessment", self.r)
+
+    @strawberry.field
+    def instrument(self) -> str | None:
+        return self.r.get("instrument")
+
+    @strawberry.field
+    def conducted_on(self) -> dt.date | None:
+        return self.r.get("conducted_on")
+
+    @strawberry.field(description="Overall score as the source reports it (1-7 scales)")
+    def score(self) -> float | None:
+        return self.r.get("score")
+
+    @strawberry.field
+    def observer(self) -> str | None:
+        return self.r.get("observer")
+
+    @strawberry.field
+    def scope(self) -> str | None:
+        return self.r.get("scope")
+
+    @strawberry.field
+    def support_type(self, info: Info) -> str | None:
+        return _support_type(info, self.r)
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+    @strawberry.field
+    async def scores(self, info: Info) -> list[AssessmentScore]:
+        rows = await info.context.children([self.r], "assessment_score", "assessment")
+        return [AssessmentScore(r=r) for r in rows]
+
+
+@strawberry.type(description="A count of enrolled children for one age group (never child data).")
+class EnrollmentCount:
+    r: strawberry.Private[Record]
+    support_type: str | None
+
+    @strawberry.field
+    def age_group(self) -> str | None:
+        return self.r.get("age_group")
+
+    @strawberry.field
+    def count(self) -> int | None:
+        return self.r.get("count")
+
+    @strawberry.field
+    def funded_slots(self) -> int | None:
+        return self.r.get("funded_slots")
+
+    @strawberry.field
+    def period(self) -> str | None:
+        return self.r.get("period")
+
+    @strawberry.field
+    def program_type(self) -> str | None:
+        return self.r.get("program_type")
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.type(description="Enrollment counts by support type and age group.")
+class EnrollmentSummary:
+    counts: list[EnrollmentCount]
+
+    @strawberry.field(description="Sum of all counts given")
+    def total(self) -> int:
+        return sum(c.r.get("count") or 0 for c in self.counts)
+
+
+@strawberry.enum(description="What money was given for.")
+class FundingPurpose(Enum):
+    PROFESSIONAL_DEVELOPMENT = "PROFESSIONAL_DEVELOPMENT"
+    PROGRAM_SUPPORT = "PROGRAM_SUPPORT"
+    MATERIALS = "MATERIALS"
+    QIP_TASK = "QIP_TASK"
+    SCHOLARSHIP = "SCHOLARSHIP"
+    WAGE_INCENTIVE = "WAGE_INCENTIVE"
+    OTHER = "OTHER"
+
+
+def purpose_of(value: str | None) -> FundingPurpose:
+    if value is None:
+        return FundingPurpose.PROGRAM_SUPPORT
+    try:
+        return FundingPurpose(value.strip().upper().replace(" ", "_").replace("-", "_"))
+    except ValueError:
+        return FundingPurpose.OTHER
+
+
+@strawberry.type(description="Money given to a program, as a sector source reports it.")
+class Funding:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return _gid("Funding", self.r)
+
+    @strawberry.field(description="Exact decimal amount, serialised as a string")
+    def amount(self) -> Decimal | None:
+        return self.r.get("amount")
+
+    @strawberry.field
+    def currency(self) -> str:
+        return self.r.get("currency") or "USD"
+
+    @strawberry.field
+    def support_type(self, info: Info) -> str | None:
+        return _support_type(info, self.r)
+
+    @strawberry.field
+    def purpose(self) -> FundingPurpose:
+        return purpose_of(self.r.get("purpose"))
+
+    @strawberry.field(description="CEDS funding type, e.g. HeadStart, CCDF")
+    def funding_type(self) -> str | None:
+        return self.r.get("funding_type")
+
+    @strawberry.field
+    def period_start(self) -> dt.date | None:
+        return self.r.get("period_start")
+
+    @strawberry.field
+    def period_end(self) -> dt.date | None:
+        return self.r.get("period_end")
+
+    @strawberry.field
+    def description(self) -> str | None:
+        return self.r.get("description")
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.type(description="One QRIS rating decision.")
+class RatingEvent:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def level(self) -> int | None:
+        return self.r.get("level")
+
+    @strawberry.field
+    def rated_on(self) -> dt.date | None:
+        return self.r.get("rated_on")
+
+    @strawberry.field
+    def expires_on(self) -> dt.date | None:
+        return self.r.get("expires_on")
+
+    @strawberry.field
+    def status(self) -> str | None:
+        return self.r.get("status")
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.type(description="Support given to a program as a sector system logs it.")
+class ActivityEntry:
+    r: strawberry.Private[Record]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return _gid("ActivityEntry", self.r)
+
+    @strawberry.field(description="site_visit, coaching, training, phone, virtual, ...")
+    def kind(self) -> str | None:
+        return self.r.get("kind")
+
+    @strawberry.field
+    def occurred_on(self) -> dt.date | None:
+        return self.r.get("occurred_on")
+
+    @strawberry.field
+    def minutes(self) -> int | None:
+        return self.r.get("minutes")
+
+    @strawberry.field
+    def summary(self) -> str | None:
+        return self.r.get("summary")
+
+    @strawberry.field
+    def staff_name(self) -> str | None:
+        return self.r.get("staff_name")
+
+    @strawberry.field
+    def support_type(self, info: Info) -> str | None:
+        return _support_type(info, self.r)
+
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source

@@ -1,0 +1,27 @@
+"""Build the strawberry Schema."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from ecehub.config.model import ServerConfig
+from ecehub.schema.extensions import SourceReport
+from ecehub.schema.query import Query
+
+__all__ = ["build_schema"]
+
+
+def build_schema(server: ServerConfig | None = None) -> strawberry.Schema:
+    server = server or ServerConfig()
+    depth = server.max_depth
+    return strawberry.Schema(
+        query=Query,
+        config=StrawberryConfig(auto_camel_case=True),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=depth),
+            lambda: MaxAliasesLimiter(max_alias_count=50),
+            SourceReport,
+        ],
+    )
