@@ -1,0 +1,124 @@
+"""Run the three demo sector systems together: seeded Head Start and Licensing databases and
+a live QRIS API, with the environment the demo config (``demo.yaml``) reads."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from ecehub.demo.headstart import seed_headstart
+from ecehub.demo.licensing import seed_licensing
+from ecehub.demo.qris import QrisServer
+from ecehub.demo.world import World, generate_world
+
+__all__ = ["DEMO_CONFIG", "DemoSystems"]
+
+DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+"""The packaged demo config (a copy of the repository's ``config/demo.yaml``)."""
+
+
+class DemoSystems:
+    """Seed and run the demo systems for the duration of an ``async with`` block::
+
+        async with DemoSystems(programs=200, data_dir=tmp_path) as demo:
+            config = load_config(demo.config_path, env=demo.env)
+
+    Head Start and Licensing are SQLite files in ``data_dir`` (a temporary directory when
+    none is given) unless ``headstart_url`` / ``licensing_url`` name other databases (e.g.
+    PostgreSQL or MariaDB, which are then dropped and re-created table by table). QRIS is
+    served on a free loopback port with a fresh random API key.
+    """
+
+    def __init__(
+        self,
+        programs: int = 200,
+        data_dir: Path | None = None,
+        headstart_url: str | None = None,
+        licensing_url: str | None = None,
+        qris_delay_s: float = 0.0,
+        seed: int = 7,
+    ) -> None:
+        self.programs = programs
+        self.seed = seed
+        self.data_dir = data_dir
+        self._headstart_url = headstart_url
+        self._licensing_url = licensing_url
+        self._qris_delay_s = qris_delay_s
+        self._tempdir: tempfile.TemporaryDirectory[str] | None = None
+        self._qris: QrisServer | None = None
+        self._world: World | None = None
+        self.env: dict[str, str] = {}
+        """HEADSTART_DB_URL, LICENSING_DB_URL, QRIS_API_URL and QRIS_API_KEY."""
+        self.config_path = DEMO_CONFIG
+
+    @property
+    def world(self) -> World:
+        if self._world is None:
+            raise RuntimeError("the demo systems are not running; use `async with`")
+        return self._world
+
+    @property
+    def qris(self) -> QrisServer:
+        """The QRIS server: ``demo.qris.delay_s = 5`` makes it slow from now on."""
+        if self._qris is None:
+            raise RuntimeError("the demo systems are not running; use `async with`")
+        return self._qris
+
+    def _sqlite_url(self, name: str) -> str:
+        if self.data_dir is None:
+            self._tempdir = tempfile.TemporaryDirectory(prefix="ecehub-demo-")
+            self.data_dir = Path(self._tempdir.name)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / name).resolve()}"
+
+    async def __aenter__(self) -> Self:
+        world = generate_world(self.programs, self.seed)
+        headstart_url = self._headstart_url or self._sqlite_url("headstart.db")
+        licensing_url = self._licensing_url or self._sqlite_url("licensing.db")
+        try:
+            await seed_headstart(headstart_url, world)
+            await seed_licensing(licensing_url, world)
+            api_key = secrets.token_urlsafe(24)
+            self._qris = QrisServer(world, api_key, delay_s=self._qris_delay_s)
+            qris_url = await self._qris.start()
+        except BaseException:
+            self._cleanup()
+            raise
+        self._world = world
+        self.env = {
+            "HEADSTART_DB_URL": headstart_url,
+            "LICENSING_DB_URL": licensing_url,
+            "QRIS_API_URL": qris_url,
+            "QRIS_API_KEY": api_key,
+        }
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._qris is not None:
+                await self._qris.stop()
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._world = None
+        if self._tempdir is not None:
+            self._tempdir.cleanup()
+            self._tempdir = None
+            self.data_dir = None
+
+    async def stop_qris(self) -> None:
+        """Take the QRIS API down (connections are refused until :meth:`start_qris`)."""
+        await self.qris.stop()
+
+    async def start_qris(self) -> None:
+        """Bring the QRIS API back on the same URL."""
+        await self.qris.start()
