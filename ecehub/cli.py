@@ -46,10 +46,7 @@ async def _check(config_path: str) -> int:
     try:
         for health in await hub.health():
             conn = hub.connectors[health.source]
-            problems: list[str] = []
-            verify = getattr(conn, "verify", None)
-            if health.ok and verify is not None:
-                problems = list(await verify())
+            problems = await conn.verify() if health.ok else []
             ok = health.ok and not problems
             failed += not ok
             detail = "; ".join(problems) or health.detail

@@ -103,6 +103,17 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                         f"of: {', '.join(spec.fields)}",
                     )
                 )
+        for fname in getattr(ent, "filters", None) or {}:
+            if fname.startswith("identifier:"):
+                continue
+            if fname not in spec.fields:
+                problems.append(
+                    (
+                        f"{path}.filters.{fname}",
+                        f"unknown field {fname!r} for entity {entity!r}; expected a "
+                        f"field or identifier:<SYSTEM>",
+                    )
+                )
         if ent.parent is not None:
             if len(ent.parent) != 1:
                 problems.append((f"{path}.parent", "give exactly one {parent_entity: column}"))

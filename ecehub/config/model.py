@@ -70,6 +70,9 @@ class EntityConfig(_Strict):
 class SourceConfig(_Strict):
     """Settings every source has; a connector's own settings model subclasses it."""
 
+    # A rejected value may be a secret (a URL with a password, a key): never echo it.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
     kind: str
     support_types: list[str] = Field(default_factory=list)
     timeout_s: float = Field(default=5.0, gt=0, le=300)

@@ -16,16 +16,19 @@ source offers nothing better (then with bounded concurrency).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from ecehub.connectors.canonical import ENTITIES, coerce, is_identifier_field
+from ecehub.connectors.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 
 if TYPE_CHECKING:
     from ecehub.config.model import EntityConfig, SourceConfig
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Connector",
@@ -91,27 +94,52 @@ class Health:
     detail: str = ""
 
 
-def _compare(value: Any, op: FilterOp, wanted: Any) -> bool:
+def _kind(record: Record, field_name: str) -> FieldType:
+    if is_identifier_field(field_name):
+        return "str"
+    spec = ENTITIES.get(record.entity)
+    return spec.fields.get(field_name, "str") if spec else "str"
+
+
+def _same(value: Any, wanted: Any, kind: FieldType) -> bool:
+    if kind == "list":
+        return any(_same(v, wanted, "str") for v in value)
+    if kind == "str":
+        return str(value).strip().casefold() == str(wanted).strip().casefold()
+    try:
+        return bool(value == coerce(kind, wanted))
+    except (ValueError, TypeError, ArithmeticError):
+        return False
+
+
+def _compare(value: Any, op: FilterOp, wanted: Any, kind: FieldType) -> bool:
     if value is None:
         return False
     if op == "eq":
-        return bool(value == wanted) or str(value).casefold() == str(wanted).casefold()
+        return _same(value, wanted, kind)
     if op == "in":
-        pool = {str(w).casefold() for w in wanted}
-        return str(value).casefold() in pool
+        pool = [wanted] if isinstance(wanted, str) or not hasattr(wanted, "__iter__") else wanted
+        return any(_same(value, w, kind) for w in pool)
     if op == "contains":
-        return str(wanted).casefold() in str(value).casefold()
+        text = ", ".join(value) if kind == "list" else str(value)
+        return str(wanted).casefold() in text.casefold()
     try:
+        bound = coerce(kind, wanted)
         if op == "gte":
-            return bool(value >= type(value)(wanted))
-        return bool(value <= type(value)(wanted))
-    except (TypeError, ValueError):
+            return bool(value >= bound)
+        return bool(value <= bound)
+    except (TypeError, ValueError, ArithmeticError):
         return False
 
 
 def matches(record: Record, filters: Iterable[FieldFilter]) -> bool:
-    """Evaluate filters in Python, with the same meaning a source applies when pushed down."""
-    return all(_compare(record.get(f.field), f.op, f.value) for f in filters)
+    """Evaluate filters in Python, with the meaning a source must give them when pushed down:
+    ``eq``/``in`` compare text trimmed and case-insensitively and other types by value (the
+    filter value coerced to the field's canonical type), ``contains`` is a case-insensitive
+    substring, ``gte``/``lte`` compare in the field's type."""
+    return all(
+        _compare(record.get(f.field), f.op, f.value, _kind(record, f.field)) for f in filters
+    )
 
 
 class Connector(ABC):
@@ -139,7 +167,8 @@ class Connector(ABC):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        """Child records of many parents at once, grouped by parent key."""
+        """Child records of many parents at once, grouped by parent key; every parent key
+        asked for is in the result, with ``[]`` when it has no children."""
 
     @abstractmethod
     async def find(
@@ -160,6 +189,11 @@ class Connector(ABC):
     @abstractmethod
     async def aclose(self) -> None:
         """Release connections and sessions."""
+
+    async def verify(self) -> list[str]:
+        """Problems with the mapping (missing tables/columns, ...) for ``ecehub check``;
+        override where the source can tell. Default: none known."""
+        return []
 
     # -- shared helpers ---------------------------------------------------------------
     def can_filter(self, entity: str, field_name: str) -> bool:
@@ -217,5 +251,7 @@ def _coerce_named(source: str, entity: str, name: str, kind: Any, value: Any) ->
     try:
         return coerce(kind, value)
     except (ValueError, TypeError, ArithmeticError):
-        # A bad value in one cell must not fail the record: leave it null.
+        # A bad value in one cell must not fail the record: leave it null, and say where
+        # (never the value: it may be personal data).
+        log.debug("source %s: %s.%s is not a valid %s; read as null", source, entity, name, kind)
         return None

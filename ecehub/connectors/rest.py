@@ -316,7 +316,10 @@ class RestConnector(Connector):
         async with slots:
             started = time.perf_counter()
             try:
-                async with session.get(self._base_url + path, params=query) as resp:
+                # No redirects: the auth header must not follow a redirect to another host.
+                async with session.get(
+                    self._base_url + path, params=query, allow_redirects=False
+                ) as resp:
                     _log.debug(
                         "source %s: %s -> %d in %.0f ms",
                         self.name,

@@ -203,3 +203,22 @@ def test_load_config_reads_yaml_and_interpolates(tmp_path: Path) -> None:
 def test_top_level_must_be_a_mapping() -> None:
     with pytest.raises(ConfigError, match="expected a mapping"):
         parse_config(["sources"], file="list.yaml", env=ENV)
+
+
+def test_a_rest_filter_on_an_unknown_field_is_named() -> None:
+    data = _base()
+    program = data["sources"]["qris"]["entities"]["program"]
+    program["filters"] = {"qris_levle": {"param": "level"}}
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, file="state.yaml", env=ENV)
+    assert any(
+        p == "sources.qris.entities.program.filters.qris_levle" for p, _ in info.value.problems
+    )
+
+
+def test_a_rejected_secret_is_not_echoed() -> None:
+    data = _base()
+    data["sources"]["licensing"]["url"] = "postgres://user:hunter2@db/x"
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, file="state.yaml", env=ENV)
+    assert "hunter2" not in str(info.value)
