@@ -82,6 +82,7 @@ CLASS_DOMAINS: dict[str, tuple[tuple[str, float, float], ...]] = {
         ("Emotional and Behavioral Support", 4.5, 6.8),
         ("Engaged Support for Learning", 2.4, 5.2),
     ),
+    "CLASS Infant": (("Responsive Caregiving", 4.0, 6.5),),
 }
 
 ERS_SUBSCALES: dict[str, tuple[str, ...]] = {

@@ -47,6 +47,11 @@ _ROOMS: dict[str, tuple[int, int, tuple[int, ...]]] = {
     "Toddler": (18, 36, (8,)),
     "Preschool": (36, 60, (17, 20)),
 }
+_CLASS_INSTRUMENTS = {
+    "Infant": "CLASS Infant",
+    "Toddler": "CLASS Toddler",
+    "Preschool": "CLASS Pre-K",
+}
 _PER_SLOT = {"HS": (11_000, 14_500), "EHS": (19_000, 26_000)}
 _OPTIONS = ("FullDayFullYear", "PartDayPartYear", "FullDayPartYear")
 _OPTION_WEIGHTS = (60, 25, 15)
@@ -193,12 +198,14 @@ class _Builder:
             )
 
     def observations(self, center: HeadStartCenter, rooms: list[Classroom]) -> None:
+        """CLASS observations: every center is observed in at least one classroom."""
         rng, out = self.rng, self.out
-        for room in rooms:
-            if room.age_group == "Infant":
-                continue
-            instrument = "CLASS Pre-K" if room.age_group == "Preschool" else "CLASS Toddler"
-            for _ in range(rng.choices((0, 1, 2), weights=(25, 60, 15))[0]):
+        counts = [rng.choices((0, 1, 2), weights=(25, 60, 15))[0] for _ in rooms]
+        if rooms and not any(counts):
+            counts[rng.randrange(len(rooms))] = 1
+        for room, count in zip(rooms, counts, strict=True):
+            instrument = _CLASS_INSTRUMENTS[room.age_group]
+            for _ in range(count):
                 obs_id = len(out.observations) + 1
                 scores = []
                 for domain, low, high in CLASS_DOMAINS[instrument]:

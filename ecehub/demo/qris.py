@@ -228,7 +228,8 @@ async def _guard(
 def _build_app(collections: list[_Collection], settings: _Settings) -> web.Application:
     app = web.Application(middlewares=[_guard])
     app[_SETTINGS] = settings
-    providers = {r["providerId"]: r for r in collections[0].records}
+    (listing,) = [c for c in collections if c.path == "/v1/providers"]
+    providers = {r["providerId"]: r for r in listing.records}
 
     async def provider(request: web.Request) -> web.Response:
         record = providers.get(request.match_info["provider_id"])

@@ -36,7 +36,8 @@ __all__ = ["QRIS_MISTYPED_LICENSE_SHARE", "QRIS_NO_LICENSE_SHARE", "qris_records
 QRIS_NO_LICENSE_SHARE = 0.06
 QRIS_MISTYPED_LICENSE_SHARE = 0.06
 _UNRATED_SHARE = 0.07
-_LEVELS = ((1, 15), (2, 25), (3, 30), (4, 18), (5, 12))
+_LEVELS = (1, 2, 3, 4, 5)
+_LEVEL_WEIGHTS = (15, 25, 30, 18, 12)
 _VISIT_TYPES = ("site_visit", "virtual", "phone")
 _VISIT_WEIGHTS = (55, 30, 15)
 _VISIT_MINUTES = {"site_visit": (60, 180), "virtual": (30, 90), "phone": (15, 45)}
@@ -104,18 +105,22 @@ class _Builder:
     def days_ago(self, low: int, high: int) -> dt.date:
         return self.as_of - dt.timedelta(days=self.rng.randint(low, high))
 
+    def level(self, program: TrueProgram) -> int | None:
+        """The current rating level; ``None`` for a provider not rated yet."""
+        if program.head_start_center_id is not None:
+            # Reciprocity: a Head Start program joining the QRIS is rated 4 or 5 at once.
+            return self.rng.choice((4, 4, 5))
+        if self.rng.random() < _UNRATED_SHARE:
+            return None
+        return self.rng.choices(_LEVELS, weights=_LEVEL_WEIGHTS)[0]
+
     def provider(self, program: TrueProgram) -> None:
         rng, out = self.rng, self.out
         assert program.qris_provider_id
         pid = program.qris_provider_id
-        level: int | None = None
+        level = self.level(program)
         effective = expires = None
-        if rng.random() >= _UNRATED_SHARE:
-            if program.head_start_center_id is not None:
-                level = rng.choice((4, 4, 5))
-            else:
-                levels, weights = zip(*_LEVELS, strict=True)
-                level = rng.choices(levels, weights=weights)[0]
+        if level is not None:
             effective = self.days_ago(30, 1000)
             expires = effective + dt.timedelta(days=1095)
             self.ratings(pid, level, effective, expires)

@@ -56,8 +56,9 @@ class DemoSystems:
 
     @property
     def world(self) -> World:
+        """The data the systems were seeded with (still readable after the block ends)."""
         if self._world is None:
-            raise RuntimeError("the demo systems are not running; use `async with`")
+            raise RuntimeError("the demo systems have not been started; use `async with`")
         return self._world
 
     @property
@@ -109,7 +110,6 @@ class DemoSystems:
             self._cleanup()
 
     def _cleanup(self) -> None:
-        self._world = None
         if self._tempdir is not None:
             self._tempdir.cleanup()
             self._tempdir = None

@@ -7,7 +7,7 @@ known to Licensing; about 65% take part in QRIS (88% of them with the exact lice
 file, 6% with none and 6% mistyped), plus about 3% license-exempt QRIS-only providers; about
 20% are Head Start centers under grantees of one to four centers, 90% of them recording the
 state license number. About 40% of Head Start staff are in the QRIS workforce registry under
-the same registry ID. ``World.programs`` and ``World.staff_links`` are the ground truth.
+the same registry ID. ``World.truth`` and ``World.staff_links`` are the ground truth.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class World:
     licensing: LicensingRecords
     head_start: HeadStartRecords
     qris: QrisRecords
-    programs: list[ProgramTruth] = field(default_factory=list)
+    truth: list[ProgramTruth] = field(default_factory=list)
     """Ground truth: every real program and its key in each system."""
     staff_links: list[StaffLink] = field(default_factory=list)
     """Ground truth: Head Start staff who are also in the QRIS workforce registry."""
@@ -103,6 +103,6 @@ def generate_world(programs: int = 200, seed: int = 7, *, as_of: dt.date = REFER
         licensing=licensing,
         head_start=hs,
         qris=qris,
-        programs=[_truth(p) for p in licensed + exempt],
+        truth=[_truth(p) for p in licensed + exempt],
         staff_links=staff_links,
     )

@@ -54,12 +54,19 @@ async def test_demo_systems_on_sqlite(tmp_path: Path) -> None:
                 assert resp.status == 200
         url = demo.env["QRIS_API_URL"]
 
-    with pytest.raises(RuntimeError):
-        _ = demo.world
+    assert len(demo.world.licensing.facilities) == 40  # the data outlives the systems
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.ClientConnectionError):
             async with session.get(f"{url}/v1/health"):
                 pass
+
+
+def test_nothing_to_read_before_the_systems_start() -> None:
+    demo = DemoSystems(programs=5)
+    with pytest.raises(RuntimeError, match="async with"):
+        _ = demo.world
+    with pytest.raises(RuntimeError, match="async with"):
+        _ = demo.qris
 
 
 async def test_each_run_has_its_own_api_key(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_rejects_an_empty_state() -> None:
 def test_a_tiny_state_still_generates() -> None:
     tiny = generate_world(1, seed=3)
     assert len(tiny.licensing.facilities) == 1
-    assert len(tiny.programs) == 1
+    assert len(tiny.truth) == 1
 
 
 def test_generating_a_thousand_programs_stays_fast() -> None:
@@ -60,9 +60,9 @@ def test_licensing_has_every_licensed_program(big_world: World) -> None:
 
 
 def test_qris_overlap_and_license_noise(big_world: World) -> None:
-    licensed = [p for p in big_world.programs if p.license_no]
+    licensed = [p for p in big_world.truth if p.license_no]
     in_qris = [p for p in licensed if p.qris_provider_id]
-    exempt = [p for p in big_world.programs if p.kind == "EXEMPT"]
+    exempt = [p for p in big_world.truth if p.kind == "EXEMPT"]
     assert len(licensed) == 1000
     assert len(in_qris) == 650
     assert len(exempt) == 30
@@ -85,7 +85,7 @@ def test_names_and_addresses_drift_between_systems(big_world: World) -> None:
     providers = {q.provider_id: q for q in big_world.qris.providers}
     pairs = [
         (facilities[p.license_no], providers[p.qris_provider_id])
-        for p in big_world.programs
+        for p in big_world.truth
         if p.license_no and p.qris_provider_id
     ]
     renamed = sum(f.facility_name != q.display_name for f, q in pairs) / len(pairs)
@@ -108,7 +108,7 @@ def test_head_start_centers_under_grantees(big_world: World) -> None:
     assert len(with_license) == 180
     facilities = {f.license_no: f for f in big_world.licensing.facilities}
     assert all(facilities[c.state_license_no].license_type == "CENTER" for c in with_license)
-    truth = {p.head_start_center_id: p for p in big_world.programs if p.head_start_center_id}
+    truth = {p.head_start_center_id: p for p in big_world.truth if p.head_start_center_id}
     for c in hs.centers:
         program = truth[c.center_id]
         assert program.head_start_grant_number == c.grant_number
@@ -125,11 +125,10 @@ def test_head_start_records_hang_together(world: World) -> None:
         assert s.center_id in centers
         assert s.classroom_id is None or rooms[s.classroom_id].center_id == s.center_id
     assert {o.obs_id for o in hs.observations} == {d.obs_id for d in hs.domain_scores}
+    instruments = {"Preschool": "CLASS Pre-K", "Toddler": "CLASS Toddler", "Infant": "CLASS Infant"}
     for o in hs.observations:
-        room = rooms[o.classroom_id]
-        assert (
-            o.instrument == {"Preschool": "CLASS Pre-K", "Toddler": "CLASS Toddler"}[room.age_group]
-        )
+        assert o.instrument == instruments[rooms[o.classroom_id].age_group]
+    assert {o.center_id for o in hs.observations} == centers
     assert {f.review_id for f in hs.findings} <= {r.review_id for r in hs.reviews}
     assert all(f.amount == f.amount.quantize(f.amount.__class__("0.01")) for f in hs.funding)
     assert {e.program_type for e in hs.enrollment} == {"HS", "EHS"}
@@ -144,7 +143,7 @@ def test_head_start_staff_in_the_registry(big_world: World) -> None:
     assert set(links) == {s.staff_id for s in registered}
     workforce = {w.registry_id: w for w in big_world.qris.workforce}
     assert len(workforce) == len(big_world.qris.workforce)
-    by_center = {p.head_start_center_id: p for p in big_world.programs}
+    by_center = {p.head_start_center_id: p for p in big_world.truth}
     for s in registered:
         link = links[s.staff_id]
         member = workforce[link.registry_id]
@@ -174,7 +173,7 @@ def test_qris_children_reference_providers(world: World) -> None:
 
 
 def test_ground_truth_covers_every_record(world: World) -> None:
-    truth: list[ProgramTruth] = world.programs
+    truth: list[ProgramTruth] = world.truth
     assert {p.license_no for p in truth if p.license_no} == {
         f.license_no for f in world.licensing.facilities
     }
