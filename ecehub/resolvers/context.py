@@ -75,16 +75,16 @@ class RequestContext:
     ) -> list[Record]:
         """Children of every parent record, from each source that maps ``entity`` under
         ``parent_entity``; batched across all parents asked for in the same tick."""
-        loads = []
+        loads: list[tuple[str, str]] = []
         for parent in parents:
             source = self.config.sources.get(parent.source)
             ent = source.entities.get(entity) if source else None
             if ent is None or ent.parent_entity != parent_entity:
                 continue
-            loads.append(
-                self.loaders.children(parent.source, entity, parent_entity).load(parent.key)
-            )
-        found = await asyncio.gather(*loads)
+            loads.append((parent.source, parent.key))
+        if not loads:
+            return []
+        found = await self.loaders.children(entity, parent_entity).load_many(loads)
         return [record for records in found for record in records]
 
     async def merged_children(

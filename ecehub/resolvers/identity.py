@@ -156,17 +156,13 @@ class SharedIdentifierIdentity(Identity):
             source_cfg = self.config.sources.get(source)
             if not key or source_cfg is None or entity not in source_cfg.entities:
                 return []
-            record = await self.loaders.fetch(source, entity).load(key)
+            record = await self.loaders.fetch(entity).load((source, key))
             return [] if record is None else [record]
         system, _, value = hub_id.partition(":")
         if system not in self.config.match_on(entity) or not value:
             return []
-        found = await asyncio.gather(
-            *(
-                self.loaders.by_identifier(source, entity, system).load(value)
-                for source in self._holders(entity, system)
-            )
-        )
+        loader = self.loaders.by_identifier(entity, system)
+        found = await loader.load_many([(s, value) for s in self._holders(entity, system)])
         return [record for records in found for record in records]
 
     async def resolve(self, entity: str, hub_ids: Sequence[str]) -> dict[str, Merged]:
@@ -190,16 +186,6 @@ class SharedIdentifierIdentity(Identity):
     async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
         groups = self.group(entity, records)
         shared = [g.hub_id for g in groups if not g.hub_id.startswith("@")]
-        # The sources these records came from were just asked: don't ask them again.
-        for g in groups:
-            if g.hub_id.startswith("@"):
-                continue
-            system, _, value = g.hub_id.partition(":")
-            by_source: dict[str, list[Record]] = {}
-            for r in g.records:
-                by_source.setdefault(r.source, []).append(r)
-            for source, recs in by_source.items():
-                self.loaders.by_identifier(source, entity, system).prime(value, recs)
         resolved = await self.resolve(entity, shared)
         for g in groups:
             full = resolved.get(g.hub_id)

@@ -14,6 +14,7 @@ it appears once across pages. Order: by source precedence, then by each source's
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
-from ecehub.connectors.base import FieldFilter, Record, matches
+from ecehub.connectors.base import FieldFilter, Page, matches
 from ecehub.resolvers.gateway import SourceGateway
 from ecehub.resolvers.identity import Identity, Merged
 
@@ -136,21 +137,32 @@ async def list_merged(
 ) -> ListResult:
     p = plan(config, gateway, q)
     position, cursor = (0, None) if after is None else _decode(p, after)
+    size = max(first + 1, _OVERFETCH)
+    pages: dict[tuple[str, str | None], Page] = {}
+    group_of: dict[tuple[str, str], Merged] = {}
+
+    async def load_round(position: int, cursor: str | None) -> None:
+        # This source's next page and the first page of every later one, all at once, then
+        # their members in one batch per source: a page costs the same calls for any size.
+        wanted = [(p.sources[position], cursor)] + [
+            (s, None) for s in p.sources[position + 1 :] if (s, None) not in pages
+        ]
+        found = await asyncio.gather(
+            *(gateway.find(s, q.entity, p.pushed, first=size, after=c) for s, c in wanted)
+        )
+        pages.update(zip(wanted, found, strict=True))
+        records = [r for page in found for r in page.records]
+        for merged in await identity.complete(q.entity, records):
+            group_of.update({(r.source, r.key): merged for r in merged.records})
+
     result = ListResult()
     emitted: set[str] = set()
     while position < len(p.sources) and len(result.items) <= first:
         source = p.sources[position]
-        need = first + 1 - len(result.items)
-        page = await gateway.find(
-            source, q.entity, p.pushed, first=max(need, _OVERFETCH), after=cursor
-        )
-        groups = await identity.complete(q.entity, page.records)
-        group_of: dict[tuple[str, str], Merged] = {
-            (r.source, r.key): g for g in groups for r in g.records
-        }
-        last: Record | None = None
+        if (source, cursor) not in pages:
+            await load_round(position, cursor)
+        page = pages[(source, cursor)]
         for record in page.records:
-            last = record
             merged = group_of[(record.source, record.key)]
             if merged.hub_id in emitted:
                 continue
@@ -160,10 +172,8 @@ async def list_merged(
             result.items.append(ListItem(merged, _encode(p, source, record.cursor)))
             if len(result.items) > first:
                 break
-        if len(result.items) > first:
-            break
-        if page.has_next and last is not None:
-            cursor = last.cursor
+        if page.has_next and page.records:
+            cursor = page.records[-1].cursor
         else:
             position, cursor = position + 1, None
     result.has_next = len(result.items) > first

@@ -1,10 +1,18 @@
-"""Per-request DataLoaders, keyed by (source, entity): every key asked for in one tick of the
-event loop becomes one connector call, whatever the number of parent objects."""
+"""Per-request DataLoaders: every key asked for in one tick of the event loop becomes one
+connector call per source, whatever the number of parent objects.
+
+A loader covers one entity (and relation) across *all* sources: its keys are
+``(source, key)`` pairs, each batch calls every source concerned concurrently, and all of the
+batch's waiters wake together once every source has answered. Resolvers of one nesting level
+therefore stay in step, and the next level's keys again form one batch per source, instead of
+splitting into one batch per "which sources this parent came from".
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -12,7 +20,12 @@ from ecehub.connectors.base import FieldFilter, Record
 from ecehub.connectors.canonical import identifier_field
 from ecehub.resolvers.gateway import SourceGateway
 
-__all__ = ["Loaders", "normalize_identifier"]
+__all__ = ["Loaders", "SourceKey", "normalize_identifier"]
+
+SourceKey = tuple[str, str]
+"""``(source name, key)``"""
+
+T = TypeVar("T")
 
 
 def normalize_identifier(value: str) -> str:
@@ -20,55 +33,68 @@ def normalize_identifier(value: str) -> str:
     return value.strip().upper()
 
 
+async def _per_source(
+    keys: Sequence[SourceKey],
+    call: Callable[[str, list[str]], Awaitable[dict[str, T]]],
+    missing: Callable[[], T],
+) -> list[T]:
+    by_source: dict[str, list[str]] = {}
+    for source, key in keys:
+        by_source.setdefault(source, []).append(key)
+    names = list(by_source)
+    answers = await asyncio.gather(*(call(s, by_source[s]) for s in names))
+    found = dict(zip(names, answers, strict=True))
+    return [found[s][k] if k in found[s] else missing() for s, k in keys]
+
+
 class Loaders:
     def __init__(self, gateway: SourceGateway) -> None:
         self.gateway = gateway
-        self._loaders: dict[tuple[str, ...], DataLoader[str, Any]] = {}
+        self._loaders: dict[tuple[str, ...], DataLoader[SourceKey, Any]] = {}
 
-    def fetch(self, source: str, entity: str) -> DataLoader[str, Record | None]:
-        key = ("fetch", source, entity)
-        if key not in self._loaders:
+    def _get(self, name: tuple[str, ...], load: Any) -> DataLoader[SourceKey, Any]:
+        loader = self._loaders.get(name)
+        if loader is None:
+            loader = self._loaders[name] = DataLoader(load_fn=load)
+        return loader
 
-            async def load(keys: Sequence[str]) -> list[Record | None]:
-                found = await self.gateway.fetch(source, entity, list(keys))
-                return [found.get(k) for k in keys]
+    def fetch(self, entity: str) -> DataLoader[SourceKey, Record | None]:
+        """Records by ``(source, key)``; ``None`` where the source has no such key."""
 
-            self._loaders[key] = DataLoader(load_fn=load)
-        return self._loaders[key]
+        async def call(source: str, keys: list[str]) -> dict[str, Record | None]:
+            return dict(await self.gateway.fetch(source, entity, keys))
 
-    def children(
-        self, source: str, entity: str, parent_entity: str
-    ) -> DataLoader[str, list[Record]]:
-        key = ("children", source, entity, parent_entity)
-        if key not in self._loaders:
+        async def load(keys: Sequence[SourceKey]) -> list[Record | None]:
+            return await _per_source(keys, call, lambda: None)
 
-            async def load(parent_keys: Sequence[str]) -> list[list[Record]]:
-                found = await self.gateway.children(
-                    source, entity, parent_entity, list(parent_keys)
-                )
-                return [found.get(k, []) for k in parent_keys]
+        return self._get(("fetch", entity), load)
 
-            self._loaders[key] = DataLoader(load_fn=load)
-        return self._loaders[key]
+    def children(self, entity: str, parent_entity: str) -> DataLoader[SourceKey, list[Record]]:
+        """Child records by ``(source, parent key)``."""
 
-    def by_identifier(self, source: str, entity: str, system: str) -> DataLoader[str, list[Record]]:
-        """Records whose identifier ``system`` equals the (normalised) key."""
-        key = ("identifier", source, entity, system)
-        if key not in self._loaders:
+        async def call(source: str, parent_keys: list[str]) -> dict[str, list[Record]]:
+            return await self.gateway.children(source, entity, parent_entity, parent_keys)
 
-            async def load(values: Sequence[str]) -> list[list[Record]]:
-                flt = FieldFilter(identifier_field(system), "in", list(values))
-                page = await self.gateway.find(source, entity, [flt])
-                grouped: dict[str, list[Record]] = {}
-                for record in page.records:
-                    value = record.identifiers.get(system)
-                    if value is not None:
-                        grouped.setdefault(normalize_identifier(value), []).append(record)
-                return [grouped.get(v, []) for v in values]
+        async def load(keys: Sequence[SourceKey]) -> list[list[Record]]:
+            return await _per_source(keys, call, list)
 
-            self._loaders[key] = DataLoader(load_fn=load)
-        return self._loaders[key]
+        return self._get(("children", entity, parent_entity), load)
 
-    def prime_fetch(self, record: Record) -> None:
-        """Remember a record found another way so a later fetch of it costs no call."""
-        self.fetch(record.source, record.entity).prime(record.key, record)
+    def by_identifier(self, entity: str, system: str) -> DataLoader[SourceKey, list[Record]]:
+        """Records by ``(source, identifier value)``: those whose identifier ``system`` equals
+        the (normalised) value."""
+
+        async def call(source: str, values: list[str]) -> dict[str, list[Record]]:
+            flt = FieldFilter(identifier_field(system), "in", values)
+            page = await self.gateway.find(source, entity, [flt])
+            grouped: dict[str, list[Record]] = {}
+            for record in page.records:
+                value = record.identifiers.get(system)
+                if value is not None:
+                    grouped.setdefault(normalize_identifier(value), []).append(record)
+            return grouped
+
+        async def load(keys: Sequence[SourceKey]) -> list[list[Record]]:
+            return await _per_source(keys, call, list)
+
+        return self._get(("identifier", entity, system), load)

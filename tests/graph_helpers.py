@@ -1,0 +1,90 @@
+"""Helpers for tests that run the whole graph over the demo sector systems."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ecehub.app import create_app
+from ecehub.config import Config, load_config
+from ecehub.demo import DemoSystems
+from ecehub.resolvers.context import Hub
+
+NESTED = """
+query($first: Int!, $after: String, $filter: ProgramFilter) {
+  programs(first: $first, after: $after, filter: $filter) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name supportTypes { code }
+      license { number status }
+      qrisRating { level }
+      sites { id name rooms { id name ageGroup } staff { id name } }
+      staff { id name credentials trainings { title hours } }
+    }
+  }
+}
+"""
+
+
+def with_timeout(config: Config, source: str, timeout_s: float) -> Config:
+    sources = dict(config.sources)
+    sources[source] = sources[source].model_copy(update={"timeout_s": timeout_s})
+    return config.model_copy(update={"sources": sources})
+
+
+class GraphClient:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, trace: bool = True
+    ) -> httpx.Response:
+        headers = {"X-Ecehub-Trace": "1"} if trace else {}
+        return await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@contextlib.asynccontextmanager
+async def demo_graph(
+    tmp_path: Path,
+    programs: int,
+    *,
+    headstart_url: str | None = None,
+    licensing_url: str | None = None,
+    qris_delay_s: float = 0.0,
+    qris_timeout_s: float | None = None,
+) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
+    async with DemoSystems(
+        programs=programs,
+        data_dir=tmp_path,
+        headstart_url=headstart_url,
+        licensing_url=licensing_url,
+        qris_delay_s=qris_delay_s,
+    ) as demo:
+        config = load_config(demo.config_path, env={**os.environ, **demo.env})
+        if qris_timeout_s is not None:
+            config = with_timeout(config, "qris", qris_timeout_s)
+        hub = Hub(config)
+        app = create_app(config, hub)
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+                yield demo, GraphClient(client)
+        finally:
+            await hub.aclose()
+
+
+def calls_by_source(body: dict[str, Any]) -> dict[str, int]:
+    return {s["source"]: s["calls"] for s in body["extensions"]["sources"]}
