@@ -163,3 +163,46 @@ async def test_a_slow_source_times_out_within_its_timeout(tmp_path: Path) -> Non
     assert len(body["data"]["programs"]["nodes"]) == 30
     # The slow source costs its timeout once, not once per nesting level.
     assert elapsed < timeout + 1.5, elapsed
+
+
+async def test_the_same_graph_on_postgresql_and_mariadb(
+    tmp_path: Path, postgres_url: str, mariadb_url: str
+) -> None:
+    """Head Start on PostgreSQL and licensing on MariaDB answer exactly as SQLite does."""
+    query = NESTED.replace("id name supportTypes", "name supportTypes")
+    async with demo_graph(tmp_path / "sqlite", programs=60) as (_, client):
+        on_sqlite = await client.query(query, {"first": 500})
+    async with demo_graph(
+        tmp_path / "servers", programs=60, headstart_url=postgres_url, licensing_url=mariadb_url
+    ) as (_, client):
+        on_servers = await client.query(query, {"first": 500})
+    assert "errors" not in on_servers
+    assert on_servers["data"] == on_sqlite["data"]
+    assert calls_by_source(on_servers) == calls_by_source(on_sqlite)
+
+
+async def test_site_and_staff_by_id(tmp_path: Path) -> None:
+    async with demo_graph(tmp_path, programs=60) as (_, client):
+        body = await client.query(
+            '{ programs(first: 60, filter: {supportTypes: ["HEAD_START"]}) { nodes {'
+            " sites { id name } staff { id name identifiers { system value } } } } }"
+        )
+        nodes = body["data"]["programs"]["nodes"]
+        site = next(s for n in nodes for s in n["sites"])
+        shared = next(
+            s
+            for n in nodes
+            for s in n["staff"]
+            if any(i["system"] == "REGISTRY_ID" for i in s["identifiers"])
+        )
+        again = await client.query(
+            "query($s: ID!, $p: ID!) { site(id: $s) { id name rooms { name } }"
+            " staff(id: $p) { id name sources { source } } }",
+            {"s": site["id"], "p": shared["id"]},
+        )
+    assert again["data"]["site"]["id"] == site["id"]
+    assert again["data"]["site"]["rooms"]
+    staff = again["data"]["staff"]
+    assert staff["id"] == shared["id"]
+    # A registry ID held by Head Start and by the QRIS workforce registry merges the person.
+    assert {s["source"] for s in staff["sources"]} == {"head_start", "qris"}

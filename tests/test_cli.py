@@ -1,0 +1,129 @@
+"""The ``ecehub`` command, run as a user runs it: in a subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+import urllib.request
+from pathlib import Path
+
+from ecehub.demo import DemoSystems
+
+
+async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ecehub",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_check_prints_one_line_per_source(tmp_path: Path) -> None:
+    async with DemoSystems(programs=10, data_dir=tmp_path) as demo:
+        code, out, _ = await run("check", str(demo.config_path), env=demo.env)
+        assert code == 0, out
+        lines = out.strip().splitlines()
+        assert [line.split()[:2] for line in lines] == [
+            ["ok", "licensing"],
+            ["ok", "head_start"],
+            ["ok", "qris"],
+        ]
+        await demo.stop_qris()
+        code, out, _ = await run("check", str(demo.config_path), env=demo.env)
+    assert code == 1
+    assert out.strip().splitlines()[2].split()[:2] == ["FAIL", "qris"]
+    assert demo.env["QRIS_API_KEY"] not in out
+
+
+async def test_a_bad_config_exits_2_naming_file_and_path(tmp_path: Path) -> None:
+    bad = tmp_path / "state.yaml"
+    bad.write_text("sources:\n  qris:\n    kind: rest\n    entities: {program: {path: /p}}\n")
+    code, _, err = await run("check", str(bad))
+    assert code == 2
+    assert f"{bad}: invalid configuration" in err
+    assert "sources.qris.base_url: required setting is missing" in err
+    assert "sources.qris.entities.program.key: required setting is missing" in err
+
+
+async def test_schema_print_writes_the_sdl(tmp_path: Path) -> None:
+    code, out, _ = await run("schema", "print")
+    assert code == 0
+    assert "type Query {" in out and "programs(" in out and "type Program" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path) -> None:
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ecehub",
+        "demo",
+        "--port",
+        str(port),
+        "--programs",
+        "30",
+        "--data-dir",
+        str(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        # The demo prints the GraphiQL URL, then a sample query ending in a lone "}".
+        while "try:" not in seen or not seen.rstrip().endswith("\n}"):
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+            assert line, f"demo exited early: {seen}"
+            seen += line.decode()
+        sample = seen.split("try:\n", 1)[1].strip() if "try:" in seen else None
+
+        def post(query: str) -> dict[str, object]:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/graphql",
+                data=json.dumps({"query": query}).encode(),
+                headers={"content-type": "application/json"},
+            )
+            for _ in range(50):
+                try:
+                    with urllib.request.urlopen(request, timeout=10) as response:
+                        return dict(json.loads(response.read()))
+                except OSError:
+                    import time
+
+                    time.sleep(0.1)
+            raise AssertionError("the demo never answered")
+
+        body = await asyncio.to_thread(post, sample or "{ supportTypes { code } }")
+        graphiql = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(
+                urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql", headers={"accept": "text/html"}
+                ),
+                timeout=10,
+            ).read()
+        )
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=20)
+    assert f"open http://127.0.0.1:{port}/graphql" in seen
+    assert sample is not None
+    assert "errors" not in body, body
+    nodes = body["data"]["programs"]["nodes"]  # type: ignore[index]
+    assert nodes and all(n["sites"] for n in nodes)
+    assert b"graphiql" in graphiql.lower()
