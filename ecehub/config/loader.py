@@ -103,6 +103,33 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                         f"of: {', '.join(spec.fields)}",
                     )
                 )
+        for setting in ("values", "constants"):
+            for fname in getattr(ent, setting):
+                if fname not in spec.fields:
+                    problems.append(
+                        (
+                            f"{path}.{setting}.{fname}",
+                            f"unknown field {fname!r} for entity {entity!r}; expected "
+                            f"one of: {', '.join(spec.fields)}",
+                        )
+                    )
+        for fname in ent.values:
+            if fname in spec.fields and fname not in ent.fields:
+                problems.append(
+                    (
+                        f"{path}.values.{fname}",
+                        f"field {fname!r} is not mapped in `fields`, so there is no "
+                        f"source value to translate",
+                    )
+                )
+        for fname in ent.constants:
+            if fname in ent.fields:
+                problems.append(
+                    (
+                        f"{path}.constants.{fname}",
+                        f"field {fname!r} is also mapped in `fields`; keep one",
+                    )
+                )
         for fname in getattr(ent, "filters", None) or {}:
             if fname.startswith("identifier:"):
                 continue

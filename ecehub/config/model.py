@@ -57,6 +57,15 @@ class EntityConfig(_Strict):
     parent: dict[str, str] | None = Field(
         default=None, description="{parent_entity: column or JSON path holding the parent key}"
     )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="{field: {source value: canonical value}}, e.g. program_type: "
+        "{CENTER: ChildCare}; values not listed pass through",
+    )
+    constants: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="{field: value} for fields the source has no column for, e.g. currency: USD",
+    )
 
     @property
     def parent_entity(self) -> str | None:

@@ -203,7 +203,41 @@ class Connector(ABC):
             return False
         if is_identifier_field(field_name):
             return field_name.split(":", 1)[1] in ent.identifiers
-        return field_name in ent.fields
+        return field_name in ent.fields or field_name in ent.constants
+
+    def source_filters(
+        self, entity: str, filters: Sequence[FieldFilter]
+    ) -> list[FieldFilter] | None:
+        """Filters in the source's own terms, for connectors that push every filter down:
+        filters on ``constants`` are decided here (dropped when they hold; ``None`` when one
+        cannot, so nothing matches) and ``eq``/``in`` on fields with ``values`` are turned
+        into the source values that map to the wanted canonical ones.
+
+        Raises ``ValueError`` for another operator on a field with ``values``."""
+        ent = self.entities[entity]
+        out: list[FieldFilter] = []
+        for flt in filters:
+            if flt.field in ent.constants:
+                probe = self.make_record(entity, "", {}, {})
+                if not matches(probe, [flt]):
+                    return None
+                continue
+            mapping = ent.values.get(flt.field)
+            if not mapping:
+                out.append(flt)
+                continue
+            if flt.op not in ("eq", "in"):
+                raise ValueError(
+                    f"source {self.name}: {entity}.{flt.field} has a value mapping, so only "
+                    f"eq/in filters can be pushed down, not {flt.op}"
+                )
+            wanted = [flt.value] if flt.op == "eq" else list(flt.value)
+            folded = {str(w).strip().casefold() for w in wanted}
+            source_values = [k for k, v in mapping.items() if v.strip().casefold() in folded]
+            # A source value not in the mapping passes through unchanged, so it may match too.
+            passthrough = [w for w in wanted if str(w) not in mapping]
+            out.append(FieldFilter(flt.field, "in", source_values + passthrough))
+        return out
 
     def make_record(
         self,
@@ -216,9 +250,18 @@ class Connector(ABC):
     ) -> Record:
         """Build a canonical record from raw values, coercing each to its canonical type."""
         spec = ENTITIES[entity]
+        ent = self.entities.get(entity)
+        values = ent.values if ent is not None else {}
+        raw = dict(raw_fields)
+        for name, mapping in values.items():
+            if name in raw and raw[name] is not None:
+                raw[name] = mapping.get(str(raw[name]).strip(), raw[name])
+        if ent is not None:
+            for name, constant in ent.constants.items():
+                raw.setdefault(name, constant)
         fields = {
             name: _coerce_named(self.name, entity, name, spec.fields[name], value)
-            for name, value in raw_fields.items()
+            for name, value in raw.items()
         }
         identifiers = {
             system: str(value).strip()

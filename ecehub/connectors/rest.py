@@ -625,7 +625,8 @@ class RestConnector(Connector):
             if flt.op == "in" and not _param_value("in", flt.value):
                 return Page([], has_next=False)  # `in []`: nothing can match
             pushed = ent.filters.get(flt.field)
-            if pushed is not None and pushed.op == flt.op:
+            # A field with a value mapping is filtered here, on the canonical values.
+            if pushed is not None and pushed.op == flt.op and flt.field not in ent.values:
                 params[pushed.param] = _param_value(flt.op, flt.value)
             else:
                 local.append(flt)

@@ -441,6 +441,10 @@ class SqlConnector(Connector):
                 raise ValueError(
                     f"source {self.name} cannot filter entity {entity} on field {flt.field}"
                 )
+        translated = self.source_filters(entity, filters)
+        if translated is None:
+            return Page([], has_next=False)
+        filters = translated
         mapped = await self._mapped_entity(entity)
         stmt = select(*mapped.columns).where(mapped.key.is_not(None)).order_by(mapped.key)
         for flt in filters:

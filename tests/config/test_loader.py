@@ -143,6 +143,24 @@ def test_secrets_do_not_appear_in_the_config_repr() -> None:
             "sources.licensing.entities.site.table",
             "required setting is missing",
         ),
+        (
+            "sources.licensing.entities.program.values",
+            {"nmae": {"a": "b"}},
+            "sources.licensing.entities.program.values.nmae",
+            "unknown field 'nmae'",
+        ),
+        (
+            "sources.licensing.entities.program.values",
+            {"city": {"a": "b"}},
+            "sources.licensing.entities.program.values.city",
+            "not mapped in `fields`",
+        ),
+        (
+            "sources.licensing.entities.program.constants",
+            {"name": "X"},
+            "sources.licensing.entities.program.constants.name",
+            "also mapped in `fields`",
+        ),
         ("support_types", [{"code": "pre-k", "name": "Pre-K"}], "support_types.0.code", "pattern"),
     ],
 )

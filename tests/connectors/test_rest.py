@@ -763,3 +763,23 @@ def test_base_url_must_be_http_and_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config({"sources": {"qris": source}})
     assert "pw@" not in str(info.value) and "sources.qris.base_url" in str(info.value)
+
+
+async def test_value_mappings_and_constants_apply_to_records_and_filters(
+    make_connector: MakeConnector,
+) -> None:
+    connector = make_connector(
+        entities={
+            "program": program(
+                values={"county": {COUNTIES[0]: "First County"}},
+                constants={"program_type": "ChildCare"},
+                filters={"county": {"param": "county", "op": "eq"}},
+            )
+        }
+    )
+    page = await connector.find("program", [FieldFilter("county", "eq", "first county")])
+    assert page.records and all(r.fields["county"] == "First County" for r in page.records)
+    assert all(r.fields["program_type"] == "ChildCare" for r in page.records)
+    assert len(page.records) == sum(1 for p in PROVIDERS if p["location"]["county"] == COUNTIES[0])
+    none = await connector.find("program", [FieldFilter("program_type", "eq", "HeadStart")])
+    assert none.records == []

@@ -538,3 +538,27 @@ def test_config_rejects_a_url_without_an_async_driver_and_hides_it() -> None:
     with pytest.raises(ValidationError) as raw:
         SqlSourceConfig.model_validate({"kind": "sql", "url": "no url at all s3cretpw"})
     assert "s3cretpw" not in str(raw.value)
+
+
+async def test_value_mappings_and_constants_apply_to_records_and_pushed_filters(
+    make_connector: MakeConnector,
+) -> None:
+    funding = {
+        **ENTITIES["funding"],
+        "values": {"purpose": {"Books": "MATERIALS", "Curriculum": "MATERIALS"}},
+        "constants": {"currency": "USD"},
+    }
+    connector = make_connector(funding=funding)
+    page = await connector.find("funding", [FieldFilter("purpose", "eq", "materials")])
+    assert sorted(r.key for r in page.records) == ["1", "2"]
+    assert {r.fields["purpose"] for r in page.records} == {"MATERIALS"}
+    assert {r.fields["currency"] for r in page.records} == {"USD"}
+    # A source value the mapping does not cover passes through unchanged.
+    training = await connector.find("funding", [FieldFilter("purpose", "in", ["Training"])])
+    assert [r.key for r in training.records] == ["3"]
+    assert (await connector.find("funding", [FieldFilter("currency", "eq", "EUR")])).records == []
+    assert (
+        len((await connector.find("funding", [FieldFilter("currency", "eq", "usd")])).records) == 3
+    )
+    with pytest.raises(ValueError, match="only eq/in"):
+        await connector.find("funding", [FieldFilter("purpose", "contains", "mat")])
