@@ -16,7 +16,7 @@ from ecehub.errors import ConfigError
 __all__ = ["main"]
 
 SAMPLE_QUERY = """{
-  programs(first: 3, filter: {supportTypes: ["HEAD_START"]}) {
+  programs(first: 3, filter: {supportTypes: ["HEAD_START"], qrisLevelMin: 4}) {
     nodes { name supportTypes { code } license { number status }
             qrisRating { level } sites { name rooms { name ageGroup } } }
   }

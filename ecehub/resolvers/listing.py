@@ -67,25 +67,36 @@ def _holders(
     return [s for s in candidates if gateway.connector(s).can_filter(q.entity, f.field)]
 
 
+def _typed_sources(config: Config, q: ListQuery) -> list[str]:
+    wanted = set(q.support_types)
+    return [
+        name
+        for name, src in config.sources.items()
+        if q.entity in src.entities and wanted & set(src.support_types)
+    ]
+
+
 def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
-    """Choose the sources to enumerate and the filter to push down (see module docstring)."""
+    """Choose the sources to enumerate and the filter to push down (see module docstring).
+    The support-type condition competes as a pivot like any filter: its holders are the
+    sources of those types."""
     sources = [name for name, src in config.sources.items() if q.entity in src.entities]
-    if q.support_types:
-        wanted = set(q.support_types)
-        sources = [s for s in sources if wanted & set(config.sources[s].support_types)]
     pushed: tuple[FieldFilter, ...] = ()
-    if q.filters:
-        options = []
-        for i, f in enumerate(q.filters):
-            holders = _holders(gateway, sources, q, f)
-            rank = 0 if f.op in ("eq", "in") else 1
-            options.append((len(holders), rank, i, holders, f))
-        # No source can evaluate some filter: nothing can match it.
+    # (holder count, rank, order, holders, filter or None for the support-type condition)
+    options: list[tuple[int, int, int, list[str], FieldFilter | None]] = []
+    if q.support_types:
+        typed = _typed_sources(config, q)
+        options.append((len(typed), 0, -1, typed, None))
+    for i, f in enumerate(q.filters):
+        holders = _holders(gateway, sources, q, f)
+        options.append((len(holders), 0 if f.op in ("eq", "in") else 1, i, holders, f))
+    if options:
+        # No source can evaluate some condition: nothing can match it.
         if any(n == 0 for n, *_ in options):
             sources = []
         else:
-            _, _, _, holders, pivot = min(options, key=lambda o: o[:3])
-            sources, pushed = holders, (pivot,)
+            _, _, _, sources, pivot = min(options, key=lambda o: o[:3])
+            pushed = () if pivot is None else (pivot,)
     digest = hashlib.sha256(repr((q, sources)).encode()).hexdigest()[:12]
     return _Plan(tuple(sources), pushed, digest)
 
@@ -111,7 +122,9 @@ def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
     return p.sources.index(source), cursor
 
 
-def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway) -> bool:
+def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway, typed: set[str]) -> bool:
+    if q.support_types and not any(r.source in typed for r in merged.records):
+        return False
     for f in q.filters:
         if not any(
             gateway.connector(r.source).can_filter(q.entity, f.field) and matches(r, [f])
@@ -155,6 +168,7 @@ async def list_merged(
         for merged in await identity.complete(q.entity, records):
             group_of.update({(r.source, r.key): merged for r in merged.records})
 
+    typed = set(_typed_sources(config, q))
     result = ListResult()
     emitted: set[str] = set()
     while position < len(p.sources) and len(result.items) <= first:
@@ -166,7 +180,7 @@ async def list_merged(
             merged = group_of[(record.source, record.key)]
             if merged.hub_id in emitted:
                 continue
-            if not _passes(merged, q, gateway) or _listed_earlier(merged, p, position):
+            if not _passes(merged, q, gateway, typed) or _listed_earlier(merged, p, position):
                 continue
             emitted.add(merged.hub_id)
             result.items.append(ListItem(merged, _encode(p, source, record.cursor)))

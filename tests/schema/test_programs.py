@@ -110,6 +110,9 @@ async def test_filters_apply_to_the_merged_program(tmp_path: Path) -> None:
         head_start = await walk(client, 50, {"supportTypes": ["HEAD_START"]})
         level3 = await walk(client, 50, {"qrisLevel": 3})
         licensed_level3 = await walk(client, 50, {"qrisLevel": 3, "licenseStatus": "Licensed"})
+        rated_head_start = await walk(
+            client, 50, {"supportTypes": ["HEAD_START"], "qrisLevelMin": 4}
+        )
     assert len(head_start) == len(demo.world.head_start.centers) - _hs_sharing_a_license(demo)
     assert all("HEAD_START" in {s["code"] for s in n["supportTypes"]} for n in head_start)
     want = {p.provider_id for p in demo.world.qris.providers if p.rating_level == 3}
@@ -117,6 +120,15 @@ async def test_filters_apply_to_the_merged_program(tmp_path: Path) -> None:
     assert len(level3) == len(want)
     assert 0 < len(licensed_level3) <= len(level3)
     assert all(n["license"]["status"] == "Licensed" for n in licensed_level3)
+    # Conditions held by different sources combine: Head Start programs QRIS rates 4 or 5.
+    assert rated_head_start
+    assert all(n["qrisRating"]["level"] >= 4 for n in rated_head_start)
+    assert all("HEAD_START" in {s["code"] for s in n["supportTypes"]} for n in rated_head_start)
+    hs_ids = {n["id"] for n in head_start}
+    assert {n["id"] for n in rated_head_start} <= hs_ids
+    assert len(rated_head_start) == sum(
+        1 for n in head_start if n["qrisRating"] and n["qrisRating"]["level"] >= 4
+    )
 
 
 def _hs_sharing_a_license(demo: DemoSystems) -> int:
