@@ -63,14 +63,31 @@ class QrisRating:
     source: str
 
 
-@strawberry.type(description="A member of a program's workforce, merged across sources.")
-class Staff:
+@strawberry.type
+class _MergedNode:
+    """What every merged type shares: its ID, identifiers, source records and provenance."""
+
     m: strawberry.Private[Merged]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Staff", self.m.hub_id))
+        return strawberry.ID(encode_global_id(type(self).__name__, self.m.hub_id))
 
+    @strawberry.field
+    def identifiers(self) -> list[Identifier]:
+        return identifiers_of(self.m.records)
+
+    @strawberry.field
+    def sources(self) -> list[SourceRecordRef]:
+        return source_refs(self.m.records)
+
+    @strawberry.field(description="Per field, every source's value and which one is shown")
+    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
+        return provenance_of(self.m, fields)
+
+
+@strawberry.type(description="A member of a program's workforce, merged across sources.")
+class Staff(_MergedNode):
     @strawberry.field
     def first_name(self) -> str | None:
         return self.m.value("first_name")
@@ -105,31 +122,13 @@ class Staff:
         return self.m.value("hire_date")
 
     @strawberry.field
-    def identifiers(self) -> list[Identifier]:
-        return identifiers_of(self.m.records)
-
-    @strawberry.field
-    def sources(self) -> list[SourceRecordRef]:
-        return source_refs(self.m.records)
-
-    @strawberry.field
-    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
-        return provenance_of(self.m, fields)
-
-    @strawberry.field
     async def trainings(self, info: Info) -> list[Training]:
         rows = await info.context.children(self.m.records, "training", "staff")
         return [Training(r=r) for r in rows]
 
 
 @strawberry.type(description="One location of a program; licenses usually attach here.")
-class Site:
-    m: strawberry.Private[Merged]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Site", self.m.hub_id))
-
+class Site(_MergedNode):
     @strawberry.field
     def name(self) -> str | None:
         return self.m.value("name")
@@ -162,18 +161,6 @@ class Site:
         return self.m.value("service_option")
 
     @strawberry.field
-    def identifiers(self) -> list[Identifier]:
-        return identifiers_of(self.m.records)
-
-    @strawberry.field
-    def sources(self) -> list[SourceRecordRef]:
-        return source_refs(self.m.records)
-
-    @strawberry.field
-    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
-        return provenance_of(self.m, fields)
-
-    @strawberry.field
     async def rooms(self, info: Info) -> list[Room]:
         rows = await info.context.children(self.m.records, "room", "site")
         return [Room(r=r) for r in rows]
@@ -187,13 +174,7 @@ class Site:
     description="A provider organisation (center, family child-care home, "
     "Head Start center), merged across every sector that knows it."
 )
-class Program:
-    m: strawberry.Private[Merged]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Program", self.m.hub_id))
-
+class Program(_MergedNode):
     @strawberry.field
     def name(self) -> str | None:
         return self.m.value("name")
@@ -217,10 +198,6 @@ class Program:
     @strawberry.field
     def email(self) -> str | None:
         return self.m.value("email")
-
-    @strawberry.field
-    def identifiers(self) -> list[Identifier]:
-        return identifiers_of(self.m.records)
 
     @strawberry.field
     def support_types(self, info: Info) -> list[SupportType]:
@@ -260,14 +237,6 @@ class Program:
             expires_on=self.m.value("qris_expires_on"),
             source=level.source,
         )
-
-    @strawberry.field
-    def sources(self) -> list[SourceRecordRef]:
-        return source_refs(self.m.records)
-
-    @strawberry.field(description="Per field, every source's value and which one is shown")
-    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
-        return provenance_of(self.m, fields)
 
     @strawberry.field
     async def sites(self, info: Info) -> list[Site]:

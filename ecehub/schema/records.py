@@ -38,10 +38,19 @@ def _support_type(info: Info, r: Record) -> str | None:
     return types[0] if types else None
 
 
-@strawberry.type(description="A classroom or group within a site.")
-class Room:
+@strawberry.type
+class _SourceRow:
+    """A type read from one source record, which says its source."""
+
     r: strawberry.Private[Record]
 
+    @strawberry.field
+    def source(self) -> str:
+        return self.r.source
+
+
+@strawberry.type(description="A classroom or group within a site.")
+class Room(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
         return _gid("Room", self.r)
@@ -66,15 +75,9 @@ class Room:
     def oldest_months(self) -> int | None:
         return self.r.get("oldest_months")
 
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
-
 
 @strawberry.type(description="A training a staff member completed.")
-class Training:
-    r: strawberry.Private[Record]
-
+class Training(_SourceRow):
     @strawberry.field
     def title(self) -> str | None:
         return self.r.get("title")
@@ -90,10 +93,6 @@ class Training:
     @strawberry.field
     def hours(self) -> float | None:
         return self.r.get("hours")
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
 
 
 @strawberry.enum(description="How one checklist item was answered.")
@@ -163,9 +162,7 @@ class ChecklistResponse:
     description="A set of standards items answered for a program or site: an "
     "inspection, a monitoring review, a QRIS standards review."
 )
-class Checklist:
-    r: strawberry.Private[Record]
-
+class Checklist(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
         return _gid("Checklist", self.r)
@@ -193,10 +190,6 @@ class Checklist:
     @strawberry.field
     def support_type(self, info: Info) -> str | None:
         return _support_type(info, self.r)
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
 
     @strawberry.field
     async def responses(self, info: Info) -> list[ChecklistResponse]:
@@ -227,9 +220,7 @@ class AssessmentScore:
 
 
 @strawberry.type(description="A structured observation (ECERS-3, ITERS-3, CLASS, ...).")
-class Assessment:
-    r: strawberry.Private[Record]
-
+class Assessment(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
         return _gid("Assessment", self.r)
@@ -259,18 +250,13 @@ class Assessment:
         return _support_type(info, self.r)
 
     @strawberry.field
-    def source(self) -> str:
-        return self.r.source
-
-    @strawberry.field
     async def scores(self, info: Info) -> list[AssessmentScore]:
         rows = await info.context.children([self.r], "assessment_score", "assessment")
         return [AssessmentScore(r=r) for r in rows]
 
 
 @strawberry.type(description="A count of enrolled children for one age group (never child data).")
-class EnrollmentCount:
-    r: strawberry.Private[Record]
+class EnrollmentCount(_SourceRow):
     support_type: str | None
 
     @strawberry.field
@@ -292,10 +278,6 @@ class EnrollmentCount:
     @strawberry.field
     def program_type(self) -> str | None:
         return self.r.get("program_type")
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
 
 
 @strawberry.type(description="Enrollment counts by support type and age group.")
@@ -328,9 +310,7 @@ def purpose_of(value: str | None) -> FundingPurpose:
 
 
 @strawberry.type(description="Money given to a program, as a sector source reports it.")
-class Funding:
-    r: strawberry.Private[Record]
-
+class Funding(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
         return _gid("Funding", self.r)
@@ -367,15 +347,9 @@ class Funding:
     def description(self) -> str | None:
         return self.r.get("description")
 
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
-
 
 @strawberry.type(description="One QRIS rating decision.")
-class RatingEvent:
-    r: strawberry.Private[Record]
-
+class RatingEvent(_SourceRow):
     @strawberry.field
     def level(self) -> int | None:
         return self.r.get("level")
@@ -392,15 +366,9 @@ class RatingEvent:
     def status(self) -> str | None:
         return self.r.get("status")
 
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
-
 
 @strawberry.type(description="Support given to a program as a sector system logs it.")
-class ActivityEntry:
-    r: strawberry.Private[Record]
-
+class ActivityEntry(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
         return _gid("ActivityEntry", self.r)
@@ -428,7 +396,3 @@ class ActivityEntry:
     @strawberry.field
     def support_type(self, info: Info) -> str | None:
         return _support_type(info, self.r)
-
-    @strawberry.field
-    def source(self) -> str:
-        return self.r.source
