@@ -554,16 +554,17 @@ def _lower(value: Any) -> Any:
 
 
 def _text_condition(expr: ColumnElement[Any], flt: FieldFilter) -> ColumnElement[bool]:
-    # coerce("str") strips, and matches() compares case-insensitively: so do lower(trim()).
+    # coerce("str") strips the value and matches() strips the wanted one, comparing
+    # case-insensitively: so trim both and lower(trim()) the column.
     # Values are folded by the database too, so both sides use the same lower().
     folded = func.lower(func.trim(expr))
     if flt.op == "eq":
-        return folded == func.lower(literal(str(flt.value), String()))
+        return folded == func.lower(literal(str(flt.value).strip(), String()))
     if flt.op == "in":
         wanted = flt.value if isinstance(flt.value, list | tuple | set | frozenset) else [flt.value]
         if not wanted:
             return false()
-        return folded.in_([func.lower(literal(str(w), String())) for w in wanted])
+        return folded.in_([func.lower(literal(str(w).strip(), String())) for w in wanted])
     if flt.op == "contains":
         # autoescape: %, _ and the escape character in the value match themselves.
         return expr.icontains(str(flt.value), autoescape=True)

@@ -304,6 +304,7 @@ async def test_children_reject_a_parent_the_entity_does_not_hang_under(
 F = FieldFilter
 FIND_CASES: list[tuple[str, list[FieldFilter], list[str]]] = [
     ("eq-ignores-case", [F("name", "eq", "sunshine KIDS")], ["P1"]),
+    ("eq-trims-the-value", [F("name", "eq", "  sunshine kids ")], ["P1"]),
     ("eq-same-text-in-two-cases", [F("city", "eq", "SPRINGFIELD")], ["P1", "P2"]),
     ("eq-int", [F("licensed_capacity", "eq", "12")], ["P2"]),
     ("eq-str-field-on-int-column", [F("zip", "eq", "62701")], ["P1", "P5"]),
@@ -311,6 +312,7 @@ FIND_CASES: list[tuple[str, list[FieldFilter], list[str]]] = [
     ("in-ignores-case", [F("city", "in", ["springfield", "OGDENVILLE"])], ["P1", "P2", "P5"]),
     ("in-int", [F("licensed_capacity", "in", ["12", 80])], ["P2", "P3"]),
     ("in-empty", [F("city", "in", [])], []),
+    ("in-trims-the-values", [F("city", "in", [" ogdenville", "nowhere "])], ["P5"]),
     ("contains-ignores-case", [F("name", "contains", "acorn")], ["P2", "P4"]),
     ("contains-percent-is-literal", [F("name", "contains", "%")], ["P2"]),
     ("contains-underscore-is-literal", [F("name", "contains", "_c")], ["P2"]),
