@@ -3,9 +3,13 @@
     EcehubError
     ├── ConfigError            a configuration file is malformed (names file, path and fix)
     ├── ConnectorNotFound      no connector is registered under a source's ``kind``
-    └── SourceError            a source call failed; carries the source name, never secrets
-        ├── SourceUnavailable  the source refused, errored or could not be reached
-        └── SourceTimeout      the source did not answer within its ``timeout_s``
+    ├── SourceError            a source call failed; carries the source name, never secrets
+    │   ├── SourceUnavailable  the source refused, errored or could not be reached
+    │   └── SourceTimeout      the source did not answer within its ``timeout_s``
+    └── HubStoreError          a hub-store read or write was refused; ``code`` for GraphQL
+        ├── ValidationFailed   input broke a rule; ``field_errors`` maps field -> message
+        ├── VersionConflict    the client's ``version`` is stale; carries the current one
+        └── NotFound           no live hub object has that ID
 
 Errors carry their context (file, config path, source name) and a suggestion, never a secret
 value: messages are built from names, never from URLs or credentials.
@@ -17,9 +21,13 @@ __all__ = [
     "ConfigError",
     "ConnectorNotFound",
     "EcehubError",
+    "HubStoreError",
+    "NotFound",
     "SourceError",
     "SourceTimeout",
     "SourceUnavailable",
+    "ValidationFailed",
+    "VersionConflict",
 ]
 
 
@@ -74,3 +82,51 @@ class SourceUnavailable(SourceError):
 
 class SourceTimeout(SourceError):
     code = "SOURCE_TIMEOUT"
+
+
+class HubStoreError(EcehubError):
+    """The hub store refused a read or write. ``code`` is the GraphQL error code clients see."""
+
+    code = "HUB_STORE_ERROR"
+
+
+class ValidationFailed(HubStoreError):
+    """Input broke one or more rules; nothing was written.
+
+    ``field_errors`` maps each offending input field to what is wrong with it, e.g.
+    ``{"title": "required", "period_end": "must not be before period_start"}``.
+    """
+
+    code = "VALIDATION_FAILED"
+
+    def __init__(self, field_errors: dict[str, str]) -> None:
+        self.field_errors = dict(field_errors)
+        detail = "; ".join(f"{name}: {msg}" for name, msg in sorted(self.field_errors.items()))
+        super().__init__(f"invalid input: {detail}", suggestion="correct the fields named")
+
+
+class VersionConflict(HubStoreError):
+    """An update or delete named a ``version`` that is no longer current; nothing was written."""
+
+    code = "VERSION_CONFLICT"
+
+    def __init__(self, object_type: str, object_id: str, current_version: int) -> None:
+        self.object_type = object_type
+        self.object_id = object_id
+        self.current_version = current_version
+        super().__init__(
+            f"{object_type} {object_id} was changed by someone else "
+            f"(now at version {current_version})",
+            suggestion="read it again and re-apply your change to the current version",
+        )
+
+
+class NotFound(HubStoreError):
+    """No live hub object of that type has that ID (or it is deleted)."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, object_type: str, object_id: str, *, detail: str = "not found") -> None:
+        self.object_type = object_type
+        self.object_id = object_id
+        super().__init__(f"{object_type} {object_id}: {detail}")
