@@ -1,4 +1,4 @@
-"""The ``ecehub`` command: serve | demo | check | schema print."""
+"""The ``ecehub`` command: serve | demo | check | schema print | db upgrade."""
 
 from __future__ import annotations
 
@@ -107,6 +107,63 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(_demo(args))
 
 
+def _hub_store_url(args: argparse.Namespace) -> str:
+    if args.url:
+        return str(args.url)
+    from ecehub.hub import hub_url
+
+    return hub_url(load_config(args.config))
+
+
+async def _db(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecehub.hub import migrate
+
+    url = _hub_store_url(args)
+    try:
+        if args.db_command == "upgrade":
+            revision = await migrate.upgrade(url, args.revision)
+        elif args.db_command == "downgrade":
+            revision = await migrate.downgrade(url, args.revision)
+        else:
+            revision = await migrate.current(url)
+    except (CommandError, SQLAlchemyError, OSError) as exc:
+        # The message names the failure, never the URL (it may hold a password).
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(
+            f"hub store {args.db_command} failed: {type(exc).__name__}: {reason}", file=sys.stderr
+        )
+        return 1
+    print(f"hub store at revision {revision or '<empty>'} (newest: {migrate.head()})")
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    return asyncio.run(_db(args))
+
+
+def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser("db", help="hub store migrations (Alembic, shipped in the package)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    commands = {
+        "upgrade": ("upgrade the hub store (default: to the newest revision)", "head"),
+        "downgrade": ("downgrade the hub store to a revision (base: drop all)", None),
+        "current": ("print the hub store's revision", None),
+    }
+    for name, (help_text, default) in commands.items():
+        command = db_sub.add_parser(name, help=help_text)
+        where = command.add_mutually_exclusive_group(required=True)
+        where.add_argument("--config", help="YAML config file: its hub.url")
+        where.add_argument("--url", help="SQLAlchemy URL of the hub store")
+        if name == "upgrade":
+            command.add_argument("--revision", default=default, help="target (default: head)")
+        elif name == "downgrade":
+            command.add_argument("--revision", required=True, help="target, e.g. base or -1")
+        command.set_defaults(func=cmd_db)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecehub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     printer = schema_sub.add_parser("print", help="write the GraphQL SDL")
     printer.add_argument("--output", "-o", default=None)
     printer.set_defaults(func=cmd_schema_print)
+
+    _add_db_parser(sub)
     return parser
 
 

@@ -1,0 +1,282 @@
+"""One audited write transaction of the hub store, and the kinds of object it writes.
+
+Every write goes through :class:`WriteTransaction`, so every write is validated, stamped
+(who, when), versioned and audited in the same transaction as the change itself.
+
+Optimistic concurrency is decided by the database, atomically::
+
+    UPDATE t SET ..., version = version + 1
+     WHERE id = :id AND version = :expected AND deleted_at IS NULL
+
+One row changed: the write applies. None: the current version is read and
+:class:`~ecehub.errors.VersionConflict` raised; the transaction rolls back, nothing is
+overwritten. The row read before the UPDATE (for the audit's ``before``) is exactly the row
+that was updated: had anyone committed in between, its version would differ and the UPDATE
+would have matched nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ecehub.errors import NotFound, ValidationFailed, VersionConflict
+from ecehub.hub import validation as v
+from ecehub.hub.enums import AuditAction, ObjectType
+from ecehub.hub.models import (
+    ActivityRow,
+    AuditRow,
+    FileRow,
+    FundingRow,
+    GoalRow,
+    NoteRow,
+    PdPlanRow,
+    QipRow,
+    TaskRow,
+    TrainingRow,
+    new_id,
+)
+from ecehub.hub.records import (
+    ActivityEntry,
+    FileAttachment,
+    FundingEntry,
+    Note,
+    PdPlan,
+    PdTraining,
+    Qip,
+    QipGoal,
+    QipTask,
+    json_safe,
+)
+
+__all__ = [
+    "ACTIVITY",
+    "FILE",
+    "FUNDING",
+    "GOAL",
+    "NOTE",
+    "PD_PLAN",
+    "QIP",
+    "TASK",
+    "TRAINING",
+    "Kind",
+    "WriteTransaction",
+    "to_record",
+]
+
+R = TypeVar("R")
+
+
+def _no_check(_state: Mapping[str, Any]) -> dict[str, str]:
+    return {}
+
+
+def to_record(cls: type[R], row: Any) -> R:
+    """The frozen record of an ORM row: same field names; lists become tuples."""
+    values = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        value = getattr(row, f.name)
+        values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class Kind(Generic[R]):
+    """A kind of hub object: its table, its record, its input fields and cross-field rules.
+    ``tracked`` rows have created/updated stamps; others (files) have uploaded stamps only."""
+
+    object_type: ObjectType
+    row: type[Any]
+    record: type[R]
+    fields: Mapping[str, v.Field]
+    update_fields: Mapping[str, v.Field]
+    check: Callable[[Mapping[str, Any]], dict[str, str]] = _no_check
+    tracked: bool = True
+    soft_delete: bool = True
+
+    @property
+    def table(self) -> Table:
+        table: Table = self.row.__table__
+        return table
+
+    def to_record(self, row: Any) -> R:
+        return to_record(self.record, row)
+
+
+QIP: Kind[Qip] = Kind(ObjectType.QIP, QipRow, Qip, v.QIP_FIELDS, v.QIP_FIELDS, soft_delete=False)
+GOAL: Kind[QipGoal] = Kind(ObjectType.QIP_GOAL, GoalRow, QipGoal, v.GOAL_FIELDS, v.GOAL_FIELDS)
+TASK: Kind[QipTask] = Kind(
+    ObjectType.QIP_TASK,
+    TaskRow,
+    QipTask,
+    v.TASK_FIELDS,
+    {**v.TASK_FIELDS, "goal_id": v.Field(v.hub_id)},  # a task may move to another goal
+)
+PD_PLAN: Kind[PdPlan] = Kind(
+    ObjectType.PD_PLAN, PdPlanRow, PdPlan, v.PD_PLAN_FIELDS, v.PD_PLAN_FIELDS
+)
+TRAINING: Kind[PdTraining] = Kind(
+    ObjectType.PD_TRAINING,
+    TrainingRow,
+    PdTraining,
+    v.TRAINING_FIELDS,
+    v.TRAINING_FIELDS,
+    check=v.check_training,
+)
+NOTE: Kind[Note] = Kind(
+    ObjectType.NOTE,
+    NoteRow,
+    Note,
+    v.NOTE_FIELDS,
+    {k: f for k, f in v.NOTE_FIELDS.items() if k not in ("subject_type", "subject_id")},
+)
+ACTIVITY: Kind[ActivityEntry] = Kind(
+    ObjectType.ACTIVITY_ENTRY, ActivityRow, ActivityEntry, v.ACTIVITY_FIELDS, v.ACTIVITY_FIELDS
+)
+FILE: Kind[FileAttachment] = Kind(
+    ObjectType.FILE_ATTACHMENT, FileRow, FileAttachment, v.FILE_FIELDS, {}, tracked=False
+)
+FUNDING: Kind[FundingEntry] = Kind(
+    ObjectType.FUNDING_ENTRY,
+    FundingRow,
+    FundingEntry,
+    v.FUNDING_FIELDS,
+    v.FUNDING_FIELDS,
+    check=v.check_funding,
+)
+
+
+class WriteTransaction:
+    """The writes of one store call, by one actor, at one instant, in one DB transaction."""
+
+    def __init__(self, session: AsyncSession, actor: str, now: dt.datetime) -> None:
+        self.session = session
+        self.actor = actor
+        self.now = now
+
+    async def load(self, kind: Kind[Any], object_id: str) -> Any:
+        """The row as the database has it now (refreshing any copy this session holds)."""
+        stmt = (
+            select(kind.row)
+            .where(kind.row.id == object_id)
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(stmt)
+
+    async def live(self, kind: Kind[Any], object_id: str, *, field: str | None = None) -> Any:
+        """The row if it exists and is not deleted; else NotFound, or a field error on
+        ``field`` when the ID came in as an input field."""
+        row = await self.load(kind, object_id)
+        if row is None or (kind.soft_delete and row.deleted_at is not None):
+            if field is not None:
+                raise ValidationFailed({field: f"no {kind.object_type.name} with this ID"})
+            raise NotFound(kind.object_type.name, object_id)
+        return row
+
+    async def insert(self, kind: Kind[R], values: Mapping[str, Any]) -> R:
+        return await self.created(kind, await self.add(kind, values))
+
+    async def add(self, kind: Kind[Any], values: Mapping[str, Any]) -> str:
+        """Insert a row at version 1 (not yet audited: call :meth:`created` when done)."""
+        stamps: dict[str, Any]
+        if kind.tracked:
+            stamps = {
+                "created_at": self.now,
+                "created_by": self.actor,
+                "updated_at": self.now,
+                "updated_by": self.actor,
+            }
+        else:
+            stamps = {"uploaded_at": self.now, "uploaded_by": self.actor}
+        object_id = new_id()
+        self.session.add(kind.row(id=object_id, version=1, **stamps, **values))
+        await self.session.flush()
+        return object_id
+
+    async def created(self, kind: Kind[R], object_id: str) -> R:
+        after = kind.to_record(await self.load(kind, object_id))
+        await self.audit(kind, AuditAction.CREATE, None, after)
+        return after
+
+    async def change(
+        self,
+        kind: Kind[R],
+        row: Any,
+        expected_version: int,
+        values: Mapping[str, Any],
+        *,
+        action: AuditAction = AuditAction.UPDATE,
+    ) -> R:
+        """Apply ``values`` to the loaded ``row`` if it is still at ``expected_version``,
+        audit it and return the object as it is now."""
+        before = await self.apply(kind, row, expected_version, values, action=action)
+        return await self.changed(kind, before, action)
+
+    async def apply(
+        self,
+        kind: Kind[R],
+        row: Any,
+        expected_version: int,
+        values: Mapping[str, Any],
+        *,
+        action: AuditAction = AuditAction.UPDATE,
+    ) -> R:
+        """The guarded UPDATE (not yet audited: call :meth:`changed` when done). Returns the
+        object as it was before."""
+        before = kind.to_record(row)
+        table = kind.table
+        stamps: dict[str, Any] = {}
+        if kind.tracked and action is AuditAction.UPDATE:
+            stamps = {"updated_at": self.now, "updated_by": self.actor}
+        stmt = (
+            update(table)
+            .where(table.c.id == row.id, table.c.version == expected_version)
+            .values(**values, **stamps, version=table.c.version + 1)
+        )
+        if kind.soft_delete:
+            deleted = table.c.deleted_at
+            stmt = stmt.where(
+                deleted.is_not(None) if action is AuditAction.RESTORE else deleted.is_(None)
+            )
+        connection = await self.session.connection()
+        result = await connection.execute(stmt)
+        if result.rowcount != 1:
+            current = await connection.scalar(select(table.c.version).where(table.c.id == row.id))
+            if current is None:
+                raise NotFound(kind.object_type.name, row.id)
+            raise VersionConflict(kind.object_type.name, row.id, int(current))
+        return before
+
+    async def changed(self, kind: Kind[R], before: Any, action: AuditAction) -> R:
+        after = kind.to_record(await self.load(kind, before.id))
+        await self.audit(kind, action, before, after)
+        return after
+
+    def checked(self, kind: Kind[Any], row: Any, values: Mapping[str, Any]) -> None:
+        """Cross-field rules on the object as it would be after writing ``values``."""
+        state = {**{c.key: getattr(row, c.key) for c in kind.table.columns}, **values}
+        errors = kind.check(state)
+        if errors:
+            raise ValidationFailed(errors)
+
+    async def audit(self, kind: Kind[Any], action: AuditAction, before: Any, after: Any) -> None:
+        subject = after if after is not None else before
+        self.session.add(
+            AuditRow(
+                program_id=subject.program_id,
+                actor=self.actor,
+                at=self.now,
+                action=action,
+                object_type=kind.object_type,
+                object_id=subject.id,
+                before=None if before is None else json_safe(before),
+                after=None if after is None else json_safe(after),
+            )
+        )
+        await self.session.flush()
