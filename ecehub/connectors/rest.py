@@ -133,6 +133,12 @@ class RestFilterParam(_Strict):
 
     param: str
     op: FilterOp = "eq"
+    max: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="most values one call may carry for op `in`; more are split into calls",
+    )
 
 
 class RestEntityConfig(EntityConfig):
@@ -239,10 +245,15 @@ def _chunks(keys: list[str], size: int) -> list[list[str]]:
     return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
 def _param_value(op: FilterOp, value: Any) -> str:
     if op == "in":
-        values = [value] if isinstance(value, str) or not isinstance(value, Iterable) else value
-        return ",".join(str(v) for v in values)
+        return ",".join(str(v) for v in _as_list(value))
     return str(value)
 
 
@@ -621,12 +632,15 @@ class RestConnector(Connector):
             raise ValueError("`first` must be >= 0")
         params: dict[str, str] = {}
         local: list[FieldFilter] = []
-        for flt in filters:
+        for i, flt in enumerate(filters):
             if flt.op == "in" and not _param_value("in", flt.value):
                 return Page([], has_next=False)  # `in []`: nothing can match
             pushed = ent.filters.get(flt.field)
             # A field with a value mapping is filtered here, on the canonical values.
             if pushed is not None and pushed.op == flt.op and flt.field not in ent.values:
+                values = _as_list(flt.value) if flt.op == "in" else []
+                if len(values) > pushed.max:
+                    return await self._find_in_chunks(entity, filters, i, pushed.max, first, after)
                 params[pushed.param] = _param_value(flt.op, flt.value)
             else:
                 local.append(flt)
@@ -643,6 +657,45 @@ class RestConnector(Connector):
                 record.cursor = row.cursor
                 out.append(record)
         return Page(out, has_next=has_next)
+
+    async def _find_in_chunks(
+        self,
+        entity: str,
+        filters: Sequence[FieldFilter],
+        index: int,
+        size: int,
+        first: int | None,
+        after: str | None,
+    ) -> Page:
+        """An ``in`` filter with more values than the API takes at once, as several calls
+        (concurrently, bounded by ``max_concurrency``). Unpaged only: the pages of several
+        calls have no common order to continue from."""
+        if first is not None or after is not None:
+            raise ValueError(
+                f"source {self.name}: an `in` filter on {filters[index].field} with more than "
+                f"{size} values can only be used without paging"
+            )
+        values = _as_list(filters[index].value)
+        chunks = [values[i : i + size] for i in range(0, len(values), size)]
+        pages = await _gather(
+            self.find(
+                entity,
+                [
+                    *filters[:index],
+                    FieldFilter(filters[index].field, "in", chunk),
+                    *filters[index + 1 :],
+                ],
+            )
+            for chunk in chunks
+        )
+        seen: set[str] = set()
+        out: list[Record] = []
+        for page in pages:
+            for record in page.records:
+                if record.key not in seen:
+                    seen.add(record.key)
+                    out.append(record)
+        return Page(out, has_next=False)
 
     async def health(self) -> Health:
         started = time.perf_counter()

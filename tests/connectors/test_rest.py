@@ -783,3 +783,25 @@ async def test_value_mappings_and_constants_apply_to_records_and_filters(
     assert len(page.records) == sum(1 for p in PROVIDERS if p["location"]["county"] == COUNTIES[0])
     none = await connector.find("program", [FieldFilter("program_type", "eq", "HeadStart")])
     assert none.records == []
+
+
+async def test_an_in_filter_longer_than_the_api_takes_is_split_into_calls(
+    upstream: Upstream, make_connector: MakeConnector
+) -> None:
+    connector = make_connector(
+        entities={
+            "program": program(
+                filters={"identifier:QRIS_PROVIDER_ID": {"param": "ids", "op": "in", "max": 4}}
+            )
+        }
+    )
+    wanted = [*PROVIDER_IDS[:10], "P999"]
+    flt = FieldFilter("identifier:QRIS_PROVIDER_ID", "in", wanted)
+    page = await connector.find("program", [flt])
+    assert sorted(r.key for r in page.records) == sorted(PROVIDER_IDS[:10])
+    assert not page.has_next
+    calls = upstream.calls("/v1/providers")
+    assert len(calls) == 3  # ceil(11 / 4)
+    assert all(len(q["ids"].split(",")) <= 4 for q in calls)
+    with pytest.raises(ValueError, match="without paging"):
+        await connector.find("program", [flt], first=5)
