@@ -77,6 +77,10 @@ def _no_check(_state: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
+def _fixed(_value: Any, _rules: v.Rules) -> Any:
+    raise ValueError("cannot be changed")
+
+
 def to_record(cls: type[R], row: Any) -> R:
     """The frozen record of an ORM row: same field names; lists become tuples."""
     values = {}
@@ -107,6 +111,12 @@ class Kind(Generic[R]):
 
     def to_record(self, row: Any) -> R:
         return to_record(self.record, row)
+
+    @property
+    def change_fields(self) -> Mapping[str, v.Field]:
+        """What an update may name: ``update_fields``, and the other input fields, refused."""
+        fixed = {name: v.Field(_fixed) for name in self.fields if name not in self.update_fields}
+        return {**fixed, **self.update_fields}
 
 
 QIP: Kind[Qip] = Kind(ObjectType.QIP, QipRow, Qip, v.QIP_FIELDS, v.QIP_FIELDS, soft_delete=False)

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, inspect
 from sqlalchemy.engine import Connection
 
+from ecehub.cli import main
 from ecehub.config import parse_config
 from ecehub.hub import create_hub_engine, current, downgrade, head, hub_url, upgrade
 from ecehub.hub.models import Base
@@ -105,6 +107,7 @@ async def _ecehub(*args: str) -> tuple[int, str, str]:
 
 
 async def test_db_upgrade_uses_the_configs_hub_url(tmp_path: Path) -> None:
+    """Run as users run it: ``python -m ecehub`` in a subprocess."""
     config = tmp_path / "state.yaml"
     config.write_text("hub:\n  url: sqlite+aiosqlite:///./hub.db\n", encoding="utf-8")
     code, out, err = await _ecehub("db", "upgrade", "--config", str(config))
@@ -117,17 +120,25 @@ async def test_db_upgrade_uses_the_configs_hub_url(tmp_path: Path) -> None:
     assert (code, out) == (0, "hub store at revision <empty> (newest: 0001)\n")
 
 
-async def test_db_upgrade_failure_never_prints_the_url(unused_tcp_port: int) -> None:
+async def test_db_upgrade_failure_never_prints_the_url(
+    unused_tcp_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"postgresql+asyncpg://hub:s3cret-pw@127.0.0.1:{unused_tcp_port}/hub"
-    code, out, err = await _ecehub("db", "upgrade", "--url", url)
-    assert code == 1
+    assert await asyncio.to_thread(main, ["db", "upgrade", "--url", url]) == 1
+    out, err = capsys.readouterr()
     assert err.startswith("hub store upgrade failed: ")
     assert "s3cret-pw" not in out + err and url not in out + err
 
 
-async def test_db_upgrade_and_current_by_url(hub_db_url: str) -> None:
-    code, out, _ = await _ecehub("db", "current", "--url", hub_db_url)
-    assert (code, out) == (0, "hub store at revision <empty> (newest: 0001)\n")
-    code, out, _ = await _ecehub("db", "upgrade", "--url", hub_db_url)
-    assert (code, out) == (0, "hub store at revision 0001 (newest: 0001)\n")
+async def test_db_upgrade_and_current_by_url(
+    hub_db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await asyncio.to_thread(main, ["db", "current", "--url", hub_db_url]) == 0
+    assert await asyncio.to_thread(main, ["db", "upgrade", "--url", hub_db_url]) == 0
+    assert await asyncio.to_thread(main, ["db", "current", "--url", hub_db_url]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "hub store at revision <empty> (newest: 0001)",
+        "hub store at revision 0001 (newest: 0001)",
+        "hub store at revision 0001 (newest: 0001)",
+    ]
     assert await current(hub_db_url) == "0001"

@@ -1,0 +1,155 @@
+"""The plumbing the hub store's repositories share: engine and sessions, input rules, batched
+reads and the generic audited update / soft delete / restore.
+
+Reads run in plain sessions; writes in sessions whose transactions begin with the write lock on
+SQLite (see :mod:`ecehub.hub.engine`) and go through one
+:class:`~ecehub.hub.transaction.WriteTransaction` each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ecehub.errors import NotFound, ValidationFailed
+from ecehub.hub.engine import WRITE_OPTION, create_hub_engine
+from ecehub.hub.enums import AuditAction
+from ecehub.hub.models import HUB_ID_LENGTH
+from ecehub.hub.transaction import Kind, WriteTransaction
+from ecehub.hub.validation import Rules, validate
+
+__all__ = ["Repository", "required_name"]
+
+R = TypeVar("R")
+
+_CHUNK = 1000
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start : start + _CHUNK]
+
+
+def required_name(value: str, field: str) -> str:
+    """A program ID or actor name: required, at most 200 characters, trimmed."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed({field: "required"})
+    if len(value.strip()) > HUB_ID_LENGTH:
+        raise ValidationFailed({field: f"must be at most {HUB_ID_LENGTH} characters"})
+    return value.strip()
+
+
+class Repository:
+    """Base of the hub store's repositories (see :class:`ecehub.hub.store.HubStore`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        support_types: Iterable[str] | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+        **engine_options: Any,
+    ) -> None:
+        self.engine: AsyncEngine = create_hub_engine(url, **engine_options)
+        self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writes = async_sessionmaker(
+            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+        codes = None if support_types is None else frozenset(support_types)
+        self.rules = Rules(support_types=codes)
+        self._clock = clock
+
+    async def aclose(self) -> None:
+        await self.engine.dispose()
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncSession]:
+        async with self._reads() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _writing(self, actor: str) -> AsyncIterator[WriteTransaction]:
+        actor = required_name(actor, "actor")
+        async with self._writes() as session, session.begin():
+            yield WriteTransaction(session, actor, self._clock())
+
+    # -- generic reads and writes ----------------------------------------------------------------
+
+    async def _get(self, kind: Kind[R], object_id: str, include_deleted: bool) -> R | None:
+        async with self._reading() as session:
+            row = await session.get(kind.row, object_id)
+            hidden = kind.soft_delete and not include_deleted and row is not None
+            if row is None or (hidden and row.deleted_at is not None):
+                return None
+            return kind.to_record(row)
+
+    async def _grouped(
+        self,
+        kind: Kind[R],
+        key: Any,
+        keys: Iterable[str],
+        *,
+        include_deleted: bool,
+        order_by: Sequence[Any],
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> dict[str, list[R]]:
+        wanted = list(dict.fromkeys(keys))
+        out: dict[str, list[R]] = {k: [] for k in wanted}
+        if not wanted:
+            return out
+        async with self._reading() as session:
+            for chunk in _chunks(wanted):
+                stmt = select(kind.row).where(key.in_(chunk), *where).order_by(*order_by)
+                if kind.soft_delete and not include_deleted:
+                    stmt = stmt.where(kind.row.deleted_at.is_(None))
+                for row in await session.scalars(stmt):
+                    out[getattr(row, key.key)].append(kind.to_record(row))
+        return out
+
+    def _input(self, kind: Kind[Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        values = validate(kind.fields, data, self.rules, partial=False)
+        errors = kind.check(values)
+        if errors:
+            raise ValidationFailed(errors)
+        return values
+
+    def _changes(self, kind: Kind[Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+        if not changes:
+            raise ValidationFailed({"changes": "give at least one field to change"})
+        return validate(kind.change_fields, changes, self.rules, partial=True)
+
+    async def _update(
+        self, kind: Kind[R], actor: str, object_id: str, version: int, changes: Mapping[str, Any]
+    ) -> R:
+        values = self._changes(kind, changes)
+        async with self._writing(actor) as tx:
+            row = await tx.live(kind, object_id)
+            tx.checked(kind, row, values)
+            return await tx.change(kind, row, version, values)
+
+    async def _delete(self, kind: Kind[R], actor: str, object_id: str, version: int) -> R:
+        async with self._writing(actor) as tx:
+            row = await tx.live(kind, object_id)
+            values = {"deleted_at": tx.now, "deleted_by": tx.actor}
+            return await tx.change(kind, row, version, values, action=AuditAction.DELETE)
+
+    async def _restore(self, kind: Kind[R], actor: str, object_id: str, version: int) -> R:
+        async with self._writing(actor) as tx:
+            row = await tx.load(kind, object_id)
+            if row is None:
+                raise NotFound(kind.object_type.name, object_id)
+            if row.deleted_at is None:
+                raise ValidationFailed({"id": f"{kind.object_type.name} is not deleted"})
+            values = {"deleted_at": None, "deleted_by": None}
+            return await tx.change(kind, row, version, values, action=AuditAction.RESTORE)
