@@ -186,6 +186,8 @@ async def test_pd_plan_with_goals_and_trainings(store: HubStore) -> None:
     assert sorted(audit[-1].after["goal_ids"]) == sorted([goal.id, other.id])
     assert audit[-1].after["completed_hours"] == "7.50"
     assert (await store.pd_plans_for_staff([staff]))[staff] == [relinked]
+    assert await store.get_pd_plan(plan.id) == relinked
+    assert await store.get_qip(plan.qip_id) == (await store.qip_for_programs([PROGRAM]))[PROGRAM]
     assert (await store.pd_plans_for_qips([plan.qip_id]))[plan.qip_id] == [relinked]
 
     with pytest.raises(ValidationFailed) as bad_goal:
