@@ -399,8 +399,8 @@ class SqlConnector(Connector):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        """Children of each parent, ordered by key; every parent key the parent column can
-        hold is present (with ``[]`` when it has no children), as ``str`` of that value."""
+        """Children of each parent, ordered by key; every parent key asked for is present
+        (with ``[]`` when it has no children or is not a value the parent column can hold)."""
         ent = self._entity_config(entity)
         if ent.parent_entity != parent_entity:
             raise ValueError(
@@ -414,7 +414,8 @@ class SqlConnector(Connector):
         parent = mapped.parent
         values = self._parse_all(parent, parent_keys)
         fetched_at = utcnow()
-        out: dict[str, list[Record]] = {str(v): [] for v in values}
+        out: dict[str, list[Record]] = {str(k): [] for k in parent_keys}
+        out.update({str(v): [] for v in values})
         if not values:
             return out
         async with self._connect() as conn:
