@@ -84,3 +84,10 @@ def db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database URL on each of the three SQL backends (the test runs three times)."""
     name = {"sqlite": "sqlite_url", "postgresql": "postgres_url", "mariadb": "mariadb_url"}
     return str(request.getfixturevalue(name[request.param]))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hub_db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh database for the hub store, on SQLite and on PostgreSQL (runs twice)."""
+    name = {"sqlite": "sqlite_url", "postgresql": "postgres_url"}
+    return str(request.getfixturevalue(name[request.param]))

@@ -42,15 +42,23 @@ class GraphClient:
         self.client = client
 
     async def post(
-        self, query: str, variables: dict[str, Any] | None = None, trace: bool = True
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        trace: bool = True,
+        user: str | None = None,
     ) -> httpx.Response:
         headers = {"X-Ecehub-Trace": "1"} if trace else {}
+        if user is not None:
+            headers["X-Ecehub-User"] = user
         return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
 
-    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.post(query, variables)
+    async def query(
+        self, query: str, variables: dict[str, Any] | None = None, user: str | None = None
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, user=user)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -65,8 +73,10 @@ async def demo_graph(
     licensing_url: str | None = None,
     qris_delay_s: float = 0.0,
     qris_timeout_s: float | None = None,
+    hub_url: str | None = None,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     async with DemoSystems(
+        hub_url=hub_url,
         programs=programs,
         data_dir=tmp_path,
         headstart_url=headstart_url,

@@ -13,6 +13,7 @@ from ecehub.demo.headstart import seed_headstart
 from ecehub.demo.licensing import seed_licensing
 from ecehub.demo.qris import QrisServer
 from ecehub.demo.world import World, generate_world
+from ecehub.hub.migrate import upgrade
 
 __all__ = ["DEMO_CONFIG", "DemoSystems"]
 
@@ -40,6 +41,7 @@ class DemoSystems:
         licensing_url: str | None = None,
         qris_delay_s: float = 0.0,
         seed: int = 7,
+        hub_url: str | None = None,
     ) -> None:
         self.programs = programs
         self.seed = seed
@@ -47,11 +49,13 @@ class DemoSystems:
         self._headstart_url = headstart_url
         self._licensing_url = licensing_url
         self._qris_delay_s = qris_delay_s
+        self._hub_url = hub_url
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._qris: QrisServer | None = None
         self._world: World | None = None
         self.env: dict[str, str] = {}
-        """HEADSTART_DB_URL, LICENSING_DB_URL, QRIS_API_URL and QRIS_API_KEY."""
+        """HEADSTART_DB_URL, LICENSING_DB_URL, QRIS_API_URL, QRIS_API_KEY and ECEHUB_HUB_URL
+        (the hub store, migrated to the newest revision)."""
         self.config_path = DEMO_CONFIG
 
     @property
@@ -79,9 +83,11 @@ class DemoSystems:
         world = generate_world(self.programs, self.seed)
         headstart_url = self._headstart_url or self._sqlite_url("headstart.db")
         licensing_url = self._licensing_url or self._sqlite_url("licensing.db")
+        hub_url = self._hub_url or self._sqlite_url("hub.db")
         try:
             await seed_headstart(headstart_url, world)
             await seed_licensing(licensing_url, world)
+            await upgrade(hub_url)
             api_key = secrets.token_urlsafe(24)
             self._qris = QrisServer(world, api_key, delay_s=self._qris_delay_s)
             qris_url = await self._qris.start()
@@ -94,6 +100,7 @@ class DemoSystems:
             "LICENSING_DB_URL": licensing_url,
             "QRIS_API_URL": qris_url,
             "QRIS_API_KEY": api_key,
+            "ECEHUB_HUB_URL": hub_url,
         }
         return self
 

@@ -10,7 +10,10 @@ from typing import Any
 from ecehub.config.model import Config
 from ecehub.connectors.base import Connector, Health, Record
 from ecehub.connectors.registry import get_connector_class
+from ecehub.hub import HubStore
+from ecehub.resolvers.actor import acting_user
 from ecehub.resolvers.gateway import SourceGateway
+from ecehub.resolvers.hub_loaders import HubLoaders
 from ecehub.resolvers.identity import Identity, Merged, SharedIdentifierIdentity
 from ecehub.resolvers.loaders import Loaders
 
@@ -20,9 +23,23 @@ __all__ = ["Hub", "RequestContext"]
 class Hub:
     """Everything that lives as long as the app: the config and one connector per source."""
 
-    def __init__(self, config: Config, connectors: dict[str, Connector] | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        connectors: dict[str, Connector] | None = None,
+        store: HubStore | None = None,
+    ) -> None:
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
+        self._store = store
+
+    @property
+    def store(self) -> HubStore:
+        """The hub store at ``hub.url`` (opened on first use; migrate it with
+        ``ecehub db upgrade``)."""
+        if self._store is None:
+            self._store = HubStore.from_config(self.config)
+        return self._store
 
     async def health(self) -> list[Health]:
         async def one(conn: Connector) -> Health:
@@ -36,6 +53,8 @@ class Hub:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
+        if self._store is not None:
+            await self._store.aclose()
 
     def request_context(self, *, trace: bool = False, request: Any = None) -> RequestContext:
         return RequestContext(self, trace=trace, request=request)
@@ -57,11 +76,22 @@ class RequestContext:
     gateway: SourceGateway = field(init=False)
     loaders: Loaders = field(init=False)
     identity: Identity = field(init=False)
+    _hub_loaders: HubLoaders | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.gateway = SourceGateway(self.hub.connectors)
         self.loaders = Loaders(self.gateway)
         self.identity = SharedIdentifierIdentity(self.hub.config, self.loaders)
+
+    @property
+    def hub_loaders(self) -> HubLoaders:
+        if self._hub_loaders is None:
+            self._hub_loaders = HubLoaders(self.hub.store)
+        return self._hub_loaders
+
+    @property
+    def actor(self) -> str | None:
+        return acting_user(self.request)
 
     @property
     def config(self) -> Config:

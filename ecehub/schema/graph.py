@@ -6,6 +6,7 @@ import datetime as dt
 
 import strawberry
 
+from ecehub import hub
 from ecehub.resolvers.identity import Merged, encode_global_id
 from ecehub.schema.common import (
     Address,
@@ -19,17 +20,22 @@ from ecehub.schema.common import (
     provenance_of,
     source_refs,
 )
+from ecehub.schema.qip import (
+    FileAttachment,
+    Note,
+    ProfessionalDevelopmentPlan,
+    QualityImprovementPlan,
+)
 from ecehub.schema.records import (
-    ActivityEntry,
     Assessment,
     Checklist,
     EnrollmentCount,
     EnrollmentSummary,
-    Funding,
     RatingEvent,
     Room,
     Training,
 )
+from ecehub.schema.support import ActivityEntry, Funding
 
 __all__ = ["License", "Program", "QrisRating", "Site", "Staff"]
 
@@ -126,6 +132,16 @@ class Staff(_MergedNode):
         rows = await info.context.children(self.m.records, "training", "staff")
         return [Training(r=r) for r in rows]
 
+    @strawberry.field(description="Professional-development plans (hub)")
+    async def pd_plans(self, info: Info) -> list[ProfessionalDevelopmentPlan]:
+        rows = await info.context.hub_loaders.pd_plans_for_staff().load(self.m.hub_id)
+        return [ProfessionalDevelopmentPlan(p=p) for p in rows]
+
+    @strawberry.field
+    async def notes(self, info: Info) -> list[Note]:
+        loader = info.context.hub_loaders.notes(hub.SubjectType.STAFF, info.context.actor)
+        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
+
 
 @strawberry.type(description="One location of a program; licenses usually attach here.")
 class Site(_MergedNode):
@@ -168,6 +184,11 @@ class Site(_MergedNode):
     @strawberry.field
     async def staff(self, info: Info) -> list[Staff]:
         return [Staff(m=m) for m in await info.context.merged_children(self.m, "staff", "site")]
+
+    @strawberry.field
+    async def notes(self, info: Info) -> list[Note]:
+        loader = info.context.hub_loaders.notes(hub.SubjectType.SITE, info.context.actor)
+        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
 
 
 @strawberry.type(
@@ -266,17 +287,40 @@ class Program(_MergedNode):
             counts.append(EnrollmentCount(r=r, support_type=types[0] if types else None))
         return EnrollmentSummary(counts=counts)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Funding from sector sources and hub entries, each saying its source"
+    )
     async def funding(self, info: Info) -> list[Funding]:
         rows = await info.context.children(self.m.records, "funding", "program")
-        return [Funding(r=r) for r in rows]
+        entries = await info.context.hub_loaders.funding().load(self.m.hub_id)
+        return [Funding.from_record(r, info.context.support_types_of(r.source)) for r in rows] + [
+            Funding.from_hub(f) for f in entries
+        ]
 
     @strawberry.field(description="QRIS rating history")
     async def rating_history(self, info: Info) -> list[RatingEvent]:
         rows = await info.context.children(self.m.records, "rating", "program")
         return [RatingEvent(r=r) for r in rows]
 
-    @strawberry.field(description="Support given, as the sector systems log it")
+    @strawberry.field(description="Support given: sector logs and the hub's activity log")
     async def activity(self, info: Info) -> list[ActivityEntry]:
         rows = await info.context.children(self.m.records, "activity", "program")
-        return [ActivityEntry(r=r) for r in rows]
+        entries = await info.context.hub_loaders.activity().load(self.m.hub_id)
+        return [ActivityEntry.from_hub(a) for a in entries] + [
+            ActivityEntry.from_record(r, info.context.support_types_of(r.source)) for r in rows
+        ]
+
+    @strawberry.field(description="The shared Quality Improvement Plan (null until one is made)")
+    async def qip(self, info: Info) -> QualityImprovementPlan | None:
+        found = await info.context.hub_loaders.qip().load(self.m.hub_id)
+        return None if found is None else QualityImprovementPlan(q=found)
+
+    @strawberry.field(description="Notes on the program itself")
+    async def notes(self, info: Info) -> list[Note]:
+        loader = info.context.hub_loaders.notes(hub.SubjectType.PROGRAM, info.context.actor)
+        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
+
+    @strawberry.field(description="Files attached to the program itself")
+    async def files(self, info: Info) -> list[FileAttachment]:
+        rows = await info.context.hub_loaders.files(hub.SubjectType.PROGRAM).load(self.m.hub_id)
+        return [FileAttachment(f=f) for f in rows]

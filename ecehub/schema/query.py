@@ -11,6 +11,7 @@ from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id
 from ecehub.resolvers.listing import InvalidCursor, ListQuery, list_merged
 from ecehub.schema.common import Info, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
+from ecehub.schema.qip import AuditEntry, AuditPage
 
 __all__ = ["PageInfo", "ProgramConnection", "ProgramEdge", "ProgramFilter", "Query", "SourceSystem"]
 
@@ -172,6 +173,26 @@ class Query:
             )
             for name, src in config.sources.items()
         ]
+
+    @strawberry.field(description="Who changed what in a program's hub data, newest first")
+    async def audit(
+        self, info: Info, program_id: strawberry.ID, first: int = 50, after: str | None = None
+    ) -> AuditPage:
+        try:
+            hub_id = decode_global_id(program_id, "Program")
+        except InvalidId as exc:
+            raise user_error(str(exc)) from None
+        if not 0 < first <= 500:
+            raise user_error("`first` must be between 1 and 500")
+        try:
+            page = await info.context.hub.store.audit_for_program(hub_id, first=first, after=after)
+        except ValueError:
+            raise user_error("the `after` cursor is malformed") from None
+        return AuditPage(
+            entries=[AuditEntry(a=a) for a in page.entries],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @strawberry.field(description="The support types (sectors) this state declares")
     def support_types(self, info: Info) -> list[SupportType]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from enum import Enum
 
 import strawberry
@@ -13,7 +12,6 @@ from ecehub.resolvers.identity import encode_global_id
 from ecehub.schema.common import Info
 
 __all__ = [
-    "ActivityEntry",
     "Assessment",
     "AssessmentScore",
     "Checklist",
@@ -21,8 +19,6 @@ __all__ = [
     "ComplianceResponse",
     "EnrollmentCount",
     "EnrollmentSummary",
-    "Funding",
-    "FundingPurpose",
     "RatingEvent",
     "Room",
     "Training",
@@ -289,65 +285,6 @@ class EnrollmentSummary:
         return sum(c.r.get("count") or 0 for c in self.counts)
 
 
-@strawberry.enum(description="What money was given for.")
-class FundingPurpose(Enum):
-    PROFESSIONAL_DEVELOPMENT = "PROFESSIONAL_DEVELOPMENT"
-    PROGRAM_SUPPORT = "PROGRAM_SUPPORT"
-    MATERIALS = "MATERIALS"
-    QIP_TASK = "QIP_TASK"
-    SCHOLARSHIP = "SCHOLARSHIP"
-    WAGE_INCENTIVE = "WAGE_INCENTIVE"
-    OTHER = "OTHER"
-
-
-def purpose_of(value: str | None) -> FundingPurpose:
-    if value is None:
-        return FundingPurpose.PROGRAM_SUPPORT
-    try:
-        return FundingPurpose(value.strip().upper().replace(" ", "_").replace("-", "_"))
-    except ValueError:
-        return FundingPurpose.OTHER
-
-
-@strawberry.type(description="Money given to a program, as a sector source reports it.")
-class Funding(_SourceRow):
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return _gid("Funding", self.r)
-
-    @strawberry.field(description="Exact decimal amount, serialised as a string")
-    def amount(self) -> Decimal | None:
-        return self.r.get("amount")
-
-    @strawberry.field
-    def currency(self) -> str:
-        return self.r.get("currency") or "USD"
-
-    @strawberry.field
-    def support_type(self, info: Info) -> str | None:
-        return _support_type(info, self.r)
-
-    @strawberry.field
-    def purpose(self) -> FundingPurpose:
-        return purpose_of(self.r.get("purpose"))
-
-    @strawberry.field(description="CEDS funding type, e.g. HeadStart, CCDF")
-    def funding_type(self) -> str | None:
-        return self.r.get("funding_type")
-
-    @strawberry.field
-    def period_start(self) -> dt.date | None:
-        return self.r.get("period_start")
-
-    @strawberry.field
-    def period_end(self) -> dt.date | None:
-        return self.r.get("period_end")
-
-    @strawberry.field
-    def description(self) -> str | None:
-        return self.r.get("description")
-
-
 @strawberry.type(description="One QRIS rating decision.")
 class RatingEvent(_SourceRow):
     @strawberry.field
@@ -365,34 +302,3 @@ class RatingEvent(_SourceRow):
     @strawberry.field
     def status(self) -> str | None:
         return self.r.get("status")
-
-
-@strawberry.type(description="Support given to a program as a sector system logs it.")
-class ActivityEntry(_SourceRow):
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return _gid("ActivityEntry", self.r)
-
-    @strawberry.field(description="site_visit, coaching, training, phone, virtual, ...")
-    def kind(self) -> str | None:
-        return self.r.get("kind")
-
-    @strawberry.field
-    def occurred_on(self) -> dt.date | None:
-        return self.r.get("occurred_on")
-
-    @strawberry.field
-    def minutes(self) -> int | None:
-        return self.r.get("minutes")
-
-    @strawberry.field
-    def summary(self) -> str | None:
-        return self.r.get("summary")
-
-    @strawberry.field
-    def staff_name(self) -> str | None:
-        return self.r.get("staff_name")
-
-    @strawberry.field
-    def support_type(self, info: Info) -> str | None:
-        return _support_type(info, self.r)

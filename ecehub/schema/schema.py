@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import ServerConfig
 from ecehub.schema.extensions import SourceReport
+from ecehub.schema.mutations import Mutation
 from ecehub.schema.query import Query
 
 __all__ = ["build_schema"]
@@ -18,6 +19,7 @@ def build_schema(server: ServerConfig | None = None) -> strawberry.Schema:
     depth = server.max_depth
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=depth),

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ecehub.config import load_config
 from ecehub.demo import DEMO_CONFIG, DemoSystems
 
-ENV_NAMES = {"HEADSTART_DB_URL", "LICENSING_DB_URL", "QRIS_API_URL", "QRIS_API_KEY"}
+ENV_NAMES = {
+    "HEADSTART_DB_URL",
+    "LICENSING_DB_URL",
+    "QRIS_API_URL",
+    "QRIS_API_KEY",
+    "ECEHUB_HUB_URL",
+}
 
 
 async def _count(url: str, table: str) -> int:

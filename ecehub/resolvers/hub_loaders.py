@@ -1,0 +1,75 @@
+"""Per-request DataLoaders over the hub store's batched reads: one query per kind of hub
+object per nesting level, whatever the number of programs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from ecehub.hub import HubStore, SubjectType
+
+__all__ = ["HubLoaders"]
+
+V = TypeVar("V")
+
+
+def _loader(read: Callable[[list[str]], Awaitable[Mapping[str, V]]]) -> DataLoader[str, V]:
+    async def load(keys: Sequence[str]) -> list[V]:
+        found = await read(list(keys))
+        return [found[k] for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class HubLoaders:
+    def __init__(self, store: HubStore) -> None:
+        self.store = store
+        self._loaders: dict[str, DataLoader[str, Any]] = {}
+
+    def _get(
+        self, name: str, read: Callable[[list[str]], Awaitable[Mapping[str, Any]]]
+    ) -> DataLoader[str, Any]:
+        if name not in self._loaders:
+            self._loaders[name] = _loader(read)
+        return self._loaders[name]
+
+    def qip(self) -> DataLoader[str, Any]:
+        return self._get("qip", self.store.qip_for_programs)
+
+    def goals(self) -> DataLoader[str, Any]:
+        return self._get("goals", self.store.goals_for_qips)
+
+    def tasks(self) -> DataLoader[str, Any]:
+        return self._get("tasks", self.store.tasks_for_goals)
+
+    def pd_plans(self) -> DataLoader[str, Any]:
+        return self._get("pd_plans", self.store.pd_plans_for_qips)
+
+    def pd_plans_for_staff(self) -> DataLoader[str, Any]:
+        return self._get("pd_staff", self.store.pd_plans_for_staff)
+
+    def trainings(self) -> DataLoader[str, Any]:
+        return self._get("trainings", self.store.trainings_for_pd_plans)
+
+    def notes(self, subject: SubjectType, viewer: str | None) -> DataLoader[str, Any]:
+        async def read(ids: list[str]) -> Mapping[str, Any]:
+            return await self.store.notes_for(subject, ids, viewer=viewer)
+
+        return self._get(f"notes:{subject}:{viewer}", read)
+
+    def activity(self) -> DataLoader[str, Any]:
+        return self._get("activity", self.store.activity_for_programs)
+
+    def funding(self) -> DataLoader[str, Any]:
+        return self._get("funding", self.store.funding_for_programs)
+
+    def task_funding(self) -> DataLoader[str, Any]:
+        return self._get("task_funding", self.store.funding_for_tasks)
+
+    def files(self, subject: SubjectType) -> DataLoader[str, Any]:
+        async def read(ids: list[str]) -> Mapping[str, Any]:
+            return await self.store.files_for(subject, ids)
+
+        return self._get(f"files:{subject}", read)

@@ -1,0 +1,492 @@
+"""Mutations of what the hub keeps: the QIP (goals, tasks, PD plans, trainings), notes, the
+activity log and hub funding. Every write names its actor, is validated and audited by the
+store, and updates carry the ``version`` the client read: a stale one is refused with
+VERSION_CONFLICT and the current version, and nothing is overwritten."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from ecehub import hub
+from ecehub.errors import HubStoreError, NotFound, ValidationFailed, VersionConflict
+from ecehub.resolvers.identity import InvalidId, decode_global_id
+from ecehub.schema.common import Info
+from ecehub.schema.qip import (
+    ActivityKind,
+    GoalStatus,
+    Note,
+    NoteVisibility,
+    PdTraining,
+    ProfessionalDevelopmentPlan,
+    QipGoal,
+    QipTask,
+    QualityImprovementPlan,
+    SubjectType,
+    TaskStatus,
+    TrainingStatus,
+)
+from ecehub.schema.support import ActivityEntry, Funding, FundingPurpose
+
+__all__ = ["Mutation"]
+
+T = TypeVar("T")
+
+_SUBJECT_TYPES = {
+    hub.SubjectType.PROGRAM: "Program",
+    hub.SubjectType.SITE: "Site",
+    hub.SubjectType.ROOM: "Room",
+    hub.SubjectType.STAFF: "Staff",
+    hub.SubjectType.GOAL: "QipGoal",
+    hub.SubjectType.TASK: "QipTask",
+}
+
+
+def _error(exc: HubStoreError) -> GraphQLError:
+    extensions: dict[str, Any] = {"code": exc.code}
+    if isinstance(exc, ValidationFailed):
+        extensions["fields"] = exc.field_errors
+    if isinstance(exc, VersionConflict):
+        extensions["currentVersion"] = exc.current_version
+    if isinstance(exc, VersionConflict | NotFound):
+        extensions["objectType"] = exc.object_type
+    return GraphQLError(exc.message, extensions=extensions)
+
+
+def _actor(info: Info) -> str:
+    actor = info.context.actor
+    if actor is None:
+        raise GraphQLError(
+            "writes need an acting user: send the X-Ecehub-User header",
+            extensions={"code": "UNAUTHENTICATED"},
+        )
+    return actor
+
+
+def _id(global_id: str, type_name: str, field: str = "id") -> str:
+    try:
+        return decode_global_id(global_id, type_name)
+    except InvalidId as exc:
+        raise GraphQLError(
+            str(exc), extensions={"code": "BAD_USER_INPUT", "field": field}
+        ) from None
+
+
+async def _store(call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except HubStoreError as exc:
+        raise _error(exc) from None
+
+
+async def _program(info: Info, global_id: str) -> str:
+    """The canonical hub ID of a program some source knows; NOT_FOUND otherwise."""
+    hub_id = _id(global_id, "Program", "programId")
+    found = await info.context.identity.resolve("program", [hub_id])
+    if hub_id not in found:
+        raise GraphQLError(
+            f"no source knows program {global_id!r}", extensions={"code": "NOT_FOUND"}
+        )
+    return found[hub_id].hub_id
+
+
+def _values(obj: Any, ids: dict[str, str] | None = None) -> dict[str, Any]:
+    """The fields of an input that were given (UNSET skipped), enums as their values and
+    ecehub IDs as hub IDs (``ids``: field -> GraphQL type name)."""
+    ids = ids or {}
+    out: dict[str, Any] = {}
+    for name, value in vars(obj).items():
+        if value is strawberry.UNSET:
+            continue
+        if isinstance(value, Enum):
+            value = value.value
+        if name in ids and value is not None:
+            if isinstance(value, list):
+                value = [_id(v, ids[name], name) for v in value]
+            else:
+                value = _id(value, ids[name], name)
+        out[name] = value
+    return out
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+
+@strawberry.input
+class QipGoalInput:
+    title: str
+    description: str = ""
+    support_types: list[str] = strawberry.field(default_factory=list)
+    target_date: dt.date | None = None
+    status: GoalStatus = hub.GoalStatus.NOT_STARTED  # type: ignore[valid-type]
+    position: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="Only the fields given change")
+class QipGoalPatch:
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    support_types: list[str] | None = strawberry.UNSET
+    target_date: dt.date | None = strawberry.UNSET
+    status: GoalStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    position: int | None = strawberry.UNSET
+
+
+@strawberry.input
+class QipTaskInput:
+    title: str
+    description: str = ""
+    support_type: str | None = None
+    owner: str | None = None
+    status: TaskStatus = hub.TaskStatus.NOT_STARTED  # type: ignore[valid-type]
+    due_date: dt.date | None = None
+    minutes_spent: int = 0
+
+
+@strawberry.input(description="Only the fields given change; goalId moves the task")
+class QipTaskPatch:
+    goal_id: strawberry.ID | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    support_type: str | None = strawberry.UNSET
+    owner: str | None = strawberry.UNSET
+    status: TaskStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    due_date: dt.date | None = strawberry.UNSET
+    minutes_spent: int | None = strawberry.UNSET
+
+
+@strawberry.input
+class PdPlanInput:
+    staff_id: strawberry.ID
+    credential_target: str | None = None
+    planned_hours: Decimal = Decimal(0)
+    completed_hours: Decimal = Decimal(0)
+    notes: str = ""
+    goal_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class PdPlanPatch:
+    credential_target: str | None = strawberry.UNSET
+    planned_hours: Decimal | None = strawberry.UNSET
+    completed_hours: Decimal | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    goal_ids: list[strawberry.ID] | None = strawberry.UNSET
+
+
+@strawberry.input
+class PdTrainingInput:
+    title: str
+    topic: str = ""
+    planned_on: dt.date | None = None
+    completed_on: dt.date | None = None
+    hours: Decimal = Decimal(0)
+    status: TrainingStatus = hub.TrainingStatus.PLANNED  # type: ignore[valid-type]
+
+
+@strawberry.input
+class PdTrainingPatch:
+    title: str | None = strawberry.UNSET
+    topic: str | None = strawberry.UNSET
+    planned_on: dt.date | None = strawberry.UNSET
+    completed_on: dt.date | None = strawberry.UNSET
+    hours: Decimal | None = strawberry.UNSET
+    status: TrainingStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+
+
+@strawberry.input
+class NoteInput:
+    subject_type: SubjectType  # type: ignore[valid-type]
+    subject_id: strawberry.ID = strawberry.field(description="The ID of what the note is about")
+    body: str
+    support_type: str | None = None
+    visibility: NoteVisibility = hub.NoteVisibility.TEAM  # type: ignore[valid-type]
+
+
+@strawberry.input
+class NotePatch:
+    body: str | None = strawberry.UNSET
+    support_type: str | None = strawberry.UNSET
+    visibility: NoteVisibility | None = strawberry.UNSET  # type: ignore[valid-type]
+
+
+@strawberry.input
+class ActivityInput:
+    kind: ActivityKind  # type: ignore[valid-type]
+    occurred_at: dt.datetime
+    minutes: int
+    support_type: str | None = None
+    staff_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    room_id: strawberry.ID | None = None
+    summary: str = ""
+
+
+@strawberry.input
+class ActivityPatch:
+    kind: ActivityKind | None = strawberry.UNSET  # type: ignore[valid-type]
+    occurred_at: dt.datetime | None = strawberry.UNSET
+    minutes: int | None = strawberry.UNSET
+    support_type: str | None = strawberry.UNSET
+    staff_ids: list[strawberry.ID] | None = strawberry.UNSET
+    room_id: strawberry.ID | None = strawberry.UNSET
+    summary: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class FundingInput:
+    amount: Decimal = strawberry.field(description='Exact decimal as a string, e.g. "2500.00"')
+    support_type: str
+    purpose: FundingPurpose  # type: ignore[valid-type]
+    period_start: dt.date
+    period_end: dt.date
+    currency: str = "USD"
+    qip_task_id: strawberry.ID | None = None
+    description: str = ""
+
+
+@strawberry.input
+class FundingPatch:
+    amount: Decimal | None = strawberry.UNSET
+    support_type: str | None = strawberry.UNSET
+    purpose: FundingPurpose | None = strawberry.UNSET  # type: ignore[valid-type]
+    period_start: dt.date | None = strawberry.UNSET
+    period_end: dt.date | None = strawberry.UNSET
+    currency: str | None = strawberry.UNSET
+    qip_task_id: strawberry.ID | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+
+
+_ACTIVITY_IDS = {"staff_ids": "Staff", "room_id": "Room"}
+
+
+@strawberry.type
+class Mutation:
+    # -- QIP ----------------------------------------------------------------------------
+    @strawberry.mutation(description="Rename a program's QIP")
+    async def update_qip(
+        self, info: Info, id: strawberry.ID, version: int, title: str
+    ) -> QualityImprovementPlan:
+        actor, qip_id, store = (
+            _actor(info),
+            _id(id, "QualityImprovementPlan"),
+            info.context.hub.store,
+        )
+        return QualityImprovementPlan(
+            q=await _store(lambda: store.update_qip(actor, qip_id, version, {"title": title}))
+        )
+
+    @strawberry.mutation(description="Add a goal to a program's QIP (the QIP is made if needed)")
+    async def create_qip_goal(
+        self, info: Info, program_id: strawberry.ID, input: QipGoalInput
+    ) -> QipGoal:
+        actor, program, store = (
+            _actor(info),
+            await _program(info, program_id),
+            info.context.hub.store,
+        )
+        return QipGoal(g=await _store(lambda: store.create_goal(actor, program, _values(input))))
+
+    @strawberry.mutation
+    async def update_qip_goal(
+        self, info: Info, id: strawberry.ID, version: int, patch: QipGoalPatch
+    ) -> QipGoal:
+        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        return QipGoal(
+            g=await _store(lambda: store.update_goal(actor, goal, version, _values(patch)))
+        )
+
+    @strawberry.mutation(description="Soft delete: history stays, restoreQipGoal brings it back")
+    async def delete_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
+        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        return QipGoal(g=await _store(lambda: store.delete_goal(actor, goal, version)))
+
+    @strawberry.mutation
+    async def restore_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
+        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        return QipGoal(g=await _store(lambda: store.restore_goal(actor, goal, version)))
+
+    @strawberry.mutation
+    async def create_qip_task(
+        self, info: Info, goal_id: strawberry.ID, input: QipTaskInput
+    ) -> QipTask:
+        actor, goal, store = _actor(info), _id(goal_id, "QipGoal", "goalId"), info.context.hub.store
+        return QipTask(t=await _store(lambda: store.create_task(actor, goal, _values(input))))
+
+    @strawberry.mutation
+    async def update_qip_task(
+        self, info: Info, id: strawberry.ID, version: int, patch: QipTaskPatch
+    ) -> QipTask:
+        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        changes = _values(patch, {"goal_id": "QipGoal"})
+        return QipTask(t=await _store(lambda: store.update_task(actor, task, version, changes)))
+
+    @strawberry.mutation
+    async def delete_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
+        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        return QipTask(t=await _store(lambda: store.delete_task(actor, task, version)))
+
+    @strawberry.mutation
+    async def restore_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
+        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        return QipTask(t=await _store(lambda: store.restore_task(actor, task, version)))
+
+    # -- PD plans -------------------------------------------------------------------------
+    @strawberry.mutation
+    async def create_pd_plan(
+        self, info: Info, program_id: strawberry.ID, input: PdPlanInput
+    ) -> ProfessionalDevelopmentPlan:
+        actor, program, store = (
+            _actor(info),
+            await _program(info, program_id),
+            info.context.hub.store,
+        )
+        data = _values(input, {"staff_id": "Staff", "goal_ids": "QipGoal"})
+        return ProfessionalDevelopmentPlan(
+            p=await _store(lambda: store.create_pd_plan(actor, program, data))
+        )
+
+    @strawberry.mutation
+    async def update_pd_plan(
+        self, info: Info, id: strawberry.ID, version: int, patch: PdPlanPatch
+    ) -> ProfessionalDevelopmentPlan:
+        actor, plan = _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        store, changes = info.context.hub.store, _values(patch, {"goal_ids": "QipGoal"})
+        return ProfessionalDevelopmentPlan(
+            p=await _store(lambda: store.update_pd_plan(actor, plan, version, changes))
+        )
+
+    @strawberry.mutation
+    async def delete_pd_plan(
+        self, info: Info, id: strawberry.ID, version: int
+    ) -> ProfessionalDevelopmentPlan:
+        actor, plan = _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        store = info.context.hub.store
+        return ProfessionalDevelopmentPlan(
+            p=await _store(lambda: store.delete_pd_plan(actor, plan, version))
+        )
+
+    @strawberry.mutation
+    async def create_pd_training(
+        self, info: Info, pd_plan_id: strawberry.ID, input: PdTrainingInput
+    ) -> PdTraining:
+        actor = _actor(info)
+        plan = _id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
+        store = info.context.hub.store
+        return PdTraining(
+            t=await _store(lambda: store.create_training(actor, plan, _values(input)))
+        )
+
+    @strawberry.mutation
+    async def update_pd_training(
+        self, info: Info, id: strawberry.ID, version: int, patch: PdTrainingPatch
+    ) -> PdTraining:
+        actor, training, store = _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        return PdTraining(
+            t=await _store(lambda: store.update_training(actor, training, version, _values(patch)))
+        )
+
+    @strawberry.mutation
+    async def delete_pd_training(self, info: Info, id: strawberry.ID, version: int) -> PdTraining:
+        actor, training, store = _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        return PdTraining(t=await _store(lambda: store.delete_training(actor, training, version)))
+
+    # -- notes ----------------------------------------------------------------------------
+    @strawberry.mutation(
+        description="Note on the program, or on one of its sites, rooms, staff, goals or tasks"
+    )
+    async def create_note(self, info: Info, program_id: strawberry.ID, input: NoteInput) -> Note:
+        actor, program, store = (
+            _actor(info),
+            await _program(info, program_id),
+            info.context.hub.store,
+        )
+        data = _values(input)
+        subject = hub.SubjectType(data["subject_type"])
+        data["subject_id"] = _id(input.subject_id, _SUBJECT_TYPES[subject], "subjectId")
+        if subject is hub.SubjectType.PROGRAM:
+            # The subject may be any ID of the program; store its canonical one.
+            data["subject_id"] = await _program(info, input.subject_id)
+        return Note(n=await _store(lambda: store.create_note(actor, program, data)))
+
+    @strawberry.mutation
+    async def update_note(
+        self, info: Info, id: strawberry.ID, version: int, patch: NotePatch
+    ) -> Note:
+        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        return Note(n=await _store(lambda: store.update_note(actor, note, version, _values(patch))))
+
+    @strawberry.mutation
+    async def delete_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
+        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        return Note(n=await _store(lambda: store.delete_note(actor, note, version)))
+
+    @strawberry.mutation
+    async def restore_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
+        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        return Note(n=await _store(lambda: store.restore_note(actor, note, version)))
+
+    # -- activity log ---------------------------------------------------------------------
+    @strawberry.mutation(description="Log support given: a visit, coaching, a training, a call")
+    async def log_activity(
+        self, info: Info, program_id: strawberry.ID, input: ActivityInput
+    ) -> ActivityEntry:
+        actor, program, store = (
+            _actor(info),
+            await _program(info, program_id),
+            info.context.hub.store,
+        )
+        data = _values(input, _ACTIVITY_IDS)
+        return ActivityEntry.from_hub(
+            await _store(lambda: store.create_activity(actor, program, data))
+        )
+
+    @strawberry.mutation
+    async def update_activity(
+        self, info: Info, id: strawberry.ID, version: int, patch: ActivityPatch
+    ) -> ActivityEntry:
+        actor, entry, store = _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        changes = _values(patch, _ACTIVITY_IDS)
+        return ActivityEntry.from_hub(
+            await _store(lambda: store.update_activity(actor, entry, version, changes))
+        )
+
+    @strawberry.mutation
+    async def delete_activity(self, info: Info, id: strawberry.ID, version: int) -> ActivityEntry:
+        actor, entry, store = _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        return ActivityEntry.from_hub(
+            await _store(lambda: store.delete_activity(actor, entry, version))
+        )
+
+    # -- funding --------------------------------------------------------------------------
+    @strawberry.mutation(description="Record money given to a program (optionally to a QIP task)")
+    async def create_funding(
+        self, info: Info, program_id: strawberry.ID, input: FundingInput
+    ) -> Funding:
+        actor, program, store = (
+            _actor(info),
+            await _program(info, program_id),
+            info.context.hub.store,
+        )
+        data = _values(input, {"qip_task_id": "QipTask"})
+        return Funding.from_hub(await _store(lambda: store.create_funding(actor, program, data)))
+
+    @strawberry.mutation
+    async def update_funding(
+        self, info: Info, id: strawberry.ID, version: int, patch: FundingPatch
+    ) -> Funding:
+        actor, entry, store = _actor(info), _id(id, "Funding"), info.context.hub.store
+        changes = _values(patch, {"qip_task_id": "QipTask"})
+        return Funding.from_hub(
+            await _store(lambda: store.update_funding(actor, entry, version, changes))
+        )
+
+    @strawberry.mutation
+    async def delete_funding(self, info: Info, id: strawberry.ID, version: int) -> Funding:
+        actor, entry, store = _actor(info), _id(id, "Funding"), info.context.hub.store
+        return Funding.from_hub(await _store(lambda: store.delete_funding(actor, entry, version)))
