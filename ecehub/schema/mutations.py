@@ -34,7 +34,7 @@ from ecehub.schema.qip import (
 )
 from ecehub.schema.support import ActivityEntry, Funding, FundingPurpose
 
-__all__ = ["Mutation"]
+__all__ = ["HubMutations"]
 
 T = TypeVar("T")
 
@@ -266,7 +266,9 @@ _ACTIVITY_IDS = {"staff_ids": "Staff", "room_id": "Room"}
 
 
 @strawberry.type
-class Mutation:
+class HubMutations:
+    """Writes of hub data (composed into ``Mutation`` in ecehub.schema.schema)."""
+
     # -- QIP ----------------------------------------------------------------------------
     @strawberry.mutation(description="Rename a program's QIP")
     async def update_qip(

@@ -13,7 +13,14 @@ from ecehub.schema.common import Info, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
 
-__all__ = ["PageInfo", "ProgramConnection", "ProgramEdge", "ProgramFilter", "Query", "SourceSystem"]
+__all__ = [
+    "PageInfo",
+    "ProgramConnection",
+    "ProgramEdge",
+    "ProgramFilter",
+    "ProgramQueries",
+    "SourceSystem",
+]
 
 
 def user_error(message: str) -> GraphQLError:
@@ -105,7 +112,9 @@ async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merge
 
 
 @strawberry.type
-class Query:
+class ProgramQueries:
+    """The program graph's root fields (composed into ``Query`` in ecehub.schema.schema)."""
+
     @strawberry.field(description="One program by its ecehub ID")
     async def program(self, info: Info, id: strawberry.ID) -> Program | None:
         merged = await _one(info, "program", "Program", id)

@@ -8,10 +8,20 @@ from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import ServerConfig
 from ecehub.schema.extensions import SourceReport
-from ecehub.schema.mutations import Mutation
-from ecehub.schema.query import Query
+from ecehub.schema.mutations import HubMutations
+from ecehub.schema.query import ProgramQueries
 
-__all__ = ["build_schema"]
+__all__ = ["Mutation", "Query", "build_schema"]
+
+
+@strawberry.type
+class Query(ProgramQueries):
+    """Root fields: each area of the schema contributes a base class."""
+
+
+@strawberry.type
+class Mutation(HubMutations):
+    """Root mutations: each area of the schema contributes a base class."""
 
 
 def build_schema(server: ServerConfig | None = None) -> strawberry.Schema:
