@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -36,6 +37,9 @@ from ecehub.schema.records import (
     Training,
 )
 from ecehub.schema.support import ActivityEntry, Funding
+
+if TYPE_CHECKING:
+    from ecehub.schema.reports import SupportSummary
 
 __all__ = ["License", "Program", "QrisRating", "Site", "Staff"]
 
@@ -309,6 +313,14 @@ class Program(_MergedNode):
         return [ActivityEntry.from_hub(a) for a in entries] + [
             ActivityEntry.from_record(r, info.context.support_types_of(r.source)) for r in rows
         ]
+
+    @strawberry.field(description="Support by each support type and all together (sector + hub)")
+    async def support_summary(
+        self, info: Info
+    ) -> Annotated[SupportSummary, strawberry.lazy("ecehub.schema.reports")]:
+        from ecehub.schema.reports import program_support_summary
+
+        return await program_support_summary(info, self.m)
 
     @strawberry.field(description="The shared Quality Improvement Plan (null until one is made)")
     async def qip(self, info: Info) -> QualityImprovementPlan | None:

@@ -10,12 +10,13 @@ from ecehub.config.model import ServerConfig
 from ecehub.schema.extensions import SourceReport
 from ecehub.schema.mutations import HubMutations
 from ecehub.schema.query import ProgramQueries
+from ecehub.schema.reports import ReportQueries
 
 __all__ = ["Mutation", "Query", "build_schema"]
 
 
 @strawberry.type
-class Query(ProgramQueries):
+class Query(ProgramQueries, ReportQueries):
     """Root fields: each area of the schema contributes a base class."""
 
 

@@ -1,0 +1,408 @@
+"""Reports over programs: ``Query.fundingReport``, ``Query.supportSummary`` and
+``Program.supportSummary``. The figures are computed in :mod:`ecehub.resolvers.reports` (its
+docstring gives the counting rules); this module is their GraphQL shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from ecehub.resolvers import reports as r
+from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id, encode_global_id
+from ecehub.schema.common import Info
+from ecehub.schema.graph import Program
+from ecehub.schema.query import ProgramFilter, user_error
+from ecehub.schema.support import FundingPurpose
+
+__all__ = [
+    "FundingReport",
+    "FundingReportFilter",
+    "FundingReportLine",
+    "ProgramSupportSummary",
+    "ReportQueries",
+    "SupportSummary",
+    "SupportSummaryReport",
+    "SupportTally",
+    "program_support_summary",
+]
+
+
+# -- funding report ------------------------------------------------------------------------------
+
+
+@strawberry.input(description="Which programs and which funding lines a funding report covers.")
+class FundingReportFilter:
+    program_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None,
+        description="These programs (with `programs` too: those in both); IDs no source "
+        "knows are left out (see `programCount`)",
+    )
+    programs: ProgramFilter | None = strawberry.field(
+        default=None,
+        description=f"Programs matching this filter (at most {r.MAX_REPORT_PROGRAMS}); "
+        "neither this nor `programIds`: all programs",
+    )
+    support_types: list[str] | None = strawberry.field(
+        default=None, description="Lines of these support types"
+    )
+    purposes: list[FundingPurpose] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Lines for these purposes"
+    )
+    from_: dt.date | None = strawberry.field(
+        default=None,
+        name="from",
+        description="Lines whose period overlaps [from, to] (both inclusive); a line without "
+        "dates is left out when a time frame is given",
+    )
+    to: dt.date | None = None
+
+
+@strawberry.type(description="One funding line: a sector source's record or a hub entry.")
+class FundingReportLine:
+    line: strawberry.Private[r.FundingLine]
+
+    @strawberry.field(description="The line's Funding ID (as in Program.funding)")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Funding", self.line.id))
+
+    @strawberry.field
+    def program_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_global_id("Program", self.line.program_id))
+
+    @strawberry.field
+    def program_name(self) -> str | None:
+        return self.line.program_name
+
+    @strawberry.field(description="Exact decimal, as a string")
+    def amount(self) -> Decimal:
+        return self.line.amount
+
+    @strawberry.field
+    def currency(self) -> str:
+        return self.line.currency
+
+    @strawberry.field(description="The hub entry's, or the sector source's (first) support type")
+    def support_type(self) -> str | None:
+        return self.line.support_type
+
+    @strawberry.field
+    def purpose(self) -> FundingPurpose:  # type: ignore[valid-type]
+        return self.line.purpose
+
+    @strawberry.field
+    def period_start(self) -> dt.date | None:
+        return self.line.period_start
+
+    @strawberry.field
+    def period_end(self) -> dt.date | None:
+        return self.line.period_end
+
+    @strawberry.field(description="The month the line counts in (its period's start): YYYY-MM")
+    def month(self) -> str | None:
+        return self.line.month
+
+    @strawberry.field(description='The sector source (e.g. head_start, qris), or "hub"')
+    def source(self) -> str:
+        return self.line.source
+
+    @strawberry.field(description="CEDS funding type the sector gives, e.g. HeadStart, CCDF")
+    def funding_type(self) -> str | None:
+        return self.line.funding_type
+
+    @strawberry.field
+    def description(self) -> str | None:
+        return self.line.description
+
+    @strawberry.field(description="Hub entries for a QIP task")
+    def qip_task_id(self) -> strawberry.ID | None:
+        task = self.line.qip_task_id
+        return None if task is None else strawberry.ID(encode_global_id("QipTask", task))
+
+
+@strawberry.type(description="An exact sum in one currency.")
+class FundingTotal:
+    currency: str
+    amount: Decimal = strawberry.field(description="Exact decimal, as a string")
+    line_count: int
+
+
+@strawberry.type(description="The sum of one support type's lines in one currency.")
+class FundingSupportTypeTotal(FundingTotal):
+    support_type: str | None = strawberry.field(description="null: lines with no support type")
+
+
+@strawberry.type(description="The sum of one purpose's lines in one currency.")
+class FundingPurposeTotal(FundingTotal):
+    purpose: FundingPurpose  # type: ignore[valid-type]
+
+
+@strawberry.type(
+    description="The sum of the lines whose period starts in one month, in one currency."
+)
+class FundingMonthTotal(FundingTotal):
+    month: str | None = strawberry.field(description="YYYY-MM; null: lines with no start date")
+
+
+@strawberry.type(description="The sum of one source's lines in one currency.")
+class FundingSourceTotal(FundingTotal):
+    source: str = strawberry.field(description='A sector source, or "hub"')
+
+
+def _total(t: r.GroupTotal) -> FundingTotal:
+    return FundingTotal(currency=t.currency, amount=t.amount, line_count=t.line_count)
+
+
+@strawberry.type(
+    description="Exact sums of the report's lines, per currency (amounts in different "
+    "currencies are never added). A line counts in the month its period starts."
+)
+class FundingTotals:
+    t: strawberry.Private[r.FundingTotals]
+
+    @strawberry.field(description="All lines")
+    def overall(self) -> list[FundingTotal]:
+        return [_total(t) for t in self.t.overall]
+
+    @strawberry.field
+    def by_support_type(self) -> list[FundingSupportTypeTotal]:
+        return [
+            FundingSupportTypeTotal(
+                support_type=t.key, currency=t.currency, amount=t.amount, line_count=t.line_count
+            )
+            for t in self.t.by_support_type
+        ]
+
+    @strawberry.field
+    def by_purpose(self) -> list[FundingPurposeTotal]:
+        return [
+            FundingPurposeTotal(
+                purpose=r.purpose_of(t.key),
+                currency=t.currency,
+                amount=t.amount,
+                line_count=t.line_count,
+            )
+            for t in self.t.by_purpose
+        ]
+
+    @strawberry.field(description="By the month a line's period starts (YYYY-MM), ascending")
+    def by_month(self) -> list[FundingMonthTotal]:
+        return [
+            FundingMonthTotal(
+                month=t.key, currency=t.currency, amount=t.amount, line_count=t.line_count
+            )
+            for t in self.t.by_month
+        ]
+
+    @strawberry.field
+    def by_source(self) -> list[FundingSourceTotal]:
+        return [
+            FundingSourceTotal(
+                source=t.key or "", currency=t.currency, amount=t.amount, line_count=t.line_count
+            )
+            for t in self.t.by_source
+        ]
+
+
+@strawberry.type(
+    description="Funding of a set of programs from every sector source and the hub, line by "
+    "line, with exact totals."
+)
+class FundingReport:
+    program_count: int = strawberry.field(description="Programs the report covers")
+    lines: list[FundingReportLine]
+    totals: FundingTotals
+
+
+# -- support summary -----------------------------------------------------------------------------
+
+
+@strawberry.type(
+    description="What one support type (or, as `total`, all of them together) gave a program "
+    "or a set of programs."
+)
+class SupportTally:
+    t: strawberry.Private[r.SupportTally]
+
+    @strawberry.field(description="null for the total")
+    def support_type(self) -> str | None:
+        return self.t.support_type
+
+    @strawberry.field(description="Activity entries of kind SITE_VISIT (sectors: site_visit)")
+    def visits(self) -> int:
+        return self.t.visits
+
+    @strawberry.field(description="Activity entries of any kind, sector and hub")
+    def activity_count(self) -> int:
+        return self.t.activity_count
+
+    @strawberry.field(description="Activity minutes, sector and hub")
+    def minutes(self) -> int:
+        return self.t.minutes
+
+    @strawberry.field(description="Activity minutes / 60, to two decimals")
+    def hours(self) -> Decimal:
+        return self.t.hours
+
+    @strawberry.field(description="Funding lines (sector and hub), exact sums per currency")
+    def funding(self) -> list[FundingTotal]:
+        return [_total(t) for t in self.t.funding_totals()]
+
+    @strawberry.field(description="Sector checklists conducted and not pending")
+    def checklists_completed(self) -> int:
+        return self.t.checklists_completed
+
+    @strawberry.field(description="Hub QIP tasks NOT_STARTED or IN_PROGRESS")
+    def qip_tasks_open(self) -> int:
+        return self.t.tasks_open
+
+    @strawberry.field(description="Hub QIP tasks DONE")
+    def qip_tasks_done(self) -> int:
+        return self.t.tasks_done
+
+    @strawberry.field(description="Distinct staff named in hub activity entries")
+    def staff_supported(self) -> int:
+        return len(self.t.staff_ids)
+
+    @strawberry.field(description="Their Staff IDs")
+    def staff_supported_ids(self) -> list[strawberry.ID]:
+        return [strawberry.ID(encode_global_id("Staff", s)) for s in sorted(self.t.staff_ids)]
+
+    @strawberry.field(description="Date of the latest activity entry")
+    def last_contact(self) -> dt.date | None:
+        return self.t.last_contact
+
+
+@strawberry.type(description="Support by each support type and by all together.")
+class SupportSummary:
+    s: strawberry.Private[r.SupportSummary]
+    order: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description="One per support type that knows the program(s) or gave anything, in the "
+        "order the state declares them"
+    )
+    def by_support_type(self) -> list[SupportTally]:
+        return [SupportTally(t=t) for t in self.s.ordered(self.order)]
+
+    @strawberry.field(description="All support types together (and entries with none)")
+    def total(self) -> SupportTally:
+        return SupportTally(t=self.s.total)
+
+
+@strawberry.type(description="One program's support summary.")
+class ProgramSupportSummary:
+    program: Program
+    summary: SupportSummary
+
+
+@strawberry.type(description="Support to a set of programs: each program's, and collectively.")
+class SupportSummaryReport:
+    program_count: int
+    programs: list[ProgramSupportSummary]
+    total: SupportSummary = strawberry.field(description="All the programs together")
+
+
+async def program_support_summary(info: Info, program: Merged) -> SupportSummary:
+    """``Program.supportSummary``: batched across the programs of one query."""
+    [found] = await r.support_summaries(info.context, [program])
+    return SupportSummary(s=found.summary, order=r.declared_order(info.context))
+
+
+# -- root fields ---------------------------------------------------------------------------------
+
+
+def _known_support_types(info: Info, codes: list[str] | None) -> frozenset[str] | None:
+    if codes is None:
+        return None
+    known = {st.code for st in info.context.config.support_types}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise user_error(
+            f"unknown support type(s) {', '.join(unknown)}; declared: {', '.join(sorted(known))}"
+        )
+    return frozenset(codes)
+
+
+async def _programs(
+    info: Info, program_ids: list[strawberry.ID] | None, programs: ProgramFilter | None
+) -> list[Merged]:
+    ctx = info.context
+    limit = r.MAX_REPORT_PROGRAMS
+    hub_ids: list[str] | None = None
+    if program_ids is not None:
+        if len(program_ids) > limit:
+            raise user_error(f"`programIds` may hold at most {limit} IDs")
+        try:
+            hub_ids = [decode_global_id(p, "Program") for p in program_ids]
+        except InvalidId as exc:
+            raise user_error(str(exc)) from None
+        if programs is None:
+            return await r.resolve_programs(ctx.identity, hub_ids)
+    known = {st.code for st in ctx.config.support_types}
+    q = (programs or ProgramFilter()).to_query(known)
+    try:
+        listed = await r.list_programs(ctx, q, limit=limit)
+    except r.TooManyPrograms as exc:
+        raise user_error(str(exc)) from None
+    if hub_ids is None:
+        return listed
+    wanted = set(hub_ids)
+    return [m for m in listed if m.hub_id in wanted]
+
+
+@strawberry.type
+class ReportQueries:
+    """Report root fields (composed into ``Query`` in ecehub.schema.schema)."""
+
+    @strawberry.field(
+        description="Funding from sector sources (Head Start grants, QRIS awards, ...) and hub "
+        "entries for a set of programs, each line saying its source, with exact totals by "
+        "support type, purpose and month (the month a line's period starts)"
+    )
+    async def funding_report(
+        self, info: Info, filter: FundingReportFilter | None = None
+    ) -> FundingReport:
+        f = filter or FundingReportFilter()
+        if f.from_ is not None and f.to is not None and f.from_ > f.to:
+            raise user_error("`from` must be on or before `to`")
+        criteria = r.FundingCriteria(
+            support_types=_known_support_types(info, f.support_types),
+            purposes=None if f.purposes is None else frozenset(f.purposes),
+            date_from=f.from_,
+            date_to=f.to,
+        )
+        programs = await _programs(info, f.program_ids, f.programs)
+        lines = await r.funding_lines(info.context, programs, criteria)
+        totals = r.funding_totals(lines, r.declared_order(info.context))
+        return FundingReport(
+            program_count=len(programs),
+            lines=[FundingReportLine(line=line) for line in lines],
+            totals=FundingTotals(t=totals),
+        )
+
+    @strawberry.field(
+        description="Support to a set of programs (a state-level view): each program's summary "
+        "and all of them together. Neither argument: all programs "
+        f"(at most {r.MAX_REPORT_PROGRAMS})"
+    )
+    async def support_summary(
+        self,
+        info: Info,
+        program_ids: list[strawberry.ID] | None = None,
+        filter: ProgramFilter | None = None,
+    ) -> SupportSummaryReport:
+        programs = await _programs(info, program_ids, filter)
+        found = await r.support_summaries(info.context, programs)
+        order = r.declared_order(info.context)
+        return SupportSummaryReport(
+            program_count=len(programs),
+            programs=[
+                ProgramSupportSummary(
+                    program=Program(m=s.program), summary=SupportSummary(s=s.summary, order=order)
+                )
+                for s in found
+            ],
+            total=SupportSummary(s=r.collective(found), order=order),
+        )
