@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (GraphiQL in a browser), /healthz, /readyz."""
+"""The Starlette app: /graphql (GraphiQL in a browser), /files/{id} (downloads), /healthz,
+/readyz."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from strawberry.asgi import GraphQL
 from ecehub.config.model import Config
 from ecehub.resolvers.context import Hub, RequestContext
 from ecehub.schema import build_schema
+from ecehub.schema.files import download_file
 
 __all__ = ["create_app"]
 
@@ -24,7 +26,11 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class _GraphQL(GraphQL[RequestContext, None]):
     def __init__(self, hub: Hub) -> None:
-        super().__init__(build_schema(hub.config.server), graphql_ide="graphiql")
+        super().__init__(
+            build_schema(hub.config.server),
+            graphql_ide="graphiql",
+            multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
+        )
         self.hub = hub
 
     async def get_context(
@@ -69,6 +75,7 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/files/{id}", download_file, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

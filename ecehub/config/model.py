@@ -8,16 +8,19 @@ precedence: where two sources give the same field, the earlier one wins.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 __all__ = [
+    "DEFAULT_ALLOWED_FILE_TYPES",
     "DEFAULT_SUPPORT_TYPES",
     "CacheConfig",
     "Config",
     "EntityConfig",
+    "FilesConfig",
     "HubConfig",
     "MergeRule",
     "ServerConfig",
@@ -98,6 +101,44 @@ class HubConfig(_Strict):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///./ecehub.db")
 
 
+DEFAULT_ALLOWED_FILE_TYPES: tuple[str, ...] = (
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
+class FilesConfig(_Strict):
+    """Uploaded files (QIP evidence, plans, certificates): where their bytes are kept, how
+    big one may be and which content types are taken."""
+
+    directory: Path = Field(
+        default=Path("./ecehub-files"),
+        description="A relative path is taken relative to the config file's folder",
+    )
+    max_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Largest upload, bytes")
+    allowed_types: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_ALLOWED_FILE_TYPES),
+        description="Content types (type/subtype, no parameters) an upload may have",
+    )
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _media_types(cls, value: list[str]) -> list[str]:
+        out = [v.strip().lower() for v in value]
+        bad = [v for v in out if not _MEDIA_TYPE.fullmatch(v)]
+        if bad:
+            raise ValueError(f"not a type/subtype content type: {', '.join(bad)}")
+        return out
+
+
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
 class CacheConfig(_Strict):
     backend: Literal["memory", "redis", "none"] = "memory"
     url: SecretStr | None = None
@@ -118,6 +159,7 @@ class Config(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     merge: dict[str, MergeRule] = Field(default_factory=dict)
     hub: HubConfig = Field(default_factory=HubConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     file: Path | None = Field(default=None, exclude=True)

@@ -8,6 +8,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import ServerConfig
 from ecehub.schema.extensions import SourceReport
+from ecehub.schema.files import FileMutations
 from ecehub.schema.mutations import HubMutations
 from ecehub.schema.query import ProgramQueries
 from ecehub.schema.reports import ReportQueries
@@ -21,7 +22,7 @@ class Query(ProgramQueries, ReportQueries):
 
 
 @strawberry.type
-class Mutation(HubMutations):
+class Mutation(HubMutations, FileMutations):
     """Root mutations: each area of the schema contributes a base class."""
 
 

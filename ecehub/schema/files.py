@@ -1,0 +1,197 @@
+"""File attachments through GraphQL and HTTP.
+
+Uploads follow the GraphQL multipart request spec (``uploadFile(..., file: Upload!)``): the
+bytes are checked and stored first (:func:`ecehub.hub.files.store_upload`), then the metadata
+is recorded (and audited) in the hub store; if that fails, the stored bytes are deleted again,
+so a refused or failed upload leaves neither a file nor a row. Deletes are soft and keep the
+bytes, so ``restoreFile`` brings a file back whole.
+
+Downloads are plain HTTP: ``GET /files/{id}`` (:func:`download_file`, routed in
+:mod:`ecehub.app`), allowed when :func:`may_download` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Protocol, cast
+from urllib.parse import quote
+
+import strawberry
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from strawberry.file_uploads import Upload
+
+from ecehub import hub
+from ecehub.hub.files import (
+    CHUNK_BYTES,
+    FilePolicy,
+    FileRefused,
+    FileTooLarge,
+    FileTypeRefused,
+    StoredFileMissing,
+    file_storage,
+    sanitise_filename,
+    store_upload,
+)
+from ecehub.resolvers.actor import ACTOR_HEADER, acting_user
+from ecehub.resolvers.context import Hub
+from ecehub.resolvers.identity import InvalidId, decode_global_id
+from ecehub.schema.common import Info
+from ecehub.schema.mutations import _SUBJECT_TYPES, _actor, _error, _id, _program, _store
+from ecehub.schema.qip import FileAttachment, SubjectType
+
+__all__ = ["FileMutations", "content_disposition", "download_file", "may_download"]
+
+
+class _UploadFile(Protocol):
+    """What an ``Upload`` is at run time (Starlette's ``UploadFile``)."""
+
+    filename: str | None
+    content_type: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
+def _upload(value: object) -> _UploadFile:
+    if not (hasattr(value, "read") and hasattr(value, "close")):
+        raise GraphQLError(
+            "file must be sent as a multipart upload (GraphQL multipart request spec)",
+            extensions={"code": "BAD_USER_INPUT", "field": "file"},
+        )
+    return cast(_UploadFile, value)
+
+
+async def _chunks(upload: _UploadFile) -> AsyncIterator[bytes]:
+    while chunk := await upload.read(CHUNK_BYTES):
+        yield chunk
+
+
+def _refused(exc: FileRefused) -> GraphQLError:
+    error = _error(exc)
+    extensions: dict[str, Any] = dict(error.extensions or {})
+    if isinstance(exc, FileTooLarge):
+        extensions["maxBytes"] = exc.max_bytes
+    if isinstance(exc, FileTypeRefused):
+        extensions["contentType"] = exc.content_type
+        extensions["allowedTypes"] = list(exc.allowed)
+    return GraphQLError(exc.message, extensions=extensions)
+
+
+@strawberry.type
+class FileMutations:
+    """Uploads and soft deletes of file attachments (composed into ``Mutation``)."""
+
+    @strawberry.mutation(
+        description="Attach a file (a multipart upload) to the program or one of its sites, "
+        "rooms, staff, goals or tasks. Refused with FILE_TOO_LARGE (extensions.maxBytes) or "
+        "FILE_TYPE_REFUSED (extensions.allowedTypes); a refused upload leaves nothing behind."
+    )
+    async def upload_file(
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        subject_type: SubjectType,  # type: ignore[valid-type]
+        subject_id: strawberry.ID,
+        file: Upload,
+    ) -> FileAttachment:
+        upload = _upload(file)
+        try:
+            actor = _actor(info)
+            program = await _program(info, program_id)
+            subject = hub.SubjectType(subject_type)
+            subject_hub_id = _id(subject_id, _SUBJECT_TYPES[subject], "subjectId")
+            if subject is hub.SubjectType.PROGRAM:
+                subject_hub_id = await _program(info, subject_id)
+            config, store = info.context.hub.config, info.context.hub.store
+            storage = file_storage(config)
+            try:
+                stored = await store_upload(
+                    storage,
+                    FilePolicy.from_config(config.files),
+                    filename=upload.filename,
+                    content_type=upload.content_type,
+                    chunks=_chunks(upload),
+                )
+            except FileRefused as exc:
+                raise _refused(exc) from None
+            data = {
+                "subject_type": subject,
+                "subject_id": subject_hub_id,
+                "filename": stored.filename,
+                "content_type": stored.content_type,
+                "size_bytes": stored.size_bytes,
+                "sha256": stored.sha256,
+                "storage_key": stored.storage_key,
+            }
+            try:
+                row = await _store(lambda: store.create_file(actor, program, data))
+            except BaseException:
+                await storage.delete(stored.storage_key)
+                raise
+            return FileAttachment(f=row)
+        finally:
+            await upload.close()
+
+    @strawberry.mutation(description="Soft delete: the bytes are kept, restoreFile brings it back")
+    async def delete_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
+        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        return FileAttachment(f=await _store(lambda: store.delete_file(actor, file_id, version)))
+
+    @strawberry.mutation
+    async def restore_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
+        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        return FileAttachment(f=await _store(lambda: store.restore_file(actor, file_id, version)))
+
+
+# -- download -------------------------------------------------------------------------------
+
+
+def may_download(request: Request) -> bool:
+    """Whether a request may download files. Until authentication lands, any request that
+    names an acting user may; this one function is what the auth work replaces."""
+    return acting_user(request) is not None
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the (sanitised) name as RFC 6266 wants it: an ASCII fallback and
+    the UTF-8 name in ``filename*``."""
+    name = sanitise_filename(filename)
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def _problem(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code}, status_code=status)
+
+
+async def download_file(request: Request) -> Response:
+    """``GET /files/{id}``: the bytes of a live file, as an attachment with its stored type.
+    401 without an acting user; 404 for an ID that names no live file."""
+    if not may_download(request):
+        return _problem(
+            401, "UNAUTHENTICATED", f"downloads need an acting user: send the {ACTOR_HEADER} header"
+        )
+    hub_: Hub = request.app.state.hub
+    not_found = _problem(404, "NOT_FOUND", "no such file")
+    try:
+        file_id = decode_global_id(request.path_params["id"], "FileAttachment")
+    except InvalidId:
+        return not_found
+    attachment = await hub_.store.get_file(file_id)
+    if attachment is None:
+        return not_found
+    try:
+        chunks = await file_storage(hub_.config).open(attachment.storage_key)
+    except StoredFileMissing:
+        return not_found
+    headers = {
+        "Content-Type": attachment.content_type,
+        "Content-Length": str(attachment.size_bytes),
+        "Content-Disposition": content_disposition(attachment.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }
+    return StreamingResponse(chunks, headers=headers)
