@@ -19,7 +19,9 @@ __all__ = ["main"]
 SAMPLE_QUERY = """{
   programs(first: 3, filter: {supportTypes: ["HEAD_START"], qrisLevelMin: 4}) {
     nodes { name supportTypes { code } license { number status }
-            qrisRating { level } sites { name rooms { name ageGroup } } }
+            qrisRating { level } sites { name rooms { name ageGroup } }
+            qip { goals { title tasks { title status } } }
+            notes { body } activity { source kind minutes } }
   }
 }"""
 
@@ -89,6 +91,7 @@ async def _demo(args: argparse.Namespace) -> int:
 
     from ecehub.app import create_app
     from ecehub.demo import DemoSystems
+    from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
 
     with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
@@ -99,6 +102,7 @@ async def _demo(args: argparse.Namespace) -> int:
             data_dir=data_dir,
             headstart_url=args.headstart_url,
             licensing_url=args.licensing_url,
+            hub_programs=DEFAULT_HUB_PROGRAMS,
         ) as demo:
             config = load_config(demo.config_path, env={**os.environ, **demo.env})
             app = create_app(config)

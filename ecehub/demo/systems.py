@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from ecehub.demo.headstart import seed_headstart
+from ecehub.demo.hub_seed import SeedSummary, seed_hub
 from ecehub.demo.licensing import seed_licensing
 from ecehub.demo.qris import QrisServer
 from ecehub.demo.world import World, generate_world
@@ -31,6 +32,10 @@ class DemoSystems:
     none is given) unless ``headstart_url`` / ``licensing_url`` name other databases (e.g.
     PostgreSQL or MariaDB, which are then dropped and re-created table by table). QRIS is
     served on a free loopback port with a fresh random API key.
+
+    ``hub_programs`` > 0 seeds the hub store (QIPs, notes, activity, funding) for that many
+    programs, the first ones the sample query of ``ecehub demo`` lists among them
+    (:func:`ecehub.demo.hub_seed.seed_hub`; programs that already have a QIP are left alone).
     """
 
     def __init__(
@@ -42,6 +47,7 @@ class DemoSystems:
         qris_delay_s: float = 0.0,
         seed: int = 7,
         hub_url: str | None = None,
+        hub_programs: int = 0,
     ) -> None:
         self.programs = programs
         self.seed = seed
@@ -50,6 +56,9 @@ class DemoSystems:
         self._licensing_url = licensing_url
         self._qris_delay_s = qris_delay_s
         self._hub_url = hub_url
+        self.hub_programs = hub_programs
+        self.hub_seed: SeedSummary | None = None
+        """What seeding the hub store wrote (``None`` when ``hub_programs`` is 0)."""
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._qris: QrisServer | None = None
         self._world: World | None = None
@@ -88,6 +97,8 @@ class DemoSystems:
             await seed_headstart(headstart_url, world)
             await seed_licensing(licensing_url, world)
             await upgrade(hub_url)
+            if self.hub_programs > 0:
+                self.hub_seed = await seed_hub(hub_url, world, programs=self.hub_programs)
             api_key = secrets.token_urlsafe(24)
             self._qris = QrisServer(world, api_key, delay_s=self._qris_delay_s)
             qris_url = await self._qris.start()
