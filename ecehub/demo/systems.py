@@ -81,12 +81,16 @@ class DemoSystems:
             raise RuntimeError("the demo systems are not running; use `async with`")
         return self._qris
 
-    def _sqlite_url(self, name: str) -> str:
+    def _data_path(self, name: str) -> Path:
+        """A path in the data dir (a temporary one when none was given)."""
         if self.data_dir is None:
             self._tempdir = tempfile.TemporaryDirectory(prefix="ecehub-demo-")
             self.data_dir = Path(self._tempdir.name)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        return f"sqlite+aiosqlite:///{(self.data_dir / name).resolve()}"
+        return (self.data_dir / name).resolve()
+
+    def _sqlite_url(self, name: str) -> str:
+        return f"sqlite+aiosqlite:///{self._data_path(name)}"
 
     async def __aenter__(self) -> Self:
         world = generate_world(self.programs, self.seed)
@@ -112,6 +116,8 @@ class DemoSystems:
             "QRIS_API_URL": qris_url,
             "QRIS_API_KEY": api_key,
             "ECEHUB_HUB_URL": hub_url,
+            # Uploads go beside the demo's databases, never inside the package.
+            "ECEHUB_FILES_DIR": str(self._data_path("files")),
         }
         return self
 

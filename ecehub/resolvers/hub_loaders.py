@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from ecehub.hub import HubStore, SubjectType
+from ecehub.hub import HubStore, NoteVisibility, SubjectType
 
 __all__ = ["HubLoaders"]
 
@@ -44,6 +44,10 @@ class HubLoaders:
     def tasks(self) -> DataLoader[str, Any]:
         return self._get("tasks", self.store.tasks_for_goals)
 
+    def program_tasks(self) -> DataLoader[str, Any]:
+        """Live QIP tasks of live goals, by program."""
+        return self._get("program_tasks", self.store.tasks_for_programs)
+
     def pd_plans(self) -> DataLoader[str, Any]:
         return self._get("pd_plans", self.store.pd_plans_for_qips)
 
@@ -55,7 +59,14 @@ class HubLoaders:
 
     def notes(self, subject: SubjectType, viewer: str | None) -> DataLoader[str, Any]:
         async def read(ids: list[str]) -> Mapping[str, Any]:
-            return await self.store.notes_for(subject, ids, viewer=viewer)
+            found = await self.store.notes_for(subject, ids, viewer=viewer)
+            if viewer is not None:
+                return found
+            # No acting user: nobody's PRIVATE notes (the store hides only others' ones).
+            return {
+                k: [n for n in notes if n.visibility is not NoteVisibility.PRIVATE]
+                for k, notes in found.items()
+            }
 
         return self._get(f"notes:{subject}:{viewer}", read)
 

@@ -29,17 +29,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from strawberry.dataloader import DataLoader
-
 from ecehub.connectors.base import Record
 from ecehub.hub import ActivityEntry, FundingEntry, FundingPurpose, QipTask, TaskStatus
 from ecehub.resolvers.context import RequestContext
-from ecehub.resolvers.hub_loaders import HubLoaders
 from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.listing import ListQuery, list_merged
 
@@ -138,23 +134,6 @@ async def resolve_programs(identity: Identity, hub_ids: Sequence[str]) -> list[M
 
 
 # -- what a program's support draws on -----------------------------------------------------------
-
-_task_loaders: weakref.WeakKeyDictionary[HubLoaders, DataLoader[str, list[QipTask]]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _tasks_loader(loaders: HubLoaders) -> DataLoader[str, list[QipTask]]:
-    """Live QIP tasks by program, batched per request (kept next to the request's hub loaders)."""
-    loader = _task_loaders.get(loaders)
-    if loader is None:
-
-        async def load(keys: Sequence[str]) -> list[list[QipTask]]:
-            found = await loaders.store.tasks_for_programs(list(keys))
-            return [found[k] for k in keys]
-
-        loader = _task_loaders[loaders] = DataLoader(load_fn=load)
-    return loader
 
 
 async def _sector(
@@ -501,7 +480,7 @@ async def support_summaries(
         _sector(ctx, programs, "activity"),
         _sector(ctx, programs, "checklist"),
         ctx.hub_loaders.activity().load_many(ids),
-        _tasks_loader(ctx.hub_loaders).load_many(ids),
+        ctx.hub_loaders.program_tasks().load_many(ids),
     )
     day = today or dt.date.today()
     return [

@@ -7,7 +7,7 @@ so a refused or failed upload leaves neither a file nor a row. Deletes are soft 
 bytes, so ``restoreFile`` brings a file back whole.
 
 Downloads are plain HTTP: ``GET /files/{id}`` (:func:`download_file`, routed in
-:mod:`ecehub.app`), allowed when :func:`may_download` says so.
+:mod:`ecehub.app`), allowed when :func:`ecehub.resolvers.actor.may_download` says so.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from ecehub.hub.files import (
     sanitise_filename,
     store_upload,
 )
-from ecehub.resolvers.actor import ACTOR_HEADER, acting_user
+from ecehub.resolvers.actor import ACTOR_HEADER, may_download
 from ecehub.resolvers.context import Hub
 from ecehub.resolvers.identity import InvalidId, decode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.mutations import _SUBJECT_TYPES, _actor, _error, _id, _program, _store
 from ecehub.schema.qip import FileAttachment, SubjectType
 
-__all__ = ["FileMutations", "content_disposition", "download_file", "may_download"]
+__all__ = ["FileMutations", "content_disposition", "download_file"]
 
 
 class _UploadFile(Protocol):
@@ -147,12 +147,6 @@ class FileMutations:
 
 
 # -- download -------------------------------------------------------------------------------
-
-
-def may_download(request: Request) -> bool:
-    """Whether a request may download files. Until authentication lands, any request that
-    names an acting user may; this one function is what the auth work replaces."""
-    return acting_user(request) is not None
 
 
 def content_disposition(filename: str) -> str:

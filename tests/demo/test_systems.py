@@ -18,6 +18,7 @@ ENV_NAMES = {
     "QRIS_API_URL",
     "QRIS_API_KEY",
     "ECEHUB_HUB_URL",
+    "ECEHUB_FILES_DIR",
 }
 
 
