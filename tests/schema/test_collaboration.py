@@ -54,8 +54,8 @@ PROGRAM_VIEW = """query($id: ID!) { program(id: $id) {
 } }"""
 
 
-async def test_the_qip_life_cycle(tmp_path: Path) -> None:
-    async with demo_graph(tmp_path, programs=60) as (_, client):
+async def test_the_qip_life_cycle(tmp_path: Path, hub_db_url: str) -> None:
+    async with demo_graph(tmp_path, programs=60, hub_url=hub_db_url) as (_, client):
         program = await _program(client)
         pid = program["id"]
         goal = (
