@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
@@ -27,8 +30,8 @@ _TRUE = {"1", "true", "yes", "on"}
 class _GraphQL(GraphQL[RequestContext, None]):
     def __init__(self, hub: Hub) -> None:
         super().__init__(
-            build_schema(hub.config.server),
-            graphql_ide="graphiql",
+            build_schema(hub.config),
+            graphql_ide="graphiql" if hub.config.server.mode == "development" else None,
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
         self.hub = hub
@@ -41,6 +44,91 @@ class _GraphQL(GraphQL[RequestContext, None]):
         ctx = self.hub.request_context(trace=trace, request=request)
         ctx.response = response
         return ctx
+
+
+MULTIPART_MARGIN_BYTES = 64 * 1024
+"""What a multipart upload may carry besides the file: the operations and map parts."""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Answers 413 with a GraphQL-style error to a body over the limit, judged by its
+    Content-Length and by the bytes actually streamed; never reads past the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, multipart_max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.multipart_max_bytes = multipart_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        multipart = content_type.startswith("multipart/")
+        limit = self.multipart_max_bytes if multipart else self.max_bytes
+        length = headers.get(b"content-length", b"").decode("latin-1")
+        if length.isdigit() and int(length) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        body = {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"request body too large: at most {limit} bytes",
+                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": limit},
+                }
+            ],
+        }
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+def _middleware(config: Config) -> list[Middleware]:
+    server = config.server
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(server.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Ecehub-User", server.trace_header],
+            max_age=600,
+        ),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=server.max_body_bytes,
+            multipart_max_bytes=config.files.max_bytes + MULTIPART_MARGIN_BYTES,
+        ),
+    ]
 
 
 def create_app(config: Config, hub: Hub | None = None) -> Starlette:
@@ -78,6 +166,7 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
             Route("/files/{id}", download_file, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=_middleware(config),
     )
     app.state.hub = hub
     return app

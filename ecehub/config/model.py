@@ -23,6 +23,7 @@ __all__ = [
     "FilesConfig",
     "HubConfig",
     "MergeRule",
+    "PersistedQueriesConfig",
     "ServerConfig",
     "SourceConfig",
     "SupportTypeConfig",
@@ -145,10 +146,35 @@ class CacheConfig(_Strict):
     ttl_s: float = Field(default=30.0, ge=0)
 
 
+class PersistedQueriesConfig(_Strict):
+    """``allow_list``: only the queries in ``file`` (JSON ``{sha256 hex: query text}``) run,
+    asked for by ``extensions.persistedQuery.sha256Hash`` or sent as that exact text."""
+
+    mode: Literal["off", "allow_list"] = "off"
+    file: Path | None = Field(
+        default=None, description="A relative path is taken relative to the config file's folder"
+    )
+
+
 class ServerConfig(_Strict):
+    mode: Literal["development", "production"] = Field(
+        default="development",
+        description="production: no introspection, no GraphiQL, unexpected errors masked",
+    )
     default_page_size: int = Field(default=20, ge=1)
     max_page_size: int = Field(default=500, ge=1)
     max_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2000, ge=1)
+    max_cost: int = Field(default=200, ge=1, description="Estimated source calls per query")
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest request body; multipart uploads get "
+        "files.max_bytes plus a margin instead",
+    )
+    persisted_queries: PersistedQueriesConfig = Field(default_factory=PersistedQueriesConfig)
     trace_header: str = "X-Ecehub-Trace"
 
 

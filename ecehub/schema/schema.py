@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 
-from ecehub.config.model import ServerConfig
+from ecehub.config.model import Config, ServerConfig
 from ecehub.schema.extensions import SourceReport
 from ecehub.schema.files import FileMutations
+from ecehub.schema.limits import limit_extensions
 from ecehub.schema.mutations import HubMutations
 from ecehub.schema.query import ProgramQueries
 from ecehub.schema.reports import ReportQueries
@@ -26,16 +26,15 @@ class Mutation(HubMutations, FileMutations):
     """Root mutations: each area of the schema contributes a base class."""
 
 
-def build_schema(server: ServerConfig | None = None) -> strawberry.Schema:
-    server = server or ServerConfig()
-    depth = server.max_depth
+def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Schema:
+    """The schema with the query limits of ``config.server`` (see :mod:`ecehub.schema.limits`);
+    the cost estimate counts the sources of a whole :class:`Config`."""
+    if not isinstance(config, Config):
+        config = Config(server=config or ServerConfig())
+    base_dir = config.file.parent if config.file else None
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        extensions=[
-            lambda: QueryDepthLimiter(max_depth=depth),
-            lambda: MaxAliasesLimiter(max_alias_count=50),
-            SourceReport,
-        ],
+        extensions=[*limit_extensions(config, base_dir), SourceReport],
     )
