@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from ecehub.auth import authentication_middleware
 from ecehub.config.model import Config
 from ecehub.resolvers.context import Hub, RequestContext
 from ecehub.schema import build_schema
@@ -166,7 +167,7 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
             Route("/files/{id}", download_file, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=_middleware(config),
+        middleware=[*_middleware(config), authentication_middleware(config)],
     )
     app.state.hub = hub
     return app

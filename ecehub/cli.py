@@ -1,4 +1,4 @@
-"""The ``ecehub`` command: serve | demo | check | schema print | db upgrade."""
+"""The ``ecehub`` command: serve | demo | check | schema print | db upgrade | token."""
 
 from __future__ import annotations
 
@@ -90,8 +90,10 @@ async def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ecehub.app import create_app
+    from ecehub.auth.devtokens import DevKey, dev_auth_config
     from ecehub.demo import DemoSystems
-    from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
+    from ecehub.demo.hub_seed import COACH, DEFAULT_HUB_PROGRAMS, choose_programs
+    from ecehub.resolvers.identity import encode_global_id
 
     with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
@@ -105,12 +107,27 @@ async def _demo(args: argparse.Namespace) -> int:
             hub_programs=DEFAULT_HUB_PROGRAMS,
         ) as demo:
             config = load_config(demo.config_path, env={**os.environ, **demo.env})
+            dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
+            config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
             app = create_app(config)
+            ta_programs = [
+                encode_global_id("Program", p.hub_id)
+                for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]
+            ]
+            ta_token = dev_key.mint(sub=COACH, roles=["ta_staff"], programs=ta_programs)
             server = uvicorn.Server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
             _settle_heap()
             url = f"http://{args.host}:{args.port}/graphql"
+            print(
+                f"\nauth: jwt, signed by the local dev key in {dev_key.directory}; reads work "
+                f"without a token, writes need one. A TA token for {COACH} "
+                f"(programs {', '.join(ta_programs)}), as the header\n"
+                f"Authorization: Bearer {ta_token}\n(mint more: ecehub token --role ROLE "
+                f"--program ID --key-dir {dev_key.directory})",
+                flush=True,
+            )
             print(
                 f"\necehub demo is up: open {url} (GraphiQL)\n\ntry:\n{SAMPLE_QUERY}\n", flush=True
             )
@@ -120,6 +137,51 @@ async def _demo(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(_demo(args))
+
+
+DEFAULT_DEV_KEY_DIR = ".ecehub/dev-keys"
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from ecehub.auth.devtokens import DevKey
+
+    key = DevKey.load_or_create(Path(args.key_dir))
+    token = key.mint(
+        sub=args.sub,
+        roles=args.role,
+        programs=args.program or [],
+        ttl_s=args.ttl,
+        issuer=args.issuer,
+        audience=args.audience,
+    )
+    print(token)
+    print(
+        f"dev token for {args.sub} (roles {', '.join(args.role)}), valid {args.ttl} s. "
+        f"Trust it with auth: {{mode: jwt, issuer: {args.issuer}, audience: {args.audience}, "
+        f"algorithms: [ES256], keys: [{key.public_path}]}}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _add_token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from ecehub.auth.devtokens import DEV_AUDIENCE, DEV_ISSUER
+
+    token = sub.add_parser(
+        "token", help="mint a signed development token (local ES256 key; never for production)"
+    )
+    token.add_argument("--role", action="append", required=True, help="a role; repeatable")
+    token.add_argument("--program", action="append", help="a program ID in scope; repeatable")
+    token.add_argument("--sub", default="dev-user", help="the user (sub claim)")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
+    token.add_argument(
+        "--key-dir",
+        default=os.environ.get("ECEHUB_DEV_KEY_DIR", DEFAULT_DEV_KEY_DIR),
+        help=f"where the dev signing key lives (made on first use; default {DEFAULT_DEV_KEY_DIR})",
+    )
+    token.add_argument("--issuer", default=DEV_ISSUER)
+    token.add_argument("--audience", default=DEV_AUDIENCE)
+    token.set_defaults(func=cmd_token)
 
 
 def _hub_store_url(args: argparse.Namespace) -> str:
@@ -217,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     printer.set_defaults(func=cmd_schema_print)
 
     _add_db_parser(sub)
+    _add_token_parser(sub)
     return parser
 
 

@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 __all__ = [
     "DEFAULT_ALLOWED_FILE_TYPES",
     "DEFAULT_SUPPORT_TYPES",
+    "AuthConfig",
     "CacheConfig",
     "Config",
     "EntityConfig",
@@ -178,6 +179,66 @@ class ServerConfig(_Strict):
     trace_header: str = "X-Ecehub-Trace"
 
 
+_ASYMMETRIC_PREFIXES = ("RS", "PS", "ES", "EdDSA", "Ed25519", "Ed448")
+
+
+class AuthConfig(_Strict):
+    """Who is acting. ``header`` (development only): the ``X-Ecehub-User`` header names the
+    user. ``jwt``: a bearer token signed by an identity provider, checked against its JWKS
+    (``jwks_url``) or static public keys (``keys``); see :mod:`ecehub.auth`."""
+
+    # A rejected value may be a key: never echo it.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    mode: Literal["header", "jwt"] = "header"
+    issuer: str | None = Field(default=None, description="The `iss` every token must carry")
+    audience: str | None = Field(default=None, description="The `aud` every token must name")
+    jwks_url: str | None = Field(default=None, description="The identity provider's JWKS URL")
+    jwks_ttl_s: float = Field(default=300.0, gt=0, description="How long a fetched JWKS is kept")
+    jwks_refetch_min_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="A token with an unknown `kid` refetches the JWKS at most this often",
+    )
+    jwks_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Static public keys: JWK or JWKS JSON, PEM, or a path to a file holding "
+        "one (relative to the config file's folder)",
+    )
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"], min_length=1)
+    leeway_s: int = Field(default=30, ge=0, le=600)
+    user_claim: str = Field(default="sub", min_length=1)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _safe_algorithms(cls, value: list[str]) -> list[str]:
+        if any(a.strip().lower() == "none" for a in value):
+            raise ValueError("'none' is never allowed: tokens must be signed")
+        symmetric = [a for a in value if a.startswith("HS")]
+        asymmetric = [a for a in value if a.startswith(_ASYMMETRIC_PREFIXES)]
+        unknown = [a for a in value if a not in symmetric and a not in asymmetric]
+        if unknown:
+            raise ValueError(f"unknown algorithm(s): {', '.join(unknown)}")
+        if symmetric and asymmetric:
+            raise ValueError(
+                f"{', '.join(symmetric)} may not be allowed next to {', '.join(asymmetric)}: "
+                "a public key must never verify an HMAC token"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _jwt_settings(self) -> AuthConfig:
+        if self.mode != "jwt":
+            return self
+        missing = [n for n in ("issuer", "audience") if not getattr(self, n)]
+        if missing:
+            raise ValueError(f"jwt mode needs {' and '.join(missing)}")
+        if bool(self.jwks_url) == bool(self.keys):
+            raise ValueError("jwt mode needs exactly one of jwks_url or keys")
+        return self
+
+
 class Config(_Strict):
     support_types: list[SupportTypeConfig] = Field(
         default_factory=lambda: list(DEFAULT_SUPPORT_TYPES)
@@ -188,6 +249,7 @@ class Config(_Strict):
     files: FilesConfig = Field(default_factory=FilesConfig)
     cache: CacheConfig = Field(default_factory=CacheConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     file: Path | None = Field(default=None, exclude=True)
 
     def match_on(self, entity: str) -> list[str]:
