@@ -166,7 +166,10 @@ async def download_file(request: Request) -> Response:
     401 without an acting user; 404 for an ID that names no live file."""
     if not may_download(request):
         return _problem(
-            401, "UNAUTHENTICATED", f"downloads need an acting user: send the {ACTOR_HEADER} header"
+            401,
+            "UNAUTHENTICATED",
+            "downloads need an acting user: send a bearer token (auth mode jwt) or, in the "
+            f"development header mode, the {ACTOR_HEADER} header",
         )
     hub_: Hub = request.app.state.hub
     not_found = _problem(404, "NOT_FOUND", "no such file")

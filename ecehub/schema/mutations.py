@@ -63,7 +63,8 @@ def _actor(info: Info) -> str:
     actor = info.context.actor
     if actor is None:
         raise GraphQLError(
-            "writes need an acting user: send the X-Ecehub-User header",
+            "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
+            "development header mode, the X-Ecehub-User header",
             extensions={"code": "UNAUTHENTICATED"},
         )
     return actor

@@ -174,8 +174,9 @@ async def test_a_slow_source_times_out_within_its_timeout(tmp_path: Path) -> Non
     ]
     assert len(body["data"]["programs"]["nodes"]) == 30
     # The slow source costs its timeout once, not once per nesting level.
-    # Measured here: ~0.06 s over the timeout; the margin leaves room for a loaded machine.
-    assert elapsed < timeout + 0.6, elapsed
+    # Measured here: ~0.06 s over the timeout alone, 0.7 s with other test runs competing
+    # for the 2 cores; the margin leaves room for a loaded machine.
+    assert elapsed < timeout + 0.8, elapsed
 
 
 async def test_the_same_graph_on_postgresql_and_mariadb(
