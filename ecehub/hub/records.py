@@ -46,6 +46,19 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class _Versioned:
+    """What every versioned, soft-deletable hub object carries (its fields come first)."""
+
+    version: int
+    created_at: dt.datetime
+    created_by: str
+    updated_at: dt.datetime
+    updated_by: str
+    deleted_at: dt.datetime | None
+    deleted_by: str | None
+
+
+@dataclass(frozen=True)
 class Qip:
     id: str
     program_id: str
@@ -58,7 +71,7 @@ class Qip:
 
 
 @dataclass(frozen=True)
-class QipGoal:
+class QipGoal(_Versioned):
     id: str
     qip_id: str
     program_id: str
@@ -68,17 +81,10 @@ class QipGoal:
     target_date: dt.date | None
     status: GoalStatus
     position: int
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
-class QipTask:
+class QipTask(_Versioned):
     id: str
     goal_id: str
     program_id: str
@@ -89,17 +95,10 @@ class QipTask:
     status: TaskStatus
     due_date: dt.date | None
     minutes_spent: int
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
-class PdPlan:
+class PdPlan(_Versioned):
     id: str
     qip_id: str
     program_id: str
@@ -109,17 +108,10 @@ class PdPlan:
     completed_hours: Decimal
     notes: str
     goal_ids: tuple[str, ...]
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
-class PdTraining:
+class PdTraining(_Versioned):
     id: str
     pd_plan_id: str
     program_id: str
@@ -129,17 +121,10 @@ class PdTraining:
     completed_on: dt.date | None
     hours: Decimal
     status: TrainingStatus
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
-class Note:
+class Note(_Versioned):
     id: str
     program_id: str
     subject_type: SubjectType
@@ -148,17 +133,10 @@ class Note:
     author: str
     visibility: NoteVisibility
     body: str
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
-class ActivityEntry:
+class ActivityEntry(_Versioned):
     id: str
     program_id: str
     kind: ActivityKind
@@ -169,13 +147,6 @@ class ActivityEntry:
     room_id: str | None
     summary: str
     author: str
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
@@ -197,7 +168,7 @@ class FileAttachment:
 
 
 @dataclass(frozen=True)
-class FundingEntry:
+class FundingEntry(_Versioned):
     id: str
     program_id: str
     amount: Decimal
@@ -208,13 +179,6 @@ class FundingEntry:
     period_end: dt.date
     qip_task_id: str | None
     description: str
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-    deleted_at: dt.datetime | None
-    deleted_by: str | None
 
 
 @dataclass(frozen=True)
