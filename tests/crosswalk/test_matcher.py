@@ -1,0 +1,313 @@
+"""The program matcher on small hand-made cases: one per kind of noise the demo generator
+makes, plus the deterministic pass, one-to-one assignment and the thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ecehub.crosswalk import MatcherConfig, MatchRecord, MatchResult, match
+from ecehub.crosswalk.normalize import (
+    identifier_skeleton,
+    normalize_address,
+    normalize_identifier,
+    normalize_name,
+    normalize_phone,
+)
+
+LICENSE = "LICENSE_NUMBER"
+CONFIG = MatcherConfig(identifier_systems=(LICENSE,), auto_link=0.95, suggest=0.5)
+
+
+def facility(
+    key: str = "CCL-123456",
+    name: str = "ABC Learning Center",
+    address: str = "123 N Main St Ste 4",
+    city: str = "Mesa Verde",
+    zip: str = "87101",
+    phone: str | None = "(555) 201-3344",
+    email: str | None = "director@abclearning.example",
+) -> MatchRecord:
+    return MatchRecord(
+        source="licensing",
+        key=key,
+        name=name,
+        address=address,
+        city=city,
+        zip=zip,
+        phone=phone,
+        email=email,
+        identifiers={LICENSE: key},
+    )
+
+
+def provider(
+    key: str = "Q-00042",
+    name: str = "ABC Learning Center",
+    address: str = "123 N Main St Ste 4",
+    city: str = "Mesa Verde",
+    zip: str = "87101",
+    phone: str | None = "555-201-3344",
+    email: str | None = "director@abclearning.example",
+    license_no: str | None = None,
+) -> MatchRecord:
+    return MatchRecord(
+        source="qris",
+        key=key,
+        name=name,
+        address=address,
+        city=city,
+        zip=zip,
+        phone=phone,
+        email=email,
+        identifiers={LICENSE: license_no},
+    )
+
+
+def only(results: list[MatchResult]) -> MatchResult:
+    assert len(results) == 1, results
+    return results[0]
+
+
+# --- Normalisation -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ABC Learning Center", "A.B.C. Learning Ctr, LLC"),
+        ("Jack & Jill Preschool", "JACK AND JILL PRE-SCHOOL"),
+        ("Kiddie Kampus Academy", "The Kiddie Kampus Acad."),
+        ("Open Arms Daycare, Inc.", "Open Arms Day Care"),
+        ("Learning Tree Early Learning Center", "Lrng Tree Early Lrng Ctr Inc"),
+        ("Smith Family Child Care", "Smith FCC"),
+        ("Wee Care Child Development Center", "Wee Care CDC, LLC"),
+        ("Maria's Little Ones", "Marias Little Ones"),
+    ],
+)
+def test_names_normalise_alike(a: str, b: str) -> None:
+    assert normalize_name(a) == normalize_name(b)
+
+
+def test_name_normalisation_keeps_what_tells_programs_apart() -> None:
+    assert normalize_name("Sunshine Academy 2") == "sunshine academy 2"
+    assert normalize_name("The") == "the"
+    assert normalize_name("") == ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("123 N Main St Ste 4", "123 NORTH MAIN STREET SUITE 4"),
+        ("123 N Main St Ste 4", "123 North Main St # 4"),
+        ("77 Oak Ave Apt 2", "77 Oak Avenue Unit 2"),
+    ],
+)
+def test_addresses_normalise_alike(a: str, b: str) -> None:
+    assert normalize_address(a) == normalize_address(b)
+
+
+def test_phones_identifiers_normalise() -> None:
+    assert normalize_phone("(555) 201-3344") == normalize_phone("555.201.3344") == "5552013344"
+    assert normalize_phone("+1 555 201 3344") == "5552013344"
+    assert normalize_phone("n/a") == ""
+    assert normalize_identifier(" ccl-123456 ") == "CCL-123456"
+    assert normalize_identifier(None) == ""
+    assert identifier_skeleton("CCL-123456") == identifier_skeleton("ccl123456")
+
+
+# --- Deterministic pass --------------------------------------------------------------------
+
+
+def test_same_license_links_deterministically_despite_case_and_spaces() -> None:
+    result = only(
+        match(
+            [facility()],
+            [provider(name="Something Else Entirely", license_no=" ccl-123456 ")],
+            CONFIG,
+        )
+    )
+    assert (result.left_key, result.right_key) == ("CCL-123456", "Q-00042")
+    assert result.score == 1.0
+    assert result.status == "auto"
+    assert result.method == "deterministic"
+    assert result.reasons == ("same LICENSE_NUMBER CCL-123456",)
+
+
+def test_identifier_shared_by_two_records_is_left_to_scoring() -> None:
+    results = match(
+        [facility()],
+        [
+            provider(key="Q-1", license_no="CCL-123456"),
+            provider(
+                key="Q-2",
+                name="Rainbow Preschool",
+                address="9 Elm Rd",
+                phone="555-999-0000",
+                email=None,
+                license_no="CCL-123456",
+            ),
+        ],
+        CONFIG,
+    )
+    result = only(results)
+    assert result.right_key == "Q-1"
+    assert result.method == "probabilistic"
+
+
+# --- Each kind of noise --------------------------------------------------------------------
+
+
+def assert_auto(left: MatchRecord, right: MatchRecord, *reason_parts: str) -> MatchResult:
+    result = only(match([left], [right], CONFIG))
+    assert result.status == "auto", result
+    assert (result.left_key, result.right_key) == (left.key, right.key)
+    text = "; ".join(result.reasons)
+    for part in reason_parts:
+        assert part in text, text
+    return result
+
+
+def test_typo_in_name() -> None:
+    assert_auto(facility(name="Sunshine Academy"), provider(name="Sunshine Acadmey"), "same phone")
+
+
+def test_abbreviation() -> None:
+    assert_auto(facility(), provider(name="ABC Lrng Ctr"), "names 100% alike")
+
+
+def test_legal_suffix() -> None:
+    assert_auto(facility(name="Open Arms Daycare"), provider(name="Open Arms Daycare, Inc."))
+
+
+def test_swapped_words() -> None:
+    assert_auto(facility(name="Learning Tree Academy"), provider(name="Academy Learning Tree"))
+
+
+def test_dotted_acronym_with_suffix() -> None:
+    result = assert_auto(
+        facility(),
+        provider(name="A.B.C. Learning Ctr, LLC"),
+        "names 100% alike (ABC Learning Center ~ A.B.C. Learning Ctr, LLC)",
+        "same phone",
+        "same ZIP 87101",
+    )
+    assert result.score >= 0.99
+
+
+def test_ampersand() -> None:
+    assert_auto(facility(name="Jack & Jill Preschool"), provider(name="JACK AND JILL PRESCHOOL"))
+
+
+def test_reformatted_address() -> None:
+    assert_auto(
+        facility(),
+        provider(address="123 NORTH MAIN STREET SUITE 4", email=None),
+        "same address",
+    )
+
+
+def test_missing_id_links_on_the_rest() -> None:
+    result = assert_auto(facility(), provider(license_no=None))
+    assert result.method == "probabilistic"
+
+
+def test_mistyped_id() -> None:
+    assert_auto(facility(), provider(license_no="CCL-123465"), "likely mistyped")
+
+
+def test_mistyped_id_that_loses_its_dash_is_not_another_facilitys_number() -> None:
+    # CCL-559078 keyed as CCL559079: punctuation-insensitive, that is facility CCL-559079.
+    ours = facility(key="CCL-559078")
+    other = facility(
+        key="CCL-559079",
+        name="Rainbow Preschool",
+        address="9 Elm Rd",
+        phone="(555) 999-0000",
+        email=None,
+    )
+    results = match([ours, other], [provider(license_no="CCL559079")], CONFIG)
+    result = only(results)
+    assert result.left_key == "CCL-559078"
+    assert result.method == "probabilistic"
+
+
+def test_same_name_different_program_does_not_link() -> None:
+    # unique names in a state are rare: "Sunshine Academy" in two towns are two programs.
+    left = facility(name="Sunshine Academy", email="director@sunshineacademy.example")
+    right = provider(
+        name="Sunshine Academy, LLC",
+        address="4410 W Canyon Rd",
+        city="Dry Wells",
+        zip="87398",
+        phone="555-480-1177",
+        email="director@sunshineacademy.example",
+    )
+    assert match([left], [right], CONFIG) == []
+
+
+def test_same_brand_numbered_programs_in_one_zip_do_not_link() -> None:
+    left = facility(name="Sunshine Academy 2", email="director@sunshineacademy.example")
+    right = provider(
+        name="Sunshine Academy 3",
+        address="88 Lake Dr",
+        phone="555-480-1177",
+        email="director@sunshineacademy.example",
+    )
+    assert match([left], [right], CONFIG) == []
+
+
+def test_weak_evidence_is_suggested_with_reasons() -> None:
+    # Same address and ZIP and a name that says more, but no phone or email to confirm it.
+    result = only(
+        match(
+            [facility(name="Little Explorers Preschool")],
+            [provider(name="Little Explorers Preschool & Kindergarten", phone=None, email=None)],
+            CONFIG,
+        )
+    )
+    assert result.status == "suggested", result
+    assert CONFIG.suggest <= result.score < CONFIG.auto_link
+    assert any("same address" in reason for reason in result.reasons)
+
+
+# --- Assignment and config -----------------------------------------------------------------
+
+
+def test_one_to_one_best_pair_wins() -> None:
+    left = [facility()]
+    right = [
+        provider(key="Q-weaker", phone="555-480-1177", email=None),
+        provider(key="Q-best"),
+    ]
+    result = only(match(left, right, CONFIG))
+    assert result.right_key == "Q-best"
+
+
+def test_rival_candidates_are_suggested_not_auto_linked() -> None:
+    twin = provider(key="Q-a")
+    results = match([facility()], [twin, replace(twin, key="Q-b")], CONFIG)
+    result = only(results)
+    assert result.status == "suggested"
+    assert "another candidate scores nearly as high" in result.reasons
+
+
+def test_no_identifier_systems_means_scoring_only() -> None:
+    result = only(match([facility()], [provider(license_no="CCL-123456")], MatcherConfig()))
+    assert result.method == "probabilistic"
+    assert result.status == "auto"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"auto_link": 0.5, "suggest": 0.9}, {"auto_link": 1.5}, {"max_block_pairs": 0}],
+)
+def test_config_rejects_bad_thresholds(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match="must"):
+        MatcherConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_empty_inputs() -> None:
+    assert match([], [provider()], CONFIG) == []
+    assert match([facility()], [], CONFIG) == []
