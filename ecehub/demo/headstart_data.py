@@ -237,7 +237,10 @@ def headstart_records(
     out = build.out
     unlicensed = len(programs) - round(len(programs) * HEAD_START_LICENSE_SHARE)
     no_license = {p.program_id for p in rng.sample(programs, unlicensed)}
-    serials = rng.sample(range(10_000, 12_000), len(programs))
+    # Grant serials are six digits; the pool grows with large worlds (the first 2,000 stay as
+    # they were, so smaller worlds keep their data).
+    pool = range(10_000, 10_000 + max(2_000, 2 * len(programs)))
+    serials = rng.sample(pool, len(programs))
     used_names: set[str] = set()
     staffed: list[tuple[Person, int, int | None, TrueProgram]] = []
     start = 0

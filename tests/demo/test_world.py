@@ -183,3 +183,11 @@ def test_ground_truth_covers_every_record(world: World) -> None:
     assert {p.head_start_center_id for p in truth if p.head_start_center_id} == {
         c.center_id for c in world.head_start.centers
     }
+
+
+def test_a_world_with_more_head_start_centers_than_the_old_serial_pool() -> None:
+    # 11,000 programs give ~2,200 Head Start programs: more grants than 2,000 serials allowed.
+    world = generate_world(11_000)
+    grants = [g.grant_number for g in world.head_start.grantees]
+    assert len(grants) == len(set(grants))
+    assert all(len(g) == 10 for g in grants)
