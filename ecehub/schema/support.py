@@ -13,23 +13,11 @@ from ecehub.hub import ActivityEntry as HubActivity
 from ecehub.hub import FundingEntry as HubFunding
 from ecehub.hub import FundingPurpose as _HubFundingPurpose
 from ecehub.resolvers.identity import encode_global_id
+from ecehub.resolvers.reports import HUB_SOURCE, purpose_of
 
-__all__ = ["HUB_SOURCE", "ActivityEntry", "Funding", "FundingPurpose", "purpose_of"]
-
-HUB_SOURCE = "hub"
-"""The ``source`` of what the hub store keeps itself."""
+__all__ = ["ActivityEntry", "Funding", "FundingPurpose"]
 
 FundingPurpose = strawberry.enum(_HubFundingPurpose, description="What money was given for.")
-
-
-def purpose_of(value: str | None) -> _HubFundingPurpose:
-    """A sector's purpose text as a purpose; none given reads as PROGRAM_SUPPORT."""
-    if value is None:
-        return _HubFundingPurpose.PROGRAM_SUPPORT
-    try:
-        return _HubFundingPurpose(value.strip().upper().replace(" ", "_").replace("-", "_"))
-    except ValueError:
-        return _HubFundingPurpose.OTHER
 
 
 def _support_type(types: list[str]) -> str | None:
