@@ -42,36 +42,44 @@ def _with_database(url: str, database: str) -> str:
     return f"{base}/{database}"
 
 
+async def _fresh_database(admin_url: str, what: str, create: str, drop: str) -> AsyncIterator[str]:
+    """A new database on the server at ``admin_url`` (``create``/``drop`` are SQL templates
+    taking ``{name}``), dropped afterwards."""
+    require_service(admin_url, what)
+    name = f"ecehub_t_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(create.format(name=name)))
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(drop.format(name=name)))
+        await admin.dispose()
+
+
 @pytest.fixture
 async def postgres_url() -> AsyncIterator[str]:
     """URL of a new, empty PostgreSQL database, dropped after the test."""
-    require_service(PG_URL, "PostgreSQL")
-    name = f"ecehub_t_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(PG_URL, name)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async for url in _fresh_database(
+        PG_URL,
+        "PostgreSQL",
+        'CREATE DATABASE "{name}"',
+        'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+    ):
+        yield url
 
 
 @pytest.fixture
 async def mariadb_url() -> AsyncIterator[str]:
     """URL of a new, empty MariaDB database, dropped after the test."""
-    require_service(MYSQL_URL, "MariaDB")
-    name = f"ecehub_t_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(MYSQL_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield _with_database(MYSQL_URL, name)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
-        await admin.dispose()
+    async for url in _fresh_database(
+        MYSQL_URL,
+        "MariaDB",
+        "CREATE DATABASE `{name}` CHARACTER SET utf8mb4",
+        "DROP DATABASE IF EXISTS `{name}`",
+    ):
+        yield url
 
 
 @pytest.fixture
