@@ -99,7 +99,7 @@ class FileMutations:
     ) -> FileAttachment:
         upload = _upload(file)
         try:
-            actor = _actor(info)
+            actor = await _actor(info)
             program = await _program(info, program_id)
             subject = hub.SubjectType(subject_type)
             subject_hub_id = _id(subject_id, _SUBJECT_TYPES[subject], "subjectId")
@@ -137,12 +137,20 @@ class FileMutations:
 
     @strawberry.mutation(description="Soft delete: the bytes are kept, restoreFile brings it back")
     async def delete_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
-        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        actor, file_id, store = (
+            await _actor(info),
+            _id(id, "FileAttachment"),
+            info.context.hub.store,
+        )
         return FileAttachment(f=await _store(lambda: store.delete_file(actor, file_id, version)))
 
     @strawberry.mutation
     async def restore_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
-        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        actor, file_id, store = (
+            await _actor(info),
+            _id(id, "FileAttachment"),
+            info.context.hub.store,
+        )
         return FileAttachment(f=await _store(lambda: store.restore_file(actor, file_id, version)))
 
 

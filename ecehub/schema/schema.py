@@ -6,7 +6,7 @@ import strawberry
 from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import Config, ServerConfig
-from ecehub.schema.extensions import SourceReport
+from ecehub.schema.extensions import AccessRules, SourceReport
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
 from ecehub.schema.mutations import HubMutations
@@ -36,5 +36,9 @@ def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Sche
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        extensions=[*limit_extensions(config, base_dir), SourceReport],
+        extensions=[
+            *limit_extensions(config, base_dir),
+            SourceReport,
+            *([AccessRules] if config.access is not None else []),
+        ],
     )
