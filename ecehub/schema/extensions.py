@@ -49,7 +49,7 @@ class AccessRules(SchemaExtension):
     audit log; at the end of the operation the request's refused accesses are written to
     the audit log (action DENY). Only installed when the config has an ``access`` section."""
 
-    async def on_operation(self) -> AsyncIterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         name = self.execution_context.operation_name
         if context is not None and hasattr(context, "operation"):

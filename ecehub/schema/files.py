@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.file_uploads import Upload
 
 from ecehub import hub
+from ecehub.hub.enums import ObjectType
 from ecehub.hub.files import (
     CHUNK_BYTES,
     FilePolicy,
@@ -169,6 +170,22 @@ def _problem(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "code": code}, status_code=status)
 
 
+async def _download_refused(hub_: Hub, request: Request, attachment: Any) -> str | None:
+    """Why the acting user may not download this file (its program is not theirs, or their
+    role may not read program files), audited; ``None`` when they may."""
+    ctx = hub_.request_context(request=request)
+    if not ctx.access.enabled:
+        return None
+    reason = ctx.access.field_denial("Program", "files")
+    if reason is None and not await ctx.in_scope(attachment.program_id):
+        reason = f"the file's program is not among role {ctx.access.label!r}'s programs"
+    if reason is not None:
+        ctx.operation = "download"
+        ctx.deny(attachment.program_id, ObjectType.FILE_ATTACHMENT, attachment.id, reason)
+        await ctx.flush_denials()
+    return reason
+
+
 async def download_file(request: Request) -> Response:
     """``GET /files/{id}``: the bytes of a live file, as an attachment with its stored type.
     401 without an acting user; 404 for an ID that names no live file."""
@@ -188,6 +205,9 @@ async def download_file(request: Request) -> Response:
     attachment = await hub_.store.get_file(file_id)
     if attachment is None:
         return not_found
+    refused = await _download_refused(hub_, request, attachment)
+    if refused is not None:
+        return _problem(403, "FORBIDDEN", refused)
     try:
         chunks = await file_storage(hub_.config).open(attachment.storage_key)
     except StoredFileMissing:

@@ -131,6 +131,14 @@ class Staff(_MergedNode):
     def hire_date(self) -> dt.date | None:
         return self.m.value("hire_date")
 
+    @strawberry.field(description="Personal: only roles entitled to staff personal data")
+    def email(self) -> str | None:
+        return self.m.value("email")
+
+    @strawberry.field(description="Personal: only roles entitled to staff personal data")
+    def birth_year(self) -> int | None:
+        return self.m.value("birth_year")
+
     @strawberry.field
     async def trainings(self, info: Info) -> list[Training]:
         rows = await info.context.children(self.m.records, "training", "staff")
@@ -289,7 +297,7 @@ class Program(_MergedNode):
         for r in rows:
             types = info.context.support_types_of(r.source)
             counts.append(EnrollmentCount(r=r, support_type=types[0] if types else None))
-        return EnrollmentSummary(counts=counts)
+        return EnrollmentSummary.of(counts, info.context.access)
 
     @strawberry.field(
         description="Funding from sector sources and hub entries, each saying its source"
