@@ -26,6 +26,7 @@ __all__ = [
     "EntityConfig",
     "FilesConfig",
     "HubConfig",
+    "MergeFieldRule",
     "MergeRule",
     "PersistedQueriesConfig",
     "RoleRule",
@@ -97,10 +98,47 @@ class SourceConfig(_Strict):
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
 
 
+class MergeFieldRule(_Strict):
+    """Which source's value a merged object shows for one field.
+
+    ``first_non_null`` (the default): the first non-null value, trying the ``prefer`` sources
+    in that order, then the others by source precedence. ``most_recent``: the value whose
+    record is newest by ``by``: a date or datetime field of the same entity (the record's own
+    date, e.g. ``qris_rated_on``), or ``fetched_at`` (when the hub read the record, not when
+    the source changed it). Records without a ``by`` value come after dated ones; ties go to
+    the ``prefer`` order, then source precedence."""
+
+    strategy: Literal["first_non_null", "most_recent"] = "first_non_null"
+    prefer: list[str] = Field(
+        default_factory=list, description="Sources tried first, in this order"
+    )
+    by: str = Field(
+        default="fetched_at",
+        description="most_recent only: a date/datetime field of the entity, or fetched_at",
+    )
+
+    @field_validator("prefer")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        twice = sorted({s for s in value if value.count(s) > 1})
+        if twice:
+            raise ValueError(f"source(s) listed twice: {', '.join(twice)}")
+        return value
+
+    @model_validator(mode="after")
+    def _by_needs_most_recent(self) -> MergeFieldRule:
+        if "by" in self.model_fields_set and self.strategy != "most_recent":
+            raise ValueError("`by` applies to strategy most_recent only; add it or drop `by`")
+        return self
+
+
 class MergeRule(_Strict):
-    """Identifier systems that mean "same real-world object" across sources, in order."""
+    """How one entity's records merge: ``match_on`` lists the identifier systems that mean
+    "same real-world object" across sources, in order; ``fields`` gives a rule per field
+    (fields without one show the first non-null value by source precedence)."""
 
     match_on: list[str] = Field(default_factory=list)
+    fields: dict[str, MergeFieldRule] = Field(default_factory=dict)
 
 
 class HubConfig(_Strict):

@@ -11,12 +11,14 @@ from ecehub import hub
 from ecehub.resolvers.identity import Merged, encode_global_id
 from ecehub.schema.common import (
     Address,
+    FieldConflict,
     FieldProvenance,
     Identifier,
     Info,
     SourceRecordRef,
     SupportType,
     address_of,
+    conflicts_of,
     identifiers_of,
     provenance_of,
     source_refs,
@@ -91,9 +93,20 @@ class _MergedNode:
     def sources(self) -> list[SourceRecordRef]:
         return source_refs(self.m.records)
 
-    @strawberry.field(description="Per field, every source's value and which one is shown")
+    @strawberry.field(
+        description="Per field (canonical names, e.g. name, phone; default: every field a "
+        "source gave), every source's non-null value with its source and fetch time; the one "
+        "the field's merge rule shows comes first, with wins: true"
+    )
     def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
         return provenance_of(self.m, fields)
+
+    @strawberry.field(
+        description="The fields (of those asked for; default: all) whose sources give "
+        "different non-null values, each with every source's value, the shown one first"
+    )
+    def conflicts(self, fields: list[str] | None = None) -> list[FieldConflict]:
+        return conflicts_of(self.m, fields)
 
 
 @strawberry.type(description="A member of a program's workforce, merged across sources.")
