@@ -360,6 +360,7 @@ async def _programs(
 class EnrollmentCell:
     support_type: str | None
     age_group: str | None
+    period: str | None = strawberry.field(description="The reporting period, e.g. 2025-2026")
     count: int | None = strawberry.field(description="Null when suppressed")
     program_count: int = strawberry.field(description="Programs reporting this cell")
     suppressed: bool = strawberry.field(
@@ -368,7 +369,8 @@ class EnrollmentCell:
 
 
 @strawberry.type(
-    description="Enrollment counts of a set of programs, summed by support type and age group. "
+    description="Enrollment counts of a set of programs, summed by support type, age group and "
+    "reporting period. "
     "For roles not entitled to detail, cells under the small-cell threshold are suppressed "
     "with complementary suppression (see `suppressed`)."
 )
@@ -382,13 +384,13 @@ class EnrollmentReport:
 async def _enrollment_report(info: Info, programs: list[Merged]) -> EnrollmentReport:
     ctx = info.context
     rows = await ctx.children([rec for m in programs for rec in m.records], "enrollment", "program")
-    sums: dict[tuple[str | None, str | None], list[int]] = {}
+    sums: dict[tuple[str | None, str | None, str | None], list[int]] = {}
     for row in rows:
-        key = (r.support_of(ctx, row.source), row.get("age_group"))
+        key = (r.support_of(ctx, row.source), row.get("age_group"), row.get("period"))
         cell = sums.setdefault(key, [0, 0])
         cell[0] += int(row.get("count") or 0)
         cell[1] += 1
-    keys = sorted(sums, key=lambda k: (k[0] or "", k[1] or ""))
+    keys = sorted(sums, key=lambda k: (k[2] or "", k[0] or "", k[1] or ""))
     counts = [sums[k][0] for k in keys]
     plan = suppress(counts, ctx.access.threshold) if not ctx.access.detail else None
     hidden = plan.cells if plan else (False,) * len(keys)
@@ -398,6 +400,7 @@ async def _enrollment_report(info: Info, programs: list[Merged]) -> EnrollmentRe
             EnrollmentCell(
                 support_type=k[0],
                 age_group=k[1],
+                period=k[2],
                 count=None if h else c,
                 program_count=sums[k][1],
                 suppressed=h,
