@@ -51,8 +51,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _check(config_path: str) -> int:
     from ecehub.resolvers.context import Hub
+    from ecehub.schema import build_schema
 
     config = load_config(config_path)
+    build_schema(config)  # the access rules' field patterns are checked against the schema
     hub = Hub(config)
     failed = 0
     try:
