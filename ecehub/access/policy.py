@@ -87,6 +87,14 @@ class Access:
     def threshold(self) -> int:
         return self.config.small_cell_threshold if self.config else 0
 
+    @property
+    def note_visibility(self) -> frozenset[str] | None:
+        """Visibilities of other authors' notes this request reads; ``None``: every one but
+        PRIVATE."""
+        if not self.enabled:
+            return None
+        return frozenset(self.rule.note_visibility) if self.rule else frozenset()
+
     def sees_source(self, support_types: Collection[str]) -> bool:
         """Whether a source of these support types is visible."""
         if not self.enabled:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -306,6 +306,10 @@ def _field_patterns(value: list[str]) -> list[str]:
     return value
 
 
+NoteAudience = Literal["TEAM", "PROGRAM"]
+"""Note visibilities a role may read of other authors' notes (PRIVATE: the author only)."""
+
+
 class ClaimNames(_Strict):
     """Which token claims carry a user's roles, programs in scope and support types."""
 
@@ -339,6 +343,11 @@ class RoleRule(_Strict):
     )
     edit_any_note: bool = Field(
         default=False, description="may change or delete notes of other authors"
+    )
+    note_visibility: list[NoteAudience] = Field(
+        default_factory=lambda: list(get_args(NoteAudience)),
+        description="which other authors' notes the role reads (its own always; PRIVATE "
+        "never): TEAM notes are for the supporting staff, PROGRAM notes for the program too",
     )
     detail: bool = Field(
         default=False, description="sees small counts (below small_cell_threshold) unsuppressed"

@@ -57,18 +57,28 @@ class HubLoaders:
     def trainings(self) -> DataLoader[str, Any]:
         return self._get("trainings", self.store.trainings_for_pd_plans)
 
-    def notes(self, subject: SubjectType, viewer: str | None) -> DataLoader[str, Any]:
+    def notes(
+        self,
+        subject: SubjectType,
+        viewer: str | None,
+        visibility: frozenset[str] | None = None,
+    ) -> DataLoader[str, Any]:
+        """Notes a viewer may read: their own, and others' whose visibility is in
+        ``visibility`` (``None``: every one but PRIVATE; the role's ``note_visibility``)."""
+
+        def readable(note: Any) -> bool:
+            if viewer is not None and note.author == viewer:
+                return True
+            if note.visibility is NoteVisibility.PRIVATE:
+                return False
+            return visibility is None or note.visibility.value in visibility
+
         async def read(ids: list[str]) -> Mapping[str, Any]:
             found = await self.store.notes_for(subject, ids, viewer=viewer)
-            if viewer is not None:
-                return found
-            # No acting user: nobody's PRIVATE notes (the store hides only others' ones).
-            return {
-                k: [n for n in notes if n.visibility is not NoteVisibility.PRIVATE]
-                for k, notes in found.items()
-            }
+            return {k: [n for n in notes if readable(n)] for k, notes in found.items()}
 
-        return self._get(f"notes:{subject}:{viewer}", read)
+        key = f"notes:{subject}:{viewer}:{sorted(visibility) if visibility is not None else '*'}"
+        return self._get(key, read)
 
     def activity(self) -> DataLoader[str, Any]:
         return self._get("activity", self.store.activity_for_programs)

@@ -164,7 +164,9 @@ class Staff(_MergedNode):
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
-        loader = info.context.hub_loaders.notes(hub.SubjectType.STAFF, info.context.actor)
+        loader = info.context.hub_loaders.notes(
+            hub.SubjectType.STAFF, info.context.actor, info.context.access.note_visibility
+        )
         return [Note(n=n) for n in await loader.load(self.m.hub_id)]
 
 
@@ -212,7 +214,9 @@ class Site(_MergedNode):
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
-        loader = info.context.hub_loaders.notes(hub.SubjectType.SITE, info.context.actor)
+        loader = info.context.hub_loaders.notes(
+            hub.SubjectType.SITE, info.context.actor, info.context.access.note_visibility
+        )
         return [Note(n=n) for n in await loader.load(self.m.hub_id)]
 
 
@@ -350,7 +354,9 @@ class Program(_MergedNode):
 
     @strawberry.field(description="Notes on the program itself")
     async def notes(self, info: Info) -> list[Note]:
-        loader = info.context.hub_loaders.notes(hub.SubjectType.PROGRAM, info.context.actor)
+        loader = info.context.hub_loaders.notes(
+            hub.SubjectType.PROGRAM, info.context.actor, info.context.access.note_visibility
+        )
         return [Note(n=n) for n in await loader.load(self.m.hub_id)]
 
     @strawberry.field(description="Files attached to the program itself")

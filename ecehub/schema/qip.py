@@ -126,7 +126,9 @@ class FileAttachment:
 
 
 async def _notes(info: Info, subject: hub.SubjectType, subject_id: str) -> list[Note]:
-    loader = info.context.hub_loaders.notes(subject, info.context.actor)
+    loader = info.context.hub_loaders.notes(
+        subject, info.context.actor, info.context.access.note_visibility
+    )
     return [Note(n=n) for n in await loader.load(subject_id)]
 
 

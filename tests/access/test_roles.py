@@ -47,6 +47,8 @@ class World:
     inside: list[str]  # the TA's programs (global IDs); the provider has inside[0]
     outside: str  # a program in nobody's scope
     key: DevKey
+    outside_site: str = ""
+    inside_site: str = ""
     tasks: dict[str, tuple[str, int]] = field(default_factory=dict)  # program -> task id, version
 
     async def run(self, role: str, query: str, variables: dict[str, Any] | None = None) -> Any:
@@ -107,6 +109,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             "stranger": key.mint(sub="someone@example.com", roles=["visitor"]),
         }
         w = World(demo, client, tokens, inside, outside, key)
+        sites = "query($id: ID!) { program(id: $id) { sites { id } } }"
+        for attr, program in (("outside_site", outside), ("inside_site", inside[0])):
+            found = await _data(w, "admin", sites, {"id": program})
+            setattr(w, attr, found["program"]["sites"][0]["id"])
         for program in (inside[0], outside):
             goal = await _data(w, "admin", GOAL, {"p": program, "t": "Goal"})
             task = await _data(w, "admin", TASK, {"g": goal["createQipGoal"]["id"]})
@@ -146,6 +152,14 @@ CASES: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     "a program in scope": (
         "query($id: ID!) { program(id: $id) { id name } }",
         lambda w: {"id": w.inside[0]},
+    ),
+    "a site of a program outside the scope": (
+        "query($id: ID!) { site(id: $id) { id name } }",
+        lambda w: {"id": w.outside_site},
+    ),
+    "a site of a program in scope": (
+        "query($id: ID!) { site(id: $id) { id name } }",
+        lambda w: {"id": w.inside_site},
     ),
     "QRIS rating (QRIS data)": (
         "query($id: ID!) { program(id: $id) { qrisRating { level } } }",
@@ -224,6 +238,9 @@ TABLE: list[Row] = [
     Row("anonymous", "a program outside the scope", D),  # the public directory
     Row("ta", "a program in scope", D, check=lambda w, d: d["program"]["id"] == w.inside[0]),
     Row("provider", "a program in scope", D),
+    Row("ta", "a site of a program outside the scope", F, ("site",)),
+    Row("admin", "a site of a program outside the scope", D, check=lambda w, d: d["site"]),
+    Row("ta", "a site of a program in scope", D, check=lambda w, d: d["site"]["id"]),
     # field rules: sector-owned fields
     Row("admin", "QRIS rating (QRIS data)", D, check=lambda w, d: d["program"]["qrisRating"]),
     Row("ta", "QRIS rating (QRIS data)", D),
@@ -502,3 +519,25 @@ async def test_a_file_of_another_program_is_not_downloadable(world: World, tmp_p
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         got = await world.client.client.get(f"/files/{file_id}", headers=headers)
         assert got.status_code == status, (role, got.text)
+
+
+NOTES = "query($id: ID!) { program(id: $id) { notes { body visibility author } } }"
+PROGRAM_NOTE = """mutation($id: ID!, $v: NoteVisibility!) { createNote(programId: $id,
+  input: {subjectType: PROGRAM, subjectId: $id, body: "For everyone", visibility: $v}) { id } }"""
+
+
+async def test_a_provider_reads_program_notes_but_not_the_ta_teams(world: World) -> None:
+    program = world.inside[0]
+    for visibility in ("TEAM", "PROGRAM", "PRIVATE"):
+        await _data(world, "ta", PROGRAM_NOTE, {"id": program, "v": visibility})
+    ta = {
+        n["visibility"]
+        for n in (await _data(world, "ta", NOTES, {"id": program}))["program"]["notes"]
+    }
+    mine = (await _data(world, "provider", NOTES, {"id": program}))["program"]["notes"]
+    admin = (await _data(world, "admin", NOTES, {"id": program}))["program"]["notes"]
+    assert ta >= {"TEAM", "PROGRAM", "PRIVATE"}  # the author reads their own private note
+    assert {n["visibility"] for n in mine} == {"PROGRAM"}
+    assert "PRIVATE" not in {n["visibility"] for n in admin} and "TEAM" in {
+        n["visibility"] for n in admin
+    }
