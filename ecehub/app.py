@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -134,6 +135,11 @@ def _middleware(config: Config) -> list[Middleware]:
 
 def create_app(config: Config, hub: Hub | None = None) -> Starlette:
     hub = hub or Hub(config)
+    if config.access is None:
+        logging.getLogger("ecehub.access").warning(
+            "no access section in the config: every reader sees everything and every "
+            "signed-in user may write. For development only; see README 'Roles and access'."
+        )
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
