@@ -95,7 +95,8 @@ async def main(args: argparse.Namespace) -> None:
                 admin_t, n_admin = await timings(client, admin, args.first, args.repeat)
                 ta_t, n_ta = await timings(client, ta, args.first, args.repeat)
     print(
-        f"demo: {args.programs} licensed programs; nested query, first {args.first}; {args.repeat} runs each"
+        f"demo: {args.programs} licensed programs; nested query, first {args.first}; "
+        f"{args.repeat} runs each"
     )
     print(f"{'reader':<34}{'programs':>9}{'p50 ms':>9}{'p95 ms':>9}{'p50 / open':>12}")
     base_p50 = p(open_t, 50)
