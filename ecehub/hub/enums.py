@@ -10,6 +10,7 @@ __all__ = [
     "AuditAction",
     "FundingPurpose",
     "GoalStatus",
+    "LinkStatus",
     "NoteVisibility",
     "ObjectType",
     "SubjectType",
@@ -95,3 +96,13 @@ class ObjectType(StrEnum):
     ACTIVITY_ENTRY = "ACTIVITY_ENTRY"
     FILE_ATTACHMENT = "FILE_ATTACHMENT"
     FUNDING_ENTRY = "FUNDING_ENTRY"
+    CROSSWALK_LINK = "CROSSWALK_LINK"
+    HUB_ID = "HUB_ID"
+
+
+class LinkStatus(StrEnum):
+    """A crosswalk link's decision: only CONFIRMED links merge data."""
+
+    CONFIRMED = "CONFIRMED"
+    SUGGESTED = "SUGGESTED"
+    REJECTED = "REJECTED"

@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from ecehub.config.model import Config
 from ecehub.errors import ValidationFailed
 from ecehub.hub.collaboration import CollaborationRepository
+from ecehub.hub.crosswalk import CrosswalkRepository
 from ecehub.hub.engine import hub_url
 from ecehub.hub.enums import ObjectType
 from ecehub.hub.models import AuditRow
@@ -36,7 +37,7 @@ __all__ = ["MAX_AUDIT_PAGE", "HubStore"]
 MAX_AUDIT_PAGE = 500
 
 
-class HubStore(QipRepository, CollaborationRepository):
+class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
     """Repository over the hub store database at ``url`` (async SQLAlchemy).
 
     ``support_types`` are the codes inputs may use (the config's ``support_types``); ``None``
