@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -97,6 +97,14 @@ class MergeRule(_Strict):
     """Identifier systems that mean "same real-world object" across sources, in order."""
 
     match_on: list[str] = Field(default_factory=list)
+    identity: Literal["shared_identifier", "crosswalk"] = Field(
+        default="shared_identifier",
+        description="shared_identifier: records merge on match_on only; crosswalk: confirmed "
+        "crosswalk links in the hub store merge records too (and win), records without one "
+        "merge on match_on as before (program, site and staff only)",
+    )
+
+    CROSSWALK_ENTITIES: ClassVar[tuple[str, ...]] = ("program", "site", "staff")
 
 
 class HubConfig(_Strict):
@@ -255,3 +263,21 @@ class Config(_Strict):
     def match_on(self, entity: str) -> list[str]:
         rule = self.merge.get(entity)
         return list(rule.match_on) if rule else []
+
+    def uses_crosswalk(self, entity: str) -> bool:
+        rule = self.merge.get(entity)
+        return rule is not None and rule.identity == "crosswalk"
+
+    @field_validator("merge")
+    @classmethod
+    def _crosswalk_entities(cls, merge: dict[str, MergeRule]) -> dict[str, MergeRule]:
+        allowed = MergeRule.CROSSWALK_ENTITIES
+        wrong = [
+            e for e, rule in merge.items() if rule.identity == "crosswalk" and e not in allowed
+        ]
+        if wrong:
+            raise ValueError(
+                f"identity: crosswalk is for {', '.join(allowed)} only, not {', '.join(wrong)}; "
+                f"remove it from merge.{wrong[0]}"
+            )
+        return merge

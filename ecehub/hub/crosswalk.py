@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from ecehub.config.model import MergeRule
 from ecehub.errors import ValidationFailed, VersionConflict
 from ecehub.hub.enums import AuditAction, LinkStatus, ObjectType
 from ecehub.hub.models import CrosswalkStateRow, HubIdRow, LinkRow
@@ -50,7 +51,7 @@ __all__ = [
     "CrosswalkRepository",
 ]
 
-CROSSWALK_ENTITIES = ("program", "site", "staff")
+CROSSWALK_ENTITIES = MergeRule.CROSSWALK_ENTITIES
 MAX_SUGGESTION_PAGE = 500
 _PROPOSAL_CHUNK = 500
 _SOURCE_LENGTH = 100
@@ -411,10 +412,11 @@ class CrosswalkRepository(Repository):
     ) -> HubIdChange:
         """Move some of ``hub_id``'s links to ``new_hub_id``: those records become another
         object. ``new_hub_id`` defaults to ``@source:key`` when the links are all to one
-        record. A hub ID that was merged into ``hub_id`` comes back as it was."""
+        record. A hub ID that was merged into ``hub_id`` comes back as it was (then
+        ``link_ids`` may be empty: a merge of a hub ID without links moved none)."""
         entity = _entity(entity)
         hub_id = required_name(hub_id, "hub_id")
-        if not link_ids:
+        if not link_ids and new_hub_id is None:
             raise ValidationFailed({"link_ids": "name at least one link to move"})
         async with self._writing(actor) as tx:
             links = await self._live_links(tx, entity, hub_id)
@@ -432,6 +434,15 @@ class CrosswalkRepository(Repository):
             new_hub_id = required_name(new_hub_id, "new_hub_id")
             if new_hub_id == hub_id:
                 raise ValidationFailed({"new_hub_id": "must differ from the hub ID split"})
+            merged_into = await tx.session.scalar(
+                select(HubIdRow.merged_into).where(
+                    HubIdRow.entity == entity, HubIdRow.hub_id == new_hub_id
+                )
+            )
+            if not moving and merged_into != hub_id:
+                raise ValidationFailed(
+                    {"link_ids": f"name at least one link to move ({new_hub_id} was not merged)"}
+                )
             old, old_version = await self._hub_row(tx, entity, hub_id, version, "hub_id")
             new = await self._ensure_hub_row(tx, entity, new_hub_id)
             if new.merged_into not in (None, hub_id):

@@ -12,9 +12,10 @@ from ecehub.connectors.base import Connector, Health, Record
 from ecehub.connectors.registry import get_connector_class
 from ecehub.hub import HubStore
 from ecehub.resolvers.actor import acting_user
+from ecehub.resolvers.crosswalk_identity import CrosswalkCache, identity_for
 from ecehub.resolvers.gateway import SourceGateway
 from ecehub.resolvers.hub_loaders import HubLoaders
-from ecehub.resolvers.identity import Identity, Merged, SharedIdentifierIdentity
+from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.loaders import Loaders
 
 __all__ = ["Hub", "RequestContext"]
@@ -32,6 +33,7 @@ class Hub:
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
+        self.crosswalk = CrosswalkCache(lambda: self.store)  # confirmed links, when configured
 
     @property
     def store(self) -> HubStore:
@@ -81,7 +83,7 @@ class RequestContext:
     def __post_init__(self) -> None:
         self.gateway = SourceGateway(self.hub.connectors)
         self.loaders = Loaders(self.gateway)
-        self.identity = SharedIdentifierIdentity(self.hub.config, self.loaders)
+        self.identity = identity_for(self.hub.config, self.loaders, self.hub.crosswalk)
 
     @property
     def hub_loaders(self) -> HubLoaders:

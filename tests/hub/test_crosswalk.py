@@ -176,7 +176,7 @@ async def test_a_record_has_at_most_one_confirmed_link(store: HubStore, migrated
 
     # The database holds the rule too, whoever writes.
     now = first.created_at
-    row = {
+    row: dict[str, Any] = {
         "id": new_id(),
         "entity": "program",
         "hub_id": "LICENSE_NUMBER:CCL-3",
@@ -329,3 +329,21 @@ async def test_downgrade_removes_the_crosswalk_and_its_audit(migrated_url: str) 
         assert await store.hub_ids_for_records("program", [("qris", "Q-1")]) == {
             ("qris", "Q-1"): None
         }
+
+
+async def test_a_merge_without_links_is_undone_by_a_split_without_links(store: HubStore) -> None:
+    merged = await store.merge(
+        ALICE, "staff", "@qris:W-1", "REGISTRY_ID:R-9", version=0, into_version=0
+    )
+    assert merged.links == ()
+    assert (await store.crosswalk_snapshot()).merged_into == {
+        ("staff", "@qris:W-1"): "REGISTRY_ID:R-9"
+    }
+    with pytest.raises(ValidationFailed):  # nothing to move, nothing merged into it
+        await store.split(ALICE, "staff", "REGISTRY_ID:R-9", [], version=2, new_hub_id="@qris:W-2")
+    split = await store.split(
+        ALICE, "staff", "REGISTRY_ID:R-9", [], version=2, new_hub_id="@qris:W-1"
+    )
+    assert [h.merged_into for h in split.hub_ids] == [None, None]
+    assert (await store.crosswalk_snapshot()).merged_into == {}
+    assert await store.get_hub_id("staff", "@qris:W-2") is None
