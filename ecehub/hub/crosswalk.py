@@ -22,7 +22,7 @@ Every write can be undone: :meth:`~CrosswalkRepository.unlink` undoes
 from __future__ import annotations
 
 import base64
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
@@ -223,6 +223,31 @@ class CrosswalkRepository(Repository):
                 if (link.source, key) in out:
                     out[(link.source, key)] = link.hub_id
         return out
+
+    async def iter_links(
+        self,
+        entity: str,
+        *,
+        statuses: Collection[LinkStatus] | None = None,
+        include_deleted: bool = False,
+        page_size: int = 1000,
+    ) -> AsyncIterator[CrosswalkLink]:
+        """Every link of the entity (for exports), by link ID, read a page at a time."""
+        _entity(entity)
+        after = ""
+        while True:
+            stmt = select(LinkRow).where(LinkRow.entity == entity, LinkRow.id > after)
+            if statuses is not None:
+                stmt = stmt.where(LinkRow.status.in_(list(statuses)))
+            if not include_deleted:
+                stmt = stmt.where(LinkRow.deleted_at.is_(None))
+            async with self._reading() as session:
+                rows = list(await session.scalars(stmt.order_by(LinkRow.id).limit(page_size)))
+            for row in rows:
+                yield LINK.to_record(row)
+            if len(rows) < page_size:
+                return
+            after = rows[-1].id
 
     # -- writes ----------------------------------------------------------------------------------
 

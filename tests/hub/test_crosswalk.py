@@ -347,3 +347,15 @@ async def test_a_merge_without_links_is_undone_by_a_split_without_links(store: H
     assert [h.merged_into for h in split.hub_ids] == [None, None]
     assert (await store.crosswalk_snapshot()).merged_into == {}
     assert await store.get_hub_id("staff", "@qris:W-2") is None
+
+
+async def test_every_link_can_be_read_for_an_export(store: HubStore) -> None:
+    await store.add_proposals(ALICE, "program", [proposal(f"Q-{n}", 0.6) for n in range(7)])
+    first = (await suggested(store))[0]
+    await store.reject_link(BOB, first.id, first.version)
+    everything = [link async for link in store.iter_links("program", page_size=3)]
+    assert len(everything) == 7 and len({link.id for link in everything}) == 7
+    assert [link.id for link in everything] == sorted(link.id for link in everything)
+    rejected = [link async for link in store.iter_links("program", statuses=[LinkStatus.REJECTED])]
+    assert [link.id for link in rejected] == [first.id]
+    assert [link async for link in store.iter_links("site")] == []
