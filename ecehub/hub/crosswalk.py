@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import select, update
@@ -268,7 +269,7 @@ class CrosswalkRepository(Repository):
         summary = ProposalSummary()
         for start in range(0, len(checked), _PROPOSAL_CHUNK):
             chunk = checked[start : start + _PROPOSAL_CHUNK]
-            async with self._writing(actor) as tx:
+            async with self._crosswalk_writing(actor) as tx:
                 summary += await self._add_chunk(tx, entity, chunk)
         return summary
 
@@ -322,7 +323,7 @@ class CrosswalkRepository(Repository):
 
     async def confirm_link(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
         """Confirm a suggested (or rejected) link: from now on it merges data."""
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
             if row.status == LinkStatus.CONFIRMED:
                 raise ValidationFailed({"status": "the link is already confirmed"})
@@ -335,7 +336,7 @@ class CrosswalkRepository(Repository):
     async def reject_link(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
         """Reject a suggested (or confirmed) link: it never merges data, and re-running the
         matcher does not suggest it again."""
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
             if row.status == LinkStatus.REJECTED:
                 raise ValidationFailed({"status": "the link is already rejected"})
@@ -352,7 +353,7 @@ class CrosswalkRepository(Repository):
         hub_id = required_name(hub_id, "hub_id")
         source = _source(source)
         key = required_name(key, "key")
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             await self._check_linkable(tx, entity, hub_id, source, key)
             row = await tx.session.scalar(
                 select(LinkRow)
@@ -388,7 +389,7 @@ class CrosswalkRepository(Repository):
     async def unlink(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
         """Remove a link (soft: the pair and its last decision stay on record, so the matcher
         does not suggest it again; :meth:`link` brings it back)."""
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
             values = {"deleted_at": tx.now, "deleted_by": tx.actor}
             link = await tx.change(LINK, row, version, values, action=AuditAction.DELETE)
@@ -407,7 +408,7 @@ class CrosswalkRepository(Repository):
         into = required_name(into, "into")
         if hub_id == into:
             raise ValidationFailed({"into": "a hub ID cannot be merged into itself"})
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             gone, gone_version = await self._hub_row(tx, entity, hub_id, version, "hub_id")
             kept, kept_version = await self._hub_row(tx, entity, into, into_version, "into")
             links = await self._live_links(tx, entity, hub_id)
@@ -443,7 +444,7 @@ class CrosswalkRepository(Repository):
         hub_id = required_name(hub_id, "hub_id")
         if not link_ids and new_hub_id is None:
             raise ValidationFailed({"link_ids": "name at least one link to move"})
-        async with self._writing(actor) as tx:
+        async with self._crosswalk_writing(actor) as tx:
             links = await self._live_links(tx, entity, hub_id)
             by_id = {row.id: row for row in links}
             unknown = [i for i in link_ids if i not in by_id]
@@ -485,6 +486,20 @@ class CrosswalkRepository(Repository):
             return HubIdChange((after_old, after_new), tuple(moved))
 
     # -- checks within a write -------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _crosswalk_writing(self, actor: str) -> AsyncIterator[WriteTransaction]:
+        """A write transaction that first locks the crosswalk's state row: crosswalk writes
+        run one at a time, so each one's checks (one confirmed link per record, a hub ID not
+        merged away) see every write before it. SQLite's ``BEGIN IMMEDIATE`` already does
+        this; on PostgreSQL it is the ``SELECT ... FOR UPDATE``."""
+        async with self._writing(actor) as tx:
+            await tx.session.execute(
+                select(CrosswalkStateRow.generation)
+                .where(CrosswalkStateRow.id == 1)
+                .with_for_update()
+            )
+            yield tx
 
     async def _ensure_hub_row(self, tx: WriteTransaction, entity: str, hub_id: str) -> Any:
         row = await tx.session.scalar(

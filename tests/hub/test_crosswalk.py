@@ -4,6 +4,7 @@ reversible, and the generation that tells readers to reload."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -359,3 +360,42 @@ async def test_every_link_can_be_read_for_an_export(store: HubStore) -> None:
     rejected = [link async for link in store.iter_links("program", statuses=[LinkStatus.REJECTED])]
     assert [link.id for link in rejected] == [first.id]
     assert [link async for link in store.iter_links("site")] == []
+
+
+async def test_concurrent_decisions_keep_one_confirmed_link_per_record(migrated_url: str) -> None:
+    """Four stores (as four hub processes) confirm rival suggestions for the same records at
+    once: for each record exactly one confirm applies, the others are refused, never a
+    database error; a decision on a link already decided meets a version conflict."""
+    stores = [HubStore(migrated_url) for _ in range(4)]
+    try:
+        hubs = [f"LICENSE_NUMBER:CCL-{n}" for n in range(4)]
+        records = [f"Q-{n}" for n in range(5)]
+        await stores[0].add_proposals(
+            ALICE, "program", [proposal(r, 0.7, hub_id=h) for r in records for h in hubs]
+        )
+        rivals = await suggested(stores[0])
+        assert len(rivals) == 20
+
+        async def decide(n: int, link: CrosswalkLink) -> str:
+            store = stores[n % len(stores)]
+            try:
+                await store.confirm_link(f"user-{n}", link.id, link.version)
+            except ValidationFailed:
+                return "refused"
+            return "confirmed"
+
+        outcomes = await asyncio.gather(*(decide(n, link) for n, link in enumerate(rivals)))
+        assert outcomes.count("confirmed") == len(records)
+        confirmed = [
+            link async for link in stores[1].iter_links("program", statuses=[LinkStatus.CONFIRMED])
+        ]
+        assert sorted(link.source_key for link in confirmed) == records
+
+        late = await asyncio.gather(
+            *(stores[n].reject_link(BOB, confirmed[0].id, 1) for n in range(2)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(e, VersionConflict) for e in late)
+    finally:
+        for store in stores:
+            await store.aclose()
