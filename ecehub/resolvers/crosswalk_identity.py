@@ -171,7 +171,12 @@ class CrosswalkIdentity(Identity):
         center with a license number), with no crosswalk entry of their own: redirects."""
         names = {h: [h, *index.retired_from.get((entity, h), [])] for h in hub_ids}
         asked = list(dict.fromkeys(n for ns in names.values() for n in ns))
-        linked = list(dict.fromkeys(k for h in hub_ids for k in index.members.get((entity, h), [])))
+        # A link may name a source this config (or this request's view of it) has not got.
+        linked = [
+            k
+            for k in dict.fromkeys(k for h in hub_ids for k in index.members.get((entity, h), []))
+            if k[0] in self.shared.config.sources
+        ]
         shared, fetched = await asyncio.gather(
             self.shared.resolve(entity, asked), self.loaders.fetch(entity).load_many(linked)
         )

@@ -235,3 +235,16 @@ async def test_merging_two_programs_and_splitting_them_back(
                 (RATER, "UPDATE", "HUB_ID"),
                 (RATER, "CREATE", "HUB_ID"),
             ]
+
+
+async def test_a_link_to_a_source_the_config_lacks_is_ignored(tmp_path: Path) -> None:
+    async with DemoSystems(programs=20, data_dir=tmp_path) as demo:
+        config = with_crosswalk(demo_config(demo))
+        async with graph(demo, config) as (hub, client):
+            first = (await client.query(NESTED, {"first": 1}))["data"]["programs"]["nodes"][0]
+            hub_id = decode_global_id(first["id"], "Program")
+            before = await program(client, hub_id)
+            await hub.store.link(RATER, "program", hub_id, "retired_system", "R-1")
+            assert await program(client, hub_id) == before
+            listed = await client.query(NESTED, {"first": 5})
+            assert "errors" not in listed, listed
