@@ -254,7 +254,9 @@ async def serve_http(app: Starlette) -> AsyncIterator[str]:
 
 def hub_config(demo: DemoSystems, first: int) -> Config:
     """The demo config, with ``max_page_size`` raised so one page can hold every program."""
-    config = load_config(demo.config_path, env={**os.environ, **demo.env})
+    config = load_config(demo.config_path, env={**os.environ, **demo.env}).model_copy(
+        update={"access": None}  # read as in development: no roles
+    )
     if config.server.max_page_size >= first:
         return config
     server = config.server.model_copy(update={"max_page_size": first})

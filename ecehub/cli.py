@@ -59,8 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 async def _check(config_path: str) -> int:
     from ecehub.resolvers.context import Hub
+    from ecehub.schema import build_schema
 
     config = load_config(config_path)
+    build_schema(config)  # the access rules' field patterns are checked against the schema
     hub = Hub(config)
     failed = 0
     try:
@@ -123,17 +125,21 @@ async def _demo(args: argparse.Namespace) -> int:
                 for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]
             ]
             ta_token = dev_key.mint(sub=COACH, roles=["ta_staff"], programs=ta_programs)
+            admin_token = dev_key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
             server = uvicorn.Server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
             _settle_heap()
             url = f"http://{args.host}:{args.port}/graphql"
             print(
-                f"\nauth: jwt, signed by the local dev key in {dev_key.directory}; reads work "
-                f"without a token, writes need one. A TA token for {COACH} "
-                f"(programs {', '.join(ta_programs)}), as the header\n"
-                f"Authorization: Bearer {ta_token}\n(mint more: ecehub token --role ROLE "
-                f"--program ID --key-dir {dev_key.directory})",
+                f"\nauth: jwt, signed by the local dev key in {dev_key.directory}; roles from "
+                f"the config's access section. Without a token you see the public directory "
+                f"only. Send a token as the header (GraphiQL: Headers)\n"
+                f'{{"Authorization": "Bearer <token>"}}\n\n'
+                f"state administrator (everything; the sample query below):\n{admin_token}\n\n"
+                f"TA staff {COACH} (programs {', '.join(ta_programs)}):\n{ta_token}\n\n"
+                f"(mint more: ecehub token --role ROLE [--program ID] [--support-type CODE] "
+                f"--key-dir {dev_key.directory})",
                 flush=True,
             )
             print(
@@ -158,6 +164,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         sub=args.sub,
         roles=args.role,
         programs=args.program or [],
+        support_types=args.support_type or [],
         ttl_s=args.ttl,
         issuer=args.issuer,
         audience=args.audience,
@@ -180,6 +187,11 @@ def _add_token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     token.add_argument("--role", action="append", required=True, help="a role; repeatable")
     token.add_argument("--program", action="append", help="a program ID in scope; repeatable")
+    token.add_argument(
+        "--support-type",
+        action="append",
+        help="a support type whose sector data the user sees (sector_staff); repeatable",
+    )
     token.add_argument("--sub", default="dev-user", help="the user (sub claim)")
     token.add_argument("--ttl", type=int, default=3600, help="seconds until it expires")
     token.add_argument(

@@ -21,6 +21,7 @@ __all__ = [
     "ConfigError",
     "ConnectorNotFound",
     "EcehubError",
+    "Forbidden",
     "HubStoreError",
     "NotFound",
     "SourceError",
@@ -130,3 +131,14 @@ class NotFound(HubStoreError):
         self.object_type = object_type
         self.object_id = object_id
         super().__init__(f"{object_type} {object_id}: {detail}")
+
+
+class Forbidden(HubStoreError):
+    """The acting user's role may not do this (read this field, see this program, write this
+    object); nothing was written."""
+
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str, *, program_id: str | None = None) -> None:
+        self.program_id = program_id
+        super().__init__(message, suggestion="ask a state administrator for access")

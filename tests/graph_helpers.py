@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from ecehub.app import create_app
+from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.context import Hub
@@ -47,18 +48,25 @@ class GraphClient:
         variables: dict[str, Any] | None = None,
         trace: bool = True,
         user: str | None = None,
+        token: str | None = None,
     ) -> httpx.Response:
         headers = {"X-Ecehub-Trace": "1"} if trace else {}
         if user is not None:
             headers["X-Ecehub-User"] = user
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         return await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )
 
     async def query(
-        self, query: str, variables: dict[str, Any] | None = None, user: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        user: str | None = None,
+        token: str | None = None,
     ) -> dict[str, Any]:
-        response = await self.post(query, variables, user=user)
+        response = await self.post(query, variables, user=user, token=token)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -74,7 +82,11 @@ async def demo_graph(
     qris_delay_s: float = 0.0,
     qris_timeout_s: float | None = None,
     hub_url: str | None = None,
+    dev_key: DevKey | None = None,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
+    """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
+    access rules (every reader sees everything). With it: jwt auth trusting that key and the
+    demo config's ``access`` rules."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -86,6 +98,10 @@ async def demo_graph(
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
         if qris_timeout_s is not None:
             config = with_timeout(config, "qris", qris_timeout_s)
+        if dev_key is None:
+            config = config.model_copy(update={"access": None})
+        else:
+            config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
         hub = Hub(config)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)

@@ -93,11 +93,17 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
             seen += line.decode()
         sample = seen.split("try:\n", 1)[1].strip() if "try:" in seen else None
 
-        def post(query: str) -> dict[str, object]:
+        lines = seen.splitlines()
+        admin_token = lines[lines.index(next(x for x in lines if x.startswith("state admin"))) + 1]
+
+        def post(query: str, token: str | None = None) -> dict[str, object]:
+            headers = {"content-type": "application/json"}
+            if token:
+                headers["authorization"] = f"Bearer {token}"
             request = urllib.request.Request(
                 f"http://127.0.0.1:{port}/graphql",
                 data=json.dumps({"query": query}).encode(),
-                headers={"content-type": "application/json"},
+                headers=headers,
             )
             for _ in range(50):
                 try:
@@ -109,7 +115,8 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
                     time.sleep(0.1)
             raise AssertionError("the demo never answered")
 
-        body = await asyncio.to_thread(post, sample or "{ supportTypes { code } }")
+        body = await asyncio.to_thread(post, sample or "{ supportTypes { code } }", admin_token)
+        anonymous = await asyncio.to_thread(post, sample or "{ supportTypes { code } }")
         graphiql = await asyncio.to_thread(
             lambda: urllib.request.urlopen(
                 urllib.request.Request(
@@ -126,6 +133,9 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
     assert "errors" not in body, body
     nodes = body["data"]["programs"]["nodes"]  # type: ignore[index]
     assert nodes and all(n["sites"] for n in nodes)
+    # Without a token the demo is the public directory: the sample's QRIS filter is refused.
+    codes = {e["extensions"]["code"] for e in anonymous["errors"]}  # type: ignore[attr-defined]
+    assert codes == {"FORBIDDEN"}
     assert b"graphiql" in graphiql.lower()
 
 

@@ -66,6 +66,7 @@ class DevKey:
         sub: str,
         roles: Sequence[str] = (),
         programs: Sequence[str] = (),
+        support_types: Sequence[str] = (),
         ttl_s: int = 3600,
         issuer: str = DEV_ISSUER,
         audience: str = DEV_AUDIENCE,
@@ -82,6 +83,8 @@ class DevKey:
             "roles": list(roles),
             "programs": list(programs),
         }
+        if support_types:
+            claims["support_types"] = list(support_types)
         return jwt.encode({"alg": "ES256", "kid": self.key.kid}, claims, self.key)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ecehub.config.model import Config, SourceConfig
+from ecehub.config.model import Config, MergeRule, SourceConfig
 from ecehub.connectors.canonical import ENTITIES
 from ecehub.errors import ConfigError, ConnectorNotFound
 
@@ -164,6 +164,70 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
     return problems
 
 
+def _gives(source: SourceConfig, entity: str, fname: str) -> bool:
+    ent = source.entities.get(entity)
+    return ent is not None and (fname in ent.fields or fname in ent.constants)
+
+
+def _check_field_rules(config: Config, entity: str, rule: MergeRule) -> Problems:
+    problems: Problems = []
+    spec = ENTITIES[entity]
+    for fname, field_rule in rule.fields.items():
+        path = f"merge.{entity}.fields.{fname}"
+        if fname not in spec.fields:
+            problems.append(
+                (
+                    path,
+                    f"unknown field {fname!r} for entity {entity!r}; expected one of: "
+                    f"{', '.join(spec.fields)}",
+                )
+            )
+            continue
+        for i, name in enumerate(field_rule.prefer):
+            source = config.sources.get(name)
+            if source is None:
+                problems.append(
+                    (
+                        f"{path}.prefer.{i}",
+                        f"unknown source {name!r}; expected one of: "
+                        f"{', '.join(config.sources) or '(none)'}",
+                    )
+                )
+            elif not _gives(source, entity, fname):
+                problems.append(
+                    (
+                        f"{path}.prefer.{i}",
+                        f"source {name!r} does not map {entity}.{fname}, so preferring it "
+                        f"changes nothing; map it under sources.{name}.entities.{entity}."
+                        f"fields or drop it here",
+                    )
+                )
+        if field_rule.strategy != "most_recent" or field_rule.by == "fetched_at":
+            continue
+        dated = [f for f, kind in spec.fields.items() if kind in ("date", "datetime")]
+        if field_rule.by not in dated:
+            problems.append(
+                (
+                    f"{path}.by",
+                    f"{field_rule.by!r} is not a date field of {entity!r}; expected "
+                    f"fetched_at or one of: {', '.join(dated) or '(none)'}",
+                )
+            )
+        elif not any(
+            _gives(s, entity, fname) and _gives(s, entity, field_rule.by)
+            for s in config.sources.values()
+        ):
+            problems.append(
+                (
+                    f"{path}.by",
+                    f"no source that gives {entity}.{fname} also gives "
+                    f"{entity}.{field_rule.by}, so there is nothing to compare; map it or "
+                    f"use by: fetched_at",
+                )
+            )
+    return problems
+
+
 def parse_config(
     data: Any, *, file: str = "<config>", env: Mapping[str, str] | None = None
 ) -> Config:
@@ -229,6 +293,8 @@ def parse_config(
                         f"{', '.join(sorted(identifier_systems)) or '(none)'}",
                     )
                 )
+        if entity in ENTITIES:
+            problems.extend(_check_field_rules(config, entity, rule))
     if problems:
         raise ConfigError(file, problems)
     return config.model_copy(update={"file": Path(file)})

@@ -17,14 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 __all__ = [
     "DEFAULT_ALLOWED_FILE_TYPES",
     "DEFAULT_SUPPORT_TYPES",
+    "WRITABLE_KINDS",
+    "AccessConfig",
     "AuthConfig",
     "CacheConfig",
+    "ClaimNames",
     "Config",
     "EntityConfig",
     "FilesConfig",
     "HubConfig",
+    "MergeFieldRule",
     "MergeRule",
     "PersistedQueriesConfig",
+    "RoleRule",
     "ServerConfig",
     "SourceConfig",
     "SupportTypeConfig",
@@ -93,10 +98,47 @@ class SourceConfig(_Strict):
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
 
 
+class MergeFieldRule(_Strict):
+    """Which source's value a merged object shows for one field.
+
+    ``first_non_null`` (the default): the first non-null value, trying the ``prefer`` sources
+    in that order, then the others by source precedence. ``most_recent``: the value whose
+    record is newest by ``by``: a date or datetime field of the same entity (the record's own
+    date, e.g. ``qris_rated_on``), or ``fetched_at`` (when the hub read the record, not when
+    the source changed it). Records without a ``by`` value come after dated ones; ties go to
+    the ``prefer`` order, then source precedence."""
+
+    strategy: Literal["first_non_null", "most_recent"] = "first_non_null"
+    prefer: list[str] = Field(
+        default_factory=list, description="Sources tried first, in this order"
+    )
+    by: str = Field(
+        default="fetched_at",
+        description="most_recent only: a date/datetime field of the entity, or fetched_at",
+    )
+
+    @field_validator("prefer")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        twice = sorted({s for s in value if value.count(s) > 1})
+        if twice:
+            raise ValueError(f"source(s) listed twice: {', '.join(twice)}")
+        return value
+
+    @model_validator(mode="after")
+    def _by_needs_most_recent(self) -> MergeFieldRule:
+        if "by" in self.model_fields_set and self.strategy != "most_recent":
+            raise ValueError("`by` applies to strategy most_recent only; add it or drop `by`")
+        return self
+
+
 class MergeRule(_Strict):
-    """Identifier systems that mean "same real-world object" across sources, in order."""
+    """How one entity's records merge: ``match_on`` lists the identifier systems that mean
+    "same real-world object" across sources, in order; ``fields`` gives a rule per field
+    (fields without one show the first non-null value by source precedence)."""
 
     match_on: list[str] = Field(default_factory=list)
+    fields: dict[str, MergeFieldRule] = Field(default_factory=dict)
     identity: Literal["shared_identifier", "crosswalk"] = Field(
         default="shared_identifier",
         description="shared_identifier: records merge on match_on only; crosswalk: confirmed "
@@ -247,6 +289,134 @@ class AuthConfig(_Strict):
         return self
 
 
+WRITABLE_KINDS: tuple[str, ...] = (
+    "qip",
+    "qip_goal",
+    "qip_task",
+    "pd_plan",
+    "pd_training",
+    "note",
+    "activity_entry",
+    "file_attachment",
+    "funding_entry",
+)
+"""Kinds of hub object a role may be allowed to write (``access.roles.<role>.write``)."""
+
+_FIELD_PATTERN = re.compile(r"^[A-Za-z_*][A-Za-z0-9_*]*\.[A-Za-z_*][A-Za-z0-9_*]*$")
+
+
+def _field_patterns(value: list[str]) -> list[str]:
+    bad = [v for v in value if not _FIELD_PATTERN.fullmatch(v)]
+    if bad:
+        raise ValueError(
+            f"not a Type.field pattern: {', '.join(bad)} (e.g. Program.name, Staff.*, Funding*.*)"
+        )
+    return value
+
+
+class ClaimNames(_Strict):
+    """Which token claims carry a user's roles, programs in scope and support types."""
+
+    roles: str = Field(default="roles", min_length=1)
+    programs: str = Field(default="programs", min_length=1)
+    support_types: str = Field(default="support_types", min_length=1)
+
+
+class RoleRule(_Strict):
+    """What one role may read and write. See README "Roles and access"."""
+
+    programs: Literal["all", "claim", "none"] = Field(
+        default="none",
+        description="all programs, the programs the token's programs claim names, or none",
+    )
+    support_types: Literal["all", "claim"] | list[str] = Field(
+        default="all",
+        description="whose sector data the role sees: all, the token's support_types "
+        "claim, or a fixed list; hub (shared) data is always seen",
+    )
+    allow: list[str] | None = Field(
+        default=None,
+        description="if given, ONLY these Type.field patterns may be read (fnmatch: "
+        "Program.*, Funding*.*); connection, edge and PageInfo fields are always allowed",
+    )
+    deny: list[str] = Field(default_factory=list, description="Type.field patterns never read")
+    write: list[str] = Field(
+        default_factory=list,
+        description=f"hub object kinds the role may write in its programs: "
+        f"{', '.join(WRITABLE_KINDS)}, or all",
+    )
+    edit_any_note: bool = Field(
+        default=False, description="may change or delete notes of other authors"
+    )
+    detail: bool = Field(
+        default=False, description="sees small counts (below small_cell_threshold) unsuppressed"
+    )
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_patterns(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _field_patterns(value)
+
+    @field_validator("deny")
+    @classmethod
+    def _deny_patterns(cls, value: list[str]) -> list[str]:
+        return _field_patterns(value)
+
+    @field_validator("write")
+    @classmethod
+    def _kinds(cls, value: list[str]) -> list[str]:
+        if "all" in value:
+            return list(WRITABLE_KINDS)
+        bad = [v for v in value if v not in WRITABLE_KINDS]
+        if bad:
+            raise ValueError(
+                f"unknown kind(s) {', '.join(bad)}; expected all or some of: "
+                f"{', '.join(WRITABLE_KINDS)}"
+            )
+        return value
+
+
+class AccessConfig(_Strict):
+    """Roles and what each may see and do. Without an ``access`` section every reader sees
+    everything and every signed-in user may write (development only)."""
+
+    claims: ClaimNames = Field(default_factory=ClaimNames)
+    roles: dict[str, RoleRule] = Field(
+        min_length=1,
+        description="A user holding several roles acts with the first one listed here",
+    )
+    anonymous_role: str | None = Field(
+        default=None, description="The role of a request without a user (e.g. a public directory)"
+    )
+    default_role: str | None = Field(
+        default=None, description="The role of a signed-in user whose token names none of these"
+    )
+    sector_fields: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="{Type.field: [support types]}: a field only roles seeing one of "
+        "those support types may read, e.g. Program.qrisRating: [QRIS]",
+    )
+    small_cell_threshold: int = Field(
+        default=10, ge=1, description="Counts below this are suppressed for roles without detail"
+    )
+
+    @field_validator("sector_fields")
+    @classmethod
+    def _sector_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        _field_patterns(list(value))
+        return value
+
+    @model_validator(mode="after")
+    def _known_roles(self) -> AccessConfig:
+        for name in ("anonymous_role", "default_role"):
+            role = getattr(self, name)
+            if role is not None and role not in self.roles:
+                raise ValueError(
+                    f"{name} {role!r} is not one of the roles: {', '.join(self.roles)}"
+                )
+        return self
+
+
 class Config(_Strict):
     support_types: list[SupportTypeConfig] = Field(
         default_factory=lambda: list(DEFAULT_SUPPORT_TYPES)
@@ -258,7 +428,27 @@ class Config(_Strict):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
+    access: AccessConfig | None = None
     file: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _access_support_types(self) -> Config:
+        if self.access is None:
+            return self
+        known = {st.code for st in self.support_types}
+        named = [
+            code
+            for rule in self.access.roles.values()
+            if isinstance(rule.support_types, list)
+            for code in rule.support_types
+        ] + [code for codes in self.access.sector_fields.values() for code in codes]
+        unknown = sorted(set(named) - known)
+        if unknown:
+            raise ValueError(
+                f"access names unknown support type(s) {', '.join(unknown)}; declared: "
+                f"{', '.join(sorted(known))}"
+            )
+        return self
 
     def match_on(self, entity: str) -> list[str]:
         rule = self.merge.get(entity)

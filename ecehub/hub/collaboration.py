@@ -13,7 +13,17 @@ from ecehub.hub.enums import ActivityKind, FundingPurpose, NoteVisibility, Subje
 from ecehub.hub.models import ActivityRow, FileRow, FundingRow, NoteRow
 from ecehub.hub.records import ActivityEntry, FileAttachment, FundingEntry, Note
 from ecehub.hub.repository import Repository, required_name
-from ecehub.hub.transaction import ACTIVITY, FILE, FUNDING, GOAL, NOTE, TASK, Kind, WriteTransaction
+from ecehub.hub.transaction import (
+    ACTIVITY,
+    FILE,
+    FUNDING,
+    GOAL,
+    NOTE,
+    TASK,
+    Actor,
+    Kind,
+    WriteTransaction,
+)
 
 __all__ = ["CollaborationRepository"]
 
@@ -37,7 +47,7 @@ class CollaborationRepository(Repository):
             if row.program_id != program_id:
                 raise ValidationFailed({"subject_id": "belongs to another program"})
 
-    async def create_note(self, actor: str, program_id: str, data: Mapping[str, Any]) -> Note:
+    async def create_note(self, actor: Actor, program_id: str, data: Mapping[str, Any]) -> Note:
         """A note by ``actor`` (its author) on the program or one of its sites, rooms, staff,
         goals or tasks."""
         program_id = required_name(program_id, "program_id")
@@ -92,21 +102,21 @@ class CollaborationRepository(Repository):
         )
 
     async def update_note(
-        self, actor: str, note_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, note_id: str, version: int, changes: Mapping[str, Any]
     ) -> Note:
         """``body``, ``visibility`` and ``support_type`` can change; the subject cannot."""
         return await self._update(NOTE, actor, note_id, version, changes)
 
-    async def delete_note(self, actor: str, note_id: str, version: int) -> Note:
+    async def delete_note(self, actor: Actor, note_id: str, version: int) -> Note:
         return await self._delete(NOTE, actor, note_id, version)
 
-    async def restore_note(self, actor: str, note_id: str, version: int) -> Note:
+    async def restore_note(self, actor: Actor, note_id: str, version: int) -> Note:
         return await self._restore(NOTE, actor, note_id, version)
 
     # -- activity log ----------------------------------------------------------------------------
 
     async def create_activity(
-        self, actor: str, program_id: str, data: Mapping[str, Any]
+        self, actor: Actor, program_id: str, data: Mapping[str, Any]
     ) -> ActivityEntry:
         """An activity-log entry by ``actor`` (its author)."""
         program_id = required_name(program_id, "program_id")
@@ -150,14 +160,14 @@ class CollaborationRepository(Repository):
         )
 
     async def update_activity(
-        self, actor: str, entry_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, entry_id: str, version: int, changes: Mapping[str, Any]
     ) -> ActivityEntry:
         return await self._update(ACTIVITY, actor, entry_id, version, changes)
 
-    async def delete_activity(self, actor: str, entry_id: str, version: int) -> ActivityEntry:
+    async def delete_activity(self, actor: Actor, entry_id: str, version: int) -> ActivityEntry:
         return await self._delete(ACTIVITY, actor, entry_id, version)
 
-    async def restore_activity(self, actor: str, entry_id: str, version: int) -> ActivityEntry:
+    async def restore_activity(self, actor: Actor, entry_id: str, version: int) -> ActivityEntry:
         return await self._restore(ACTIVITY, actor, entry_id, version)
 
     # -- funding ---------------------------------------------------------------------------------
@@ -168,7 +178,7 @@ class CollaborationRepository(Repository):
             raise ValidationFailed({"qip_task_id": "is a task of another program"})
 
     async def create_funding(
-        self, actor: str, program_id: str, data: Mapping[str, Any]
+        self, actor: Actor, program_id: str, data: Mapping[str, Any]
     ) -> FundingEntry:
         """A hub funding entry: ``amount`` (> 0, at most 2 decimals) over a period, for a
         purpose, by support type; optionally for one of the program's QIP tasks."""
@@ -227,7 +237,7 @@ class CollaborationRepository(Repository):
         )
 
     async def update_funding(
-        self, actor: str, entry_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, entry_id: str, version: int, changes: Mapping[str, Any]
     ) -> FundingEntry:
         values = self._changes(FUNDING, changes)
         async with self._writing(actor) as tx:
@@ -237,16 +247,16 @@ class CollaborationRepository(Repository):
             tx.checked(FUNDING, row, values)
             return await tx.change(FUNDING, row, version, values)
 
-    async def delete_funding(self, actor: str, entry_id: str, version: int) -> FundingEntry:
+    async def delete_funding(self, actor: Actor, entry_id: str, version: int) -> FundingEntry:
         return await self._delete(FUNDING, actor, entry_id, version)
 
-    async def restore_funding(self, actor: str, entry_id: str, version: int) -> FundingEntry:
+    async def restore_funding(self, actor: Actor, entry_id: str, version: int) -> FundingEntry:
         return await self._restore(FUNDING, actor, entry_id, version)
 
     # -- file attachments (metadata; the bytes are the file storage's) ---------------------------
 
     async def create_file(
-        self, actor: str, program_id: str, data: Mapping[str, Any]
+        self, actor: Actor, program_id: str, data: Mapping[str, Any]
     ) -> FileAttachment:
         """Record an uploaded file (after its bytes are stored under ``storage_key``)."""
         program_id = required_name(program_id, "program_id")
@@ -287,9 +297,9 @@ class CollaborationRepository(Repository):
             order_by=[FileRow.uploaded_at.desc(), FileRow.id.desc()],
         )
 
-    async def delete_file(self, actor: str, file_id: str, version: int) -> FileAttachment:
+    async def delete_file(self, actor: Actor, file_id: str, version: int) -> FileAttachment:
         """Soft delete: the bytes stay in storage, so a restore gets them back."""
         return await self._delete(FILE, actor, file_id, version)
 
-    async def restore_file(self, actor: str, file_id: str, version: int) -> FileAttachment:
+    async def restore_file(self, actor: Actor, file_id: str, version: int) -> FileAttachment:
         return await self._restore(FILE, actor, file_id, version)

@@ -82,6 +82,8 @@ class AuditAction(StrEnum):
     UPDATE = "UPDATE"
     DELETE = "DELETE"
     RESTORE = "RESTORE"
+    DENY = "DENY"
+    """A refused read or write (nothing changed); ``after`` says what was asked and why."""
 
 
 class ObjectType(StrEnum):
@@ -96,6 +98,10 @@ class ObjectType(StrEnum):
     ACTIVITY_ENTRY = "ACTIVITY_ENTRY"
     FILE_ATTACHMENT = "FILE_ATTACHMENT"
     FUNDING_ENTRY = "FUNDING_ENTRY"
+    PROGRAM = "PROGRAM"
+    SITE = "SITE"
+    STAFF = "STAFF"
+    FIELD = "FIELD"
     CROSSWALK_LINK = "CROSSWALK_LINK"
     HUB_ID = "HUB_ID"
 

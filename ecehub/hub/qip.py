@@ -13,7 +13,7 @@ from ecehub.hub.enums import AuditAction
 from ecehub.hub.models import GoalRow, PdPlanGoalRow, PdPlanRow, QipRow, TaskRow, TrainingRow
 from ecehub.hub.records import PdPlan, PdTraining, Qip, QipGoal, QipTask
 from ecehub.hub.repository import Repository, required_name
-from ecehub.hub.transaction import GOAL, PD_PLAN, QIP, TASK, TRAINING, WriteTransaction
+from ecehub.hub.transaction import GOAL, PD_PLAN, QIP, TASK, TRAINING, Actor, WriteTransaction
 
 __all__ = ["DEFAULT_QIP_TITLE", "QipRepository"]
 
@@ -40,7 +40,7 @@ class QipRepository(Repository):
             return QIP.to_record(row)
         return await tx.created(QIP, qip_id)
 
-    async def get_or_create_qip(self, actor: str, program_id: str) -> Qip:
+    async def get_or_create_qip(self, actor: Actor, program_id: str) -> Qip:
         program_id = required_name(program_id, "program_id")
         async with self._writing(actor) as tx:
             return await self._ensure_qip(tx, program_id)
@@ -56,7 +56,7 @@ class QipRepository(Repository):
         return {program: (rows[0] if rows else None) for program, rows in grouped.items()}
 
     async def update_qip(
-        self, actor: str, qip_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, qip_id: str, version: int, changes: Mapping[str, Any]
     ) -> Qip:
         values = self._changes(QIP, changes)
         async with self._writing(actor) as tx:
@@ -65,7 +65,7 @@ class QipRepository(Repository):
 
     # -- goals -----------------------------------------------------------------------------------
 
-    async def create_goal(self, actor: str, program_id: str, data: Mapping[str, Any]) -> QipGoal:
+    async def create_goal(self, actor: Actor, program_id: str, data: Mapping[str, Any]) -> QipGoal:
         """A goal in the program's QIP (created on first use). Without a ``position`` the goal
         goes after the last one."""
         program_id = required_name(program_id, "program_id")
@@ -90,20 +90,20 @@ class QipRepository(Repository):
         )
 
     async def update_goal(
-        self, actor: str, goal_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, goal_id: str, version: int, changes: Mapping[str, Any]
     ) -> QipGoal:
         return await self._update(GOAL, actor, goal_id, version, changes)
 
-    async def delete_goal(self, actor: str, goal_id: str, version: int) -> QipGoal:
+    async def delete_goal(self, actor: Actor, goal_id: str, version: int) -> QipGoal:
         """Soft delete; the goal's tasks stay but are hidden with it from ``tasks_for_programs``."""
         return await self._delete(GOAL, actor, goal_id, version)
 
-    async def restore_goal(self, actor: str, goal_id: str, version: int) -> QipGoal:
+    async def restore_goal(self, actor: Actor, goal_id: str, version: int) -> QipGoal:
         return await self._restore(GOAL, actor, goal_id, version)
 
     # -- tasks -----------------------------------------------------------------------------------
 
-    async def create_task(self, actor: str, goal_id: str, data: Mapping[str, Any]) -> QipTask:
+    async def create_task(self, actor: Actor, goal_id: str, data: Mapping[str, Any]) -> QipTask:
         values = self._input(TASK, data)
         async with self._writing(actor) as tx:
             goal = await tx.live(GOAL, goal_id)
@@ -134,7 +134,7 @@ class QipRepository(Repository):
         )
 
     async def update_task(
-        self, actor: str, task_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, task_id: str, version: int, changes: Mapping[str, Any]
     ) -> QipTask:
         """``changes`` may hold ``goal_id`` to move the task to another goal of the same QIP."""
         values = self._changes(TASK, changes)
@@ -147,10 +147,10 @@ class QipRepository(Repository):
             tx.checked(TASK, row, values)
             return await tx.change(TASK, row, version, values)
 
-    async def delete_task(self, actor: str, task_id: str, version: int) -> QipTask:
+    async def delete_task(self, actor: Actor, task_id: str, version: int) -> QipTask:
         return await self._delete(TASK, actor, task_id, version)
 
-    async def restore_task(self, actor: str, task_id: str, version: int) -> QipTask:
+    async def restore_task(self, actor: Actor, task_id: str, version: int) -> QipTask:
         return await self._restore(TASK, actor, task_id, version)
 
     # -- professional-development plans and trainings --------------------------------------------
@@ -180,7 +180,9 @@ class QipRepository(Repository):
                 insert(PdPlanGoalRow), [{"pd_plan_id": plan_id, "goal_id": g} for g in goal_ids]
             )
 
-    async def create_pd_plan(self, actor: str, program_id: str, data: Mapping[str, Any]) -> PdPlan:
+    async def create_pd_plan(
+        self, actor: Actor, program_id: str, data: Mapping[str, Any]
+    ) -> PdPlan:
         """A PD plan for one staff member (``staff_id``, a hub ID), linked to QIP goals by
         ``goal_ids``."""
         program_id = required_name(program_id, "program_id")
@@ -213,7 +215,7 @@ class QipRepository(Repository):
         )
 
     async def update_pd_plan(
-        self, actor: str, plan_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, plan_id: str, version: int, changes: Mapping[str, Any]
     ) -> PdPlan:
         """``goal_ids`` in ``changes`` replaces the plan's goal links."""
         values = self._changes(PD_PLAN, changes)
@@ -227,14 +229,14 @@ class QipRepository(Repository):
                 await self._link_goals(tx, plan_id, goal_ids)
             return await tx.changed(PD_PLAN, before, AuditAction.UPDATE)
 
-    async def delete_pd_plan(self, actor: str, plan_id: str, version: int) -> PdPlan:
+    async def delete_pd_plan(self, actor: Actor, plan_id: str, version: int) -> PdPlan:
         return await self._delete(PD_PLAN, actor, plan_id, version)
 
-    async def restore_pd_plan(self, actor: str, plan_id: str, version: int) -> PdPlan:
+    async def restore_pd_plan(self, actor: Actor, plan_id: str, version: int) -> PdPlan:
         return await self._restore(PD_PLAN, actor, plan_id, version)
 
     async def create_training(
-        self, actor: str, pd_plan_id: str, data: Mapping[str, Any]
+        self, actor: Actor, pd_plan_id: str, data: Mapping[str, Any]
     ) -> PdTraining:
         values = self._input(TRAINING, data)
         async with self._writing(actor) as tx:
@@ -260,12 +262,12 @@ class QipRepository(Repository):
         )
 
     async def update_training(
-        self, actor: str, training_id: str, version: int, changes: Mapping[str, Any]
+        self, actor: Actor, training_id: str, version: int, changes: Mapping[str, Any]
     ) -> PdTraining:
         return await self._update(TRAINING, actor, training_id, version, changes)
 
-    async def delete_training(self, actor: str, training_id: str, version: int) -> PdTraining:
+    async def delete_training(self, actor: Actor, training_id: str, version: int) -> PdTraining:
         return await self._delete(TRAINING, actor, training_id, version)
 
-    async def restore_training(self, actor: str, training_id: str, version: int) -> PdTraining:
+    async def restore_training(self, actor: Actor, training_id: str, version: int) -> PdTraining:
         return await self._restore(TRAINING, actor, training_id, version)

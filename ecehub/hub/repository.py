@@ -20,7 +20,7 @@ from ecehub.errors import NotFound, ValidationFailed
 from ecehub.hub.engine import WRITE_OPTION, create_hub_engine
 from ecehub.hub.enums import AuditAction
 from ecehub.hub.models import HUB_ID_LENGTH
-from ecehub.hub.transaction import Kind, WriteTransaction
+from ecehub.hub.transaction import Acting, Actor, Kind, WriteTransaction
 from ecehub.hub.validation import Rules, validate
 
 __all__ = ["Repository", "required_name"]
@@ -79,10 +79,11 @@ class Repository:
             yield session
 
     @asynccontextmanager
-    async def _writing(self, actor: str) -> AsyncIterator[WriteTransaction]:
-        actor = required_name(actor, "actor")
+    async def _writing(self, actor: Actor) -> AsyncIterator[WriteTransaction]:
+        guard = actor.guard if isinstance(actor, Acting) else None
+        name = required_name(actor.name if isinstance(actor, Acting) else actor, "actor")
         async with self._writes() as session, session.begin():
-            yield WriteTransaction(session, actor, self._clock())
+            yield WriteTransaction(session, name, self._clock(), guard)
 
     # -- generic reads and writes ----------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class Repository:
         return validate(kind.change_fields, changes, self.rules, partial=True)
 
     async def _update(
-        self, kind: Kind[R], actor: str, object_id: str, version: int, changes: Mapping[str, Any]
+        self, kind: Kind[R], actor: Actor, object_id: str, version: int, changes: Mapping[str, Any]
     ) -> R:
         values = self._changes(kind, changes)
         async with self._writing(actor) as tx:
@@ -138,13 +139,13 @@ class Repository:
             tx.checked(kind, row, values)
             return await tx.change(kind, row, version, values)
 
-    async def _delete(self, kind: Kind[R], actor: str, object_id: str, version: int) -> R:
+    async def _delete(self, kind: Kind[R], actor: Actor, object_id: str, version: int) -> R:
         async with self._writing(actor) as tx:
             row = await tx.live(kind, object_id)
             values = {"deleted_at": tx.now, "deleted_by": tx.actor}
             return await tx.change(kind, row, version, values, action=AuditAction.DELETE)
 
-    async def _restore(self, kind: Kind[R], actor: str, object_id: str, version: int) -> R:
+    async def _restore(self, kind: Kind[R], actor: Actor, object_id: str, version: int) -> R:
         async with self._writing(actor) as tx:
             row = await tx.load(kind, object_id)
             if row is None:

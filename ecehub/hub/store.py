@@ -16,6 +16,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -26,15 +29,32 @@ from ecehub.errors import ValidationFailed
 from ecehub.hub.collaboration import CollaborationRepository
 from ecehub.hub.crosswalk import CrosswalkRepository
 from ecehub.hub.engine import hub_url
-from ecehub.hub.enums import ObjectType
-from ecehub.hub.models import AuditRow
+from ecehub.hub.enums import AuditAction, ObjectType
+from ecehub.hub.models import HUB_ID_LENGTH, AuditRow
 from ecehub.hub.qip import QipRepository
 from ecehub.hub.records import AuditEntry, AuditPage, decode_cursor
 from ecehub.hub.transaction import to_record
 
-__all__ = ["MAX_AUDIT_PAGE", "HubStore"]
+__all__ = ["ANY_PROGRAM", "MAX_AUDIT_PAGE", "Denial", "HubStore"]
+
+ANY_PROGRAM = "*"
+"""The ``program_id`` of an audit entry about no single program (a refused report field)."""
 
 MAX_AUDIT_PAGE = 500
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One refused access, for the audit log: what was asked (``object_type``/``object_id``,
+    e.g. FIELD ``Staff.birthYear`` or PROGRAM ``LICENSE_NUMBER:CCL-1``), of which program,
+    why, and how often in the request."""
+
+    program_id: str
+    object_type: ObjectType
+    object_id: str
+    reason: str
+    operation: str
+    count: int = 1
 
 
 class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
@@ -97,3 +117,30 @@ class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
         )
         async with self._reading() as session:
             return [to_record(AuditEntry, row) for row in await session.scalars(stmt)]
+
+    async def record_denials(
+        self, actor: str, denials: Sequence[Denial], *, at: dt.datetime | None = None
+    ) -> None:
+        """Audit refused reads or writes (action ``DENY``), one entry each, in one
+        transaction. Nothing else changes; an anonymous actor is recorded as ``anonymous``."""
+        if not denials:
+            return
+        async with self._writing(actor or "anonymous") as tx:
+            for d in denials:
+                tx.session.add(
+                    AuditRow(
+                        program_id=d.program_id[:HUB_ID_LENGTH],
+                        actor=tx.actor,
+                        at=at or tx.now,
+                        action=AuditAction.DENY,
+                        object_type=d.object_type,
+                        object_id=d.object_id[:36],
+                        before=None,
+                        after={
+                            "asked": d.object_id,
+                            "reason": d.reason,
+                            "operation": d.operation,
+                            "count": d.count,
+                        },
+                    )
+                )

@@ -65,7 +65,11 @@ __all__ = [
     "QIP",
     "TASK",
     "TRAINING",
+    "Acting",
+    "Actor",
     "Kind",
+    "WriteCheck",
+    "WriteGuard",
     "WriteTransaction",
     "to_record",
 ]
@@ -162,13 +166,45 @@ FUNDING: Kind[FundingEntry] = Kind(
 )
 
 
+@dataclass(frozen=True)
+class WriteCheck:
+    """One write about to be audited: what a :data:`WriteGuard` decides on."""
+
+    actor: str
+    action: AuditAction
+    object_type: ObjectType
+    program_id: str
+    before: Any
+    after: Any
+
+
+WriteGuard = Callable[[WriteCheck], None]
+"""Raises :class:`~ecehub.errors.Forbidden` for a write the actor may not make."""
+
+
+@dataclass(frozen=True)
+class Acting:
+    """An actor whose every write is first put to ``guard`` (the access rules of their
+    role), inside the write's transaction: a refused write rolls back whole."""
+
+    name: str
+    guard: WriteGuard
+
+
+Actor = str | Acting
+"""Who writes: a name (trusted callers: the CLI, the demo seed) or an :class:`Acting`."""
+
+
 class WriteTransaction:
     """The writes of one store call, by one actor, at one instant, in one DB transaction."""
 
-    def __init__(self, session: AsyncSession, actor: str, now: dt.datetime) -> None:
+    def __init__(
+        self, session: AsyncSession, actor: str, now: dt.datetime, guard: WriteGuard | None = None
+    ) -> None:
         self.session = session
         self.actor = actor
         self.now = now
+        self.guard = guard
 
     async def load(self, kind: Kind[Any], object_id: str) -> Any:
         """The row as the database has it now (refreshing any copy this session holds)."""
@@ -277,6 +313,10 @@ class WriteTransaction:
 
     async def audit(self, kind: Kind[Any], action: AuditAction, before: Any, after: Any) -> None:
         subject = after if after is not None else before
+        if self.guard is not None:
+            self.guard(
+                WriteCheck(self.actor, action, kind.object_type, subject.program_id, before, after)
+            )
         self.session.add(
             AuditRow(
                 program_id=subject.program_id,

@@ -26,6 +26,6 @@ def acting_claims(request: Any) -> Mapping[str, Any]:
 
 
 def may_download(request: Any) -> bool:
-    """Whether a request may download hub files: any authenticated one, for now; the roles
-    work replaces this with a check of the file's program."""
+    """Whether a request may download hub files at all: any authenticated one. Which files
+    (the file's program, the role's rules) the download route checks next."""
     return acting_user(request) is not None

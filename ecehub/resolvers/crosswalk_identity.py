@@ -106,6 +106,7 @@ class CrosswalkIdentity(Identity):
 
     def __init__(self, config: Config, loaders: Loaders, cache: CrosswalkCache) -> None:
         self.shared = SharedIdentifierIdentity(config, loaders)
+        self.merge_policy = self.shared.merge_policy
         self.loaders = loaders
         self.cache = cache
         self.entities = frozenset(e for e in config.merge if config.uses_crosswalk(e))
@@ -198,7 +199,7 @@ class CrosswalkIdentity(Identity):
                     records.setdefault(key, by_key[key])
             kept = [r for r in records.values() if self._belongs(index, r, hub_id)]
             if kept:
-                merged = Merged(entity, hub_id, kept)
+                merged = Merged(entity, hub_id, kept, self.merge_policy)
                 self.order(merged)
                 groups[hub_id] = merged
         return groups, redirects

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.resolvers.loaders import Loaders, normalize_identifier
+from ecehub.resolvers.merge_policy import FieldValue, MergePolicy, conflicting
 
 __all__ = [
     "FieldValue",
@@ -57,28 +57,22 @@ def decode_global_id(global_id: str, expected_type: str) -> str:
     return hub_id
 
 
-@dataclass(frozen=True)
-class FieldValue:
-    value: Any
-    source: str
-    fetched_at: dt.datetime
+_NO_RULES = MergePolicy()
 
 
 @dataclass
 class Merged:
-    """One real-world object: its source records in order of source precedence."""
+    """One real-world object: its source records in order of source precedence, and the
+    policy that picks each field's shown value (default: first non-null by precedence)."""
 
     entity: str
     hub_id: str
     records: list[Record] = field(default_factory=list)
+    policy: MergePolicy = field(default=_NO_RULES, repr=False, compare=False)
 
     def field(self, name: str) -> FieldValue | None:
-        """The winning value of a field (first non-null by precedence) and where it came from."""
-        for record in self.records:
-            value = record.fields.get(name)
-            if value is not None:
-                return FieldValue(value, record.source, record.fetched_at)
-        return None
+        """The value shown for a field (by the policy's rule) and where it came from."""
+        return self.policy.pick(self.entity, name, self.records)
 
     def value(self, name: str) -> Any:
         found = self.field(name)
@@ -92,13 +86,28 @@ class Merged:
             if r.fields.get(name) is not None
         ]
 
+    def ranked(self, name: str) -> list[FieldValue]:
+        """Every source's non-null value of a field, the shown one first, then in the order
+        the rule falls back to."""
+        return self.policy.rank(self.entity, name, self.records)
+
+    def conflicts(self, name: str) -> list[FieldValue]:
+        """Every source's value, ranked, when the non-null values differ; else ``[]``."""
+        ranked = self.ranked(name)
+        return ranked if conflicting(name, ranked) else []
+
     @property
     def sources(self) -> list[str]:
         return list(dict.fromkeys(r.source for r in self.records))
 
 
 class Identity(ABC):
-    """Hub IDs <-> source records. The crosswalk implements this same interface."""
+    """Hub IDs <-> source records. The crosswalk implements this same interface.
+
+    An implementation built from a config sets ``merge_policy`` to
+    ``MergePolicy.from_config(config)`` and passes it to every ``Merged`` it makes."""
+
+    merge_policy: MergePolicy = _NO_RULES
 
     @abstractmethod
     def hub_id(self, record: Record) -> str:
@@ -117,7 +126,8 @@ class Identity(ABC):
         groups: dict[str, Merged] = {}
         for record in records:
             hub_id = self.hub_id(record)
-            groups.setdefault(hub_id, Merged(entity, hub_id)).records.append(record)
+            merged = groups.setdefault(hub_id, Merged(entity, hub_id, [], self.merge_policy))
+            merged.records.append(record)
         for merged in groups.values():
             self.order(merged)
         return list(groups.values())
@@ -132,6 +142,7 @@ class SharedIdentifierIdentity(Identity):
         self.config = config
         self.loaders = loaders
         self.precedence = {name: i for i, name in enumerate(config.sources)}
+        self.merge_policy = MergePolicy.from_config(config)
 
     def hub_id(self, record: Record) -> str:
         for system in self.config.match_on(record.entity):
@@ -178,7 +189,7 @@ class SharedIdentifierIdentity(Identity):
                 if again is not None:
                     out[hub_id] = again
                 continue
-            merged = Merged(entity, hub_id, records)
+            merged = Merged(entity, hub_id, records, self.merge_policy)
             self.order(merged)
             out[hub_id] = merged
         return out

@@ -26,7 +26,7 @@ from ecehub.connectors.base import FieldFilter, Page, matches
 from ecehub.resolvers.gateway import SourceGateway
 from ecehub.resolvers.identity import Identity, Merged
 
-__all__ = ["InvalidCursor", "ListQuery", "ListResult", "list_merged"]
+__all__ = ["InvalidCursor", "ListQuery", "ListResult", "list_merged", "list_scoped"]
 
 _OVERFETCH = 25
 
@@ -177,8 +177,8 @@ async def list_merged(
             await load_round(position, cursor)
         page = pages[(source, cursor)]
         for record in page.records:
-            merged = group_of[(record.source, record.key)]
-            if merged.hub_id in emitted:
+            merged = group_of.get((record.source, record.key))
+            if merged is None or merged.hub_id in emitted:
                 continue
             if not _passes(merged, q, gateway, typed) or _listed_earlier(merged, p, position):
                 continue
@@ -193,3 +193,48 @@ async def list_merged(
     result.has_next = len(result.items) > first
     del result.items[first:]
     return result
+
+
+async def list_scoped(
+    config: Config,
+    gateway: SourceGateway,
+    identity: Identity,
+    q: ListQuery,
+    scope: Sequence[str],
+    *,
+    first: int,
+    after: str | None = None,
+) -> ListResult:
+    """List only the objects with these hub IDs (a role's programs): they are fetched by key
+    (one batched call per source), filtered like :func:`list_merged` filters and listed in
+    hub ID order, so pages and counts hold nothing outside ``scope``."""
+    found = await identity.resolve(q.entity, sorted(set(scope)))
+    typed = set(_typed_sources(config, q))
+    unique = {m.hub_id: m for m in found.values()}
+    matching = [unique[h] for h in sorted(unique) if _passes(unique[h], q, gateway, typed)]
+    fingerprint = hashlib.sha256(repr((q, "scoped")).encode()).hexdigest()[:12]
+    start = 0
+    if after is not None:
+        try:
+            raw = base64.urlsafe_b64decode((after + "=" * (-len(after) % 4)).encode())
+            data = json.loads(raw)
+            owner, last = data["q"], str(data["h"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidCursor(
+                "the `after` cursor is malformed; pass an endCursor you were given"
+            ) from None
+        if owner != fingerprint:
+            raise InvalidCursor(
+                "the `after` cursor belongs to a query with other filters; start again without it"
+            )
+        start = next((i for i, m in enumerate(matching) if m.hub_id > last), len(matching))
+
+    def cursor(m: Merged) -> str:
+        raw = json.dumps({"q": fingerprint, "h": m.hub_id}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    window = matching[start : start + first]
+    return ListResult(
+        items=[ListItem(m, cursor(m)) for m in window],
+        has_next=start + first < len(matching),
+    )

@@ -37,7 +37,7 @@ from ecehub.connectors.base import Record
 from ecehub.hub import ActivityEntry, FundingEntry, FundingPurpose, QipTask, TaskStatus
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.identity import Identity, Merged
-from ecehub.resolvers.listing import ListQuery, list_merged
+from ecehub.resolvers.listing import ListQuery
 
 __all__ = [
     "HUB_SOURCE",
@@ -115,7 +115,7 @@ async def list_programs(
     after: str | None = None
     while True:
         size = min(_LIST_PAGE, limit - len(out) + 1)
-        page = await list_merged(ctx.config, ctx.gateway, ctx.identity, q, first=size, after=after)
+        page = await ctx.list_page(q, first=size, after=after)
         out.extend(item.merged for item in page.items)
         if len(out) > limit:
             raise TooManyPrograms(limit)

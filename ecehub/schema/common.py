@@ -11,6 +11,7 @@ from strawberry.types import Info as _Info
 
 from ecehub.connectors.base import Record
 from ecehub.resolvers.identity import Merged
+from ecehub.resolvers.merge_policy import FieldValue, describe_rule
 
 if TYPE_CHECKING:
     from ecehub.resolvers.context import RequestContext
@@ -21,12 +22,14 @@ else:
 
 __all__ = [
     "Address",
+    "FieldConflict",
     "FieldProvenance",
     "Identifier",
     "Info",
     "SourceRecordRef",
     "SupportType",
     "address_of",
+    "conflicts_of",
     "identifiers_of",
     "provenance_of",
     "source_refs",
@@ -54,13 +57,35 @@ class SourceRecordRef:
     fetched_at: dt.datetime
 
 
-@strawberry.type(description="Where a field's value came from; all sources' values are listed.")
+@strawberry.type(
+    description="One source's value of a field, where it came from and when it was fetched."
+)
 class FieldProvenance:
     field: str
     source: str
     fetched_at: dt.datetime
-    value: str
-    wins: bool = strawberry.field(description="Whether this value is the one shown")
+    value: str = strawberry.field(description="As text; dates ISO 8601, lists comma-separated")
+    wins: bool = strawberry.field(
+        description="Whether this value is the one shown, as the config's merge rule for the "
+        "field picks it (default: first non-null in source precedence)"
+    )
+
+
+@strawberry.type(
+    description="A field whose sources disagree: their non-null values differ after "
+    "normalising (text trimmed, case-folded, whitespace collapsed; phone numbers by digits; "
+    "lists as sets; numbers and dates by value)."
+)
+class FieldConflict:
+    field: str
+    rule: str = strawberry.field(
+        description="The merge rule that picked the shown value, in words, e.g. "
+        "'first non-null: qris, source precedence'"
+    )
+    values: list[FieldProvenance] = strawberry.field(
+        description="Every source's value, the shown one first (wins), then in the order the "
+        "rule falls back to"
+    )
 
 
 @strawberry.type
@@ -114,18 +139,33 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _entries(name: str, ranked: list[FieldValue]) -> list[FieldProvenance]:
+    return [
+        FieldProvenance(
+            field=name,
+            source=fv.source,
+            fetched_at=fv.fetched_at,
+            value=_text(fv.value),
+            wins=i == 0,
+        )
+        for i, fv in enumerate(ranked)
+    ]
+
+
+def _field_names(m: Merged, fields: list[str] | None) -> list[str]:
+    return fields or sorted({f for r in m.records for f in r.fields})
+
+
 def provenance_of(m: Merged, fields: list[str] | None) -> list[FieldProvenance]:
-    names = fields or sorted({f for r in m.records for f in r.fields})
+    """Per field, every source's non-null value, the shown one first."""
+    return [e for name in _field_names(m, fields) for e in _entries(name, m.ranked(name))]
+
+
+def conflicts_of(m: Merged, fields: list[str] | None) -> list[FieldConflict]:
     out = []
-    for name in names:
-        for i, fv in enumerate(m.values(name)):
-            out.append(
-                FieldProvenance(
-                    field=name,
-                    source=fv.source,
-                    fetched_at=fv.fetched_at,
-                    value=_text(fv.value),
-                    wins=i == 0,
-                )
-            )
+    for name in _field_names(m, fields):
+        ranked = m.conflicts(name)
+        if ranked:
+            rule = describe_rule(m.policy.rule(m.entity, name))
+            out.append(FieldConflict(field=name, rule=rule, values=_entries(name, ranked)))
     return out

@@ -1,14 +1,17 @@
-"""Schema extensions: source errors into ``errors[]`` and the per-source call trace."""
+"""Schema extensions: source errors into ``errors[]``, the per-source call trace, and the
+access rules of fields."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-__all__ = ["SourceReport"]
+from ecehub.hub.enums import ObjectType
+
+__all__ = ["AccessRules", "SourceReport"]
 
 
 class SourceReport(SchemaExtension):
@@ -38,3 +41,40 @@ class SourceReport(SchemaExtension):
         if getattr(context, "trace", False):
             return {"sources": context.gateway.trace()}
         return {}
+
+
+class AccessRules(SchemaExtension):
+    """Every field a request's role may not read (``allow``/``deny``/``sector_fields``)
+    resolves to null with an error coded FORBIDDEN naming the rule, and is noted for the
+    audit log; at the end of the operation the request's refused accesses are written to
+    the audit log (action DENY). Only installed when the config has an ``access`` section."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        name = self.execution_context.operation_name
+        if context is not None and hasattr(context, "operation"):
+            kind = self.execution_context.operation_type.value
+            context.operation = f"{kind} {name}" if name else kind
+        yield
+        if context is not None and hasattr(context, "flush_denials"):
+            await context.flush_denials()
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo[Any],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        context = info.context
+        access = context.access
+        if access.enabled:
+            type_name, field_name = info.parent_type.name, info.field_name
+            reason = access.field_denial(type_name, field_name)
+            if reason is not None:
+                merged: Any = getattr(root, "m", None)
+                program = merged.hub_id if getattr(merged, "entity", None) == "program" else None
+                context.deny(program, ObjectType.FIELD, f"{type_name}.{field_name}", reason)
+                raise GraphQLError(reason, extensions={"code": "FORBIDDEN"})
+        return _next(root, info, *args, **kwargs)

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.file_uploads import Upload
 
 from ecehub import hub
+from ecehub.hub.enums import ObjectType
 from ecehub.hub.files import (
     CHUNK_BYTES,
     FilePolicy,
@@ -99,7 +100,7 @@ class FileMutations:
     ) -> FileAttachment:
         upload = _upload(file)
         try:
-            actor = _actor(info)
+            actor = await _actor(info)
             program = await _program(info, program_id)
             subject = hub.SubjectType(subject_type)
             subject_hub_id = _id(subject_id, _SUBJECT_TYPES[subject], "subjectId")
@@ -137,12 +138,20 @@ class FileMutations:
 
     @strawberry.mutation(description="Soft delete: the bytes are kept, restoreFile brings it back")
     async def delete_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
-        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        actor, file_id, store = (
+            await _actor(info),
+            _id(id, "FileAttachment"),
+            info.context.hub.store,
+        )
         return FileAttachment(f=await _store(lambda: store.delete_file(actor, file_id, version)))
 
     @strawberry.mutation
     async def restore_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
-        actor, file_id, store = _actor(info), _id(id, "FileAttachment"), info.context.hub.store
+        actor, file_id, store = (
+            await _actor(info),
+            _id(id, "FileAttachment"),
+            info.context.hub.store,
+        )
         return FileAttachment(f=await _store(lambda: store.restore_file(actor, file_id, version)))
 
 
@@ -159,6 +168,22 @@ def content_disposition(filename: str) -> str:
 
 def _problem(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "code": code}, status_code=status)
+
+
+async def _download_refused(hub_: Hub, request: Request, attachment: Any) -> str | None:
+    """Why the acting user may not download this file (its program is not theirs, or their
+    role may not read program files), audited; ``None`` when they may."""
+    ctx = hub_.request_context(request=request)
+    if not ctx.access.enabled:
+        return None
+    reason = ctx.access.field_denial("Program", "files")
+    if reason is None and not await ctx.in_scope(attachment.program_id):
+        reason = f"the file's program is not among role {ctx.access.label!r}'s programs"
+    if reason is not None:
+        ctx.operation = "download"
+        ctx.deny(attachment.program_id, ObjectType.FILE_ATTACHMENT, attachment.id, reason)
+        await ctx.flush_denials()
+    return reason
 
 
 async def download_file(request: Request) -> Response:
@@ -180,6 +205,9 @@ async def download_file(request: Request) -> Response:
     attachment = await hub_.store.get_file(file_id)
     if attachment is None:
         return not_found
+    refused = await _download_refused(hub_, request, attachment)
+    if refused is not None:
+        return _problem(403, "FORBIDDEN", refused)
     try:
         chunks = await file_storage(hub_.config).open(attachment.storage_key)
     except StoredFileMissing:

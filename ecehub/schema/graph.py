@@ -11,12 +11,14 @@ from ecehub import hub
 from ecehub.resolvers.identity import Merged, encode_global_id
 from ecehub.schema.common import (
     Address,
+    FieldConflict,
     FieldProvenance,
     Identifier,
     Info,
     SourceRecordRef,
     SupportType,
     address_of,
+    conflicts_of,
     identifiers_of,
     provenance_of,
     source_refs,
@@ -91,9 +93,20 @@ class _MergedNode:
     def sources(self) -> list[SourceRecordRef]:
         return source_refs(self.m.records)
 
-    @strawberry.field(description="Per field, every source's value and which one is shown")
+    @strawberry.field(
+        description="Per field (canonical names, e.g. name, phone; default: every field a "
+        "source gave), every source's non-null value with its source and fetch time; the one "
+        "the field's merge rule shows comes first, with wins: true"
+    )
     def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
         return provenance_of(self.m, fields)
+
+    @strawberry.field(
+        description="The fields (of those asked for; default: all) whose sources give "
+        "different non-null values, each with every source's value, the shown one first"
+    )
+    def conflicts(self, fields: list[str] | None = None) -> list[FieldConflict]:
+        return conflicts_of(self.m, fields)
 
 
 @strawberry.type(description="A member of a program's workforce, merged across sources.")
@@ -130,6 +143,14 @@ class Staff(_MergedNode):
     @strawberry.field
     def hire_date(self) -> dt.date | None:
         return self.m.value("hire_date")
+
+    @strawberry.field(description="Personal: only roles entitled to staff personal data")
+    def email(self) -> str | None:
+        return self.m.value("email")
+
+    @strawberry.field(description="Personal: only roles entitled to staff personal data")
+    def birth_year(self) -> int | None:
+        return self.m.value("birth_year")
 
     @strawberry.field
     async def trainings(self, info: Info) -> list[Training]:
@@ -289,7 +310,7 @@ class Program(_MergedNode):
         for r in rows:
             types = info.context.support_types_of(r.source)
             counts.append(EnrollmentCount(r=r, support_type=types[0] if types else None))
-        return EnrollmentSummary(counts=counts)
+        return EnrollmentSummary.of(counts, info.context.access)
 
     @strawberry.field(
         description="Funding from sector sources and hub entries, each saying its source"

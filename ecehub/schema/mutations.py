@@ -16,6 +16,7 @@ from graphql import GraphQLError
 
 from ecehub import hub
 from ecehub.errors import HubStoreError, NotFound, ValidationFailed, VersionConflict
+from ecehub.hub.transaction import Actor
 from ecehub.resolvers.identity import InvalidId, decode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.qip import (
@@ -59,15 +60,16 @@ def _error(exc: HubStoreError) -> GraphQLError:
     return GraphQLError(exc.message, extensions=extensions)
 
 
-def _actor(info: Info) -> str:
-    actor = info.context.actor
-    if actor is None:
+async def _actor(info: Info) -> Actor:
+    """The acting user, carrying the request's write rules (checked by the store inside each
+    write's transaction: a refused write is FORBIDDEN and changes nothing)."""
+    if info.context.actor is None:
         raise GraphQLError(
             "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
             "development header mode, the X-Ecehub-User header",
             extensions={"code": "UNAUTHENTICATED"},
         )
-    return actor
+    return await info.context.acting()
 
 
 def _id(global_id: str, type_name: str, field: str = "id") -> str:
@@ -89,12 +91,12 @@ async def _store(call: Callable[[], Awaitable[T]]) -> T:
 async def _program(info: Info, global_id: str) -> str:
     """The canonical hub ID of a program some source knows; NOT_FOUND otherwise."""
     hub_id = _id(global_id, "Program", "programId")
-    found = await info.context.identity.resolve("program", [hub_id])
-    if hub_id not in found:
+    found = await _store(lambda: info.context.program(hub_id))
+    if found is None:
         raise GraphQLError(
             f"no source knows program {global_id!r}", extensions={"code": "NOT_FOUND"}
         )
-    return found[hub_id].hub_id
+    return found.hub_id
 
 
 def _values(obj: Any, ids: dict[str, str] | None = None) -> dict[str, Any]:
@@ -276,7 +278,7 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int, title: str
     ) -> QualityImprovementPlan:
         actor, qip_id, store = (
-            _actor(info),
+            await _actor(info),
             _id(id, "QualityImprovementPlan"),
             info.context.hub.store,
         )
@@ -289,7 +291,7 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: QipGoalInput
     ) -> QipGoal:
         actor, program, store = (
-            _actor(info),
+            await _actor(info),
             await _program(info, program_id),
             info.context.hub.store,
         )
@@ -299,44 +301,48 @@ class HubMutations:
     async def update_qip_goal(
         self, info: Info, id: strawberry.ID, version: int, patch: QipGoalPatch
     ) -> QipGoal:
-        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
         return QipGoal(
             g=await _store(lambda: store.update_goal(actor, goal, version, _values(patch)))
         )
 
     @strawberry.mutation(description="Soft delete: history stays, restoreQipGoal brings it back")
     async def delete_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
         return QipGoal(g=await _store(lambda: store.delete_goal(actor, goal, version)))
 
     @strawberry.mutation
     async def restore_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
         return QipGoal(g=await _store(lambda: store.restore_goal(actor, goal, version)))
 
     @strawberry.mutation
     async def create_qip_task(
         self, info: Info, goal_id: strawberry.ID, input: QipTaskInput
     ) -> QipTask:
-        actor, goal, store = _actor(info), _id(goal_id, "QipGoal", "goalId"), info.context.hub.store
+        actor, goal, store = (
+            await _actor(info),
+            _id(goal_id, "QipGoal", "goalId"),
+            info.context.hub.store,
+        )
         return QipTask(t=await _store(lambda: store.create_task(actor, goal, _values(input))))
 
     @strawberry.mutation
     async def update_qip_task(
         self, info: Info, id: strawberry.ID, version: int, patch: QipTaskPatch
     ) -> QipTask:
-        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
         changes = _values(patch, {"goal_id": "QipGoal"})
         return QipTask(t=await _store(lambda: store.update_task(actor, task, version, changes)))
 
     @strawberry.mutation
     async def delete_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
         return QipTask(t=await _store(lambda: store.delete_task(actor, task, version)))
 
     @strawberry.mutation
     async def restore_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
         return QipTask(t=await _store(lambda: store.restore_task(actor, task, version)))
 
     # -- PD plans -------------------------------------------------------------------------
@@ -345,7 +351,7 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: PdPlanInput
     ) -> ProfessionalDevelopmentPlan:
         actor, program, store = (
-            _actor(info),
+            await _actor(info),
             await _program(info, program_id),
             info.context.hub.store,
         )
@@ -358,7 +364,7 @@ class HubMutations:
     async def update_pd_plan(
         self, info: Info, id: strawberry.ID, version: int, patch: PdPlanPatch
     ) -> ProfessionalDevelopmentPlan:
-        actor, plan = _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
         store, changes = info.context.hub.store, _values(patch, {"goal_ids": "QipGoal"})
         return ProfessionalDevelopmentPlan(
             p=await _store(lambda: store.update_pd_plan(actor, plan, version, changes))
@@ -368,7 +374,7 @@ class HubMutations:
     async def delete_pd_plan(
         self, info: Info, id: strawberry.ID, version: int
     ) -> ProfessionalDevelopmentPlan:
-        actor, plan = _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
         store = info.context.hub.store
         return ProfessionalDevelopmentPlan(
             p=await _store(lambda: store.delete_pd_plan(actor, plan, version))
@@ -378,7 +384,7 @@ class HubMutations:
     async def create_pd_training(
         self, info: Info, pd_plan_id: strawberry.ID, input: PdTrainingInput
     ) -> PdTraining:
-        actor = _actor(info)
+        actor = await _actor(info)
         plan = _id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
         store = info.context.hub.store
         return PdTraining(
@@ -389,14 +395,14 @@ class HubMutations:
     async def update_pd_training(
         self, info: Info, id: strawberry.ID, version: int, patch: PdTrainingPatch
     ) -> PdTraining:
-        actor, training, store = _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        actor, training, store = await _actor(info), _id(id, "PdTraining"), info.context.hub.store
         return PdTraining(
             t=await _store(lambda: store.update_training(actor, training, version, _values(patch)))
         )
 
     @strawberry.mutation
     async def delete_pd_training(self, info: Info, id: strawberry.ID, version: int) -> PdTraining:
-        actor, training, store = _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        actor, training, store = await _actor(info), _id(id, "PdTraining"), info.context.hub.store
         return PdTraining(t=await _store(lambda: store.delete_training(actor, training, version)))
 
     # -- notes ----------------------------------------------------------------------------
@@ -405,7 +411,7 @@ class HubMutations:
     )
     async def create_note(self, info: Info, program_id: strawberry.ID, input: NoteInput) -> Note:
         actor, program, store = (
-            _actor(info),
+            await _actor(info),
             await _program(info, program_id),
             info.context.hub.store,
         )
@@ -421,17 +427,17 @@ class HubMutations:
     async def update_note(
         self, info: Info, id: strawberry.ID, version: int, patch: NotePatch
     ) -> Note:
-        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
         return Note(n=await _store(lambda: store.update_note(actor, note, version, _values(patch))))
 
     @strawberry.mutation
     async def delete_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
         return Note(n=await _store(lambda: store.delete_note(actor, note, version)))
 
     @strawberry.mutation
     async def restore_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
         return Note(n=await _store(lambda: store.restore_note(actor, note, version)))
 
     # -- activity log ---------------------------------------------------------------------
@@ -440,7 +446,7 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: ActivityInput
     ) -> ActivityEntry:
         actor, program, store = (
-            _actor(info),
+            await _actor(info),
             await _program(info, program_id),
             info.context.hub.store,
         )
@@ -453,7 +459,7 @@ class HubMutations:
     async def update_activity(
         self, info: Info, id: strawberry.ID, version: int, patch: ActivityPatch
     ) -> ActivityEntry:
-        actor, entry, store = _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
         changes = _values(patch, _ACTIVITY_IDS)
         return ActivityEntry.from_hub(
             await _store(lambda: store.update_activity(actor, entry, version, changes))
@@ -461,7 +467,7 @@ class HubMutations:
 
     @strawberry.mutation
     async def delete_activity(self, info: Info, id: strawberry.ID, version: int) -> ActivityEntry:
-        actor, entry, store = _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
         return ActivityEntry.from_hub(
             await _store(lambda: store.delete_activity(actor, entry, version))
         )
@@ -472,7 +478,7 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: FundingInput
     ) -> Funding:
         actor, program, store = (
-            _actor(info),
+            await _actor(info),
             await _program(info, program_id),
             info.context.hub.store,
         )
@@ -483,7 +489,7 @@ class HubMutations:
     async def update_funding(
         self, info: Info, id: strawberry.ID, version: int, patch: FundingPatch
     ) -> Funding:
-        actor, entry, store = _actor(info), _id(id, "Funding"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.hub.store
         changes = _values(patch, {"qip_task_id": "QipTask"})
         return Funding.from_hub(
             await _store(lambda: store.update_funding(actor, entry, version, changes))
@@ -491,5 +497,5 @@ class HubMutations:
 
     @strawberry.mutation
     async def delete_funding(self, info: Info, id: strawberry.ID, version: int) -> Funding:
-        actor, entry, store = _actor(info), _id(id, "Funding"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.hub.store
         return Funding.from_hub(await _store(lambda: store.delete_funding(actor, entry, version)))

@@ -7,8 +7,10 @@ from graphql import GraphQLError
 
 from ecehub.connectors.base import FieldFilter
 from ecehub.connectors.canonical import identifier_field
+from ecehub.errors import Forbidden
+from ecehub.hub.enums import ObjectType
 from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id
-from ecehub.resolvers.listing import InvalidCursor, ListQuery, list_merged
+from ecehub.resolvers.listing import InvalidCursor, ListQuery
 from ecehub.schema.common import Info, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
@@ -67,6 +69,31 @@ class ProgramFilter:
         return ListQuery("program", tuple(filters), tuple(self.support_types or ()))
 
 
+_FILTER_FIELDS = {
+    "license_status": "license",
+    "license_number": "license",
+    "qris_level": "qrisRating",
+    "qris_level_min": "qrisRating",
+}
+"""Filters that read a guarded field: a role that may not read the field may not filter on
+it either (the answer would tell the value)."""
+
+
+def check_filter(info: Info, filter: ProgramFilter | None) -> None:
+    ctx = info.context
+    if filter is None or not ctx.access.enabled:
+        return
+    for name, field_name in _FILTER_FIELDS.items():
+        if getattr(filter, name) is None:
+            continue
+        reason = ctx.access.field_denial("Program", field_name)
+        if reason:
+            ctx.deny(None, ObjectType.FIELD, f"Program.{field_name}", reason)
+            raise GraphQLError(
+                f"cannot filter on {name}: {reason}", extensions={"code": "FORBIDDEN"}
+            )
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool
@@ -102,13 +129,25 @@ class SourceSystem:
     detail: str
 
 
+def forbidden(exc: Forbidden) -> GraphQLError:
+    return GraphQLError(exc.message, extensions={"code": "FORBIDDEN"})
+
+
 async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merged | None:
     try:
         hub_id = decode_global_id(global_id, type_name)
     except InvalidId as exc:
         raise user_error(str(exc)) from None
-    found = await info.context.identity.resolve(entity, [hub_id])
-    return found.get(hub_id)
+    ctx = info.context
+    try:
+        if entity == "program":
+            return await ctx.program(hub_id)
+        found = (await ctx.identity.resolve(entity, [hub_id])).get(hub_id)
+        if found is not None:
+            await ctx.check_scope(found)
+        return found
+    except Forbidden as exc:
+        raise forbidden(exc) from None
 
 
 @strawberry.type
@@ -134,15 +173,9 @@ class ProgramQueries:
             raise user_error(f"`first` must be between 1 and {server.max_page_size}")
         known = {st.code for st in info.context.config.support_types}
         q = (filter or ProgramFilter()).to_query(known)
+        check_filter(info, filter)
         try:
-            result = await list_merged(
-                info.context.config,
-                info.context.gateway,
-                info.context.identity,
-                q,
-                first=size,
-                after=after,
-            )
+            result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:
             raise user_error(str(exc)) from None
         edges = [ProgramEdge(cursor=i.cursor, node=Program(m=i.merged)) for i in result.items]
@@ -193,6 +226,14 @@ class ProgramQueries:
             raise user_error(str(exc)) from None
         if not 0 < first <= 500:
             raise user_error("`first` must be between 1 and 500")
+        if info.context.access.programs is not None:
+            try:
+                found = await info.context.program(hub_id)
+            except Forbidden as exc:
+                raise forbidden(exc) from None
+            if found is None:
+                raise forbidden(Forbidden(f"program {hub_id} is not in scope"))
+            hub_id = found.hub_id
         try:
             page = await info.context.hub.store.audit_for_program(hub_id, first=first, after=after)
         except ValueError:

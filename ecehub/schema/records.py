@@ -7,6 +7,8 @@ from enum import Enum
 
 import strawberry
 
+from ecehub.access.policy import Access
+from ecehub.access.suppression import suppress
 from ecehub.connectors.base import Record
 from ecehub.resolvers.identity import encode_global_id
 from ecehub.schema.common import Info
@@ -254,14 +256,19 @@ class Assessment(_SourceRow):
 @strawberry.type(description="A count of enrolled children for one age group (never child data).")
 class EnrollmentCount(_SourceRow):
     support_type: str | None
+    suppressed: bool = strawberry.field(
+        default=False,
+        description="The count is withheld (null): it is small, or would let a small one be "
+        "derived, and this role is not entitled to the detail",
+    )
 
     @strawberry.field
     def age_group(self) -> str | None:
         return self.r.get("age_group")
 
-    @strawberry.field
+    @strawberry.field(description="Children enrolled; null when suppressed")
     def count(self) -> int | None:
-        return self.r.get("count")
+        return None if self.suppressed else self.r.get("count")
 
     @strawberry.field
     def funded_slots(self) -> int | None:
@@ -276,13 +283,34 @@ class EnrollmentCount(_SourceRow):
         return self.r.get("program_type")
 
 
-@strawberry.type(description="Enrollment counts by support type and age group.")
+@strawberry.type(
+    description="Enrollment counts by support type and age group. For a role not entitled to "
+    "the detail, counts below the small-cell threshold are suppressed, and so are the counts "
+    "from which one could be derived (see `suppressed`)."
+)
 class EnrollmentSummary:
     counts: list[EnrollmentCount]
+    total_suppressed: bool = strawberry.field(
+        default=False, description="The total is withheld (null) because it is itself small"
+    )
 
-    @strawberry.field(description="Sum of all counts given")
-    def total(self) -> int:
+    @strawberry.field(description="Sum of all counts given; null when suppressed")
+    def total(self) -> int | None:
+        if self.total_suppressed:
+            return None
         return sum(c.r.get("count") or 0 for c in self.counts)
+
+    @classmethod
+    def of(cls, counts: list[EnrollmentCount], access: Access) -> EnrollmentSummary:
+        """The summary as ``access`` may see it: small cells suppressed without detail."""
+        if access.detail:
+            return cls(counts=counts)
+        plan = suppress([c.r.get("count") for c in counts], access.threshold)
+        shown = [
+            EnrollmentCount(r=c.r, support_type=c.support_type, suppressed=hidden)
+            for c, hidden in zip(counts, plan.cells, strict=True)
+        ]
+        return cls(counts=shown, total_suppressed=plan.total)
 
 
 @strawberry.type(description="One QRIS rating decision.")

@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import strawberry
 
+from ecehub.access.suppression import suppress
 from ecehub.resolvers import reports as r
 from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id, encode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
-from ecehub.schema.query import ProgramFilter, user_error
+from ecehub.schema.query import ProgramFilter, check_filter, user_error
 from ecehub.schema.support import FundingPurpose
 
 __all__ = [
@@ -342,6 +343,7 @@ async def _programs(
             return await r.resolve_programs(ctx.identity, hub_ids)
     known = {st.code for st in ctx.config.support_types}
     q = (programs or ProgramFilter()).to_query(known)
+    check_filter(info, programs)
     try:
         listed = await r.list_programs(ctx, q, limit=limit)
     except r.TooManyPrograms as exc:
@@ -350,6 +352,64 @@ async def _programs(
         return listed
     wanted = set(hub_ids)
     return [m for m in listed if m.hub_id in wanted]
+
+
+@strawberry.type(
+    description="Children enrolled in a set of programs, by support type and age group."
+)
+class EnrollmentCell:
+    support_type: str | None
+    age_group: str | None
+    period: str | None = strawberry.field(description="The reporting period, e.g. 2025-2026")
+    count: int | None = strawberry.field(description="Null when suppressed")
+    program_count: int = strawberry.field(description="Programs reporting this cell")
+    suppressed: bool = strawberry.field(
+        description="Withheld: small, or would let a small count be derived (roles without detail)"
+    )
+
+
+@strawberry.type(
+    description="Enrollment counts of a set of programs, summed by support type, age group and "
+    "reporting period. "
+    "For roles not entitled to detail, cells under the small-cell threshold are suppressed "
+    "with complementary suppression (see `suppressed`)."
+)
+class EnrollmentReport:
+    program_count: int
+    cells: list[EnrollmentCell]
+    total: int | None = strawberry.field(description="Null when suppressed")
+    total_suppressed: bool
+
+
+async def _enrollment_report(info: Info, programs: list[Merged]) -> EnrollmentReport:
+    ctx = info.context
+    rows = await ctx.children([rec for m in programs for rec in m.records], "enrollment", "program")
+    sums: dict[tuple[str | None, str | None, str | None], list[int]] = {}
+    for row in rows:
+        key = (r.support_of(ctx, row.source), row.get("age_group"), row.get("period"))
+        cell = sums.setdefault(key, [0, 0])
+        cell[0] += int(row.get("count") or 0)
+        cell[1] += 1
+    keys = sorted(sums, key=lambda k: (k[2] or "", k[0] or "", k[1] or ""))
+    counts = [sums[k][0] for k in keys]
+    plan = suppress(counts, ctx.access.threshold) if not ctx.access.detail else None
+    hidden = plan.cells if plan else (False,) * len(keys)
+    return EnrollmentReport(
+        program_count=len(programs),
+        cells=[
+            EnrollmentCell(
+                support_type=k[0],
+                age_group=k[1],
+                period=k[2],
+                count=None if h else c,
+                program_count=sums[k][1],
+                suppressed=h,
+            )
+            for k, c, h in zip(keys, counts, hidden, strict=True)
+        ],
+        total=None if plan and plan.total else sum(counts),
+        total_suppressed=bool(plan and plan.total),
+    )
 
 
 @strawberry.type
@@ -406,3 +466,16 @@ class ReportQueries:
             ],
             total=SupportSummary(s=r.collective(found), order=order),
         )
+
+    @strawberry.field(
+        description="Children enrolled in a set of programs (counts, never child records) by "
+        "support type and age group; small cells suppressed for roles without detail. Neither "
+        f"argument: all programs (at most {r.MAX_REPORT_PROGRAMS})"
+    )
+    async def enrollment_report(
+        self,
+        info: Info,
+        program_ids: list[strawberry.ID] | None = None,
+        filter: ProgramFilter | None = None,
+    ) -> EnrollmentReport:
+        return await _enrollment_report(info, await _programs(info, program_ids, filter))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
+
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import Config, ServerConfig
-from ecehub.schema.extensions import SourceReport
+from ecehub.errors import ConfigError
+from ecehub.schema.extensions import AccessRules, SourceReport
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
 from ecehub.schema.mutations import HubMutations
@@ -26,15 +30,47 @@ class Mutation(HubMutations, FileMutations):
     """Root mutations: each area of the schema contributes a base class."""
 
 
+def _check_access_patterns(config: Config, schema: strawberry.Schema) -> None:
+    """Every ``Type.field`` pattern of the access rules must name something in the schema: a
+    misspelt rule would otherwise protect nothing, silently."""
+    if config.access is None:
+        return
+    fields = [
+        f"{name}.{field_name}"
+        for name, t in schema._schema.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+        for field_name in t.fields
+    ]
+    where: list[tuple[str, str]] = []
+    for role, rule in config.access.roles.items():
+        for kind in ("allow", "deny"):
+            for i, pattern in enumerate(getattr(rule, kind) or []):
+                where.append((f"access.roles.{role}.{kind}[{i}]", pattern))
+    where += [(f"access.sector_fields.{p}", p) for p in config.access.sector_fields]
+    problems = [
+        (path, f"{pattern!r} matches no Type.field of the schema (see `ecehub schema print`)")
+        for path, pattern in where
+        if not any(fnmatch.fnmatchcase(f, pattern) for f in fields)
+    ]
+    if problems:
+        raise ConfigError(str(config.file or "<config>"), problems)
+
+
 def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Schema:
     """The schema with the query limits of ``config.server`` (see :mod:`ecehub.schema.limits`);
     the cost estimate counts the sources of a whole :class:`Config`."""
     if not isinstance(config, Config):
         config = Config(server=config or ServerConfig())
     base_dir = config.file.parent if config.file else None
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
-        extensions=[*limit_extensions(config, base_dir), SourceReport],
+        extensions=[
+            *limit_extensions(config, base_dir),
+            SourceReport,
+            *([AccessRules] if config.access is not None else []),
+        ],
     )
+    _check_access_patterns(config, schema)
+    return schema

@@ -40,7 +40,7 @@ AUDIT = "query($p: ID!) { audit(programId: $p) { entries { actor action objectTy
 async def _hub(tmp_path: Path, auth: AuthConfig) -> AsyncIterator[httpx.AsyncClient]:
     async with DemoSystems(programs=10, data_dir=tmp_path, hub_programs=0) as demo:
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
-        config = config.model_copy(update={"auth": auth})
+        config = config.model_copy(update={"auth": auth, "access": None})
         hub = Hub(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:

@@ -33,6 +33,7 @@ PROGRAM = """
 query($id: ID!) {
   program(id: $id) {
     id
+    phone
     sources { source key }
     license { number status }
     qrisRating { level }
@@ -65,7 +66,9 @@ async def graph(demo: DemoSystems, config: Config) -> AsyncIterator[tuple[Hub, G
 
 
 def demo_config(demo: DemoSystems) -> Config:
-    return load_config(demo.config_path, env={**os.environ, **demo.env})
+    """The demo config without its access rules: every reader sees everything."""
+    config = load_config(demo.config_path, env={**os.environ, **demo.env})
+    return config.model_copy(update={"access": None})
 
 
 def unjoined(demo: DemoSystems, license_on_file: str) -> tuple[ProgramTruth, QrisProvider]:
@@ -135,6 +138,7 @@ async def test_confirming_a_suggestion_merges_and_unlinking_splits(
             assert {licensed_ref, qris_ref} <= refs(merged)
             assert merged["license"] == licensed["license"]
             assert merged["qrisRating"] == {"level": provider.rating_level}
+            assert merged["phone"] == provider.phone  # the demo's merge rule prefers QRIS's
             # The QRIS record's own hub ID stays valid: it now stands for the merged program.
             assert await program(client, f"@qris:{provider.provider_id}") == merged
             if qris_hub_id != f"@qris:{provider.provider_id}":  # mistyped: it had joined another

@@ -60,7 +60,8 @@ async def files_graph(
     files_dir = tmp_path / "files"
     async with DemoSystems(hub_url=hub_url, programs=12, data_dir=tmp_path) as demo:
         env = {**os.environ, **demo.env, "ECEHUB_FILES_DIR": str(files_dir)}
-        config = load_config(demo.config_path, env=env)
+        # No roles: these tests are about files (access to them: tests/access).
+        config = load_config(demo.config_path, env=env).model_copy(update={"access": None})
         if max_bytes is not None:
             config = with_max_bytes(config, max_bytes)
         hub = Hub(config)

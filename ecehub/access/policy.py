@@ -1,0 +1,194 @@
+"""Who may see and do what: a request's :class:`Access`, made once from its authentication
+and the config's ``access`` section.
+
+The rules are data (``access.roles`` in the config); this module only applies them:
+
+- programs in scope: ``all``, the token's ``programs`` claim, or ``none``;
+- sector data: the sources whose support types the role sees (``support_types``: ``all``,
+  the token's claim, or a fixed list); hub (shared) data is always seen;
+- fields: ``allow``/``deny`` patterns of ``Type.field`` and ``sector_fields`` (a field only
+  roles seeing one of its support types may read);
+- writes: the kinds of hub object a role may write, in its programs; notes of other authors
+  only with ``edit_any_note``;
+- detail: whether small counts are shown unsuppressed.
+
+Without an ``access`` section nothing is restricted (development): :attr:`Access.enabled`
+is false.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecehub.auth.middleware import Authentication
+from ecehub.config.model import AccessConfig, Config, RoleRule
+from ecehub.errors import Forbidden
+from ecehub.hub.enums import AuditAction, ObjectType
+from ecehub.hub.transaction import WriteCheck
+from ecehub.resolvers.identity import InvalidId, decode_global_id
+
+__all__ = ["STRUCTURAL_TYPES", "Access", "AccessPolicy", "claim_list"]
+
+STRUCTURAL_TYPES = ("*Connection", "*Edge", "PageInfo", "__*")
+"""Types whose fields an ``allow`` list need not name: pages and introspection."""
+
+
+def claim_list(value: Any) -> list[str]:
+    """A claim as a list of strings: a JSON list, or one space- or comma-separated string
+    (as some identity providers send ``scope``-like claims)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in value.replace(",", " ").split() if v]
+    if isinstance(value, Iterable):
+        return [str(v) for v in value if isinstance(v, str | int) and str(v)]
+    return []
+
+
+def _program_hub_id(value: str) -> str | None:
+    """A claim's program entry as a hub ID: an ecehub Program ID (as the API gives them)
+    or a hub ID such as ``LICENSE_NUMBER:CCL-1``."""
+    try:
+        return decode_global_id(value, "Program")
+    except InvalidId:
+        return value if ":" in value else None
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one request may do. ``rule`` is ``None`` when access control is off
+    (``enabled`` false: everything allowed) or when the request has no role (nothing
+    allowed)."""
+
+    user: str | None
+    role: str | None
+    rule: RoleRule | None
+    enabled: bool
+    programs: frozenset[str] | None = None
+    """Hub IDs of the programs in scope as the token names them; ``None``: all."""
+    support_types: frozenset[str] | None = None
+    """Support types whose sector data this request sees; ``None``: all."""
+    config: AccessConfig | None = None
+    _fields: dict[tuple[str, str], str | None] = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        return self.role or "no role"
+
+    @property
+    def detail(self) -> bool:
+        """Whether small counts are shown as they are."""
+        return not self.enabled or (self.rule is not None and self.rule.detail)
+
+    @property
+    def threshold(self) -> int:
+        return self.config.small_cell_threshold if self.config else 0
+
+    def sees_source(self, support_types: Collection[str]) -> bool:
+        """Whether a source of these support types is visible."""
+        if not self.enabled:
+            return True
+        if self.rule is None:
+            return False
+        if self.support_types is None:
+            return True
+        return bool(self.support_types & set(support_types))
+
+    def field_denial(self, type_name: str, field_name: str) -> str | None:
+        """Why this request may not read ``type_name.field_name``, or ``None`` if it may."""
+        if not self.enabled:
+            return None
+        key = (type_name, field_name)
+        if key not in self._fields:
+            self._fields[key] = self._decide(type_name, field_name)
+        return self._fields[key]
+
+    def _decide(self, type_name: str, field_name: str) -> str | None:
+        assert self.config is not None
+        path = f"{type_name}.{field_name}"
+        if self.rule is None:
+            who = "an anonymous request" if self.user is None else f"user {self.user!r}"
+            return f"{who} has no role that may read {path}"
+        structural = any(fnmatch.fnmatchcase(type_name, p) for p in STRUCTURAL_TYPES)
+        if structural or field_name.startswith("__"):  # introspection: see server.mode
+            return None
+        if self.rule.allow is not None and not _matches(path, self.rule.allow):
+            return f"role {self.role!r} may not read {path}"
+        if _matches(path, self.rule.deny):
+            return f"role {self.role!r} may not read {path}"
+        for pattern, codes in self.config.sector_fields.items():
+            if fnmatch.fnmatchcase(path, pattern) and not self.sees_source(codes):
+                return f"{path} is {'/'.join(codes)} data, which role {self.role!r} does not see"
+        return None
+
+    def in_scope(self, canonical_scope: Collection[str] | None, program_id: str) -> bool:
+        return canonical_scope is None or program_id in canonical_scope
+
+    def check_write(self, check: WriteCheck, canonical_scope: Collection[str] | None) -> None:
+        """Raise :class:`Forbidden` unless this request may make the write ``check``."""
+        if not self.enabled:
+            return
+        kind = check.object_type.value.lower()
+        what = kind.replace("_", " ")
+        if self.rule is None:
+            raise Forbidden(f"{self.label} may not write a {what}", program_id=check.program_id)
+        if kind not in self.rule.write:
+            raise Forbidden(
+                f"role {self.role!r} may not write a {what}", program_id=check.program_id
+            )
+        if not self.in_scope(canonical_scope, check.program_id):
+            raise Forbidden(
+                f"program {check.program_id} is not among role {self.role!r}'s programs",
+                program_id=check.program_id,
+            )
+        if (
+            check.object_type is ObjectType.NOTE
+            and check.action is not AuditAction.CREATE
+            and check.before is not None
+            and check.before.author != check.actor
+            and not self.rule.edit_any_note
+        ):
+            raise Forbidden(
+                "only a note's author (or a role with edit_any_note) may change it",
+                program_id=check.program_id,
+            )
+
+
+def _matches(path: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, p) for p in patterns)
+
+
+class AccessPolicy:
+    """The config's access rules, applied to a request's authentication."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config.access
+
+    def access_for(self, auth: Authentication | None) -> Access:
+        user = auth.user if auth else None
+        if self.config is None:
+            return Access(user, None, None, enabled=False)
+        claims: Mapping[str, Any] = auth.principal.claims if auth and auth.principal else {}
+        names = self.config.claims
+        held = set(claim_list(claims.get(names.roles)))
+        role = next((r for r in self.config.roles if r in held), None)
+        if role is None:
+            role = self.config.anonymous_role if user is None else self.config.default_role
+        rule = self.config.roles.get(role) if role else None
+        if rule is None:
+            return Access(user, None, None, enabled=True, config=self.config)
+        programs: frozenset[str] | None = None
+        if rule.programs == "none":
+            programs = frozenset()
+        elif rule.programs == "claim":
+            found = (_program_hub_id(v) for v in claim_list(claims.get(names.programs)))
+            programs = frozenset(p for p in found if p)
+        types: frozenset[str] | None = None
+        if rule.support_types == "claim":
+            types = frozenset(claim_list(claims.get(names.support_types)))
+        elif isinstance(rule.support_types, list):
+            types = frozenset(rule.support_types)
+        return Access(user, role, rule, True, programs, types, self.config)
