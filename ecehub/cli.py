@@ -20,7 +20,8 @@ from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
     from ecehub.connectors.base import Record
-    from ecehub.resolvers.context import Hub, RequestContext
+    from ecehub.resolvers.context import Hub
+    from ecehub.resolvers.gateway import SourceGateway
 
 __all__ = ["main"]
 
@@ -279,13 +280,13 @@ async def _hub(config_path: str) -> AsyncIterator[Hub]:
         await hub.aclose()
 
 
-async def _read_all(ctx: RequestContext, source: str, entity: str) -> list[Record]:
+async def _read_all(gateway: SourceGateway, source: str, entity: str) -> list[Record]:
     """Every record of the entity in the source, a page at a time, with a progress line."""
     records: list[Record] = []
     after: str | None = None
     while True:
-        page = await ctx.gateway.find(source, entity, first=500, after=after)
-        failure = ctx.gateway.failures.get(source)
+        page = await gateway.find(source, entity, first=500, after=after)
+        failure = gateway.failures.get(source)
         if failure is not None:
             raise EcehubError(f"reading {source} failed: {failure.message}")
         records.extend(page.records)
@@ -299,6 +300,9 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
     from ecehub.crosswalk import MatcherConfig, match
     from ecehub.hub import ProposalSummary
     from ecehub.hub.matching import match_record, proposals
+    from ecehub.resolvers.crosswalk_identity import identity_for
+    from ecehub.resolvers.gateway import SourceGateway
+    from ecehub.resolvers.loaders import Loaders
 
     entity = args.entity
     async with _hub(args.config) as hub:
@@ -311,10 +315,11 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
                 if holders
                 else f"no source has {entity} records"
             )
-        ctx = hub.request_context()
-        identity = ctx.identity
+        # A trusted caller: every source, no request's access rules.
+        gateway = SourceGateway(hub.connectors)
+        identity = identity_for(config, Loaders(gateway), hub.crosswalk)
         await identity.resolve(entity, [])  # loads the crosswalk index when it is on
-        left_records = await _read_all(ctx, left, entity)
+        left_records = await _read_all(gateway, left, entity)
         left_hub_ids = {r.key: identity.hub_id(r) for r in left_records}
         left_match = [match_record(r) for r in left_records]
         try:
@@ -328,7 +333,7 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
         for right in holders:
             if right == left:
                 continue
-            right_records = await _read_all(ctx, right, entity)
+            right_records = await _read_all(gateway, right, entity)
             _progress(f"matching {right} ({len(right_records)}) with {left} ({len(left_records)})")
             results = match(left_match, [match_record(r) for r in right_records], matcher)
             right_hub_ids = {r.key: identity.hub_id(r) for r in right_records}
