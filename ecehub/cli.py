@@ -1,18 +1,27 @@
-"""The ``ecehub`` command: serve | demo | check | schema print | db upgrade | token."""
+"""The ``ecehub`` command: serve | demo | check | schema print | db upgrade | token |
+crosswalk suggest | review | apply | export."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
+import getpass
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecehub.config import load_config
-from ecehub.errors import ConfigError
+from ecehub.errors import ConfigError, EcehubError
+
+if TYPE_CHECKING:
+    from ecehub.connectors.base import Record
+    from ecehub.resolvers.context import Hub
+    from ecehub.resolvers.gateway import SourceGateway
 
 __all__ = ["main"]
 
@@ -253,6 +262,215 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         command.set_defaults(func=cmd_db)
 
 
+_PROPOSALS_PER_CALL = 500
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.asynccontextmanager
+async def _hub(config_path: str) -> AsyncIterator[Hub]:
+    from ecehub.resolvers.context import Hub
+
+    hub = Hub(load_config(config_path))
+    try:
+        yield hub
+    finally:
+        await hub.aclose()
+
+
+async def _read_all(gateway: SourceGateway, source: str, entity: str) -> list[Record]:
+    """Every record of the entity in the source, a page at a time, with a progress line."""
+    records: list[Record] = []
+    after: str | None = None
+    while True:
+        page = await gateway.find(source, entity, first=500, after=after)
+        failure = gateway.failures.get(source)
+        if failure is not None:
+            raise EcehubError(f"reading {source} failed: {failure.message}")
+        records.extend(page.records)
+        _progress(f"reading {source}: {len(records)} {entity} records")
+        if not page.has_next or not page.records:
+            return records
+        after = page.records[-1].cursor
+
+
+async def _crosswalk_suggest(args: argparse.Namespace) -> int:
+    from ecehub.crosswalk import MatcherConfig, match
+    from ecehub.hub import ProposalSummary
+    from ecehub.hub.matching import match_record, proposals
+    from ecehub.resolvers.crosswalk_identity import identity_for
+    from ecehub.resolvers.gateway import SourceGateway
+    from ecehub.resolvers.loaders import Loaders
+
+    entity = args.entity
+    async with _hub(args.config) as hub:
+        config = hub.config
+        holders = [name for name, src in config.sources.items() if entity in src.entities]
+        left = args.left or (holders[0] if holders else None)
+        if left not in holders or len(holders) < 2:
+            raise EcehubError(
+                f"--left must name one of the sources of {entity} records: {', '.join(holders)}"
+                if holders
+                else f"no source has {entity} records"
+            )
+        # A trusted caller: every source, no request's access rules.
+        gateway = SourceGateway(hub.connectors)
+        identity = identity_for(config, Loaders(gateway), hub.crosswalk)
+        await identity.resolve(entity, [])  # loads the crosswalk index when it is on
+        left_records = await _read_all(gateway, left, entity)
+        left_hub_ids = {r.key: identity.hub_id(r) for r in left_records}
+        left_match = [match_record(r) for r in left_records]
+        try:
+            matcher = MatcherConfig(
+                identifier_systems=tuple(config.match_on(entity)),
+                auto_link=args.auto_score,
+                suggest=args.min_score,
+            )
+        except ValueError as exc:
+            raise EcehubError(f"--auto-score / --min-score: {exc}") from None
+        for right in holders:
+            if right == left:
+                continue
+            right_records = await _read_all(gateway, right, entity)
+            _progress(f"matching {right} ({len(right_records)}) with {left} ({len(left_records)})")
+            results = match(left_match, [match_record(r) for r in right_records], matcher)
+            right_hub_ids = {r.key: identity.hub_id(r) for r in right_records}
+            found = list(proposals(results, right, left_hub_ids, right_hub_ids))
+            summary = ProposalSummary()
+            for start in range(0, len(found), _PROPOSALS_PER_CALL):
+                chunk = found[start : start + _PROPOSALS_PER_CALL]
+                summary += await hub.store.add_proposals(args.actor, entity, chunk)
+                _progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
+            print(
+                f"{right} -> {left}: {len(results)} matches, {len(found)} to decide: "
+                f"{summary.added} added, {summary.updated} updated, "
+                f"{summary.unchanged} unchanged, {summary.decided} already decided, "
+                f"{summary.linked_elsewhere} linked elsewhere"
+            )
+    return 0
+
+
+async def _crosswalk_review(args: argparse.Namespace) -> int:
+    async with _hub(args.config) as hub:
+        page = await hub.store.suggestions(args.entity, first=args.first, after=args.after)
+        for link in page.links:
+            flag = "auto" if link.auto else "    "
+            print(
+                f"{link.score or 0:.3f} {flag} {link.hub_id} <- {link.source}:{link.source_key}"
+                f"  [{'; '.join(link.reasons)}]  link {link.id} version {link.version}"
+            )
+        if not page.links:
+            print(f"no {args.entity} suggestions to review")
+        elif page.has_next_page:
+            print(f"more: ecehub crosswalk review --after {page.end_cursor}")
+    return 0
+
+
+async def _crosswalk_apply(args: argparse.Namespace) -> int:
+    from ecehub.errors import HubStoreError
+    from ecehub.hub import CrosswalkLink
+
+    async with _hub(args.config) as hub:
+        store = hub.store
+        auto: list[CrosswalkLink] = []
+        after: str | None = None
+        while True:
+            page = await store.suggestions(args.entity, first=500, after=after)
+            auto.extend(link for link in page.links if link.auto)
+            if not page.has_next_page:
+                break
+            after = page.end_cursor
+        confirmed = 0
+        for link in auto:
+            try:
+                await store.confirm_link(args.actor, link.id, link.version)
+            except HubStoreError as exc:
+                print(f"skipped {link.source}:{link.source_key}: {exc.message}", file=sys.stderr)
+            else:
+                confirmed += 1
+        print(f"confirmed {confirmed} of {len(auto)} auto suggestions ({args.entity})")
+    return 0
+
+
+async def _crosswalk_export(args: argparse.Namespace) -> int:
+    from ecehub.hub import LinkStatus
+    from ecehub.hub.matching import write_links_csv
+
+    statuses = None if not args.status else [LinkStatus(s.upper()) for s in args.status]
+    async with _hub(args.config) as hub:
+        links = [link async for link in hub.store.iter_links(args.entity, statuses=statuses)]
+    if args.output in (None, "-"):
+        count = write_links_csv(links, sys.stdout)
+    else:
+
+        def write() -> int:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                return write_links_csv(links, out)
+
+        count = await asyncio.to_thread(write)
+    _progress(f"exported {count} {args.entity} links")
+    return 0
+
+
+_CROSSWALK_COMMANDS = {
+    "suggest": _crosswalk_suggest,
+    "review": _crosswalk_review,
+    "apply": _crosswalk_apply,
+    "export": _crosswalk_export,
+}
+
+
+def cmd_crosswalk(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(_CROSSWALK_COMMANDS[args.crosswalk_command](args))
+    except ConfigError:
+        raise
+    except EcehubError as exc:
+        print(f"crosswalk {args.crosswalk_command} failed: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    crosswalk = sub.add_parser("crosswalk", help="propose, review and apply crosswalk links")
+    cw_sub = crosswalk.add_subparsers(dest="crosswalk_command", required=True)
+    actor = f"{getpass.getuser()}@ecehub-cli"
+    commands = {
+        "suggest": "match every source's programs with the --left source's; store suggestions",
+        "review": "list suggestions waiting for a decision, highest score first",
+        "apply": "confirm the suggestions the matcher marked auto",
+        "export": "write the links as CSV",
+    }
+    for name, help_text in commands.items():
+        command = cw_sub.add_parser(name, help=help_text)
+        command.add_argument("--config", required=True, help="YAML config file")
+        entities = ["program"] if name == "suggest" else ["program", "site", "staff"]
+        command.add_argument("--entity", choices=entities, default="program")
+        if name in ("suggest", "apply"):
+            command.add_argument("--actor", default=actor, help=f"who decides (default: {actor})")
+        command.set_defaults(func=cmd_crosswalk)
+    suggest = cw_sub.choices["suggest"]
+    suggest.add_argument("--left", help="the source others are matched with (default: first)")
+    suggest.add_argument(
+        "--auto-score", type=float, default=0.95, help="score from which a match is auto (0.95)"
+    )
+    suggest.add_argument(
+        "--min-score", type=float, default=0.5, help="lowest score suggested (0.5)"
+    )
+    review = cw_sub.choices["review"]
+    review.add_argument("--first", type=int, default=50, help="how many to list (at most 500)")
+    review.add_argument("--after", help="the cursor a previous review printed")
+    export = cw_sub.choices["export"]
+    export.add_argument("--output", "-o", help="CSV file (default: standard output)")
+    export.add_argument(
+        "--status",
+        action="append",
+        choices=["confirmed", "suggested", "rejected"],
+        help="only links with this status; repeatable (default: all)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ecehub", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_db_parser(sub)
     _add_token_parser(sub)
+    _add_crosswalk_parser(sub)
     return parser
 
 

@@ -137,3 +137,83 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
     codes = {e["extensions"]["code"] for e in anonymous["errors"]}  # type: ignore[attr-defined]
     assert codes == {"FORBIDDEN"}
     assert b"graphiql" in graphiql.lower()
+
+
+async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
+    """The matcher's proposals are stored (resumably), listed for review, the auto ones
+    confirmed, and the links exported; against the demo world's truth."""
+    from ecehub.hub import HubStore, LinkStatus
+
+    async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
+        config = str(demo.config_path)
+        code, out, err = await run("crosswalk", "suggest", "--config", config, env=demo.env)
+        assert code == 0, err
+        assert "reading licensing: " in err and "storing qris proposals: " in err
+        lines = out.strip().splitlines()
+        assert [line.split(":")[0] for line in lines] == [
+            "head_start -> licensing",
+            "qris -> licensing",
+        ]
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            stored = [link async for link in store.iter_links("program")]
+        assert stored and all(link.status is LinkStatus.SUGGESTED for link in stored)
+        assert all(link.hub_id.startswith("LICENSE_NUMBER:") for link in stored)
+        # The QRIS providers the license number cannot join (missing or mistyped) are what the
+        # matcher is for: most of them come back as suggestions for their true facility.
+        proposed = {(link.source_key, link.hub_id) for link in stored}
+        unjoined = {
+            (t.qris_provider_id, f"LICENSE_NUMBER:{t.license_no}")
+            for t in demo.world.truth
+            if t.qris_provider_id and t.license_no and t.qris_license_number != t.license_no
+        }
+        assert unjoined and len(unjoined & proposed) * 2 >= len(unjoined)
+
+        code, again, err = await run("crosswalk", "suggest", "--config", config, env=demo.env)
+        assert code == 0, err
+        assert " 0 added, 0 updated, " in again
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            assert len([link async for link in store.iter_links("program")]) == len(stored)
+
+        code, review, _ = await run(
+            "crosswalk", "review", "--config", config, "--first", "500", env=demo.env
+        )
+        assert code == 0
+        listed = review.strip().splitlines()
+        assert len(listed) == len(stored)
+        scores = [float(line.split()[0]) for line in listed]
+        assert scores == sorted(scores, reverse=True)
+
+        auto = sum(link.auto for link in stored)
+        code, applied, _ = await run(
+            "crosswalk", "apply", "--config", config, "--actor", "rater@qris", env=demo.env
+        )
+        assert code == 0
+        assert applied.strip() == f"confirmed {auto} of {auto} auto suggestions (program)"
+
+        csv_path = tmp_path / "links.csv"
+        code, _, err = await run(
+            "crosswalk", "export", "--config", config, "-o", str(csv_path), env=demo.env
+        )
+        assert code == 0 and err.strip() == f"exported {len(stored)} program links"
+        rows = csv_path.read_text(encoding="utf-8").splitlines()
+        assert rows[0].startswith("entity,hub_id,source,source_key,status,score,auto,reasons")
+        assert len(rows) == len(stored) + 1
+        confirmed = [r for r in rows[1:] if ",CONFIRMED," in r]
+        assert len(confirmed) == auto and all("rater@qris" in r for r in confirmed)
+
+
+async def test_crosswalk_suggest_refuses_an_unknown_left_source(tmp_path: Path) -> None:
+    async with DemoSystems(programs=10, data_dir=tmp_path) as demo:
+        code, _, err = await run(
+            "crosswalk",
+            "suggest",
+            "--config",
+            str(demo.config_path),
+            "--left",
+            "nope",
+            env=demo.env,
+        )
+    assert code == 1
+    assert (
+        "--left must name one of the sources of program records: licensing, head_start, qris" in err
+    )

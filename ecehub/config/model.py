@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, get_args
+from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -139,6 +139,14 @@ class MergeRule(_Strict):
 
     match_on: list[str] = Field(default_factory=list)
     fields: dict[str, MergeFieldRule] = Field(default_factory=dict)
+    identity: Literal["shared_identifier", "crosswalk"] = Field(
+        default="shared_identifier",
+        description="shared_identifier: records merge on match_on only; crosswalk: confirmed "
+        "crosswalk links in the hub store merge records too (and win), records without one "
+        "merge on match_on as before (program, site and staff only)",
+    )
+
+    CROSSWALK_ENTITIES: ClassVar[tuple[str, ...]] = ("program", "site", "staff")
 
 
 class HubConfig(_Strict):
@@ -454,3 +462,21 @@ class Config(_Strict):
     def match_on(self, entity: str) -> list[str]:
         rule = self.merge.get(entity)
         return list(rule.match_on) if rule else []
+
+    def uses_crosswalk(self, entity: str) -> bool:
+        rule = self.merge.get(entity)
+        return rule is not None and rule.identity == "crosswalk"
+
+    @field_validator("merge")
+    @classmethod
+    def _crosswalk_entities(cls, merge: dict[str, MergeRule]) -> dict[str, MergeRule]:
+        allowed = MergeRule.CROSSWALK_ENTITIES
+        wrong = [
+            e for e, rule in merge.items() if rule.identity == "crosswalk" and e not in allowed
+        ]
+        if wrong:
+            raise ValueError(
+                f"identity: crosswalk is for {', '.join(allowed)} only, not {', '.join(wrong)}; "
+                f"remove it from merge.{wrong[0]}"
+            )
+        return merge

@@ -10,6 +10,7 @@ __all__ = [
     "AuditAction",
     "FundingPurpose",
     "GoalStatus",
+    "LinkStatus",
     "NoteVisibility",
     "ObjectType",
     "SubjectType",
@@ -101,3 +102,13 @@ class ObjectType(StrEnum):
     SITE = "SITE"
     STAFF = "STAFF"
     FIELD = "FIELD"
+    CROSSWALK_LINK = "CROSSWALK_LINK"
+    HUB_ID = "HUB_ID"
+
+
+class LinkStatus(StrEnum):
+    """A crosswalk link's decision: only CONFIRMED links merge data."""
+
+    CONFIRMED = "CONFIRMED"
+    SUGGESTED = "SUGGESTED"
+    REJECTED = "REJECTED"

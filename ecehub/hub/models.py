@@ -13,6 +13,11 @@ Portability choices:
   Decimal that was written is the Decimal read back. Sum money in Python, not with SQL ``SUM``;
 - timestamps are timezone-aware UTC (:class:`UTCDateTime`), also on SQLite.
 
+The identity crosswalk (revision 0002) has three tables: ``crosswalk_hub_id`` (hub IDs the
+crosswalk knows of, and which one each was merged into), ``crosswalk_link`` (hub ID ->
+source record, confirmed / suggested / rejected) and ``crosswalk_state`` (one row: the
+generation, bumped by every crosswalk write, that tells readers their cached index is stale).
+
 Alembic revisions in ``ecehub/hub/migrations/versions`` must create exactly these tables
 (``tests/hub/test_migrations.py`` compares them).
 """
@@ -28,11 +33,13 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +48,8 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -49,6 +58,7 @@ from ecehub.hub.enums import (
     AuditAction,
     FundingPurpose,
     GoalStatus,
+    LinkStatus,
     NoteVisibility,
     ObjectType,
     SubjectType,
@@ -61,9 +71,12 @@ __all__ = [
     "ActivityRow",
     "AuditRow",
     "Base",
+    "CrosswalkStateRow",
     "FileRow",
     "FundingRow",
     "GoalRow",
+    "HubIdRow",
+    "LinkRow",
     "PdPlanGoalRow",
     "PdPlanRow",
     "QipRow",
@@ -324,3 +337,70 @@ class AuditRow(Base):
     object_id: Mapped[str] = mapped_column(String(36))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+CONFIRMED_LIVE = "status = 'CONFIRMED' AND deleted_at IS NULL"
+"""The links that merge data; a source record has at most one (a partial unique index)."""
+
+
+class HubIdRow(_Tracked, Base):
+    """A hub ID of a program, site or staff member that the crosswalk has written about.
+    ``merged_into`` is the hub ID it was merged into: its records now belong there, and the
+    old ID still resolves (hub rows that point at it stay valid)."""
+
+    __tablename__ = "crosswalk_hub_id"
+    __table_args__ = (
+        UniqueConstraint("entity", "hub_id", name="uq_crosswalk_hub_id_entity_hub_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    entity: Mapped[str] = mapped_column(String(40))
+    hub_id: Mapped[str] = mapped_column(_hub_id())
+    merged_into: Mapped[str | None] = mapped_column(_hub_id())
+
+
+class LinkRow(_Tracked, _SoftDeleted, Base):
+    """A link from a hub ID to one source record (``source``, ``entity``, ``source_key``).
+    One row per pair, ever: a decision is changed in place, an unlinked pair is soft-deleted
+    (and restored by linking it again), so a re-run of the matcher finds every past decision."""
+
+    __tablename__ = "crosswalk_link"
+    __table_args__ = (
+        UniqueConstraint("entity", "source", "source_key", "hub_id", name="uq_crosswalk_link_pair"),
+        Index("ix_crosswalk_link_hub", "entity", "hub_id"),
+        Index("ix_crosswalk_link_review", "entity", "status", "score"),
+        Index(
+            "uq_crosswalk_link_confirmed",
+            "entity",
+            "source",
+            "source_key",
+            unique=True,
+            sqlite_where=text(CONFIRMED_LIVE),
+            postgresql_where=text(CONFIRMED_LIVE),
+        ),
+        CheckConstraint("score >= 0 AND score <= 1", name="score_in_range"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    entity: Mapped[str] = mapped_column(String(40))
+    hub_id: Mapped[str] = mapped_column(_hub_id())
+    source: Mapped[str] = mapped_column(String(100))
+    source_key: Mapped[str] = mapped_column(_hub_id())
+    status: Mapped[LinkStatus] = mapped_column(_enum(LinkStatus))
+    score: Mapped[float | None] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    auto: Mapped[bool] = mapped_column(Boolean)
+    """The matcher judged the link safe to confirm without review (``status`` says whether
+    anyone did)."""
+    decided_by: Mapped[str | None] = mapped_column(_hub_id())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CrosswalkStateRow(Base):
+    """One row (``id`` 1): the crosswalk's generation, bumped in the same transaction as every
+    crosswalk write, so a reader knows with one cheap SELECT whether its index is current."""
+
+    __tablename__ = "crosswalk_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select
 from ecehub.config.model import Config
 from ecehub.errors import ValidationFailed
 from ecehub.hub.collaboration import CollaborationRepository
+from ecehub.hub.crosswalk import CrosswalkRepository
 from ecehub.hub.engine import hub_url
 from ecehub.hub.enums import AuditAction, ObjectType
 from ecehub.hub.models import HUB_ID_LENGTH, AuditRow
@@ -56,7 +57,7 @@ class Denial:
     count: int = 1
 
 
-class HubStore(QipRepository, CollaborationRepository):
+class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
     """Repository over the hub store database at ``url`` (async SQLAlchemy).
 
     ``support_types`` are the codes inputs may use (the config's ``support_types``); ``None``

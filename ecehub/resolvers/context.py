@@ -20,9 +20,10 @@ from ecehub.hub.enums import ObjectType
 from ecehub.hub.store import ANY_PROGRAM, Denial
 from ecehub.hub.transaction import Acting, WriteCheck
 from ecehub.resolvers.actor import acting_user
+from ecehub.resolvers.crosswalk_identity import CrosswalkCache, identity_for
 from ecehub.resolvers.gateway import SourceGateway
 from ecehub.resolvers.hub_loaders import HubLoaders
-from ecehub.resolvers.identity import Identity, Merged, SharedIdentifierIdentity
+from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.listing import ListQuery, ListResult, list_merged, list_scoped
 from ecehub.resolvers.loaders import Loaders
 
@@ -43,6 +44,7 @@ class Hub:
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
+        self.crosswalk = CrosswalkCache(lambda: self.store)  # confirmed links, when configured
         self.policy = AccessPolicy(config)
         self._views: dict[tuple[str, ...], Config] = {}
 
@@ -113,7 +115,7 @@ class RequestContext:
         self._config = self.hub.config_for(visible)
         self.gateway = SourceGateway({n: self.hub.connectors[n] for n in visible})
         self.loaders = Loaders(self.gateway)
-        identity: Identity = SharedIdentifierIdentity(self._config, self.loaders)
+        identity = identity_for(self._config, self.loaders, self.hub.crosswalk)
         if self.access.programs is not None:
             identity = ScopedIdentity(identity, self.access.programs)
         self.identity = identity
