@@ -139,7 +139,7 @@ class Access:
         """Raise :class:`Forbidden` unless this request may make the write ``check``."""
         if not self.enabled:
             return
-        kind = check.object_type.value.lower()
+        kind = _KINDS.get(check.object_type, check.object_type.value.lower())
         what = kind.replace("_", " ")
         if self.rule is None:
             raise Forbidden(f"{self.label} may not write a {what}", program_id=check.program_id)
@@ -163,6 +163,10 @@ class Access:
                 "only a note's author (or a role with edit_any_note) may change it",
                 program_id=check.program_id,
             )
+
+
+_KINDS = {ObjectType.CROSSWALK_LINK: "crosswalk", ObjectType.HUB_ID: "crosswalk"}
+"""Write kinds (``access.roles.<role>.write``) of object types that are not their own kind."""
 
 
 def _matches(path: str, patterns: Iterable[str]) -> bool:

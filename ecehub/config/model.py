@@ -299,6 +299,7 @@ WRITABLE_KINDS: tuple[str, ...] = (
     "activity_entry",
     "file_attachment",
     "funding_entry",
+    "crosswalk",
 )
 """Kinds of hub object a role may be allowed to write (``access.roles.<role>.write``)."""
 

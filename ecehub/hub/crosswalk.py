@@ -42,7 +42,7 @@ from ecehub.hub.records import (
     SuggestionPage,
 )
 from ecehub.hub.repository import Repository, required_name
-from ecehub.hub.transaction import Kind, WriteTransaction
+from ecehub.hub.transaction import Actor, Kind, WriteTransaction
 
 __all__ = [
     "CROSSWALK_ENTITIES",
@@ -253,7 +253,7 @@ class CrosswalkRepository(Repository):
     # -- writes ----------------------------------------------------------------------------------
 
     async def add_proposals(
-        self, actor: str, entity: str, proposals: Iterable[LinkProposal]
+        self, actor: Actor, entity: str, proposals: Iterable[LinkProposal]
     ) -> ProposalSummary:
         """Store the matcher's proposals as suggested links, 500 per transaction. Idempotent
         and resumable: a pair already stored as a suggestion is updated only if its score,
@@ -321,7 +321,7 @@ class CrosswalkRepository(Repository):
             await _bump(tx)
         return ProposalSummary(**counts)
 
-    async def confirm_link(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
+    async def confirm_link(self, actor: Actor, link_id: str, version: int) -> CrosswalkLink:
         """Confirm a suggested (or rejected) link: from now on it merges data."""
         async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
@@ -333,7 +333,7 @@ class CrosswalkRepository(Repository):
             await _bump(tx)
             return link
 
-    async def reject_link(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
+    async def reject_link(self, actor: Actor, link_id: str, version: int) -> CrosswalkLink:
         """Reject a suggested (or confirmed) link: it never merges data, and re-running the
         matcher does not suggest it again."""
         async with self._crosswalk_writing(actor) as tx:
@@ -345,7 +345,7 @@ class CrosswalkRepository(Repository):
             return link
 
     async def link(
-        self, actor: str, entity: str, hub_id: str, source: str, key: str
+        self, actor: Actor, entity: str, hub_id: str, source: str, key: str
     ) -> CrosswalkLink:
         """Link a source record to a hub ID by hand (confirmed). A pair that was unlinked is
         restored; a pair stored as a suggestion or rejection is confirmed in place."""
@@ -386,7 +386,7 @@ class CrosswalkRepository(Repository):
             await _bump(tx)
             return link
 
-    async def unlink(self, actor: str, link_id: str, version: int) -> CrosswalkLink:
+    async def unlink(self, actor: Actor, link_id: str, version: int) -> CrosswalkLink:
         """Remove a link (soft: the pair and its last decision stay on record, so the matcher
         does not suggest it again; :meth:`link` brings it back)."""
         async with self._crosswalk_writing(actor) as tx:
@@ -397,7 +397,7 @@ class CrosswalkRepository(Repository):
             return link
 
     async def merge(
-        self, actor: str, entity: str, hub_id: str, into: str, *, version: int, into_version: int
+        self, actor: Actor, entity: str, hub_id: str, into: str, *, version: int, into_version: int
     ) -> HubIdChange:
         """Merge the object ``hub_id`` into ``into``: its links move there, and records that
         would have had ``hub_id`` now have ``into`` (``hub_id`` still resolves, to ``into``).
@@ -428,7 +428,7 @@ class CrosswalkRepository(Repository):
 
     async def split(
         self,
-        actor: str,
+        actor: Actor,
         entity: str,
         hub_id: str,
         link_ids: Sequence[str],
@@ -488,7 +488,7 @@ class CrosswalkRepository(Repository):
     # -- checks within a write -------------------------------------------------------------------
 
     @asynccontextmanager
-    async def _crosswalk_writing(self, actor: str) -> AsyncIterator[WriteTransaction]:
+    async def _crosswalk_writing(self, actor: Actor) -> AsyncIterator[WriteTransaction]:
         """A write transaction that first locks the crosswalk's state row: crosswalk writes
         run one at a time, so each one's checks (one confirmed link per record, a hub ID not
         merged away) see every write before it. SQLite's ``BEGIN IMMEDIATE`` already does

@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from ecehub.config.model import Config, ServerConfig
 from ecehub.errors import ConfigError
+from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
 from ecehub.schema.extensions import AccessRules, SourceReport
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
@@ -21,12 +22,12 @@ __all__ = ["Mutation", "Query", "build_schema"]
 
 
 @strawberry.type
-class Query(ProgramQueries, ReportQueries):
+class Query(ProgramQueries, ReportQueries, CrosswalkQueries):
     """Root fields: each area of the schema contributes a base class."""
 
 
 @strawberry.type
-class Mutation(HubMutations, FileMutations):
+class Mutation(HubMutations, FileMutations, CrosswalkMutations):
     """Root mutations: each area of the schema contributes a base class."""
 
 

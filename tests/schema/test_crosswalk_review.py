@@ -1,0 +1,104 @@
+"""The crosswalk review queue through GraphQL, with the demo's access rules and real tokens:
+a suggestion is listed with its record, the program it would join, its score and reasons; a
+TA may neither read the queue nor decide; a state administrator confirms it (the program now
+shows both sectors' data), and unlinks it (split back), all audited."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from ecehub.auth.devtokens import DevKey, dev_auth_config
+from ecehub.config import load_config
+from ecehub.demo import DemoSystems
+from ecehub.hub import HubStore, LinkProposal
+from ecehub.resolvers.identity import encode_global_id
+from tests.schema.test_crosswalk_identity import graph, unjoined, with_crosswalk
+
+QUEUE = """{ crosswalkSuggestions(first: 10) { pageInfo { hasNextPage endCursor }
+  links { id version status score reasons source sourceKey programId
+          record { name } program { name sources { source } } } } }"""
+CONFIRM = """mutation($id: ID!, $v: Int!) { confirmLink(id: $id, version: $v)
+  { status version decidedBy } }"""
+UNLINK = (
+    """mutation($id: ID!, $v: Int!) { unlinkRecord(id: $id, version: $v) { status version } }"""
+)
+PROGRAM = """query($id: ID!) { program(id: $id) { sources { source key } qrisRating { level } } }"""
+CROSSWALK = """query($id: ID!) { crosswalk(programId: $id) { version links { id status } } }"""
+
+
+async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> None:
+    async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
+        truth, provider = unjoined(demo, "missing")
+        hub_id = f"LICENSE_NUMBER:{truth.license_no}"
+        pid = encode_global_id("Program", hub_id)
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            await store.add_proposals(
+                "matcher@ecehub",
+                "program",
+                [LinkProposal(hub_id, "qris", provider.provider_id, 0.93, ("same phone",))],
+            )
+        key = DevKey.load_or_create(tmp_path / "keys")
+        config = load_config(demo.config_path, env={**os.environ, **demo.env})
+        config = with_crosswalk(config.model_copy(update={"auth": dev_auth_config(key)}))
+        admin = key.mint(sub="admin@state.example", roles=["state_admin"])
+        ta = key.mint(sub="coach@qris.example", roles=["ta_staff"], programs=[pid])
+        async with graph(demo, config) as (_, client):
+
+            async def ok(query: str, token: str, **variables: Any) -> Any:
+                body = await client.query(query, variables, token=token)
+                assert "errors" not in body, body
+                return body["data"]
+
+            queue = (await ok(QUEUE, admin))["crosswalkSuggestions"]
+            [link] = queue["links"]
+            assert link["status"] == "SUGGESTED" and link["reasons"] == ["same phone"]
+            assert (link["source"], link["sourceKey"], link["programId"]) == (
+                "qris",
+                provider.provider_id,
+                pid,
+            )
+            assert link["record"]["name"] == provider.display_name
+            assert {s["source"] for s in link["program"]["sources"]} == {"licensing"}
+
+            # A TA may not read the queue, nor decide (nothing changes).
+            refused = await client.query(QUEUE, token=ta)
+            assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            refused = await client.query(
+                CONFIRM, {"id": link["id"], "v": link["version"]}, token=ta
+            )
+            assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+            assert (await ok(QUEUE, admin))["crosswalkSuggestions"]["links"][0][
+                "status"
+            ] == "SUGGESTED"
+
+            confirmed = (await ok(CONFIRM, admin, id=link["id"], v=link["version"]))["confirmLink"]
+            assert (
+                confirmed["status"] == "CONFIRMED"
+                and confirmed["decidedBy"] == "admin@state.example"
+            )
+            merged = (await ok(PROGRAM, admin, id=pid))["program"]
+            assert ("qris", provider.provider_id) in {
+                (s["source"], s["key"]) for s in merged["sources"]
+            }
+            assert merged["qrisRating"] is not None
+            assert (await ok(QUEUE, admin))["crosswalkSuggestions"]["links"] == []
+
+            [stored] = (await ok(CROSSWALK, admin, id=pid))["crosswalk"]["links"]
+            unlinked = await ok(UNLINK, admin, id=stored["id"], v=confirmed["version"])
+            assert unlinked["unlinkRecord"]["version"] == confirmed["version"] + 1
+            split = (await ok(PROGRAM, admin, id=pid))["program"]
+            assert {s["source"] for s in split["sources"]} == {"licensing"}
+
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            audit = await store.audit_for_program(hub_id, first=100)
+        actions = [(e.actor, e.action.value, e.object_type.value) for e in audit.entries]
+        assert ("admin@state.example", "UPDATE", "CROSSWALK_LINK") in actions
+        assert ("admin@state.example", "DELETE", "CROSSWALK_LINK") in actions
+        # The refused confirm: audited as denied (on the first crosswalk object it touched).
+        assert {a for a in actions if a[1] == "DENY"} <= {
+            ("coach@qris.example", "DENY", "CROSSWALK_LINK"),
+            ("coach@qris.example", "DENY", "HUB_ID"),
+        }
+        assert any(a[1] == "DENY" for a in actions)
