@@ -19,7 +19,14 @@ import random
 from dataclasses import dataclass, field, fields
 
 from ecehub.demo.geography import COUNTIES
-from ecehub.demo.noise import abbreviate, drop_unit, moved_street, swap_words, typo
+from ecehub.demo.noise import (
+    abbreviate,
+    drop_unit,
+    moved_street,
+    street_typo,
+    swap_words,
+    typo,
+)
 
 __all__ = ["NOISE_KINDS", "NOISE_LEVELS", "AppliedNoise", "Noise", "NoiseLevel", "noise_level"]
 
@@ -53,11 +60,18 @@ class NoiseLevel:
     moved: float = 0.0
     """The program moved and one system still has another street address (sometimes in the
     town's other ZIP)."""
+    address_typo: float = 0.0
+    """A keying error in the street line: two digits of the house number swapped, or a
+    letter of the street name wrong."""
     # Identifiers
     license_missing: float = 0.06
     """QRIS providers with no license number on file."""
     license_mistyped: float = 0.06
     """QRIS providers with a mistyped license number."""
+    license_collision: float = 0.0
+    """Of the mistyped license numbers, the share that is another facility's real number
+    (a number copied from the wrong file): exact-identifier matching links the wrong
+    facility unless it checks the rest."""
     head_start_license_missing: float = 0.10
     """Head Start centers with no state license number on file."""
     # Contacts (QRIS)
@@ -68,6 +82,12 @@ class NoiseLevel:
     # The world itself
     shared_names: float = 0.0
     """Centers that carry the exact name of another center in their town and ZIP."""
+    co_located: float = 0.0
+    """Of those namesakes, the share in the same building as the other center, in another
+    suite (one street address, two programs)."""
+    shared_phone: float = 0.0
+    """Of those namesakes, the share that lists the other center's phone (one owner, one
+    enrollment line)."""
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -127,13 +147,17 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         reformatted=0.45,
         unit_dropped=0.3,
         moved=0.04,
+        address_typo=0.03,
         license_missing=0.12,
         license_mistyped=0.1,
+        license_collision=0.1,
         head_start_license_missing=0.2,
         phone_changed=0.12,
         email_missing=0.2,
         email_other=0.15,
         shared_names=0.05,
+        co_located=0.1,
+        shared_phone=0.25,
     ),
     "hardest": NoiseLevel(
         name="hardest",
@@ -147,13 +171,17 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         reformatted=0.6,
         unit_dropped=0.5,
         moved=0.08,
+        address_typo=0.08,
         license_missing=0.2,
         license_mistyped=0.15,
+        license_collision=0.25,
         head_start_license_missing=0.3,
         phone_changed=0.2,
         email_missing=0.3,
         email_other=0.2,
         shared_names=0.12,
+        co_located=0.3,
+        shared_phone=0.5,
     ),
 }
 """The named levels, from no drift at all to the hardest the matcher is held to."""
@@ -167,12 +195,16 @@ NOISE_KINDS: tuple[str, ...] = (
     "reformatted",
     "unit_dropped",
     "moved",
+    "address_typo",
     "license_missing",
     "license_mistyped",
+    "license_collision",
     "phone_changed",
     "email_missing",
     "email_other",
     "shared_name",
+    "co_located",
+    "shared_phone",
 )
 """The kinds :class:`AppliedNoise` records."""
 
@@ -253,6 +285,11 @@ class Noise:
             if self.rng.random() < 0.5:
                 zip = self.rng.choice(zips)
             self.note(program_id, system, "moved")
+        if self.chance(self.level.address_typo):
+            mistyped = street_typo(self.rng, street)
+            if mistyped != street:
+                street = mistyped
+                self.note(program_id, system, "address_typo")
         return street, zip
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "mistype_license",
     "moved_street",
     "name_variant",
+    "street_typo",
     "swap_words",
     "typo",
 ]
@@ -196,6 +197,26 @@ def moved_street(rng: random.Random, street: str) -> str:
             break
     short, _ = rng.choice(STREET_TYPES)
     return f"{candidate} {rng.choice(STREET_NAMES)} {short}"
+
+
+def street_typo(rng: random.Random, street: str) -> str:
+    """A keying error in a street line: two neighbouring digits of the house number swapped
+    (1243 for 1234), or a typo in the street name; ``street`` unchanged when neither can
+    happen ("111 Elm St")."""
+    number, _, rest = street.partition(" ")
+    pairs = [i for i in range(len(number) - 1) if number[i] != number[i + 1]]
+    if not number.isdigit():
+        pairs = []
+    mistyped = typo(rng, rest) if rest and (not pairs or rng.random() < 0.5) else rest
+    if mistyped != rest:
+        return f"{number} {mistyped}"
+    if pairs:
+        i = rng.choice(pairs)
+        digits = list(number)
+        digits[i], digits[i + 1] = digits[i + 1], digits[i]
+        if digits[0] != "0":
+            return f"{''.join(digits)} {rest}"
+    return street
 
 
 def format_phone(digits: str, style: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ecehub.demo.catalogs import CENTER_BRANDS, CENTER_KINDS, EXEMPT_NAMES
 from ecehub.demo.geography import COUNTIES, FIRST_NAMES, LAST_NAMES, STREET_NAMES, STREET_TYPES
 from ecehub.demo.levels import Noise
+from ecehub.demo.noise import drop_unit
 
 __all__ = ["TrueProgram", "exempt_programs", "licensed_programs", "slug", "unique_name"]
 
@@ -166,12 +167,32 @@ def licensed_programs(
             expires=issued + dt.timedelta(days=730),
         )
         if twin is not None and noise is not None:
-            program.zip = twin.zip
-            noise.note(program.program_id, "licensing", "shared_name")
+            _namesake(program, twin, centers_in[town.name], noise)
         if kind == "CENTER":
             centers_in.setdefault(town.name, []).append(program)
         programs.append(program)
     return programs
+
+
+def _namesake(
+    program: TrueProgram, twin: TrueProgram, town: list[TrueProgram], noise: Noise
+) -> None:
+    """Make ``program`` another center of ``twin``'s name in its ZIP; sometimes in the same
+    building (another suite than the ``town``'s centers there) or on the same phone line."""
+    program.zip = twin.zip
+    noise.note(program.program_id, "licensing", "shared_name")
+    if noise.chance(noise.level.co_located):
+        building = drop_unit(twin.street)
+        if twin.street == building:
+            twin.street = f"{building} Ste 1"
+        taken = {p.street for p in town}
+        program.street = twin.street
+        while program.street in taken:
+            program.street = f"{building} Ste {noise.rng.randint(1, 40)}"
+        noise.note(program.program_id, "licensing", "co_located")
+    if noise.chance(noise.level.shared_phone):
+        program.phone = twin.phone
+        noise.note(program.program_id, "licensing", "shared_phone")
 
 
 def exempt_programs(

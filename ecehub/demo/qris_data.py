@@ -89,14 +89,23 @@ def _license_noise(
     noisy = rng.sample(licensed, missing + wrong)
     missing_ids = {p.program_id for p in noisy[:missing]}
     mistyped_ids = {p.program_id for p in noisy[missing:]}
+    pool: list[str] = []
     for program in licensed:
         assert program.license_no
         if program.program_id in missing_ids:
             program.qris_license_number = None
             noise.note(program.program_id, "qris", "license_missing")
         elif program.program_id in mistyped_ids:
-            program.qris_license_number = mistype_license(rng, program.license_no, taken)
             noise.note(program.program_id, "qris", "license_mistyped")
+            if noise.chance(noise.level.license_collision):
+                pool = pool or sorted(taken)
+                other = noise.rng.choice(pool)
+                while other == program.license_no:
+                    other = noise.rng.choice(pool)
+                program.qris_license_number = other
+                noise.note(program.program_id, "qris", "license_collision")
+            else:
+                program.qris_license_number = mistype_license(rng, program.license_no, taken)
         else:
             program.qris_license_number = program.license_no
 

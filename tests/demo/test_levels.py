@@ -143,7 +143,7 @@ def test_qris_kinds_strike_their_share_of_providers(worlds: dict[str, World], le
     shares = w.noise
     providers = len(w.qris.providers)
     applied = Counter(a.kind for a in w.applied_noise if a.system == "qris")
-    for kind in ("renamed", "reformatted", "moved", "phone_changed"):
+    for kind in ("renamed", "reformatted", "moved", "address_typo", "phone_changed"):
         _within(applied[kind], providers, getattr(shares, kind))
     _within(applied["email_missing"], providers, shares.email_missing)
     _within(applied["email_other"], providers, shares.email_other)
@@ -161,6 +161,8 @@ def test_qris_kinds_strike_their_share_of_providers(worlds: dict[str, World], le
     licensed = sum(1 for t in w.truth if t.qris_provider_id and t.license_no)
     assert applied["license_missing"] == round(licensed * shares.license_missing)
     assert applied["license_mistyped"] == round(licensed * shares.license_mistyped)
+    if applied["license_mistyped"]:
+        _within(applied["license_collision"], applied["license_mistyped"], shares.license_collision)
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -171,7 +173,7 @@ def test_head_start_kinds_strike_their_share_of_centers(
     shares = w.noise
     centers = len(w.head_start.centers)
     applied = Counter(a.kind for a in w.applied_noise if a.system == "head_start")
-    for kind in ("reformatted", "moved", "typo", "swapped_words"):
+    for kind in ("reformatted", "moved", "address_typo", "typo", "swapped_words"):
         _within(applied[kind], centers, getattr(shares, kind))
     _within(applied["renamed"], centers, shares.head_start_renamed)
     _within(applied["head_start_suffix"], centers, shares.head_start_suffix)
@@ -191,6 +193,10 @@ def test_shared_names_strike_their_share_of_centers(worlds: dict[str, World], le
     shared = sum(n for n in by_name.values() if n > 1)
     assert shared >= len(twins)
     assert (shared == 0) == (w.noise.shared_names == 0)
+    applied = Counter(a.kind for a in w.applied_noise if a.system == "licensing")
+    if twins:
+        _within(applied["co_located"], len(twins), w.noise.co_located)
+        _within(applied["shared_phone"], len(twins), w.noise.shared_phone)
 
 
 # --- Each kind shows in the records --------------------------------------------------------
@@ -209,6 +215,7 @@ def _pairs(w: World) -> list[tuple[str, Facility, QrisProvider]]:
 
 def test_applied_noise_shows_in_the_qris_records(worlds: dict[str, World]) -> None:
     w = worlds["hardest"]
+    facilities_by_license = {f.license_no for f in w.licensing.facilities}
     kinds: dict[str, set[str]] = {}
     for a in w.applied_noise:
         if a.system == "qris":
@@ -221,7 +228,13 @@ def test_applied_noise_shows_in_the_qris_records(worlds: dict[str, World]) -> No
         if not got & {"license_missing", "license_mistyped"}:
             assert q.license_number == f.license_no
         house = f.street_addr.split()[0]
-        assert (q.street.split()[0] != house) == ("moved" in got)
+        if q.street.split()[0] != house:
+            assert got & {"moved", "address_typo"}
+        if "moved" in got:
+            assert q.street.split()[0] != house
+        if "license_collision" in got:
+            assert q.license_number in facilities_by_license
+            assert q.license_number != f.license_no
         assert (_digits(q.phone) != _digits(f.phone_no)) == ("phone_changed" in got)
         if "email_missing" in got:
             assert q.email is None
@@ -233,7 +246,9 @@ def test_applied_noise_shows_in_the_qris_records(worlds: dict[str, World]) -> No
             assert q.display_name == f.facility_name
 
 
-@pytest.mark.parametrize("kind", ["typo", "swapped_words", "abbreviated", "moved", "unit_dropped"])
+@pytest.mark.parametrize(
+    "kind", ["typo", "swapped_words", "abbreviated", "moved", "unit_dropped", "address_typo"]
+)
 def test_one_kind_alone(kind: str) -> None:
     """A level with nothing but one kind, at share 1: every record shows exactly that kind."""
     w = generate_world(400, seed=9, noise=replace(NOISE_LEVELS["none"], **{kind: 1.0}))
@@ -260,10 +275,13 @@ def test_one_kind_alone(kind: str) -> None:
             assert changed
             assert street.split()[0] != true_street.split()[0]
             assert q.city == f.city
+        elif kind == "address_typo":
+            assert changed == (street != true_street)
+            assert Levenshtein.distance(street, true_street) <= 2
         else:
             assert changed == (drop_unit(true_street) != true_street)
             assert street == drop_unit(true_street)
-    if kind == "abbreviated":
+    if kind in ("abbreviated", "address_typo"):
         assert len(applied) > 0.6 * len(pairs)
 
 
@@ -282,3 +300,35 @@ def test_shared_names_are_different_programs_in_one_zip() -> None:
         assert len(namesakes) >= 2
         others = [facilities[n] for n in namesakes if n != f.license_no]
         assert all(o.street_addr != f.street_addr and o.phone_no != f.phone_no for o in others)
+
+
+def test_namesakes_in_one_building_and_on_one_phone_line() -> None:
+    noise = replace(NOISE_LEVELS["none"], shared_names=0.5, co_located=1.0, shared_phone=1.0)
+    w = generate_world(600, seed=4, noise=noise)
+    twins = {a.program_id for a in w.applied_noise if a.kind == "shared_name"}
+    assert twins == {a.program_id for a in w.applied_noise if a.kind == "co_located"}
+    assert twins == {a.program_id for a in w.applied_noise if a.kind == "shared_phone"}
+    truth = {t.program_id: t for t in w.truth}
+    facilities = {f.license_no: f for f in w.licensing.facilities}
+    for program_id in twins:
+        f = facilities[truth[program_id].license_no or ""]
+        namesakes = [
+            o
+            for o in w.licensing.facilities
+            if (o.facility_name, o.zip_code) == (f.facility_name, f.zip_code) and o is not f
+        ]
+        building = drop_unit(f.street_addr)
+        assert building != f.street_addr  # in a suite
+        assert any(drop_unit(o.street_addr) == building for o in namesakes)
+        assert all(o.street_addr != f.street_addr for o in namesakes)
+        assert any(o.phone_no == f.phone_no for o in namesakes)
+
+
+def test_license_collisions_are_other_facilities_numbers() -> None:
+    noise = replace(NOISE_LEVELS["none"], license_mistyped=0.5, license_collision=1.0)
+    w = generate_world(400, seed=6, noise=noise)
+    real = {f.license_no for f in w.licensing.facilities}
+    pairs = _pairs(w)
+    collided = [(f, q) for _, f, q in pairs if q.license_number != f.license_no]
+    assert len(collided) == round(len(pairs) * 0.5)
+    assert all(q.license_number in real for _, q in collided)
