@@ -324,6 +324,10 @@ def headstart_records(
         registry.register(person, program.qris_provider_id)
     links: list[StaffLink] = []
     for staff_id, (person, center_id, classroom_id, program) in enumerate(staffed, start=50001):
+        registry_id = person.registry_id
+        if registry_id and noise.chance(noise.level.registry_id_missing):
+            registry_id = None
+            noise.note(program.program_id, "head_start", "registry_id_missing")
         out.staff.append(
             StaffMember(
                 staff_id=staff_id,
@@ -334,7 +338,7 @@ def headstart_records(
                 position_title=HEAD_START_TITLES[person.role],
                 highest_degree=head_start_degree(person),
                 credential_list=head_start_credentials(person),
-                registry_id=person.registry_id,
+                registry_id=registry_id,
                 hire_date=person.hire_date,
                 birth_year=person.birth_year,
             )

@@ -79,6 +79,12 @@ class NoiseLevel:
     email_missing: float = 0.1
     email_other: float = 0.1
     """A generic ``info@`` address instead of the director's."""
+    # Staff
+    staff_renamed: float = 0.1
+    """Head Start staff in the QRIS registry keyed there with a nickname (Kate for
+    Katherine) or the last name in capitals."""
+    registry_id_missing: float = 0.0
+    """Head Start staff records that lack the registry ID the person has."""
     # The world itself
     shared_names: float = 0.0
     """Centers that carry the exact name of another center in their town and ZIP."""
@@ -119,6 +125,7 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         phone_changed=0.0,
         email_missing=0.0,
         email_other=0.0,
+        staff_renamed=0.0,
     ),
     "low": NoiseLevel(
         name="low",
@@ -133,6 +140,7 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         phone_changed=0.02,
         email_missing=0.05,
         email_other=0.05,
+        staff_renamed=0.05,
     ),
     "default": NoiseLevel(name="default"),
     "high": NoiseLevel(
@@ -155,6 +163,8 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         phone_changed=0.12,
         email_missing=0.2,
         email_other=0.15,
+        staff_renamed=0.2,
+        registry_id_missing=0.15,
         shared_names=0.05,
         co_located=0.1,
         shared_phone=0.25,
@@ -179,6 +189,8 @@ NOISE_LEVELS: dict[str, NoiseLevel] = {
         phone_changed=0.2,
         email_missing=0.3,
         email_other=0.2,
+        staff_renamed=0.3,
+        registry_id_missing=0.3,
         shared_names=0.12,
         co_located=0.3,
         shared_phone=0.5,
@@ -202,6 +214,8 @@ NOISE_KINDS: tuple[str, ...] = (
     "phone_changed",
     "email_missing",
     "email_other",
+    "staff_renamed",
+    "registry_id_missing",
     "shared_name",
     "co_located",
     "shared_phone",

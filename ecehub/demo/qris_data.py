@@ -116,6 +116,8 @@ class _Builder:
         self.as_of = as_of
         self.noise = noise
         self.out = QrisRecords()
+        self.program_ids: dict[str, str] = {}
+        """QRIS provider ID -> program ID, for the noise log."""
 
     def days_ago(self, low: int, high: int) -> dt.date:
         return self.as_of - dt.timedelta(days=self.rng.randint(low, high))
@@ -278,7 +280,8 @@ class _Builder:
         for index, (person, pid) in enumerate(registry.members):
             assert person.registry_id
             first, last = person.first, person.last
-            if index < linked and rng.random() < 0.1:
+            if index < linked and rng.random() < self.noise.level.staff_renamed:
+                self.noise.note(self.program_ids[pid], "qris", "staff_renamed")
                 if first in _NICKNAMES:
                     first = _NICKNAMES[first]
                 else:
@@ -344,6 +347,7 @@ def qris_records(
     for program in providers:
         build.provider(program)
         assert program.qris_provider_id
+        build.program_ids[program.qris_provider_id] = program.program_id
         for person in _own_staff(rng, program, as_of):
             registry.register(person, program.qris_provider_id)
     build.workforce(registry, linked)

@@ -332,3 +332,28 @@ def test_license_collisions_are_other_facilities_numbers() -> None:
     collided = [(f, q) for _, f, q in pairs if q.license_number != f.license_no]
     assert len(collided) == round(len(pairs) * 0.5)
     assert all(q.license_number in real for _, q in collided)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_staff_kinds_strike_their_share_of_registered_staff(
+    worlds: dict[str, World], level: str
+) -> None:
+    w = worlds[level]
+    applied = Counter(a.kind for a in w.applied_noise)
+    linked = {link.head_start_staff_id: link for link in w.staff_links}
+    _within(applied["registry_id_missing"], len(linked), w.noise.registry_id_missing)
+    _within(applied["staff_renamed"], len(linked), w.noise.staff_renamed)
+    without_id = [s for s in w.head_start.staff if s.staff_id in linked and not s.registry_id]
+    assert len(without_id) == applied["registry_id_missing"]
+    members = {m.registry_id: m for m in w.qris.workforce}
+    renamed = sum(
+        1
+        for s in w.head_start.staff
+        if s.staff_id in linked
+        and (
+            members[linked[s.staff_id].registry_id].first_name,
+            members[linked[s.staff_id].registry_id].last_name,
+        )
+        != (s.first_nm, s.last_nm)
+    )
+    assert renamed == applied["staff_renamed"]
