@@ -5,8 +5,10 @@ demo world's ground truth at each noise level, with run time and peak memory.
     .venv/bin/python benchmarks/bench_matcher.py --large    # also 50k
     .venv/bin/python benchmarks/bench_matcher.py --sizes 2000 --levels hardest --errors 10
 
-Two pairings: licensing facilities vs QRIS providers, and Head Start centers vs licensing
-facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier.
+Two program pairings: licensing facilities vs QRIS providers, and Head Start centers vs
+licensing facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier; and
+Head Start staff vs the QRIS workforce registry (``match_staff``, ``REGISTRY_ID``), whose
+people are compared within the programs the program matcher auto-linked.
 
 A size N is records per compared source: QRIS holds about 68% of the programs, so the world
 has the fewest programs for which QRIS holds at least N providers (N = 50,000 gives a world
@@ -23,15 +25,24 @@ import platform
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ecehub.crosswalk import MatcherConfig, MatchRecord, MatchResult, match
+from ecehub.crosswalk import (
+    MatcherConfig,
+    MatchRecord,
+    MatchResult,
+    StaffRecord,
+    match,
+    match_staff,
+)
 from ecehub.demo import NOISE_LEVELS
 from ecehub.demo.records import Facility, HeadStartCenter, ProgramTruth, QrisProvider
 from ecehub.demo.world import QRIS_EXEMPT_SHARE, QRIS_SHARE, World, generate_world
 
 LICENSE = "LICENSE_NUMBER"
+REGISTRY = "REGISTRY_ID"
 
 
 def facility_record(f: Facility) -> MatchRecord:
@@ -143,12 +154,27 @@ class Row:
 def run(
     world: World, level: str, n: int, pairing: Pairing, config: MatcherConfig, memory: bool
 ) -> Row:
-    left = pairing.left(world)
-    right = pairing.right(world)
     truth = {pair for t in world.truth if (pair := pairing.truth(t))}
+    return _timed(
+        level, n, pairing.label, pairing.left(world), pairing.right(world), truth, match,
+        config, memory,
+    )  # fmt: skip
+
+
+def _timed(
+    level: str,
+    n: int,
+    label: str,
+    left: Sequence[Any],
+    right: Sequence[Any],
+    truth: set[tuple[str, str]],
+    matcher: Callable[[Any, Any, MatcherConfig], list[MatchResult]],
+    config: MatcherConfig,
+    memory: bool,
+) -> Row:
     gc.collect()
     start = time.perf_counter()
-    results: list[MatchResult] = match(left, right, config)
+    results = matcher(left, right, config)
     seconds = time.perf_counter() - start
     peak = None
     if memory:
@@ -156,13 +182,13 @@ def run(
         del results
         gc.collect()
         tracemalloc.start()
-        results = match(left, right, config)
+        results = matcher(left, right, config)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     return Row(
         level=level,
         n=n,
-        label=pairing.label,
+        label=label,
         left=len(left),
         right=len(right),
         truth=truth,
@@ -171,6 +197,48 @@ def run(
         suggested={(r.left_key, r.right_key) for r in results if r.status == "suggested"},
         seconds=seconds,
         peak_mib=peak,
+    )
+
+
+def run_staff(
+    world: World, level: str, n: int, qris: Row, head_start: Row, scoring_only: bool, memory: bool
+) -> Row:
+    """Head Start staff vs the QRIS workforce registry, ``World.staff_links`` the truth.
+    A Head Start person's program is the QRIS provider the program matcher auto-linked to
+    their center (center -> license -> provider), so program-matching errors count here."""
+    license_of = dict(head_start.auto)
+    provider_of = dict(qris.auto)
+    left = [
+        StaffRecord(
+            source="head_start",
+            key=str(s.staff_id),
+            first_name=s.first_nm,
+            last_name=s.last_nm,
+            program=provider_of.get(license_of.get(str(s.center_id), "")),
+            birth_year=s.birth_year,
+            education=s.highest_degree,
+            credentials=s.credential_list,
+            identifiers={REGISTRY: s.registry_id},
+        )
+        for s in world.head_start.staff
+    ]
+    right = [
+        StaffRecord(
+            source="qris",
+            key=w.registry_id,
+            first_name=w.first_name,
+            last_name=w.last_name,
+            program=w.provider_id,
+            education=w.education_level,
+            credentials=w.credentials,
+            identifiers={REGISTRY: w.registry_id},
+        )
+        for w in world.qris.workforce
+    ]
+    truth = {(str(link.head_start_staff_id), link.registry_id) for link in world.staff_links}
+    config = MatcherConfig(identifier_systems=() if scoring_only else (REGISTRY,))
+    return _timed(
+        level, n, "HS staff vs QRIS registry", left, right, truth, match_staff, config, memory
     )
 
 
@@ -215,6 +283,9 @@ def main(argv: list[str] | None = None) -> None:
         help="skip the second, traced run that measures peak memory (tracemalloc)",
     )
     parser.add_argument(
+        "--no-staff", action="store_true", help="skip Head Start staff vs the QRIS registry"
+    )
+    parser.add_argument(
         "--scoring-only",
         action="store_true",
         help="no deterministic pass: every link must come from scoring (a harder test)",
@@ -247,12 +318,18 @@ def main(argv: list[str] | None = None) -> None:
                 f"  N={n} {level}: world of {programs} programs generated in "
                 f"{time.perf_counter() - start:.1f} s"
             )
+            program_rows = []
             for pairing in PAIRINGS:
                 row = run(world, level, n, pairing, config, not args.no_memory)
-                rows.append(row)
+                program_rows.append(row)
                 if args.errors:
                     print(f"   {pairing.label}:")
                     explain(world, row, pairing, args.errors)
+            rows += program_rows
+            if not args.no_staff:
+                rows.append(
+                    run_staff(world, level, n, *program_rows, args.scoring_only, not args.no_memory)
+                )
             del world
             gc.collect()
 

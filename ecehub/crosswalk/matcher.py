@@ -46,7 +46,7 @@ from ecehub.crosswalk.normalize import (
     split_unit,
 )
 
-__all__ = ["MatchRecord", "MatchResult", "MatchStatus", "MatcherConfig", "match"]
+__all__ = ["MatchRecord", "MatchResult", "MatchStatus", "MatcherConfig", "has_rival", "match"]
 
 MatchStatus = Literal["auto", "suggested"]
 
@@ -451,7 +451,7 @@ def match(
         used_right.add(j)
         score = _probability(total)
         status: MatchStatus = "auto" if score >= config.auto_link else "suggested"
-        if status == "auto" and _has_rival(
+        if status == "auto" and has_rival(
             total, candidates[("L", i)], candidates[("R", j)], rival_gap
         ):
             status = "suggested"
@@ -468,7 +468,7 @@ def match(
     return results
 
 
-def _has_rival(total: float, left: list[float], right: list[float], gap: float) -> bool:
+def has_rival(total: float, left: list[float], right: list[float], gap: float) -> bool:
     """Whether, besides this pair, its left or right record has another candidate whose
     evidence is within ``gap`` of this pair's (odds less than ``rival_odds`` to one)."""
     for totals in (left, right):
