@@ -4,13 +4,21 @@ A :class:`NoiseLevel` holds one share (a probability per record) for each kind o
 generator makes. ``NOISE_LEVELS["default"]`` is the drift the demo has always had, drawn
 from the world's own random stream in the same order, so a default world is the same world
 as before levels existed. The kinds the default level lacks (typos, forced abbreviations,
-swapped words, dropped units, moved programs, shared names) come from a second stream,
+swapped words, dropped units, moved programs, street typos, license numbers copied from
+another facility, namesakes, registry IDs left out) come from a second stream,
 :attr:`Noise.rng`, seeded from the world's seed and drawn only when the level asks for them.
 
-Shares apply per record of the system that drifts (QRIS providers, Head Start centers);
-Licensing is the reference every other system is compared with, except for
-``shared_names``, which changes the real world: a share of the centers carry the very name
-of another center in their town and ZIP (a second "Little Sprouts Academy").
+Shares apply per record of the system that drifts (QRIS providers, Head Start centers and
+staff); Licensing is the reference every other system is compared with, except for
+``shared_names`` (with ``co_located`` and ``shared_phone``), which changes the real world: a
+share of the centers carry the very name of another center in their town and ZIP (a second
+"Little Sprouts Academy"), some in the same building or on the same phone line.
+
+The hardest level is what a state's data looks like at its worst, all at once: about a
+third of the QRIS records without a usable license number (a quarter of the mistyped ones
+another facility's number), nine in ten names re-keyed, one in four with a typo, one in
+twelve programs moved, one in five phones changed, and one center in eight sharing its name
+with another center nearby.
 """
 
 from __future__ import annotations
