@@ -43,6 +43,8 @@ from ecehub.demo.world import QRIS_EXEMPT_SHARE, QRIS_SHARE, World, generate_wor
 
 LICENSE = "LICENSE_NUMBER"
 REGISTRY = "REGISTRY_ID"
+STAFF_KINDS = frozenset({"staff_renamed", "registry_id_missing"})
+"""Noise on a program's staff, not on the program's own records."""
 
 
 def facility_record(f: Facility) -> MatchRecord:
@@ -155,10 +157,8 @@ def run(
     world: World, level: str, n: int, pairing: Pairing, config: MatcherConfig, memory: bool
 ) -> Row:
     truth = {pair for t in world.truth if (pair := pairing.truth(t))}
-    return _timed(
-        level, n, pairing.label, pairing.left(world), pairing.right(world), truth, match,
-        config, memory,
-    )  # fmt: skip
+    left, right = pairing.left(world), pairing.right(world)
+    return _timed(level, n, pairing.label, left, right, truth, match, config, memory)
 
 
 def _timed(
@@ -251,7 +251,8 @@ def explain(world: World, row: Row, pairing: Pairing, limit: int) -> None:
         by_key[pair[0]] = by_key[pair[1]] = program_id
     kinds: dict[str, list[str]] = {}
     for a in world.applied_noise:
-        kinds.setdefault(a.program_id, []).append(f"{a.system}:{a.kind}")
+        if a.kind not in STAFF_KINDS:
+            kinds.setdefault(a.program_id, []).append(f"{a.system}:{a.kind}")
     wrong = sorted(row.auto - row.truth)
     missed = sorted(row.truth - row.auto)
     for pair in wrong[:limit]:
