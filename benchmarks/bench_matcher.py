@@ -1,41 +1,50 @@
 """Program matcher benchmark: precision, recall and F1 of the crosswalk matcher against the
-demo world's ground truth, with run time and peak memory.
+demo world's ground truth at each noise level, with run time and peak memory.
 
-    .venv/bin/python benchmarks/bench_matcher.py            # 1k and 10k programs
+    .venv/bin/python benchmarks/bench_matcher.py            # 1k and 10k records, every level
     .venv/bin/python benchmarks/bench_matcher.py --large    # also 50k
-    .venv/bin/python benchmarks/bench_matcher.py --sizes 2000 --tracemalloc
+    .venv/bin/python benchmarks/bench_matcher.py --sizes 2000 --levels hardest --errors 10
 
-Two pairings: licensing facilities vs QRIS providers, and Head Start centers vs licensing
-facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier. The generator's
-default noise is the only level it has today.
+Two program pairings: licensing facilities vs QRIS providers, and Head Start centers vs
+licensing facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier; and
+Head Start staff vs the QRIS workforce registry (``match_staff``, ``REGISTRY_ID``), whose
+people are compared within the programs the program matcher auto-linked.
 
-``generate_world`` cannot build more than about 10,000 programs today (it draws Head Start
-grant serials from 2,000 values), so a larger N is made of ``ceil(N / 10000)`` worlds with
-seeds ``seed``, ``seed + 1``, ... whose keys and identifiers are prefixed ``W<k>:`` so they
-stay distinct. Each world reuses the same brands, towns and ZIPs, so the combined state has
-more same-name programs in one ZIP than a single world would: harder, not easier.
+A size N is records per compared source: QRIS holds about 68% of the programs, so the world
+has the fewest programs for which QRIS holds at least N providers (N = 50,000 gives a world
+of 73,530 programs: 73,530 licensing facilities and 50,000 QRIS providers). Head Start holds
+20% of the programs, so its pairing is smaller (14,706 centers at N = 50,000).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import gc
-import math
 import os
 import platform
-import resource
-import sys
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ecehub.crosswalk import MatcherConfig, MatchRecord, MatchResult, match
+from ecehub.crosswalk import (
+    MatcherConfig,
+    MatchRecord,
+    MatchResult,
+    StaffRecord,
+    match,
+    match_staff,
+)
+from ecehub.demo import NOISE_LEVELS
 from ecehub.demo.records import Facility, HeadStartCenter, ProgramTruth, QrisProvider
-from ecehub.demo.world import World, generate_world
+from ecehub.demo.world import QRIS_EXEMPT_SHARE, QRIS_SHARE, World, generate_world
 
 LICENSE = "LICENSE_NUMBER"
+REGISTRY = "REGISTRY_ID"
+STAFF_KINDS = frozenset({"staff_renamed", "registry_id_missing"})
+"""Noise on a program's staff, not on the program's own records."""
 
 
 def facility_record(f: Facility) -> MatchRecord:
@@ -121,114 +130,175 @@ def prf(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> tuple[float
     return precision, recall, f1
 
 
-def _rss_mib() -> float:
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+def programs_for(records: int) -> int:
+    """The fewest programs whose world gives QRIS at least ``records`` providers."""
+    n = max(1, int(records / (QRIS_SHARE + QRIS_EXEMPT_SHARE)) - 2)
+    while round(n * QRIS_SHARE) + round(n * QRIS_EXEMPT_SHARE) < records:
+        n += 1
+    return n
 
 
 @dataclass
 class Row:
+    level: str
     n: int
     label: str
     left: int
     right: int
-    truth: int
+    truth: set[tuple[str, str]]
     det: int
     auto: set[tuple[str, str]]
     suggested: set[tuple[str, str]]
-    truth_pairs: set[tuple[str, str]]
     seconds: float
-    memory: str
-
-
-MAX_WORLD = 10_000
-"""The most programs one ``generate_world`` call can build today."""
-
-
-def worlds_for(n: int, seed: int) -> list[tuple[str, World]]:
-    if n <= MAX_WORLD:
-        return [("", generate_world(n, seed=seed))]
-    k = math.ceil(n / MAX_WORLD)
-    sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
-    return [(f"W{i}:", generate_world(size, seed=seed + i)) for i, size in enumerate(sizes)]
-
-
-def _tagged(tag: str, records: list[MatchRecord]) -> list[MatchRecord]:
-    if not tag:
-        return records
-    return [
-        dataclasses.replace(
-            r,
-            key=tag + r.key,
-            identifiers={s: tag + v if v else v for s, v in r.identifiers.items()},
-        )
-        for r in records
-    ]
+    peak_mib: float | None
 
 
 def run(
-    worlds: list[tuple[str, World]], n: int, pairing: Pairing, config: MatcherConfig, trace: bool
+    world: World, level: str, n: int, pairing: Pairing, config: MatcherConfig, memory: bool
 ) -> Row:
-    left: list[MatchRecord] = []
-    right: list[MatchRecord] = []
-    truth: set[tuple[str, str]] = set()
-    for tag, world in worlds:
-        left += _tagged(tag, pairing.left(world))
-        right += _tagged(tag, pairing.right(world))
-        truth |= {
-            (tag + a, tag + b) for t in world.truth if (pair := pairing.truth(t)) for a, b in [pair]
-        }
+    truth = {pair for t in world.truth if (pair := pairing.truth(t))}
+    left, right = pairing.left(world), pairing.right(world)
+    return _timed(level, n, pairing.label, left, right, truth, match, config, memory)
+
+
+def _timed(
+    level: str,
+    n: int,
+    label: str,
+    left: Sequence[Any],
+    right: Sequence[Any],
+    truth: set[tuple[str, str]],
+    matcher: Callable[[Any, Any, MatcherConfig], list[MatchResult]],
+    config: MatcherConfig,
+    memory: bool,
+) -> Row:
     gc.collect()
-    rss_before = _rss_mib()
-    if trace:
-        tracemalloc.start()
     start = time.perf_counter()
-    results: Sequence[MatchResult] = match(left, right, config)
+    results = matcher(left, right, config)
     seconds = time.perf_counter() - start
-    if trace:
-        _, peak = tracemalloc.get_traced_memory()
+    peak = None
+    if memory:
+        # A second, traced run: tracemalloc slows matching, so it is not the timed one.
+        del results
+        gc.collect()
+        tracemalloc.start()
+        results = matcher(left, right, config)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        memory = f"{peak / 2**20:.0f} MiB traced"
-    else:
-        memory = f"+{max(0.0, _rss_mib() - rss_before):.0f} MiB RSS"
     return Row(
+        level=level,
         n=n,
-        label=pairing.label,
+        label=label,
         left=len(left),
         right=len(right),
-        truth=len(truth),
+        truth=truth,
         det=sum(r.method == "deterministic" for r in results),
         auto={(r.left_key, r.right_key) for r in results if r.status == "auto"},
         suggested={(r.left_key, r.right_key) for r in results if r.status == "suggested"},
-        truth_pairs=truth,
         seconds=seconds,
-        memory=memory,
+        peak_mib=peak,
     )
+
+
+def run_staff(
+    world: World, level: str, n: int, qris: Row, head_start: Row, scoring_only: bool, memory: bool
+) -> Row:
+    """Head Start staff vs the QRIS workforce registry, ``World.staff_links`` the truth.
+    A Head Start person's program is the QRIS provider the program matcher auto-linked to
+    their center (center -> license -> provider), so program-matching errors count here."""
+    license_of = dict(head_start.auto)
+    provider_of = dict(qris.auto)
+    left = [
+        StaffRecord(
+            source="head_start",
+            key=str(s.staff_id),
+            first_name=s.first_nm,
+            last_name=s.last_nm,
+            program=provider_of.get(license_of.get(str(s.center_id), "")),
+            birth_year=s.birth_year,
+            education=s.highest_degree,
+            credentials=s.credential_list,
+            identifiers={REGISTRY: s.registry_id},
+        )
+        for s in world.head_start.staff
+    ]
+    right = [
+        StaffRecord(
+            source="qris",
+            key=w.registry_id,
+            first_name=w.first_name,
+            last_name=w.last_name,
+            program=w.provider_id,
+            education=w.education_level,
+            credentials=w.credentials,
+            identifiers={REGISTRY: w.registry_id},
+        )
+        for w in world.qris.workforce
+    ]
+    truth = {(str(link.head_start_staff_id), link.registry_id) for link in world.staff_links}
+    config = MatcherConfig(identifier_systems=() if scoring_only else (REGISTRY,))
+    return _timed(
+        level, n, "HS staff vs QRIS registry", left, right, truth, match_staff, config, memory
+    )
+
+
+def explain(world: World, row: Row, pairing: Pairing, limit: int) -> None:
+    """Print up to ``limit`` wrong auto-links and missed pairs with the noise that struck
+    the program, and the noise kinds behind every missed auto-link."""
+    by_pair = {pair: t.program_id for t in world.truth if (pair := pairing.truth(t))}
+    by_key: dict[str, str] = {}
+    for pair, program_id in by_pair.items():
+        by_key[pair[0]] = by_key[pair[1]] = program_id
+    kinds: dict[str, list[str]] = {}
+    for a in world.applied_noise:
+        if a.kind not in STAFF_KINDS:
+            kinds.setdefault(a.program_id, []).append(f"{a.system}:{a.kind}")
+    wrong = sorted(row.auto - row.truth)
+    missed = sorted(row.truth - row.auto)
+    for pair in wrong[:limit]:
+        who = [by_key.get(k, "?") for k in pair]
+        print(f"    wrong auto-link {pair} programs {who} noise {[kinds.get(p, []) for p in who]}")
+    for pair in missed[:limit]:
+        state = "suggested" if pair in row.suggested else "not proposed"
+        print(f"    missed {pair} ({state}) noise {kinds.get(by_pair[pair], [])}")
+    tally = Counter(k for pair in missed for k in kinds.get(by_pair[pair], []))
+    if tally:
+        print(f"    noise behind the {len(missed)} missed auto-links: {dict(tally.most_common(8))}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--sizes", default="1000,10000", help="programs per world, comma-separated")
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="records per compared source, comma-separated"
+    )
     parser.add_argument("--large", action="store_true", help="add 50000 to the sizes")
+    parser.add_argument(
+        "--levels", default=",".join(NOISE_LEVELS), help="noise levels, comma-separated"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--auto-link", type=float, default=MatcherConfig().auto_link)
     parser.add_argument("--suggest", type=float, default=MatcherConfig().suggest)
     parser.add_argument(
-        "--tracemalloc",
+        "--no-memory",
         action="store_true",
-        help="peak memory of matching by tracemalloc (slower) instead of the RSS high-water mark",
+        help="skip the second, traced run that measures peak memory (tracemalloc)",
+    )
+    parser.add_argument(
+        "--no-staff", action="store_true", help="skip Head Start staff vs the QRIS registry"
     )
     parser.add_argument(
         "--scoring-only",
         action="store_true",
         help="no deterministic pass: every link must come from scoring (a harder test)",
     )
-    parser.add_argument("--errors", type=int, default=0, help="print this many wrong auto-links")
+    parser.add_argument(
+        "--errors", type=int, default=0, help="print this many wrong auto-links and missed pairs"
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.large and 50000 not in sizes:
         sizes.append(50000)
+    levels = [level for level in args.levels.split(",") if level]
     config = MatcherConfig(
         identifier_systems=() if args.scoring_only else (LICENSE,),
         auto_link=args.auto_link,
@@ -237,42 +307,49 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"ecehub matcher benchmark: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"seed {args.seed}, {'scoring only, ' if args.scoring_only else ''}"
-        f"auto_link {config.auto_link}, suggest {config.suggest}, "
-        "generator's default noise"
+        f"auto_link {config.auto_link}, suggest {config.suggest}"
     )
     rows: list[Row] = []
     for n in sizes:
-        start = time.perf_counter()
-        worlds = worlds_for(n, args.seed)
-        print(f"  N={n}: {len(worlds)} world(s) generated in {time.perf_counter() - start:.1f} s")
-        for pairing in PAIRINGS:
-            row = run(worlds, n, pairing, config, args.tracemalloc)
-            rows.append(row)
-            wrong = sorted(row.auto - row.truth_pairs)[: args.errors]
-            missed = sorted(row.truth_pairs - row.auto - row.suggested)[: args.errors]
-            for pair in wrong:
-                print(f"    wrong auto-link {pair}")
-            for pair in missed:
-                print(f"    missed {pair}")
-        del worlds
-        gc.collect()
+        programs = programs_for(n)
+        for level in levels:
+            start = time.perf_counter()
+            world = generate_world(programs, seed=args.seed, noise=level)
+            print(
+                f"  N={n} {level}: world of {programs} programs generated in "
+                f"{time.perf_counter() - start:.1f} s"
+            )
+            program_rows = []
+            for pairing in PAIRINGS:
+                row = run(world, level, n, pairing, config, not args.no_memory)
+                program_rows.append(row)
+                if args.errors:
+                    print(f"   {pairing.label}:")
+                    explain(world, row, pairing, args.errors)
+            rows += program_rows
+            if not args.no_staff:
+                rows.append(
+                    run_staff(world, level, n, *program_rows, args.scoring_only, not args.no_memory)
+                )
+            del world
+            gc.collect()
 
     print()
     header = (
-        f"{'N':>6}  {'pairing':<24} {'left':>6} {'right':>6} {'truth':>6} {'det':>6} "
-        f"{'auto':>6} {'auto P':>7} {'auto R':>7} {'auto F1':>7} {'sugg':>5} {'sugg P':>7} "
-        f"{'a+s R':>6} {'time s':>7}  memory"
+        f"{'N':>6} {'level':<8} {'pairing':<24} {'left':>6} {'right':>6} {'truth':>6} "
+        f"{'det':>6} {'auto':>6} {'auto P':>7} {'auto R':>7} {'auto F1':>7} {'sugg':>5} "
+        f"{'a+s P':>7} {'a+s R':>7} {'a+s F1':>7} {'time s':>7} {'peak MiB':>8}"
     )
     print(header)
     print("-" * len(header))
     for r in rows:
-        ap, ar, af = prf(r.auto, r.truth_pairs)
-        sp, _, _ = prf(r.suggested, r.truth_pairs)
-        _, asr, _ = prf(r.auto | r.suggested, r.truth_pairs)
+        ap, ar, af = prf(r.auto, r.truth)
+        sp, sr, sf = prf(r.auto | r.suggested, r.truth)
+        peak = f"{r.peak_mib:>8.0f}" if r.peak_mib is not None else f"{'-':>8}"
         print(
-            f"{r.n:>6}  {r.label:<24} {r.left:>6} {r.right:>6} {r.truth:>6} {r.det:>6} "
-            f"{len(r.auto):>6} {ap:>7.4f} {ar:>7.4f} {af:>7.4f} {len(r.suggested):>5} "
-            f"{sp:>7.3f} {asr:>6.4f} {r.seconds:>7.2f}  {r.memory}"
+            f"{r.n:>6} {r.level:<8} {r.label:<24} {r.left:>6} {r.right:>6} {len(r.truth):>6} "
+            f"{r.det:>6} {len(r.auto):>6} {ap:>7.4f} {ar:>7.4f} {af:>7.4f} "
+            f"{len(r.suggested):>5} {sp:>7.4f} {sr:>7.4f} {sf:>7.4f} {r.seconds:>7.2f} {peak}"
         )
 
 

@@ -8,16 +8,19 @@ proposed link, each with a score in [0, 1], a status (``auto`` above ``auto_link
 
 1. Deterministic pass: for each identifier system in ``MatcherConfig.identifier_systems``,
    in order, records of the two sides that hold the same normalised identifier (and are the
-   only ones on their side to hold it) are linked with score 1.0.
+   only ones on their side to hold it) are linked with score 1.0, unless name, address,
+   place and phone all disagree (a number copied from another facility's file). Such an
+   identifier, and one several records of a side hold, is marked unreliable: it is left to
+   scoring and never counts against a pair.
 2. Probabilistic pass over the records still unlinked: records are grouped into blocks (same
    ZIP and first name word, same ZIP and house number, same phone, same normalised name,
    same email); each pair that shares a block is scored by adding evidence weights
-   (name similarity from rapidfuzz, address, ZIP, city, phone, email, nearly-equal
-   identifiers as a mistyping, different identifiers against) and mapping the sum to
-   [0, 1] with a logistic curve.
-3. One-to-one assignment: the pairs at or above ``suggest`` are taken greedily by score, so
-   a record is linked at most once; a pair whose records have a rival candidate within
-   ``ambiguity_margin`` is never auto-linked, only suggested.
+   (name similarity from rapidfuzz, address with or without its unit, transposed house
+   digits, ZIP, city, phone, email, equal or nearly-equal identifiers, different reliable
+   identifiers against) and mapping the sum to [0, 1] with a logistic curve.
+3. One-to-one assignment: the pairs at or above ``suggest`` are taken greedily by evidence,
+   so a record is linked at most once; a pair whose record has a rival candidate with odds
+   within ``rival_odds`` of its own is never auto-linked, only suggested.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rapidfuzz import fuzz
@@ -40,9 +43,10 @@ from ecehub.crosswalk.normalize import (
     normalize_identifier,
     normalize_name,
     normalize_phone,
+    split_unit,
 )
 
-__all__ = ["MatchRecord", "MatchResult", "MatchStatus", "MatcherConfig", "match"]
+__all__ = ["MatchRecord", "MatchResult", "MatchStatus", "MatcherConfig", "has_rival", "match"]
 
 MatchStatus = Literal["auto", "suggested"]
 
@@ -71,9 +75,12 @@ class MatcherConfig:
     """Score at or above which a link is confirmed without review."""
     suggest: float = 0.5
     """Score at or above which (and below ``auto_link``) a link is suggested for review."""
-    ambiguity_margin: float = 0.1
-    """A pair whose left or right record has another candidate scoring within this margin
-    is suggested, not auto-linked."""
+    rival_odds: float = 20.0
+    """A pair is auto-linked only if its odds of being the match are at least this many
+    times those of any other candidate of its left or right record; otherwise it is
+    suggested. (A score margin would not do: near 1.0 scores crowd together, and a pair that
+    agrees on name, address and phone is far likelier than its namesake down the street
+    that shares only the phone.)"""
     max_block_pairs: int = 2500
     """Blocks that would yield more pairs than this are skipped (other blocks still cover
     their records); keeps the comparisons near-linear in the number of records."""
@@ -81,8 +88,8 @@ class MatcherConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.suggest <= self.auto_link <= 1.0:
             raise ValueError("thresholds must satisfy 0 <= suggest <= auto_link <= 1")
-        if self.ambiguity_margin < 0 or self.max_block_pairs < 1:
-            raise ValueError("ambiguity_margin must be >= 0 and max_block_pairs >= 1")
+        if self.rival_odds < 1 or self.max_block_pairs < 1:
+            raise ValueError("rival_odds must be >= 1 and max_block_pairs >= 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +104,9 @@ class MatchResult:
 
 # --- Evidence weights (log-odds-like; the sum goes through a logistic curve) ---------------
 
-_OFFSET = 6.0
-"""Total evidence at which the score is 0.5."""
+_OFFSET = 4.2
+"""Total evidence at which the score is 0.5 (0.95 at about 7.9: a name and an address, or a
+name and a phone, that agree, with nothing against them)."""
 _SCALE = 0.8
 """Steepness of the logistic curve."""
 
@@ -109,22 +117,31 @@ class _Norm:
     name: str
     name_numbers: frozenset[str]
     address: str
+    street: str
+    """The address without its unit."""
+    unit: str
     house: str
     city: str
     zip: str
     phone: str
     email: str
     identifiers: dict[str, str]
+    suspect: frozenset[str] = frozenset()
+    """Identifier systems whose value on this record is shown to be unreliable (another
+    record on its side holds it too, or it links a record that contradicts this one)."""
 
 
 def _normalize(record: MatchRecord) -> _Norm:
     name = normalize_name(record.name)
     address = normalize_address(record.address)
+    street, unit = split_unit(address)
     return _Norm(
         record=record,
         name=name,
         name_numbers=name_numbers(name),
         address=address,
+        street=street,
+        unit=unit,
         house=house_number(address),
         city=(record.city or "").strip().lower(),
         zip=(record.zip or "").strip()[:5],
@@ -141,18 +158,20 @@ def _normalize(record: MatchRecord) -> _Norm:
 def _name_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
     if not a.name or not b.name:
         return 0.0
-    similarity = max(
-        fuzz.token_sort_ratio(a.name, b.name), 0.9 * fuzz.token_set_ratio(a.name, b.name)
-    )
-    label = f"names {similarity:.0f}% alike ({a.record.name} ~ {b.record.name})"
+    # Word order does not matter (token_sort): "Learning Center, Sunshine" is "Sunshine
+    # Learning Center". A name whose words all appear in the other (token_set) is not held
+    # against the pair, but neither does it count for it: "& Kindergarten" may be another
+    # program in the same building.
+    similarity = fuzz.token_sort_ratio(a.name, b.name)
     weight = 0.0
+    label = f"names {similarity:.0f}% alike ({a.record.name} ~ {b.record.name})"
     if similarity >= 97:
         weight = 4.0
     elif similarity >= 90:
         weight = 3.0
-    elif similarity >= 80:
+    elif similarity >= 85:
         weight = 1.5
-    elif similarity < 65:
+    elif similarity < 65 and fuzz.token_set_ratio(a.name, b.name) < 90:
         weight = -4.0
         label = f"names differ ({a.record.name} / {b.record.name})"
     reasons.append(label)
@@ -167,11 +186,26 @@ def _address_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
         return 0.0
     if a.address == b.address:
         reasons.append(f"same address ({a.record.address})")
-        return 4.0
+        return 5.0
     if a.house and b.house and a.house != b.house:
+        if _transposed(a.house, b.house) and a.street[len(a.house) :] == b.street[len(b.house) :]:
+            reasons.append(
+                f"street numbers alike but for two swapped digits ({a.house} ~ {b.house})"
+            )
+            return 2.5
+        # Programs move and one system keeps the old address: against, not decisive.
         reasons.append(f"different street numbers ({a.house} / {b.house})")
-        return -4.0
-    similarity = fuzz.ratio(a.address, b.address)
+        return -3.0
+    if a.street and a.street == b.street:
+        if not a.unit or not b.unit:
+            reasons.append(
+                f"same street address, unit on one side only ({a.record.address} ~ "
+                f"{b.record.address})"
+            )
+            return 4.5
+        reasons.append(f"same street address, different unit ({a.unit} / {b.unit})")
+        return 1.0
+    similarity = fuzz.ratio(a.street or a.address, b.street or b.address)
     if similarity >= 85:
         reasons.append(
             f"addresses {similarity:.0f}% alike ({a.record.address} ~ {b.record.address})"
@@ -181,18 +215,36 @@ def _address_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
     return -2.0
 
 
+def _transposed(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with two neighbouring characters swapped."""
+    if len(a) != len(b):
+        return False
+    diff = [k for k in range(len(a)) if a[k] != b[k]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
+
+
 def _place_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
     weight = 0.0
+    same_city = bool(a.city) and a.city == b.city
     if a.zip and b.zip:
         if a.zip == b.zip:
             reasons.append(f"same ZIP {a.zip}")
             weight += 1.0
+        elif same_city:
+            # A town has several ZIPs; a program that moved across town changes its ZIP.
+            reasons.append(f"other ZIP in the same city ({a.zip} / {b.zip})")
+            weight -= 0.5
         else:
             reasons.append(f"different ZIP ({a.zip} / {b.zip})")
             weight -= 2.0
     if a.city and b.city:
-        weight += 0.5 if a.city == b.city else -1.0
-        if a.city != b.city:
+        weight += 0.5 if same_city else -1.0
+        if not same_city:
             reasons.append(f"different city ({a.record.city} / {b.record.city})")
     return weight
 
@@ -202,7 +254,7 @@ def _contact_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
     if a.phone and b.phone:
         if a.phone == b.phone:
             reasons.append("same phone")
-            weight += 4.0
+            weight += 5.0
         else:
             reasons.append("different phone")
             weight -= 1.5
@@ -219,7 +271,11 @@ def _identifier_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
     weight = 0.0
     for system, left in a.identifiers.items():
         right = b.identifiers.get(system)
-        if not right or right == left:
+        if not right:
+            continue
+        if right == left:
+            reasons.append(f"same {system} {left}")
+            weight += 6.0
             continue
         left_bare, right_bare = identifier_skeleton(left), identifier_skeleton(right)
         if left_bare == right_bare:
@@ -227,34 +283,55 @@ def _identifier_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
             weight += 2.0
         elif Levenshtein.distance(left_bare, right_bare) <= 2:
             reasons.append(f"{system} nearly alike, likely mistyped ({left} ~ {right})")
-            weight += 1.0
+            weight += 1.5
+        elif system in a.suspect or system in b.suspect:
+            # A number keyed from the wrong file says nothing against the right record.
+            reasons.append(f"different {system}, one of them unreliable ({left} / {right})")
         else:
             reasons.append(f"different {system} ({left} / {right})")
             weight -= 5.0
     return weight
 
 
-def _score(a: _Norm, b: _Norm) -> tuple[float, list[str]]:
-    reasons: list[str] = []
-    total = (
+def _evidence_besides_identifiers(a: _Norm, b: _Norm, reasons: list[str]) -> float:
+    return (
         _name_evidence(a, b, reasons)
         + _address_evidence(a, b, reasons)
         + _place_evidence(a, b, reasons)
         + _contact_evidence(a, b, reasons)
-        + _identifier_evidence(a, b, reasons)
     )
-    return 1.0 / (1.0 + math.exp(-_SCALE * (total - _OFFSET))), reasons
+
+
+def _evidence(a: _Norm, b: _Norm) -> tuple[float, list[str]]:
+    reasons: list[str] = []
+    total = _evidence_besides_identifiers(a, b, reasons) + _identifier_evidence(a, b, reasons)
+    return total, reasons
+
+
+def _probability(total: float) -> float:
+    return 1.0 / (1.0 + math.exp(-_SCALE * (total - _OFFSET)))
+
+
+_CONTRADICTED = -6.0
+"""Evidence besides a shared identifier below which the identifier is not trusted: name,
+address, place and phone all disagree, as when a number was copied from another
+facility's file."""
 
 
 # --- Passes --------------------------------------------------------------------------------
 
 
 def _deterministic(
-    left: Sequence[_Norm], right: Sequence[_Norm], config: MatcherConfig
+    left: list[_Norm], right: list[_Norm], config: MatcherConfig
 ) -> tuple[list[MatchResult], set[int], set[int]]:
+    """Link records that share an identifier, unless other records on a side hold it too
+    or the two records disagree on everything else; such identifiers are marked suspect
+    (in ``left`` and ``right``, in place) and their records left to scoring."""
     results: list[MatchResult] = []
     used_left: set[int] = set()
     used_right: set[int] = set()
+    suspect_left: dict[int, set[str]] = defaultdict(set)
+    suspect_right: dict[int, set[str]] = defaultdict(set)
     for system in config.identifier_systems:
         by_left: dict[str, list[int]] = defaultdict(list)
         by_right: dict[str, list[int]] = defaultdict(list)
@@ -264,11 +341,20 @@ def _deterministic(
         for j, rec in enumerate(right):
             if j not in used_right and (value := rec.identifiers.get(system)):
                 by_right[value].append(j)
+        # A value several records of a side hold is right for one of them at most.
+        for by_value, suspects in ((by_left, suspect_left), (by_right, suspect_right)):
+            for holders in by_value.values():
+                for k in holders if len(holders) > 1 else ():
+                    suspects[k].add(system)
         for value, lefts in by_left.items():
             rights = by_right.get(value)
             if not rights or len(lefts) != 1 or len(rights) != 1:
                 continue  # absent, or shared by several records: left to scoring
             i, j = lefts[0], rights[0]
+            if _evidence_besides_identifiers(left[i], right[j], []) < _CONTRADICTED:
+                suspect_left[i].add(system)
+                suspect_right[j].add(system)
+                continue
             used_left.add(i)
             used_right.add(j)
             shown = left[i].record.identifiers.get(system) or value
@@ -282,6 +368,9 @@ def _deterministic(
                     method="deterministic",
                 )
             )
+    for side, suspects in ((left, suspect_left), (right, suspect_right)):
+        for k, systems in suspects.items():
+            side[k] = replace(side[k], suspect=frozenset(systems))
     return results, used_left, used_right
 
 
@@ -342,25 +431,28 @@ def match(
     )
     scored: list[tuple[float, int, int, list[str]]] = []
     for i, j in pairs:
-        score, reasons = _score(norm_left[i], norm_right[j])
-        if score >= config.suggest:
-            scored.append((score, i, j, reasons))
-    # Highest score first; ties broken by position so the outcome does not depend on set order.
+        total, reasons = _evidence(norm_left[i], norm_right[j])
+        if _probability(total) >= config.suggest:
+            scored.append((total, i, j, reasons))
+    # Strongest evidence first; ties broken by position so the outcome does not depend on
+    # set order.
     scored.sort(key=lambda item: (-item[0], item[1], item[2]))
 
-    best_other: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for score, i, j, _ in scored:
-        best_other[("L", i)].append(score)
-        best_other[("R", j)].append(score)
+    candidates: dict[tuple[str, int], list[float]] = defaultdict(list)
+    for total, i, j, _ in scored:
+        candidates[("L", i)].append(total)
+        candidates[("R", j)].append(total)
 
-    for score, i, j, reasons in scored:
+    rival_gap = math.log(config.rival_odds) / _SCALE
+    for total, i, j, reasons in scored:
         if i in used_left or j in used_right:
             continue
         used_left.add(i)
         used_right.add(j)
+        score = _probability(total)
         status: MatchStatus = "auto" if score >= config.auto_link else "suggested"
-        if status == "auto" and _has_rival(
-            score, best_other[("L", i)], best_other[("R", j)], config
+        if status == "auto" and has_rival(
+            total, candidates[("L", i)], candidates[("R", j)], rival_gap
         ):
             status = "suggested"
             reasons = [*reasons, "another candidate scores nearly as high"]
@@ -376,14 +468,12 @@ def match(
     return results
 
 
-def _has_rival(
-    score: float, left_scores: list[float], right_scores: list[float], config: MatcherConfig
-) -> bool:
-    """Whether, besides this pair's own score, either record has another candidate scoring
-    within ``ambiguity_margin`` of it."""
-    for scores in (left_scores, right_scores):
-        others = sorted(scores, reverse=True)
-        others.remove(score)
-        if others and score - others[0] < config.ambiguity_margin:
+def has_rival(total: float, left: list[float], right: list[float], gap: float) -> bool:
+    """Whether, besides this pair, its left or right record has another candidate whose
+    evidence is within ``gap`` of this pair's (odds less than ``rival_odds`` to one)."""
+    for totals in (left, right):
+        others = sorted(totals, reverse=True)
+        others.remove(total)
+        if others and total - others[0] < gap:
             return True
     return False

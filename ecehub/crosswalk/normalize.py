@@ -17,6 +17,7 @@ __all__ = [
     "normalize_identifier",
     "normalize_name",
     "normalize_phone",
+    "split_unit",
 ]
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -53,6 +54,12 @@ _NAME_WORDS: dict[str, str] = {
     "and": "",
 }
 _LEGAL_SUFFIXES = frozenset({"llc", "inc", "co", "corp", "corporation", "ltd", "lp", "llp", "pllc"})
+_LEGAL_WORDS = frozenset({"llc", "inc", "corp", "corporation", "ltd", "llp", "pllc"})
+"""Legal forms dropped wherever they stand: words moved around ("Inc, The Maria Okafor
+Family Child Care") carry them to the middle. "co" and "lp" only go at the end."""
+_NOISE_PHRASES = ("early head start", "head start")
+"""Head Start data systems append these to a center's name; they do not tell programs
+apart (both sides are normalised alike)."""
 
 _ADDRESS_WORDS: dict[str, str] = {
     "st": "street",
@@ -100,8 +107,8 @@ def _phrases(text: str, phrases: tuple[tuple[str, str], ...]) -> str:
 def normalize_name(name: str | None) -> str:
     """Lower case, "&" as "and" (then dropped), dotted acronyms joined (A.B.C. -> abc),
     apostrophes dropped, abbreviations spelled out (Ctr -> center, Acad. -> academy, Lrng ->
-    learning), "Pre-School" / "Day Care" / "Child Care" joined, legal suffixes (LLC, Inc, Co)
-    and a leading "The" dropped."""
+    learning), "Pre-School" / "Day Care" / "Child Care" joined, legal forms (LLC, Inc; Co
+    at the end), "The" and an appended "Head Start" / "Early Head Start" dropped."""
     if not name:
         return ""
     text = name.lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
@@ -110,10 +117,14 @@ def normalize_name(name: str | None) -> str:
     text = _phrases(text, _NAME_PHRASES)
     words = [_NAME_WORDS.get(w, w) for w in text.split()]
     words = [w for w in " ".join(words).split() if w]
-    while words and words[-1] in _LEGAL_SUFFIXES:
+    kept = [w for w in words if w not in _LEGAL_WORDS and w != "the"]
+    if kept:
+        text = f" {' '.join(kept)} "
+        for phrase in _NOISE_PHRASES:
+            text = text.replace(f" {phrase} ", " ")
+        words = text.split() or kept
+    while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
-    if len(words) > 1 and words[0] == "the":
-        words = words[1:]
     return " ".join(words)
 
 
@@ -131,6 +142,15 @@ def normalize_address(street: str | None) -> str:
     text = street.lower().replace("#", " unit ")
     text = _NON_ALNUM.sub(" ", text)
     return " ".join(_ADDRESS_WORDS.get(w, w) for w in text.split())
+
+
+def split_unit(normalized_address: str) -> tuple[str, str]:
+    """A normalised street line as (street, unit): ("12 oak street unit 4") -> ("12 oak
+    street", "4"); the unit is ``""`` when the line has none."""
+    street, found, unit = normalized_address.partition(" unit ")
+    if not found and normalized_address.startswith("unit "):
+        return "", normalized_address[5:]
+    return street, unit
 
 
 def house_number(normalized_address: str) -> str:

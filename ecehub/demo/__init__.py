@@ -7,6 +7,7 @@ Core, on SQLite, PostgreSQL or MariaDB) and the QRIS REST API (aiohttp).
 """
 
 from ecehub.demo.headstart import HEADSTART_METADATA, seed_headstart
+from ecehub.demo.levels import NOISE_LEVELS, AppliedNoise, NoiseLevel
 from ecehub.demo.licensing import LICENSING_METADATA, seed_licensing
 from ecehub.demo.qris import QrisServer, make_qris_app, serve_qris
 from ecehub.demo.records import ProgramTruth, StaffLink
@@ -17,8 +18,11 @@ __all__ = [
     "DEMO_CONFIG",
     "HEADSTART_METADATA",
     "LICENSING_METADATA",
+    "NOISE_LEVELS",
     "REFERENCE_DATE",
+    "AppliedNoise",
     "DemoSystems",
+    "NoiseLevel",
     "ProgramTruth",
     "QrisServer",
     "StaffLink",

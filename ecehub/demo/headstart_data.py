@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ecehub.demo.catalogs import CLASS_DOMAINS, HSPPS_STANDARDS, ROOM_NAMES
 from ecehub.demo.geography import FIRST_NAMES, LAST_NAMES, STATE_CODE
+from ecehub.demo.levels import NOISE_LEVELS, Noise
 from ecehub.demo.noise import address_variant, format_phone, name_variant
 from ecehub.demo.people import (
     HEAD_START_TITLES,
@@ -36,7 +37,7 @@ from ecehub.demo.records import (
 
 __all__ = ["HEAD_START_LICENSE_SHARE", "REGION", "REGISTRY_SHARE", "headstart_records"]
 
-HEAD_START_LICENSE_SHARE = 0.90
+HEAD_START_LICENSE_SHARE = round(1.0 - NOISE_LEVELS["default"].head_start_license_missing, 9)
 REGISTRY_SHARE = 0.40
 """Share of all Head Start staff who are also in the QRIS workforce registry."""
 REGION = 5
@@ -95,13 +96,19 @@ def _room_groups(rng: random.Random, program: TrueProgram, ehs_only: bool) -> li
     return groups
 
 
-def _center_name(rng: random.Random, name: str, ehs_only: bool) -> str:
+def _center_name(rng: random.Random, program: TrueProgram, ehs_only: bool, noise: Noise) -> str:
+    shares, name = noise.level, program.name
     roll = rng.random()
-    if roll < 0.5:
-        return name
-    if roll < 0.8:
-        return name_variant(rng, name, changes=1)
-    return f"{name} {'Early Head Start' if ehs_only else 'Head Start'}"
+    kept = round(1.0 - shares.head_start_renamed - shares.head_start_suffix, 9)
+    if roll < kept:
+        pass
+    elif roll < round(kept + shares.head_start_renamed, 9):
+        name = name_variant(rng, name, changes=1)
+        noise.note(program.program_id, "head_start", "renamed")
+    else:
+        name = f"{name} {'Early Head Start' if ehs_only else 'Head Start'}"
+        noise.note(program.program_id, "head_start", "head_start_suffix")
+    return noise.name(program.program_id, "head_start", name)
 
 
 def _staff(
@@ -228,15 +235,22 @@ class _Builder:
 
 
 def headstart_records(
-    rng: random.Random, programs: list[TrueProgram], registry: Registry, as_of: dt.date
+    rng: random.Random,
+    programs: list[TrueProgram],
+    registry: Registry,
+    as_of: dt.date,
+    noise: Noise,
 ) -> tuple[HeadStartRecords, list[StaffLink]]:
     """Group ``programs`` into grantees of one to four centers and write what Head Start
     keeps about them; register about :data:`REGISTRY_SHARE` of the staff with ``registry``
     (only staff of programs that take part in QRIS can be in its registry)."""
     build = _Builder(rng, as_of)
     out = build.out
-    unlicensed = len(programs) - round(len(programs) * HEAD_START_LICENSE_SHARE)
+    share = round(1.0 - noise.level.head_start_license_missing, 9)
+    unlicensed = len(programs) - round(len(programs) * share)
     no_license = {p.program_id for p in rng.sample(programs, unlicensed)}
+    for program_id in sorted(no_license):
+        noise.note(program_id, "head_start", "license_missing")
     # Grant serials are six digits; the pool grows with large worlds (the first 2,000 stay as
     # they were, so smaller worlds keep their data).
     pool = range(10_000, 10_000 + max(2_000, 2 * len(programs)))
@@ -269,17 +283,23 @@ def headstart_records(
             out.classrooms.extend(rooms)
             preschool = sum(r.max_children for r in rooms if r.age_group == "Preschool")
             young = sum(r.max_children for r in rooms) - preschool
+            center_name = _center_name(rng, program, ehs_only, noise)
+            street = program.street
+            if rng.random() < noise.level.reformatted:
+                street = address_variant(rng, street)
+                noise.note(program.program_id, "head_start", "reformatted")
+            street, zip_code = noise.street(
+                program.program_id, "head_start", street, program.city, program.zip
+            )
             center = HeadStartCenter(
                 center_id=center_id,
                 grant_number=grant_number,
-                center_name=_center_name(rng, program.name, ehs_only),
-                address1=address_variant(rng, program.street)
-                if rng.random() < 0.3
-                else program.street,
+                center_name=center_name,
+                address1=street,
                 city=program.city,
                 county=program.county,
                 state=STATE_CODE,
-                zip=program.zip,
+                zip=zip_code,
                 phone=format_phone(program.phone, "dot"),
                 state_license_no=None if program.program_id in no_license else program.license_no,
                 program_type="HeadStart" if preschool >= young else "EarlyHeadStart",
@@ -304,6 +324,10 @@ def headstart_records(
         registry.register(person, program.qris_provider_id)
     links: list[StaffLink] = []
     for staff_id, (person, center_id, classroom_id, program) in enumerate(staffed, start=50001):
+        registry_id = person.registry_id
+        if registry_id and noise.chance(noise.level.registry_id_missing):
+            registry_id = None
+            noise.note(program.program_id, "head_start", "registry_id_missing")
         out.staff.append(
             StaffMember(
                 staff_id=staff_id,
@@ -314,7 +338,7 @@ def headstart_records(
                 position_title=HEAD_START_TITLES[person.role],
                 highest_degree=head_start_degree(person),
                 credential_list=head_start_credentials(person),
-                registry_id=person.registry_id,
+                registry_id=registry_id,
                 hire_date=person.hire_date,
                 birth_year=person.birth_year,
             )

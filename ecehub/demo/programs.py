@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from ecehub.demo.catalogs import CENTER_BRANDS, CENTER_KINDS, EXEMPT_NAMES
 from ecehub.demo.geography import COUNTIES, FIRST_NAMES, LAST_NAMES, STREET_NAMES, STREET_TYPES
+from ecehub.demo.levels import Noise
+from ecehub.demo.noise import drop_unit
 
 __all__ = ["TrueProgram", "exempt_programs", "licensed_programs", "slug", "unique_name"]
 
@@ -105,18 +107,30 @@ def _ages(rng: random.Random, kind: str) -> tuple[str, ...]:
     )
 
 
-def licensed_programs(rng: random.Random, count: int, as_of: dt.date) -> list[TrueProgram]:
+def licensed_programs(
+    rng: random.Random, count: int, as_of: dt.date, noise: Noise | None = None
+) -> list[TrueProgram]:
+    """``count`` licensed programs; with ``noise``, a share of the centers take the name
+    (and ZIP) of an earlier center in their town: two programs, one name."""
     kinds = ["CENTER"] * round(count * 0.75) + ["FCC"] * (count - round(count * 0.75))
     rng.shuffle(kinds)
     license_numbers = rng.sample(range(100_000, 1_000_000), count)
     used: set[str] = set()
     programs: list[TrueProgram] = []
+    centers_in: dict[str, list[TrueProgram]] = {}
     for i, kind in enumerate(kinds):
         county = rng.choices(COUNTIES, weights=_COUNTY_WEIGHTS)[0]
         town = rng.choice(county.towns)
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        twin: TrueProgram | None = None
         if kind == "CENTER":
-            name = unique_name(_center_name(rng), used, town.name, rng)
+            name = _center_name(rng)
+            earlier = centers_in.get(town.name)
+            if noise and earlier and noise.chance(noise.level.shared_names):
+                twin = noise.rng.choice(earlier)
+                name = twin.name
+            else:
+                name = unique_name(name, used, town.name, rng)
             email = f"director@{slug(' '.join(name.split()[:2]))}.example"
             capacity = rng.randrange(30, 185, 5)
         else:
@@ -135,26 +149,50 @@ def licensed_programs(rng: random.Random, count: int, as_of: dt.date) -> list[Tr
         )
         back = rng.randint(740, 1100) if status == "Expired" else rng.randint(20, 700)
         issued = as_of - dt.timedelta(days=back)
-        programs.append(
-            TrueProgram(
-                program_id=f"P{i + 1:05d}",
-                kind=kind,
-                name=name,
-                street=_street(rng, unit="Ste" if kind == "CENTER" else "Apt"),
-                city=town.name,
-                county=county.name,
-                zip=rng.choice(town.zips),
-                phone=f"555{rng.randint(2_000_000, 9_999_999)}",
-                email=email if rng.random() < 0.9 else None,
-                capacity=capacity,
-                ages=_ages(rng, kind),
-                license_no=f"CCL-{license_numbers[i]}",
-                license_status=status,
-                issued=issued,
-                expires=issued + dt.timedelta(days=730),
-            )
+        program = TrueProgram(
+            program_id=f"P{i + 1:05d}",
+            kind=kind,
+            name=name,
+            street=_street(rng, unit="Ste" if kind == "CENTER" else "Apt"),
+            city=town.name,
+            county=county.name,
+            zip=rng.choice(town.zips),
+            phone=f"555{rng.randint(2_000_000, 9_999_999)}",
+            email=email if rng.random() < 0.9 else None,
+            capacity=capacity,
+            ages=_ages(rng, kind),
+            license_no=f"CCL-{license_numbers[i]}",
+            license_status=status,
+            issued=issued,
+            expires=issued + dt.timedelta(days=730),
         )
+        if twin is not None and noise is not None:
+            _namesake(program, twin, centers_in[town.name], noise)
+        if kind == "CENTER":
+            centers_in.setdefault(town.name, []).append(program)
+        programs.append(program)
     return programs
+
+
+def _namesake(
+    program: TrueProgram, twin: TrueProgram, town: list[TrueProgram], noise: Noise
+) -> None:
+    """Make ``program`` another center of ``twin``'s name in its ZIP; sometimes in the same
+    building (another suite than the ``town``'s centers there) or on the same phone line."""
+    program.zip = twin.zip
+    noise.note(program.program_id, "licensing", "shared_name")
+    if noise.chance(noise.level.co_located):
+        building = drop_unit(twin.street)
+        if twin.street == building:
+            twin.street = f"{building} Ste 1"
+        taken = {p.street for p in town}
+        program.street = twin.street
+        while program.street in taken:
+            program.street = f"{building} Ste {noise.rng.randint(1, 40)}"
+        noise.note(program.program_id, "licensing", "co_located")
+    if noise.chance(noise.level.shared_phone):
+        program.phone = twin.phone
+        noise.note(program.program_id, "licensing", "shared_phone")
 
 
 def exempt_programs(

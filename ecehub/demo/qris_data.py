@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from ecehub.demo.catalogs import COACHES, COACHING_TOPICS, ERS_SUBSCALES, TRAININGS
 from ecehub.demo.geography import STATE_CODE
+from ecehub.demo.levels import NOISE_LEVELS, Noise
 from ecehub.demo.noise import address_variant, format_phone, mistype_license, name_variant
 from ecehub.demo.people import (
     QRIS_ROLES,
@@ -33,8 +34,8 @@ from ecehub.demo.records import (
 
 __all__ = ["QRIS_MISTYPED_LICENSE_SHARE", "QRIS_NO_LICENSE_SHARE", "qris_records"]
 
-QRIS_NO_LICENSE_SHARE = 0.06
-QRIS_MISTYPED_LICENSE_SHARE = 0.06
+QRIS_NO_LICENSE_SHARE = NOISE_LEVELS["default"].license_missing
+QRIS_MISTYPED_LICENSE_SHARE = NOISE_LEVELS["default"].license_mistyped
 _UNRATED_SHARE = 0.07
 _LEVELS = (1, 2, 3, 4, 5)
 _LEVEL_WEIGHTS = (15, 25, 30, 18, 12)
@@ -77,30 +78,46 @@ def _program_type(program: TrueProgram) -> str:
     return "ChildCare"
 
 
-def _license_noise(rng: random.Random, providers: list[TrueProgram], taken: set[str]) -> None:
+def _license_noise(
+    rng: random.Random, providers: list[TrueProgram], taken: set[str], noise: Noise
+) -> None:
     """Set what QRIS has for each provider's license number: mostly exact, some missing,
     some mistyped."""
     licensed = [p for p in providers if p.license_no]
-    missing = round(len(licensed) * QRIS_NO_LICENSE_SHARE)
-    wrong = round(len(licensed) * QRIS_MISTYPED_LICENSE_SHARE)
+    missing = round(len(licensed) * noise.level.license_missing)
+    wrong = round(len(licensed) * noise.level.license_mistyped)
     noisy = rng.sample(licensed, missing + wrong)
     missing_ids = {p.program_id for p in noisy[:missing]}
     mistyped_ids = {p.program_id for p in noisy[missing:]}
+    pool: list[str] = []
     for program in licensed:
         assert program.license_no
         if program.program_id in missing_ids:
             program.qris_license_number = None
+            noise.note(program.program_id, "qris", "license_missing")
         elif program.program_id in mistyped_ids:
-            program.qris_license_number = mistype_license(rng, program.license_no, taken)
+            noise.note(program.program_id, "qris", "license_mistyped")
+            if noise.chance(noise.level.license_collision):
+                pool = pool or sorted(taken)
+                other = noise.rng.choice(pool)
+                while other == program.license_no:
+                    other = noise.rng.choice(pool)
+                program.qris_license_number = other
+                noise.note(program.program_id, "qris", "license_collision")
+            else:
+                program.qris_license_number = mistype_license(rng, program.license_no, taken)
         else:
             program.qris_license_number = program.license_no
 
 
 class _Builder:
-    def __init__(self, rng: random.Random, as_of: dt.date) -> None:
+    def __init__(self, rng: random.Random, as_of: dt.date, noise: Noise) -> None:
         self.rng = rng
         self.as_of = as_of
+        self.noise = noise
         self.out = QrisRecords()
+        self.program_ids: dict[str, str] = {}
+        """QRIS provider ID -> program ID, for the noise log."""
 
     def days_ago(self, low: int, high: int) -> dt.date:
         return self.as_of - dt.timedelta(days=self.rng.randint(low, high))
@@ -125,30 +142,45 @@ class _Builder:
             expires = effective + dt.timedelta(days=1095)
             self.ratings(pid, level, effective, expires)
             self.assessments(program, level, effective)
+        shares, noise, note = self.noise.level, self.noise, self.noise.note
+        # The draws from ``rng`` below are the ones the default level always made, in the
+        # same order; only the shares come from the noise level.
         email = program.email
         roll = rng.random()
-        if roll < 0.1:
+        if roll < shares.email_missing:
             email = None
-        elif roll < 0.2:
+            note(program.program_id, "qris", "email_missing")
+        elif roll < round(shares.email_missing + shares.email_other, 9):
             email = f"info@{slug(' '.join(program.name.split()[:2]))}.example"
-        phone = program.phone if rng.random() < 0.95 else f"555{rng.randint(2_000_000, 9_999_999)}"
+            note(program.program_id, "qris", "email_other")
+        phone = program.phone
+        if rng.random() >= round(1.0 - shares.phone_changed, 9):
+            phone = f"555{rng.randint(2_000_000, 9_999_999)}"
+            note(program.program_id, "qris", "phone_changed")
+        name = program.name
+        if rng.random() < shares.renamed:
+            low, high = shares.name_changes
+            name = name_variant(rng, name, changes=rng.randint(low, high))
+            note(program.program_id, "qris", "renamed")
+        name = noise.name(program.program_id, "qris", name)
+        street = program.street
+        if rng.random() < shares.reformatted:
+            street = address_variant(rng, street)
+            note(program.program_id, "qris", "reformatted")
+        street, zip_code = noise.street(
+            program.program_id, "qris", street, program.city, program.zip
+        )
         out.providers.append(
             QrisProvider(
                 provider_id=pid,
-                display_name=(
-                    name_variant(rng, program.name, changes=rng.randint(1, 3))
-                    if rng.random() < 0.6
-                    else program.name
-                ),
+                display_name=name,
                 license_number=program.qris_license_number,
                 program_type=_program_type(program),
-                street=address_variant(rng, program.street)
-                if rng.random() < 0.3
-                else program.street,
+                street=street,
                 city=program.city,
                 county=program.county,
                 state=STATE_CODE,
-                zip=program.zip,
+                zip=zip_code,
                 phone=format_phone(phone, "dash"),
                 email=email,
                 rating_level=level,
@@ -248,7 +280,8 @@ class _Builder:
         for index, (person, pid) in enumerate(registry.members):
             assert person.registry_id
             first, last = person.first, person.last
-            if index < linked and rng.random() < 0.1:
+            if index < linked and rng.random() < self.noise.level.staff_renamed:
+                self.noise.note(self.program_ids[pid], "qris", "staff_renamed")
                 if first in _NICKNAMES:
                     first = _NICKNAMES[first]
                 else:
@@ -303,16 +336,18 @@ def qris_records(
     registry: Registry,
     as_of: dt.date,
     license_numbers: set[str],
+    noise: Noise,
 ) -> QrisRecords:
     """Write what QRIS keeps about ``providers`` (in provider-ID order). ``registry`` already
     holds the Head Start staff who registered; ``license_numbers`` are all real ones, which a
     mistyped number must not collide with."""
-    _license_noise(rng, providers, license_numbers)
-    build = _Builder(rng, as_of)
+    _license_noise(rng, providers, license_numbers, noise)
+    build = _Builder(rng, as_of, noise)
     linked = len(registry.members)
     for program in providers:
         build.provider(program)
         assert program.qris_provider_id
+        build.program_ids[program.qris_provider_id] = program.program_id
         for person in _own_staff(rng, program, as_of):
             registry.register(person, program.qris_provider_id)
     build.workforce(registry, linked)

@@ -8,6 +8,10 @@ file, 6% with none and 6% mistyped), plus about 3% license-exempt QRIS-only prov
 20% are Head Start centers under grantees of one to four centers, 90% of them recording the
 state license number. About 40% of Head Start staff are in the QRIS workforce registry under
 the same registry ID. ``World.truth`` and ``World.staff_links`` are the ground truth.
+
+Those shares are the ``default`` noise level; ``generate_world(..., noise="hardest")`` (or
+any :class:`~ecehub.demo.levels.NoiseLevel`) sets how much each kind of drift strikes, and
+``World.applied_noise`` says which kinds struck which program's record in which system.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ecehub.demo.geography import STATE_CODE
 from ecehub.demo.headstart_data import headstart_records
+from ecehub.demo.levels import AppliedNoise, Noise, NoiseLevel, noise_level
 from ecehub.demo.licensing_data import licensing_records
 from ecehub.demo.people import Registry
 from ecehub.demo.programs import TrueProgram, exempt_programs, licensed_programs
@@ -55,6 +60,10 @@ class World:
     """Ground truth: every real program and its key in each system."""
     staff_links: list[StaffLink] = field(default_factory=list)
     """Ground truth: Head Start staff who are also in the QRIS workforce registry."""
+    noise: NoiseLevel = field(default_factory=lambda: noise_level("default"))
+    """The noise level the world was generated at."""
+    applied_noise: list[AppliedNoise] = field(default_factory=list)
+    """Ground truth of the drift: each kind of noise applied to each program's record."""
 
 
 def _truth(program: TrueProgram) -> ProgramTruth:
@@ -70,13 +79,23 @@ def _truth(program: TrueProgram) -> ProgramTruth:
     )
 
 
-def generate_world(programs: int = 200, seed: int = 7, *, as_of: dt.date = REFERENCE_DATE) -> World:
+def generate_world(
+    programs: int = 200,
+    seed: int = 7,
+    *,
+    as_of: dt.date = REFERENCE_DATE,
+    noise: str | NoiseLevel = "default",
+) -> World:
     """Generate the state: ``programs`` licensed programs (plus about 3% license-exempt ones
-    known to QRIS only) and every system's records about them."""
+    known to QRIS only) and every system's records about them, drifting as much as the
+    ``noise`` level says (a name in :data:`~ecehub.demo.levels.NOISE_LEVELS` or a
+    :class:`~ecehub.demo.levels.NoiseLevel`)."""
     if programs < 1:
         raise ValueError("programs must be at least 1")
+    level = noise_level(noise)
+    drift = Noise(level, seed)
     rng = random.Random(seed)
-    licensed = licensed_programs(rng, programs, as_of)
+    licensed = licensed_programs(rng, programs, as_of, drift)
     used_names = {p.name for p in licensed}
     exempt = exempt_programs(rng, round(programs * QRIS_EXEMPT_SHARE), programs + 1, used_names)
 
@@ -93,9 +112,9 @@ def generate_world(programs: int = 200, seed: int = 7, *, as_of: dt.date = REFER
 
     registry = Registry(rng)
     licensing = licensing_records(rng, licensed, as_of)
-    hs, staff_links = headstart_records(rng, head_start, registry, as_of)
+    hs, staff_links = headstart_records(rng, head_start, registry, as_of, drift)
     taken = {p.license_no for p in licensed if p.license_no}
-    qris = qris_records(rng, qris_providers, registry, as_of, taken)
+    qris = qris_records(rng, qris_providers, registry, as_of, taken, drift)
     return World(
         seed=seed,
         as_of=as_of,
@@ -105,4 +124,6 @@ def generate_world(programs: int = 200, seed: int = 7, *, as_of: dt.date = REFER
         qris=qris,
         truth=[_truth(p) for p in licensed + exempt],
         staff_links=staff_links,
+        noise=level,
+        applied_noise=drift.applied,
     )

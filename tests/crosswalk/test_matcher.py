@@ -272,6 +272,130 @@ def test_weak_evidence_is_suggested_with_reasons() -> None:
     assert any("same address" in reason for reason in result.reasons)
 
 
+def test_legal_form_and_the_moved_to_the_middle_by_swapped_words() -> None:
+    assert normalize_name("Inc, The Maria Okafor Family Child Care Home") == normalize_name(
+        "Maria Okafor Family Child Care Home"
+    )
+    assert normalize_name("Open Arms Academy, LLC of Pine Bluff Inc") == normalize_name(
+        "Open Arms Academy of Pine Bluff"
+    )
+    assert_auto(
+        facility(name="Maria Okafor Family Child Care Home"),
+        provider(name="Inc, The Maria Okafor Family Child Care Home", phone="555-000-1111"),
+        "names 100% alike",
+    )
+
+
+def test_head_start_suffix() -> None:
+    assert normalize_name("Sunshine Academy Early Head Start") == "sunshine academy"
+    assert normalize_name("Head Start") == "head start"
+    assert_auto(
+        provider(name="Sunshine Academy Head Start", phone="555.201.3344", email=None),
+        facility(name="Sunshine Academy"),
+        "names 100% alike",
+    )
+
+
+def test_unit_dropped() -> None:
+    assert_auto(
+        facility(),
+        provider(address="123 N Main St", phone="555-000-1111", email=None),
+        "same street address, unit on one side only",
+    )
+
+
+def test_typo_in_the_street_line() -> None:
+    assert_auto(
+        facility(),
+        provider(address="123 N Mian St Ste 4", phone="555-000-1111"),
+        "addresses 9",
+    )
+    assert_auto(
+        facility(),
+        provider(address="132 N Main St Ste 4", phone="555-000-1111"),
+        "street numbers alike but for two swapped digits (123 ~ 132)",
+    )
+
+
+def test_moved_program_links_on_name_and_phone() -> None:
+    assert_auto(
+        facility(),
+        provider(address="9 Elm Rd", zip="87100", license_no="CCL-123465"),
+        "different street numbers",
+        "other ZIP in the same city",
+        "same phone",
+    )
+
+
+def test_moved_with_a_new_phone_and_no_license_is_not_auto_linked() -> None:
+    results = match(
+        [facility()], [provider(address="9 Elm Rd", phone="555-000-1111", email=None)], CONFIG
+    )
+    assert all(r.status == "suggested" for r in results)
+
+
+def test_namesake_in_another_suite_of_the_building_is_a_rival() -> None:
+    # Two "Little Sprouts Academy" in one building; QRIS left the suite out.
+    here = facility(key="CCL-100001", name="Little Sprouts Academy", address="50 Oak St Ste 1")
+    there = replace(here, key="CCL-100002", address="50 Oak St Ste 2", identifiers={})
+    results = match(
+        [here, there], [provider(name="Little Sprouts Academy", address="50 Oak St")], CONFIG
+    )
+    result = only(results)
+    assert result.status == "suggested"
+    assert "another candidate scores nearly as high" in result.reasons
+
+
+def test_namesake_on_the_same_phone_line_is_not_a_rival_when_the_address_tells() -> None:
+    here = facility(key="CCL-100001", name="Little Sprouts Academy")
+    there = facility(key="CCL-100002", name="Little Sprouts Academy", address="9 Elm Rd")
+    result = only(match([here, there], [provider(name="LITTLE SPROUTS ACADEMY")], CONFIG))
+    assert (result.left_key, result.status) == ("CCL-100001", "auto")
+
+
+def test_license_copied_from_another_facilitys_file() -> None:
+    # QRIS keyed Rainbow Preschool's number for ABC Learning Center: the exact identifier
+    # must not link them, and it must not count against the right facility either.
+    ours = facility(key="CCL-123456")
+    theirs = facility(
+        key="CCL-987654",
+        name="Rainbow Preschool",
+        address="9 Elm Rd",
+        city="Dry Wells",
+        zip="87398",
+        phone="(555) 999-0000",
+        email="hello@rainbow.example",
+    )
+    result = only(match([ours, theirs], [provider(license_no="CCL-987654")], CONFIG))
+    assert (result.left_key, result.status, result.method) == (
+        "CCL-123456",
+        "auto",
+        "probabilistic",
+    )
+    assert any("one of them unreliable" in reason for reason in result.reasons)
+
+
+def test_identifier_held_by_two_records_does_not_count_against_either() -> None:
+    result = only(
+        match(
+            [facility(key="CCL-123456")],
+            [
+                provider(key="Q-1", license_no="CCL-555555", phone="555-000-1111"),
+                provider(
+                    key="Q-2",
+                    name="Rainbow Preschool",
+                    address="9 Elm Rd",
+                    phone="555-999-0000",
+                    email=None,
+                    license_no="CCL-555555",
+                ),
+            ],
+            CONFIG,
+        )
+    )
+    assert (result.right_key, result.status) == ("Q-1", "auto")
+
+
 # --- Assignment and config -----------------------------------------------------------------
 
 
@@ -301,7 +425,12 @@ def test_no_identifier_systems_means_scoring_only() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"auto_link": 0.5, "suggest": 0.9}, {"auto_link": 1.5}, {"max_block_pairs": 0}],
+    [
+        {"auto_link": 0.5, "suggest": 0.9},
+        {"auto_link": 1.5},
+        {"max_block_pairs": 0},
+        {"rival_odds": 0.5},
+    ],
 )
 def test_config_rejects_bad_thresholds(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="must"):
