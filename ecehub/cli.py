@@ -297,6 +297,7 @@ async def _read_all(gateway: SourceGateway, source: str, entity: str) -> list[Re
 
 
 async def _crosswalk_suggest(args: argparse.Namespace) -> int:
+    from ecehub.config.model import MergeRule
     from ecehub.crosswalk import MatcherConfig, match
     from ecehub.hub import ProposalSummary
     from ecehub.hub.matching import match_record, proposals
@@ -323,10 +324,11 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
         left_hub_ids = {r.key: identity.hub_id(r) for r in left_records}
         left_match = [match_record(r) for r in left_records]
         try:
+            rule = config.merge.get(entity) or MergeRule()
             matcher = MatcherConfig(
                 identifier_systems=tuple(config.match_on(entity)),
-                auto_link=args.auto_score,
-                suggest=args.min_score,
+                auto_link=rule.auto_link if args.auto_score is None else args.auto_score,
+                suggest=rule.suggest if args.min_score is None else args.min_score,
             )
         except ValueError as exc:
             raise EcehubError(f"--auto-score / --min-score: {exc}") from None
@@ -453,10 +455,14 @@ def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     suggest = cw_sub.choices["suggest"]
     suggest.add_argument("--left", help="the source others are matched with (default: first)")
     suggest.add_argument(
-        "--auto-score", type=float, default=0.95, help="score from which a match is auto (0.95)"
+        "--auto-score",
+        type=float,
+        help="score from which a match is auto (default: merge.<entity>.auto_link, 0.95)",
     )
     suggest.add_argument(
-        "--min-score", type=float, default=0.5, help="lowest score suggested (0.5)"
+        "--min-score",
+        type=float,
+        help="lowest score suggested (default: merge.<entity>.suggest, 0.5)",
     )
     review = cw_sub.choices["review"]
     review.add_argument("--first", type=int, default=50, help="how many to list (at most 500)")

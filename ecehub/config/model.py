@@ -146,7 +146,26 @@ class MergeRule(_Strict):
         "merge on match_on as before (program, site and staff only)",
     )
 
+    auto_link: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="crosswalk suggest: a match scoring at least this is marked auto "
+        "(confirmed by `ecehub crosswalk apply` without review)",
+    )
+    suggest: float = Field(
+        default=0.5, ge=0, le=1, description="crosswalk suggest: the lowest score suggested"
+    )
+
     CROSSWALK_ENTITIES: ClassVar[tuple[str, ...]] = ("program", "site", "staff")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> MergeRule:
+        if self.suggest > self.auto_link:
+            raise ValueError(
+                f"suggest ({self.suggest}) must not be above auto_link ({self.auto_link})"
+            )
+        return self
 
 
 class HubConfig(_Strict):

@@ -127,3 +127,16 @@ def test_every_bad_rule_is_reported() -> None:
         "merge.program.fields.name.prefer.0",
         "merge.program.fields.email.prefer.1",
     }
+
+
+def test_crosswalk_thresholds_are_read_and_checked() -> None:
+    data = _base()
+    data["merge"] = {"program": {"match_on": ["LICENSE_NUMBER"], "auto_link": 0.9, "suggest": 0.6}}
+    config = parse_config(data, file="state.yaml", env=ENV)
+    assert (config.merge["program"].auto_link, config.merge["program"].suggest) == (0.9, 0.6)
+    data["merge"]["program"]["suggest"] = 0.95
+    with pytest.raises(ConfigError) as caught:
+        parse_config(data, file="state.yaml", env=ENV)
+    assert "merge.program" in str(caught.value) and "must not be above auto_link" in str(
+        caught.value
+    )
