@@ -173,10 +173,12 @@ async def test_a_slow_source_times_out_within_its_timeout(tmp_path: Path) -> Non
         {"code": "SOURCE_TIMEOUT", "source": "qris"}
     ]
     assert len(body["data"]["programs"]["nodes"]) == 30
-    # The slow source costs its timeout once, not once per nesting level.
-    # Measured here: ~0.06 s over the timeout alone, 0.7 s with other test runs competing
-    # for the 2 cores; the margin leaves room for a loaded machine.
-    assert elapsed < timeout + 0.8, elapsed
+    # The slow source costs its timeout once, not once per nesting level: one call to it,
+    # then it is marked failed for the request (counted, not timed: no flakes on a loaded
+    # machine) ...
+    assert calls_by_source(body)["qris"] == 1
+    # ... and the request did not wait for it (3 s; measured ~0.46 s, 1.1 s under load).
+    assert elapsed < 2.5, elapsed
 
 
 async def test_the_same_graph_on_postgresql_and_mariadb(
