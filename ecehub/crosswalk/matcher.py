@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -434,22 +434,41 @@ def match(
         total, reasons = _evidence(norm_left[i], norm_right[j])
         if _probability(total) >= config.suggest:
             scored.append((total, i, j, reasons))
-    # Strongest evidence first; ties broken by position so the outcome does not depend on
-    # set order.
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
+    keys_left = [n.record.key for n in norm_left]
+    keys_right = [n.record.key for n in norm_right]
+    results += assign(
+        scored, keys_left, keys_right, used_left, used_right, config, _probability, _SCALE
+    )
+    return results
 
+
+def assign(
+    scored: list[tuple[float, int, int, list[str]]],
+    keys_left: Sequence[str],
+    keys_right: Sequence[str],
+    used_left: set[int],
+    used_right: set[int],
+    config: MatcherConfig,
+    probability: Callable[[float], float],
+    scale: float,
+) -> list[MatchResult]:
+    """One-to-one assignment of scored pairs ``(evidence, left index, right index,
+    reasons)``: strongest evidence first (ties by position, so the outcome does not depend on
+    set order), each record at most once; a pair at or above ``auto_link`` is auto unless a
+    rival candidate of either record has odds within ``rival_odds`` (then suggested)."""
+    scored = sorted(scored, key=lambda item: (-item[0], item[1], item[2]))
     candidates: dict[tuple[str, int], list[float]] = defaultdict(list)
     for total, i, j, _ in scored:
         candidates[("L", i)].append(total)
         candidates[("R", j)].append(total)
-
-    rival_gap = math.log(config.rival_odds) / _SCALE
+    rival_gap = math.log(config.rival_odds) / scale
+    results: list[MatchResult] = []
     for total, i, j, reasons in scored:
         if i in used_left or j in used_right:
             continue
         used_left.add(i)
         used_right.add(j)
-        score = _probability(total)
+        score = probability(total)
         status: MatchStatus = "auto" if score >= config.auto_link else "suggested"
         if status == "auto" and has_rival(
             total, candidates[("L", i)], candidates[("R", j)], rival_gap
@@ -458,8 +477,8 @@ def match(
             reasons = [*reasons, "another candidate scores nearly as high"]
         results.append(
             MatchResult(
-                left_key=norm_left[i].record.key,
-                right_key=norm_right[j].record.key,
+                left_key=keys_left[i],
+                right_key=keys_right[j],
                 score=round(score, 4),
                 status=status,
                 reasons=tuple(reasons),

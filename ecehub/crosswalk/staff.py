@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from ecehub.crosswalk.matcher import MatcherConfig, MatchResult, MatchStatus, has_rival
+from ecehub.crosswalk.matcher import MatcherConfig, MatchResult, assign
 from ecehub.crosswalk.normalize import normalize_identifier
 
 __all__ = [
@@ -319,30 +319,14 @@ def match_staff(
             )
             if _probability(total) >= config.suggest:
                 scored.append((total, i, j, reasons))
-    scored.sort(key=lambda item: (-item[0], item[1], item[2]))
-
-    candidates: dict[tuple[str, int], list[float]] = defaultdict(list)
-    for total, i, j, _ in scored:
-        candidates[("L", i)].append(total)
-        candidates[("R", j)].append(total)
-    gap = math.log(config.rival_odds) / _SCALE
-    for total, i, j, reasons in scored:
-        if i in used_left or j in used_right:
-            continue
-        used_left.add(i)
-        used_right.add(j)
-        score = _probability(total)
-        status: MatchStatus = "auto" if score >= config.auto_link else "suggested"
-        if status == "auto" and has_rival(total, candidates[("L", i)], candidates[("R", j)], gap):
-            status = "suggested"
-            reasons = [*reasons, "another candidate scores nearly as high"]
-        results.append(
-            MatchResult(
-                left_key=left[i].key,
-                right_key=right[j].key,
-                score=round(score, 4),
-                status=status,
-                reasons=tuple(reasons),
-            )
-        )
+    results += assign(
+        scored,
+        [r.key for r in left],
+        [r.key for r in right],
+        used_left,
+        used_right,
+        config,
+        _probability,
+        _SCALE,
+    )
     return results

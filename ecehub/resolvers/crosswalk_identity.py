@@ -218,15 +218,7 @@ class CrosswalkIdentity(Identity):
             for g in groups
             if not g.hub_id.startswith("@") or index.involves(entity, g.hub_id)
         ]
-        resolved = await self.resolve(entity, wanted)
-        for g in groups:
-            full = resolved.get(g.hub_id)
-            if full is None:
-                continue
-            seen = {(r.source, r.key) for r in g.records}
-            g.records.extend(r for r in full.records if (r.source, r.key) not in seen)
-            self.order(g)
-        return groups
+        return self.fill(groups, await self.resolve(entity, wanted))
 
 
 def identity_for(config: Config, loaders: Loaders, cache: CrosswalkCache) -> Identity:

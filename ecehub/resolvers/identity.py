@@ -132,6 +132,17 @@ class Identity(ABC):
             self.order(merged)
         return list(groups.values())
 
+    def fill(self, groups: list[Merged], resolved: dict[str, Merged]) -> list[Merged]:
+        """Add to each group the members of its resolved object it does not hold yet."""
+        for g in groups:
+            full = resolved.get(g.hub_id)
+            if full is None:
+                continue
+            seen = {(r.source, r.key) for r in g.records}
+            g.records.extend(r for r in full.records if (r.source, r.key) not in seen)
+            self.order(g)
+        return groups
+
     @abstractmethod
     def order(self, merged: Merged) -> None:
         """Sort a merged object's records by source precedence (stable)."""
@@ -197,12 +208,4 @@ class SharedIdentifierIdentity(Identity):
     async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
         groups = self.group(entity, records)
         shared = [g.hub_id for g in groups if not g.hub_id.startswith("@")]
-        resolved = await self.resolve(entity, shared)
-        for g in groups:
-            full = resolved.get(g.hub_id)
-            if full is None:
-                continue
-            seen = {(r.source, r.key) for r in g.records}
-            g.records.extend(r for r in full.records if (r.source, r.key) not in seen)
-            self.order(g)
-        return groups
+        return self.fill(groups, await self.resolve(entity, shared))
