@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from ecehub.hub import HubStore, NoteVisibility, SubjectType
 
-__all__ = ["HubLoaders"]
+__all__ = ["HubLoaders", "load_merged"]
 
 V = TypeVar("V")
 
@@ -94,3 +94,21 @@ class HubLoaders:
             return await self.store.files_for(subject, ids)
 
         return self._get(f"files:{subject}", read)
+
+
+async def load_merged(loader: DataLoader[str, Any], objects: Sequence[Any]) -> list[list[Any]]:
+    """A list-valued hub read for merged objects: each object's rows under any of its
+    :attr:`~ecehub.resolvers.identity.Merged.hub_ids`, once each (a record a crosswalk link
+    joined keeps the notes, activity, funding and files written while it stood alone)."""
+    ids = [o.hub_ids for o in objects]
+    found = await loader.load_many([i for group in ids for i in group])
+    out: list[list[Any]] = []
+    position = 0
+    for group in ids:
+        rows: dict[Any, Any] = {}
+        for lists in found[position : position + len(group)]:
+            for row in lists:
+                rows.setdefault(row.id, row)
+        position += len(group)
+        out.append(list(rows.values()))
+    return out

@@ -97,6 +97,12 @@ class Merged:
         return ranked if conflicting(name, ranked) else []
 
     @property
+    def hub_ids(self) -> list[str]:
+        """Every ID hub data about this object may be stored under: its hub ID, then each of
+        its records' own ``@source:key`` (the ID it had before a crosswalk link joined it)."""
+        return list(dict.fromkeys([self.hub_id, *(f"@{r.source}:{r.key}" for r in self.records)]))
+
+    @property
     def sources(self) -> list[str]:
         return list(dict.fromkeys(r.source for r in self.records))
 

@@ -36,6 +36,7 @@ from decimal import Decimal
 from ecehub.connectors.base import Record
 from ecehub.hub import ActivityEntry, FundingEntry, FundingPurpose, QipTask, TaskStatus
 from ecehub.resolvers.context import RequestContext
+from ecehub.resolvers.hub_loaders import load_merged
 from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.listing import ListQuery
 
@@ -252,7 +253,7 @@ async def program_funding(
     """Each program's funding lines (sector records, then hub entries, each by period start)."""
     sector, hub = await asyncio.gather(
         _sector(ctx, programs, "funding"),
-        ctx.hub_loaders.funding().load_many([m.hub_id for m in programs]),
+        load_merged(ctx.hub_loaders.funding(), programs),
     )
     out: list[list[FundingLine]] = []
     for m, records, entries in zip(programs, sector, hub, strict=True):
@@ -474,13 +475,12 @@ async def support_summaries(
     ctx: RequestContext, programs: Sequence[Merged], *, today: dt.date | None = None
 ) -> list[ProgramSupport]:
     """Each program's support summary; every kind of data is read once for all programs."""
-    ids = [m.hub_id for m in programs]
     funding, activity, checklists, hub_activity, tasks = await asyncio.gather(
         program_funding(ctx, programs),
         _sector(ctx, programs, "activity"),
         _sector(ctx, programs, "checklist"),
-        ctx.hub_loaders.activity().load_many(ids),
-        ctx.hub_loaders.program_tasks().load_many(ids),
+        load_merged(ctx.hub_loaders.activity(), programs),
+        load_merged(ctx.hub_loaders.program_tasks(), programs),
     )
     day = today or dt.date.today()
     return [

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from ecehub import hub
+from ecehub.resolvers.hub_loaders import load_merged
 from ecehub.resolvers.identity import Merged, encode_global_id
 from ecehub.schema.common import (
     Address,
@@ -321,7 +322,7 @@ class Program(_MergedNode):
     )
     async def funding(self, info: Info) -> list[Funding]:
         rows = await info.context.children(self.m.records, "funding", "program")
-        entries = await info.context.hub_loaders.funding().load(self.m.hub_id)
+        [entries] = await load_merged(info.context.hub_loaders.funding(), [self.m])
         return [Funding.from_record(r, info.context.support_types_of(r.source)) for r in rows] + [
             Funding.from_hub(f) for f in entries
         ]
@@ -334,7 +335,7 @@ class Program(_MergedNode):
     @strawberry.field(description="Support given: sector logs and the hub's activity log")
     async def activity(self, info: Info) -> list[ActivityEntry]:
         rows = await info.context.children(self.m.records, "activity", "program")
-        entries = await info.context.hub_loaders.activity().load(self.m.hub_id)
+        [entries] = await load_merged(info.context.hub_loaders.activity(), [self.m])
         return [ActivityEntry.from_hub(a) for a in entries] + [
             ActivityEntry.from_record(r, info.context.support_types_of(r.source)) for r in rows
         ]
@@ -347,9 +348,14 @@ class Program(_MergedNode):
 
         return await program_support_summary(info, self.m)
 
-    @strawberry.field(description="The shared Quality Improvement Plan (null until one is made)")
+    @strawberry.field(
+        description="The shared Quality Improvement Plan (null until one is made; a program "
+        "a crosswalk link joined shows the plan made under its hub ID, else the first "
+        "made under one of its records' own IDs)"
+    )
     async def qip(self, info: Info) -> QualityImprovementPlan | None:
-        found = await info.context.hub_loaders.qip().load(self.m.hub_id)
+        plans = await info.context.hub_loaders.qip().load_many(self.m.hub_ids)
+        found = next((q for q in plans if q is not None), None)
         return None if found is None else QualityImprovementPlan(q=found)
 
     @strawberry.field(description="Notes on the program itself")
@@ -357,9 +363,11 @@ class Program(_MergedNode):
         loader = info.context.hub_loaders.notes(
             hub.SubjectType.PROGRAM, info.context.actor, info.context.access.note_visibility
         )
-        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
+        [notes] = await load_merged(loader, [self.m])
+        return [Note(n=n) for n in notes]
 
     @strawberry.field(description="Files attached to the program itself")
     async def files(self, info: Info) -> list[FileAttachment]:
-        rows = await info.context.hub_loaders.files(hub.SubjectType.PROGRAM).load(self.m.hub_id)
+        loader = info.context.hub_loaders.files(hub.SubjectType.PROGRAM)
+        [rows] = await load_merged(loader, [self.m])
         return [FileAttachment(f=f) for f in rows]

@@ -25,6 +25,9 @@ UNLINK = (
     """mutation($id: ID!, $v: Int!) { unlinkRecord(id: $id, version: $v) { status version } }"""
 )
 PROGRAM = """query($id: ID!) { program(id: $id) { sources { source key } qrisRating { level } } }"""
+NOTE = """mutation($id: ID!) { createNote(programId: $id, input: {subjectType: PROGRAM,
+  subjectId: $id, body: "Met the director", visibility: TEAM}) { id } }"""
+NOTES = """query($id: ID!) { program(id: $id) { notes { body } } }"""
 CROSSWALK = """query($id: ID!) { crosswalk(programId: $id) { version links { id status } } }"""
 
 
@@ -73,7 +76,15 @@ async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> Non
                 "status"
             ] == "SUGGESTED"
 
+            # A note written about the QRIS record while it stood alone ...
+            alone = encode_global_id("Program", f"@qris:{provider.provider_id}")
+            await ok(NOTE, admin, id=alone)
+            assert (await ok(NOTES, admin, id=pid))["program"]["notes"] == []
+
             confirmed = (await ok(CONFIRM, admin, id=link["id"], v=link["version"]))["confirmLink"]
+            # ... follows it into the program it joined.
+            joined = (await ok(NOTES, admin, id=pid))["program"]["notes"]
+            assert [n["body"] for n in joined] == ["Met the director"]
             assert (
                 confirmed["status"] == "CONFIRMED"
                 and confirmed["decidedBy"] == "admin@state.example"
@@ -90,6 +101,8 @@ async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> Non
             assert unlinked["unlinkRecord"]["version"] == confirmed["version"] + 1
             split = (await ok(PROGRAM, admin, id=pid))["program"]
             assert {s["source"] for s in split["sources"]} == {"licensing"}
+            assert (await ok(NOTES, admin, id=pid))["program"]["notes"] == []
+            assert len((await ok(NOTES, admin, id=alone))["program"]["notes"]) == 1
 
         async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
             audit = await store.audit_for_program(hub_id, first=100)
