@@ -19,9 +19,7 @@ from ecehub.config import load_config
 from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
-    from ecehub.connectors.base import Record
     from ecehub.resolvers.context import Hub
-    from ecehub.resolvers.gateway import SourceGateway
 
 __all__ = ["main"]
 
@@ -262,9 +260,6 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         command.set_defaults(func=cmd_db)
 
 
-_PROPOSALS_PER_CALL = 500
-
-
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -280,77 +275,21 @@ async def _hub(config_path: str) -> AsyncIterator[Hub]:
         await hub.aclose()
 
 
-async def _read_all(gateway: SourceGateway, source: str, entity: str) -> list[Record]:
-    """Every record of the entity in the source, a page at a time, with a progress line."""
-    records: list[Record] = []
-    after: str | None = None
-    while True:
-        page = await gateway.find(source, entity, first=500, after=after)
-        failure = gateway.failures.get(source)
-        if failure is not None:
-            raise EcehubError(f"reading {source} failed: {failure.message}")
-        records.extend(page.records)
-        _progress(f"reading {source}: {len(records)} {entity} records")
-        if not page.has_next or not page.records:
-            return records
-        after = page.records[-1].cursor
-
-
 async def _crosswalk_suggest(args: argparse.Namespace) -> int:
-    from ecehub.config.model import MergeRule
-    from ecehub.crosswalk import MatcherConfig, match
-    from ecehub.hub import ProposalSummary
-    from ecehub.hub.matching import match_record, proposals
-    from ecehub.resolvers.crosswalk_identity import identity_for
-    from ecehub.resolvers.gateway import SourceGateway
-    from ecehub.resolvers.loaders import Loaders
+    from ecehub.crosswalk_suggest import suggest_links
 
-    entity = args.entity
     async with _hub(args.config) as hub:
-        config = hub.config
-        holders = [name for name, src in config.sources.items() if entity in src.entities]
-        left = args.left or (holders[0] if holders else None)
-        if left not in holders or len(holders) < 2:
-            raise EcehubError(
-                f"--left must name one of the sources of {entity} records: {', '.join(holders)}"
-                if holders
-                else f"no source has {entity} records"
-            )
-        # A trusted caller: every source, no request's access rules.
-        gateway = SourceGateway(hub.connectors)
-        identity = identity_for(config, Loaders(gateway), hub.crosswalk)
-        await identity.resolve(entity, [])  # loads the crosswalk index when it is on
-        left_records = await _read_all(gateway, left, entity)
-        left_hub_ids = {r.key: identity.hub_id(r) for r in left_records}
-        left_match = [match_record(r) for r in left_records]
-        try:
-            rule = config.merge.get(entity) or MergeRule()
-            matcher = MatcherConfig(
-                identifier_systems=tuple(config.match_on(entity)),
-                auto_link=rule.auto_link if args.auto_score is None else args.auto_score,
-                suggest=rule.suggest if args.min_score is None else args.min_score,
-            )
-        except ValueError as exc:
-            raise EcehubError(f"--auto-score / --min-score: {exc}") from None
-        for right in holders:
-            if right == left:
-                continue
-            right_records = await _read_all(gateway, right, entity)
-            _progress(f"matching {right} ({len(right_records)}) with {left} ({len(left_records)})")
-            results = match(left_match, [match_record(r) for r in right_records], matcher)
-            right_hub_ids = {r.key: identity.hub_id(r) for r in right_records}
-            found = list(proposals(results, right, left_hub_ids, right_hub_ids))
-            summary = ProposalSummary()
-            for start in range(0, len(found), _PROPOSALS_PER_CALL):
-                chunk = found[start : start + _PROPOSALS_PER_CALL]
-                summary += await hub.store.add_proposals(args.actor, entity, chunk)
-                _progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
-            print(
-                f"{right} -> {left}: {len(results)} matches, {len(found)} to decide: "
-                f"{summary.added} added, {summary.updated} updated, "
-                f"{summary.unchanged} unchanged, {summary.decided} already decided, "
-                f"{summary.linked_elsewhere} linked elsewhere"
-            )
+        ran = await suggest_links(
+            hub,
+            args.entity,
+            left=args.left,
+            actor=args.actor,
+            auto_link=args.auto_score,
+            suggest=args.min_score,
+            progress=_progress,
+        )
+    for found in ran:
+        print(found)
     return 0
 
 
@@ -439,7 +378,8 @@ def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     cw_sub = crosswalk.add_subparsers(dest="crosswalk_command", required=True)
     actor = f"{getpass.getuser()}@ecehub-cli"
     commands = {
-        "suggest": "match every source's programs with the --left source's; store suggestions",
+        "suggest": "match every source's programs (or staff) with the --left source's; "
+        "store suggestions",
         "review": "list suggestions waiting for a decision, highest score first",
         "apply": "confirm the suggestions the matcher marked auto",
         "export": "write the links as CSV",
@@ -447,7 +387,8 @@ def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     for name, help_text in commands.items():
         command = cw_sub.add_parser(name, help=help_text)
         command.add_argument("--config", required=True, help="YAML config file")
-        entities = ["program"] if name == "suggest" else ["program", "site", "staff"]
+        # The entities a matcher exists for (ecehub.crosswalk_suggest.SUGGEST_ENTITIES).
+        entities = ["program", "staff"] if name == "suggest" else ["program", "site", "staff"]
         command.add_argument("--entity", choices=entities, default="program")
         if name in ("suggest", "apply"):
             command.add_argument("--actor", default=actor, help=f"who decides (default: {actor})")

@@ -1,4 +1,4 @@
-"""From source records to the matcher's input, from its results to crosswalk proposals, and
+"""From source records to the matchers' input, from their results to crosswalk proposals, and
 the crosswalk's links as CSV: the glue of ``ecehub crosswalk suggest | export``."""
 
 from __future__ import annotations
@@ -8,10 +8,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TextIO
 
 from ecehub.connectors.base import Record
-from ecehub.crosswalk import MatchRecord, MatchResult
+from ecehub.crosswalk import MatchRecord, MatchResult, StaffRecord
 from ecehub.hub.records import CrosswalkLink, LinkProposal
 
-__all__ = ["EXPORT_COLUMNS", "export_row", "match_record", "proposals", "write_links_csv"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "export_row",
+    "match_record",
+    "proposals",
+    "staff_record",
+    "write_links_csv",
+]
 
 EXPORT_COLUMNS = (
     "entity",
@@ -45,6 +52,28 @@ def match_record(record: Record) -> MatchRecord:
         zip=_text(fields.get("zip")),
         phone=_text(fields.get("phone")),
         email=_text(fields.get("email")),
+        identifiers=dict(record.identifiers),
+    )
+
+
+def staff_record(record: Record, program: str | None) -> StaffRecord:
+    """A staff record as the staff matcher compares it; ``program`` is the key of the program
+    the person works at in a key space both sides share (the program's hub ID), ``None``
+    when unknown (the person is then matched on identifiers only)."""
+    fields = record.fields
+    birth_year = fields.get("birth_year")
+    credentials = fields.get("credentials")
+    return StaffRecord(
+        source=record.source,
+        key=record.key,
+        first_name=_text(fields.get("first_name")) or "",
+        last_name=_text(fields.get("last_name")) or "",
+        program=program,
+        birth_year=birth_year if isinstance(birth_year, int) else None,
+        education=_text(fields.get("education_level")),
+        credentials=(
+            [str(c) for c in credentials] if isinstance(credentials, list) else _text(credentials)
+        ),
         identifiers=dict(record.identifiers),
     )
 

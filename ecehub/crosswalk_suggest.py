@@ -1,0 +1,267 @@
+"""Propose crosswalk links for one entity and store them for review: every record of each
+source is matched with the records of one reference source (``left``), and each pair the
+matcher finds that is not already one object becomes a suggested link to the left record's
+hub ID. ``ecehub crosswalk suggest`` and ``ecehub demo`` run it.
+
+Programs are matched by :func:`ecehub.crosswalk.match` (shared identifiers, then name,
+address, phone, email). Staff are matched by :func:`ecehub.crosswalk.match_staff` (shared
+identifiers, then name, birth year, education and credentials) among the people of one
+program: a person's program is the hub ID the current identity gives the program record
+their record hangs under (followed up its ``parent`` links), so people are compared only
+within one merged program, and confirming program links lets the next run compare more.
+
+Storing is idempotent and resumable (:meth:`~ecehub.hub.HubStore.add_proposals`): running
+it again updates changed scores and leaves decided pairs alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from ecehub.config.model import Config, MergeRule
+from ecehub.connectors.base import Record
+from ecehub.crosswalk import (
+    MatcherConfig,
+    MatchRecord,
+    MatchResult,
+    StaffRecord,
+    match,
+    match_staff,
+)
+from ecehub.errors import EcehubError
+from ecehub.hub import ProposalSummary
+from ecehub.hub.matching import match_record, proposals, staff_record
+from ecehub.resolvers.context import Hub
+from ecehub.resolvers.crosswalk_identity import identity_for
+from ecehub.resolvers.gateway import SourceGateway
+from ecehub.resolvers.identity import Identity
+from ecehub.resolvers.loaders import Loaders
+
+__all__ = [
+    "SUGGEST_ENTITIES",
+    "SourceSuggestions",
+    "matcher_config",
+    "read_all",
+    "suggest_links",
+]
+
+SUGGEST_ENTITIES = ("program", "staff")
+"""The entities a matcher exists for."""
+
+_PAGE = 500
+_PROPOSALS_PER_CALL = 500
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSuggestions:
+    """What matching one source (``right``) with the left source found and stored."""
+
+    entity: str
+    left: str
+    right: str
+    matches: int
+    """Pairs the matcher found, deterministic and scored."""
+    proposals: int
+    """Of those, the pairs not already one object: what went to the hub store."""
+    auto: int
+    """Of the proposals, those the matcher would confirm without review."""
+    stored: ProposalSummary
+
+    @property
+    def to_review(self) -> int:
+        """This run's suggestions that wait for a decision (new, updated or unchanged)."""
+        return self.stored.added + self.stored.updated + self.stored.unchanged
+
+    def __str__(self) -> str:
+        s = self.stored
+        return (
+            f"{self.right} -> {self.left}: {self.matches} matches, {self.proposals} to decide: "
+            f"{s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
+            f"{s.decided} already decided, {s.linked_elsewhere} linked elsewhere"
+        )
+
+
+def matcher_config(
+    config: Config, entity: str, *, auto_link: float | None = None, suggest: float | None = None
+) -> MatcherConfig:
+    """The matcher settings for ``entity``: its ``match_on`` systems, and the thresholds
+    given or else ``merge.<entity>.auto_link`` / ``suggest``. ``ValueError`` when
+    ``0 <= suggest <= auto_link <= 1`` does not hold."""
+    rule = config.merge.get(entity) or MergeRule()
+    return MatcherConfig(
+        identifier_systems=tuple(config.match_on(entity)),
+        auto_link=rule.auto_link if auto_link is None else auto_link,
+        suggest=rule.suggest if suggest is None else suggest,
+    )
+
+
+def _check(gateway: SourceGateway, source: str) -> None:
+    failure = gateway.failures.get(source)
+    if failure is not None:
+        raise EcehubError(f"reading {source} failed: {failure.message}")
+
+
+async def read_all(
+    gateway: SourceGateway, source: str, entity: str, progress: Callable[[str], None] = _quiet
+) -> list[Record]:
+    """Every record of the entity in the source, a page at a time, with a progress line per
+    page; :class:`~ecehub.errors.EcehubError` when the source fails."""
+    records: list[Record] = []
+    after: str | None = None
+    while True:
+        page = await gateway.find(source, entity, first=_PAGE, after=after)
+        _check(gateway, source)
+        records.extend(page.records)
+        progress(f"reading {source}: {len(records)} {entity} records")
+        if not page.has_next or not page.records:
+            return records
+        after = page.records[-1].cursor
+
+
+async def _program_ids(
+    config: Config,
+    gateway: SourceGateway,
+    loaders: Loaders,
+    identity: Identity,
+    records: Sequence[Record],
+) -> dict[str, str]:
+    """Record key -> the hub ID of the program the record hangs under (through its source's
+    ``parent`` links, e.g. staff -> site -> program); records without one are left out."""
+    if not records:
+        return {}
+    source, entity = records[0].source, records[0].entity
+    entities = config.sources[source].entities
+    current: dict[str, str] = {r.key: r.parent_key for r in records if r.parent_key is not None}
+    seen = {entity}
+    while current:
+        ent = entities.get(entity)
+        parent = None if ent is None else ent.parent_entity
+        if parent is None or parent not in entities or parent in seen:
+            return {}
+        seen.add(parent)
+        keys = list(dict.fromkeys(current.values()))
+        found = await loaders.fetch(parent).load_many([(source, k) for k in keys])
+        _check(gateway, source)
+        by_key = {k: r for k, r in zip(keys, found, strict=True) if r is not None}
+        if parent == "program":
+            return {key: identity.hub_id(by_key[pk]) for key, pk in current.items() if pk in by_key}
+        current = {
+            key: up
+            for key, pk in current.items()
+            if pk in by_key and (up := by_key[pk].parent_key) is not None
+        }
+        entity = parent
+    return {}
+
+
+T = TypeVar("T", MatchRecord, StaffRecord)
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every source of one suggest run shares."""
+
+    hub: Hub
+    entity: str
+    actor: str
+    gateway: SourceGateway
+    loaders: Loaders
+    identity: Identity
+    progress: Callable[[str], None]
+
+    async def programs(self, source: str) -> tuple[dict[str, str], list[MatchRecord]]:
+        records = await read_all(self.gateway, source, self.entity, self.progress)
+        return self._hub_ids(records), [match_record(r) for r in records]
+
+    async def staff(self, source: str) -> tuple[dict[str, str], list[StaffRecord]]:
+        records = await read_all(self.gateway, source, self.entity, self.progress)
+        config = self.hub.config
+        programs = await _program_ids(config, self.gateway, self.loaders, self.identity, records)
+        self.progress(f"{source}: {len(programs)} of {len(records)} staff records in a program")
+        return self._hub_ids(records), [staff_record(r, programs.get(r.key)) for r in records]
+
+    def _hub_ids(self, records: Sequence[Record]) -> dict[str, str]:
+        return {r.key: self.identity.hub_id(r) for r in records}
+
+    async def against(
+        self,
+        left: str,
+        others: Sequence[str],
+        read: Callable[[str], Awaitable[tuple[dict[str, str], list[T]]]],
+        matcher: Callable[[Sequence[T], Sequence[T], MatcherConfig], list[MatchResult]],
+        settings: MatcherConfig,
+    ) -> list[SourceSuggestions]:
+        left_hub_ids, left_input = await read(left)
+        out: list[SourceSuggestions] = []
+        for right in others:
+            right_hub_ids, right_input = await read(right)
+            self.progress(f"matching {right} ({len(right_input)}) with {left} ({len(left_input)})")
+            results = matcher(left_input, right_input, settings)
+            found = list(proposals(results, right, left_hub_ids, right_hub_ids))
+            stored = ProposalSummary()
+            for start in range(0, len(found), _PROPOSALS_PER_CALL):
+                chunk = found[start : start + _PROPOSALS_PER_CALL]
+                stored += await self.hub.store.add_proposals(self.actor, self.entity, chunk)
+                self.progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
+            out.append(
+                SourceSuggestions(
+                    entity=self.entity,
+                    left=left,
+                    right=right,
+                    matches=len(results),
+                    proposals=len(found),
+                    auto=sum(p.auto for p in found),
+                    stored=stored,
+                )
+            )
+        return out
+
+
+async def suggest_links(
+    hub: Hub,
+    entity: str,
+    *,
+    left: str | None = None,
+    actor: str,
+    auto_link: float | None = None,
+    suggest: float | None = None,
+    progress: Callable[[str], None] = _quiet,
+) -> list[SourceSuggestions]:
+    """Match every other source's ``entity`` records with the ``left`` source's (default: the
+    first source that has them) and store the proposals as suggestions by ``actor``; one
+    :class:`SourceSuggestions` per other source, in config order. Thresholds as
+    :func:`matcher_config`. Reads every source as a trusted caller (no access rules)."""
+    config = hub.config
+    if entity not in SUGGEST_ENTITIES:
+        raise EcehubError(
+            f"no matcher for {entity} records; suggest is for {', '.join(SUGGEST_ENTITIES)}"
+        )
+    holders = [name for name, src in config.sources.items() if entity in src.entities]
+    left = left or (holders[0] if holders else None)
+    if left not in holders or len(holders) < 2:
+        raise EcehubError(
+            f"--left must name one of the sources of {entity} records: {', '.join(holders)}"
+            if holders
+            else f"no source has {entity} records"
+        )
+    try:
+        settings = matcher_config(config, entity, auto_link=auto_link, suggest=suggest)
+    except ValueError as exc:
+        raise EcehubError(f"auto_link / suggest: {exc}") from None
+    gateway = SourceGateway(hub.connectors)
+    loaders = Loaders(gateway)
+    identity = identity_for(config, loaders, hub.crosswalk)
+    # The first async call loads the crosswalk index (when it is on); hub_id reads it after.
+    for name in dict.fromkeys((entity, "program")):
+        await identity.resolve(name, [])
+    run = _Run(hub, entity, actor, gateway, loaders, identity, progress)
+    others = [h for h in holders if h != left]
+    if entity == "staff":
+        return await run.against(left, others, run.staff, match_staff, settings)
+    return await run.against(left, others, run.programs, match, settings)
