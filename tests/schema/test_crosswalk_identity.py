@@ -54,6 +54,14 @@ def with_crosswalk(config: Config, entity: str = "program") -> Config:
     return config.model_copy(update={"merge": merge})
 
 
+def without_crosswalk(config: Config) -> Config:
+    """The config as it was before the crosswalk: every entity on shared identifiers."""
+    merge = {
+        e: r.model_copy(update={"identity": "shared_identifier"}) for e, r in config.merge.items()
+    }
+    return config.model_copy(update={"merge": merge})
+
+
 @contextlib.asynccontextmanager
 async def graph(demo: DemoSystems, config: Config) -> AsyncIterator[tuple[Hub, GraphClient]]:
     hub = Hub(config)
@@ -165,10 +173,11 @@ async def test_confirming_a_suggestion_merges_and_unlinking_splits(
 
 async def test_an_empty_crosswalk_gives_todays_graph(tmp_path: Path) -> None:
     async with DemoSystems(programs=40, data_dir=tmp_path) as demo:
-        config = demo_config(demo)
+        config = without_crosswalk(demo_config(demo))
+        crosswalk = with_crosswalk(with_crosswalk(with_crosswalk(config), "site"), "staff")
         async with (
             graph(demo, config) as (today, before),
-            graph(demo, with_crosswalk(with_crosswalk(config), "site")) as (hub, after),
+            graph(demo, crosswalk) as (hub, after),
         ):
             assert isinstance(today.request_context().identity, SharedIdentifierIdentity)
             assert isinstance(hub.request_context().identity, CrosswalkIdentity)
