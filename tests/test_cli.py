@@ -202,6 +202,44 @@ async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
         assert len(confirmed) == auto and all("rater@qris" in r for r in confirmed)
 
 
+async def test_crosswalk_suggest_staff(tmp_path: Path) -> None:
+    """Staff: the QRIS registry's people proposed to Head Start staff of the same program
+    whose registry ID is missing (the hardest noise level leaves some out), then reviewed."""
+    async with DemoSystems(programs=100, data_dir=tmp_path, noise="hardest") as demo:
+        config = str(demo.config_path)
+        code, out, err = await run(
+            "crosswalk", "suggest", "--config", config, "--entity", "staff", env=demo.env
+        )
+        assert code == 0, err
+        assert "reading qris: " in err and " staff records in a program" in err
+        [line] = out.strip().splitlines()
+        assert line.startswith("qris -> head_start: ")
+        code, review, _ = await run(
+            "crosswalk",
+            "review",
+            "--config",
+            config,
+            "--entity",
+            "staff",
+            "--first",
+            "500",
+            env=demo.env,
+        )
+    assert code == 0
+    listed = review.strip().splitlines()
+    truth = {
+        (f"@head_start:{link.head_start_staff_id}", link.registry_id)
+        for link in demo.world.staff_links
+    }
+    # "<score> auto <hub ID> <- qris:<registry ID>  [reasons]  link ... version ..."
+    pairs = {
+        (parts[-3], parts[-1].removeprefix("qris:"))
+        for parts in (x.split("  [")[0].split() for x in listed)
+    }
+    assert listed and len(pairs & truth) >= len(pairs) - 1
+    assert f" {len(listed)} added, " in line
+
+
 async def test_crosswalk_suggest_refuses_an_unknown_left_source(tmp_path: Path) -> None:
     async with DemoSystems(programs=10, data_dir=tmp_path) as demo:
         code, _, err = await run(

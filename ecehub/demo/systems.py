@@ -11,6 +11,7 @@ from typing import Self
 
 from ecehub.demo.headstart import seed_headstart
 from ecehub.demo.hub_seed import SeedSummary, seed_hub
+from ecehub.demo.levels import NoiseLevel
 from ecehub.demo.licensing import seed_licensing
 from ecehub.demo.qris import QrisServer
 from ecehub.demo.world import World, generate_world
@@ -36,6 +37,9 @@ class DemoSystems:
     ``hub_programs`` > 0 seeds the hub store (QIPs, notes, activity, funding) for that many
     programs, the first ones the sample query of ``ecehub demo`` lists among them
     (:func:`ecehub.demo.hub_seed.seed_hub`; programs that already have a QIP are left alone).
+
+    ``noise`` is how much the systems' records drift from the truth (a level of
+    :data:`~ecehub.demo.NOISE_LEVELS`, e.g. ``"hardest"``; see ``generate_world``).
     """
 
     def __init__(
@@ -48,9 +52,11 @@ class DemoSystems:
         seed: int = 7,
         hub_url: str | None = None,
         hub_programs: int = 0,
+        noise: str | NoiseLevel = "default",
     ) -> None:
         self.programs = programs
         self.seed = seed
+        self.noise = noise
         self.data_dir = data_dir
         self._headstart_url = headstart_url
         self._licensing_url = licensing_url
@@ -93,7 +99,7 @@ class DemoSystems:
         return f"sqlite+aiosqlite:///{self._data_path(name)}"
 
     async def __aenter__(self) -> Self:
-        world = generate_world(self.programs, self.seed)
+        world = generate_world(self.programs, self.seed, noise=self.noise)
         headstart_url = self._headstart_url or self._sqlite_url("headstart.db")
         licensing_url = self._licensing_url or self._sqlite_url("licensing.db")
         hub_url = self._hub_url or self._sqlite_url("hub.db")
