@@ -95,6 +95,30 @@ def cmd_schema_print(args: argparse.Namespace) -> int:
     return 0
 
 
+CROSSWALK_QUERY = (
+    "{ crosswalkSuggestions(first: 5) { links { id version score auto reasons source "
+    "sourceKey record { name address { street city } } program { id name } } } }"
+)
+
+DEMO_MATCHER = "matcher@ecehub-demo"
+
+
+async def _demo_crosswalk(hub: Hub) -> str:
+    """Propose program links in the hub store (``ecehub crosswalk suggest``; nothing is
+    confirmed) and say where to review them."""
+    from ecehub.crosswalk_suggest import suggest_links
+
+    try:
+        found = await suggest_links(hub, "program", actor=DEMO_MATCHER)
+    except EcehubError as exc:
+        return f"crosswalk: no suggestions ({exc.message})"
+    waiting = sum(f.to_review for f in found)
+    return (
+        f"crosswalk: {waiting} suggestions to review (query crosswalkSuggestions as the state "
+        f"administrator), e.g.\n{CROSSWALK_QUERY}"
+    )
+
+
 async def _demo(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -102,6 +126,7 @@ async def _demo(args: argparse.Namespace) -> int:
     from ecehub.auth.devtokens import DevKey, dev_auth_config
     from ecehub.demo import DemoSystems
     from ecehub.demo.hub_seed import COACH, DEFAULT_HUB_PROGRAMS, choose_programs
+    from ecehub.resolvers.context import Hub
     from ecehub.resolvers.identity import encode_global_id
 
     with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
@@ -118,7 +143,9 @@ async def _demo(args: argparse.Namespace) -> int:
             config = load_config(demo.config_path, env={**os.environ, **demo.env})
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-            app = create_app(config)
+            hub = Hub(config)
+            app = create_app(config, hub)  # closes the hub when the server stops
+            print(await _demo_crosswalk(hub), flush=True)
             ta_programs = [
                 encode_global_id("Program", p.hub_id)
                 for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]

@@ -116,6 +116,9 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
             raise AssertionError("the demo never answered")
 
         body = await asyncio.to_thread(post, sample or "{ supportTypes { code } }", admin_token)
+        queue = await asyncio.to_thread(
+            post, "{ crosswalkSuggestions(first: 500) { links { source } } }", admin_token
+        )
         anonymous = await asyncio.to_thread(post, sample or "{ supportTypes { code } }")
         graphiql = await asyncio.to_thread(
             lambda: urllib.request.urlopen(
@@ -137,6 +140,10 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
     codes = {e["extensions"]["code"] for e in anonymous["errors"]}  # type: ignore[attr-defined]
     assert codes == {"FORBIDDEN"}
     assert b"graphiql" in graphiql.lower()
+    # The demo proposed program links (none confirmed) for the state administrator to review.
+    [waiting] = [x for x in lines if x.startswith("crosswalk: ")]
+    links = queue["data"]["crosswalkSuggestions"]["links"]  # type: ignore[index]
+    assert links and waiting.startswith(f"crosswalk: {len(links)} suggestions to review ")
 
 
 async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
