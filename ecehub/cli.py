@@ -306,7 +306,7 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
     from ecehub.crosswalk_suggest import suggest_links
 
     async with _hub(args.config) as hub:
-        ran = await suggest_links(
+        await suggest_links(
             hub,
             args.entity,
             left=args.left,
@@ -314,9 +314,8 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
             auto_link=args.auto_score,
             suggest=args.min_score,
             progress=_progress,
+            done=print,
         )
-    for found in ran:
-        print(found)
     return 0
 
 

@@ -87,6 +87,10 @@ class SourceSuggestions:
         )
 
 
+def _ignore(found: SourceSuggestions) -> None:
+    pass
+
+
 def matcher_config(
     config: Config, entity: str, *, auto_link: float | None = None, suggest: float | None = None
 ) -> MatcherConfig:
@@ -174,6 +178,7 @@ class _Run:
     loaders: Loaders
     identity: Identity
     progress: Callable[[str], None]
+    done: Callable[[SourceSuggestions], None]
 
     async def programs(self, source: str) -> tuple[dict[str, str], list[MatchRecord]]:
         records = await read_all(self.gateway, source, self.entity, self.progress)
@@ -209,17 +214,17 @@ class _Run:
                 chunk = found[start : start + _PROPOSALS_PER_CALL]
                 stored += await self.hub.store.add_proposals(self.actor, self.entity, chunk)
                 self.progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
-            out.append(
-                SourceSuggestions(
-                    entity=self.entity,
-                    left=left,
-                    right=right,
-                    matches=len(results),
-                    proposals=len(found),
-                    auto=sum(p.auto for p in found),
-                    stored=stored,
-                )
+            summary = SourceSuggestions(
+                entity=self.entity,
+                left=left,
+                right=right,
+                matches=len(results),
+                proposals=len(found),
+                auto=sum(p.auto for p in found),
+                stored=stored,
             )
+            self.done(summary)
+            out.append(summary)
         return out
 
 
@@ -232,11 +237,13 @@ async def suggest_links(
     auto_link: float | None = None,
     suggest: float | None = None,
     progress: Callable[[str], None] = _quiet,
+    done: Callable[[SourceSuggestions], None] = _ignore,
 ) -> list[SourceSuggestions]:
     """Match every other source's ``entity`` records with the ``left`` source's (default: the
     first source that has them) and store the proposals as suggestions by ``actor``; one
-    :class:`SourceSuggestions` per other source, in config order. Thresholds as
-    :func:`matcher_config`. Reads every source as a trusted caller (no access rules)."""
+    :class:`SourceSuggestions` per other source, in config order, each also handed to
+    ``done`` as soon as that source is stored. ``progress`` gets a line per step. Thresholds
+    as :func:`matcher_config`. Reads every source as a trusted caller (no access rules)."""
     config = hub.config
     if entity not in SUGGEST_ENTITIES:
         raise EcehubError(
@@ -260,7 +267,7 @@ async def suggest_links(
     # The first async call loads the crosswalk index (when it is on); hub_id reads it after.
     for name in dict.fromkeys((entity, "program")):
         await identity.resolve(name, [])
-    run = _Run(hub, entity, actor, gateway, loaders, identity, progress)
+    run = _Run(hub, entity, actor, gateway, loaders, identity, progress, done)
     others = [h for h in holders if h != left]
     if entity == "staff":
         return await run.against(left, others, run.staff, match_staff, settings)
