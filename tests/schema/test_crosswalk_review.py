@@ -115,3 +115,42 @@ async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> Non
             ("coach@qris.example", "DENY", "HUB_ID"),
         }
         assert any(a[1] == "DENY" for a in actions)
+
+
+MERGE = """mutation($p: ID!, $into: ID!) { mergePrograms(programId: $p, into: $into, version: 0,
+  intoVersion: 0) { objects { programId mergedInto version } moved { id } } }"""
+SPLIT = """mutation($p: ID!, $v: Int!, $new: ID!) { splitProgram(programId: $p, linkIds: [],
+  version: $v, newProgramId: $new) { objects { programId mergedInto version } } }"""
+
+
+async def test_merge_and_split_back_through_graphql(tmp_path: Path) -> None:
+    async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
+        truth, provider = unjoined(demo, "missing")
+        pid = encode_global_id("Program", f"LICENSE_NUMBER:{truth.license_no}")
+        alone = encode_global_id("Program", f"@qris:{provider.provider_id}")
+        key = DevKey.load_or_create(tmp_path / "keys")
+        config = load_config(demo.config_path, env={**os.environ, **demo.env})
+        config = with_crosswalk(config.model_copy(update={"auth": dev_auth_config(key)}))
+        admin = key.mint(sub="admin@state.example", roles=["state_admin"])
+        async with graph(demo, config) as (_, client):
+
+            async def ok(query: str, **variables: Any) -> Any:
+                body = await client.query(query, variables, token=admin)
+                assert "errors" not in body, body
+                return body["data"]
+
+            before = (await ok(PROGRAM, id=pid))["program"]
+            merged = (await ok(MERGE, p=alone, into=pid))["mergePrograms"]
+            gone, kept = merged["objects"]
+            assert (gone["programId"], gone["mergedInto"]) == (alone, pid)
+            joined = (await ok(PROGRAM, id=pid))["program"]
+            assert ("qris", provider.provider_id) in {
+                (s["source"], s["key"]) for s in joined["sources"]
+            }
+            assert (await ok(PROGRAM, id=alone))["program"] == joined  # the old ID resolves there
+
+            split = (await ok(SPLIT, p=pid, v=kept["version"], new=alone))["splitProgram"]
+            assert [o["mergedInto"] for o in split["objects"]] == [None, None]
+            assert (await ok(PROGRAM, id=pid))["program"] == before
+            stale = await client.query(MERGE, {"p": alone, "into": pid}, token=admin)
+            assert stale["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
