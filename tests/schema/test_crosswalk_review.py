@@ -154,3 +154,37 @@ async def test_merge_and_split_back_through_graphql(tmp_path: Path) -> None:
             assert (await ok(PROGRAM, id=pid))["program"] == before
             stale = await client.query(MERGE, {"p": alone, "into": pid}, token=admin)
             assert stale["errors"][0]["extensions"]["code"] == "VERSION_CONFLICT"
+
+
+REJECT = (
+    """mutation($id: ID!, $v: Int!) { rejectLink(id: $id, version: $v) { status decidedBy } }"""
+)
+
+
+async def test_a_rejected_suggestion_leaves_the_queue_and_merges_nothing(tmp_path: Path) -> None:
+    async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
+        truth, provider = unjoined(demo, "missing")
+        hub_id = f"LICENSE_NUMBER:{truth.license_no}"
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            await store.add_proposals(
+                "matcher@ecehub",
+                "program",
+                [LinkProposal(hub_id, "qris", provider.provider_id, 0.7, ("same ZIP",))],
+            )
+        key = DevKey.load_or_create(tmp_path / "keys")
+        config = load_config(demo.config_path, env={**os.environ, **demo.env})
+        config = with_crosswalk(config.model_copy(update={"auth": dev_auth_config(key)}))
+        admin = key.mint(sub="admin@state.example", roles=["state_admin"])
+        async with graph(demo, config) as (_, client):
+            queue = await client.query(QUEUE, token=admin)
+            [link] = queue["data"]["crosswalkSuggestions"]["links"]
+            body = await client.query(REJECT, {"id": link["id"], "v": link["version"]}, token=admin)
+            assert body["data"]["rejectLink"] == {
+                "status": "REJECTED",
+                "decidedBy": "admin@state.example",
+            }
+            after = await client.query(QUEUE, token=admin)
+            assert after["data"]["crosswalkSuggestions"]["links"] == []
+            pid = encode_global_id("Program", hub_id)
+            program = await client.query(PROGRAM, {"id": pid}, token=admin)
+            assert {s["source"] for s in program["data"]["program"]["sources"]} == {"licensing"}
