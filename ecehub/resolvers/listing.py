@@ -101,21 +101,36 @@ def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
     return _Plan(tuple(sources), pushed, digest)
 
 
-def _encode(p: _Plan, source: str, cursor: str | None) -> str:
-    raw = json.dumps({"q": p.fingerprint, "s": source, "c": cursor}, separators=(",", ":"))
+def _pack(fingerprint: str, **position: str | None) -> str:
+    """An opaque cursor: the query's fingerprint and where in its listing it points."""
+    raw = json.dumps({"q": fingerprint, **position}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
+def _unpack(fingerprint: str, after: str, *names: str) -> list[str | None]:
+    """The position fields of an ``after`` cursor of the query with this fingerprint."""
     try:
         raw = base64.urlsafe_b64decode((after + "=" * (-len(after) % 4)).encode())
         data = json.loads(raw)
-        fingerprint, source, cursor = data["q"], data["s"], data["c"]
+        owner, position = data["q"], [data[n] for n in names]
     except (ValueError, KeyError, TypeError):
         raise InvalidCursor(
             "the `after` cursor is malformed; pass an endCursor you were given"
         ) from None
-    if fingerprint != p.fingerprint or source not in p.sources:
+    if owner != fingerprint:
+        raise InvalidCursor(
+            "the `after` cursor belongs to a query with other filters; start again without it"
+        )
+    return position
+
+
+def _encode(p: _Plan, source: str, cursor: str | None) -> str:
+    return _pack(p.fingerprint, s=source, c=cursor)
+
+
+def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
+    source, cursor = _unpack(p.fingerprint, after, "s", "c")
+    if source not in p.sources:
         raise InvalidCursor(
             "the `after` cursor belongs to a query with other filters; start again without it"
         )
@@ -215,26 +230,11 @@ async def list_scoped(
     fingerprint = hashlib.sha256(repr((q, "scoped")).encode()).hexdigest()[:12]
     start = 0
     if after is not None:
-        try:
-            raw = base64.urlsafe_b64decode((after + "=" * (-len(after) % 4)).encode())
-            data = json.loads(raw)
-            owner, last = data["q"], str(data["h"])
-        except (ValueError, KeyError, TypeError):
-            raise InvalidCursor(
-                "the `after` cursor is malformed; pass an endCursor you were given"
-            ) from None
-        if owner != fingerprint:
-            raise InvalidCursor(
-                "the `after` cursor belongs to a query with other filters; start again without it"
-            )
-        start = next((i for i, m in enumerate(matching) if m.hub_id > last), len(matching))
-
-    def cursor(m: Merged) -> str:
-        raw = json.dumps({"q": fingerprint, "h": m.hub_id}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        [last] = _unpack(fingerprint, after, "h")
+        start = next((i for i, m in enumerate(matching) if m.hub_id > str(last)), len(matching))
 
     window = matching[start : start + first]
     return ListResult(
-        items=[ListItem(m, cursor(m)) for m in window],
+        items=[ListItem(m, _pack(fingerprint, h=m.hub_id)) for m in window],
         has_next=start + first < len(matching),
     )
