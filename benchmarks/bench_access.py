@@ -33,7 +33,7 @@ from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
-from ecehub.resolvers.context import Hub
+from ecehub.resolvers.runtime import Runtime
 
 QUERY = """query($first: Int!) { programs(first: $first) { nodes { id name
   license { status } qrisRating { level }
@@ -42,7 +42,7 @@ QUERY = """query($first: Int!) { programs(first: $first) { nodes { id name
 
 @contextlib.asynccontextmanager
 async def client_for(config: Config) -> AsyncIterator[httpx.AsyncClient]:
-    hub = Hub(config)
+    hub = Runtime(config)
     transport = httpx.ASGITransport(app=create_app(config, hub))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

@@ -59,9 +59,9 @@ from ecehub.app import create_app
 from ecehub.config import Config, load_config
 from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record
 from ecehub.demo import DemoSystems, World
-from ecehub.resolvers.context import Hub, build_connectors
-from ecehub.resolvers.identity import encode_global_id
-from ecehub.resolvers.loaders import normalize_identifier
+from ecehub.ids import encode_global_id
+from ecehub.resolvers.runtime import Runtime, build_connectors
+from ecehub.sources.loaders import normalize_identifier
 
 T = TypeVar("T")
 
@@ -571,7 +571,7 @@ async def bench_size(
             # "Every program": N + 50, or more where the sources hold more merged programs.
             first = max(n + 50, expected.programs)
             config = hub_config(demo, first)
-            app = create_app(config, Hub(config))
+            app = create_app(config, Runtime(config))
             async with serve_http(app) as url, aiohttp.ClientSession() as session:
                 variables = {"first": first}
                 for _ in range(warmup):
@@ -838,7 +838,7 @@ async def bench_fanout(
             name: DelayedConnector(conn, delays.get(name, 0.0), log)
             for name, conn in build_connectors(config).items()
         }
-        app = create_app(config, Hub(config, connectors))
+        app = create_app(config, Runtime(config, connectors))
         queries: list[tuple[str, int, str, dict[str, Any]]] = [
             ("program(id)", 1, ONE_PROGRAM, {"id": shared_program_id(demo.world)}),
             ("programs(first: 20)", 1, FIRST_20, {}),

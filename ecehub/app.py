@@ -18,11 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from ecehub.auth import authentication_middleware
+from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
-from ecehub.resolvers.context import Hub, RequestContext
+from ecehub.downloads import download_file
+from ecehub.resolvers.context import RequestContext
+from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
-from ecehub.schema.files import download_file
 
 __all__ = ["create_app"]
 
@@ -30,20 +31,20 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 class _GraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         super().__init__(
-            build_schema(hub.config),
-            graphql_ide="graphiql" if hub.config.server.mode == "development" else None,
+            build_schema(runtime.config),
+            graphql_ide="graphiql" if runtime.config.server.mode == "development" else None,
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
-        self.hub = hub
+        self.runtime = runtime
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        header = self.hub.config.server.trace_header
+        header = self.runtime.config.server.trace_header
         trace = request.headers.get(header, "").strip().lower() in _TRUE
-        ctx = self.hub.request_context(trace=trace, request=request)
+        ctx = self.runtime.request_context(authentication_of(request), trace=trace, request=request)
         ctx.response = response
         return ctx
 
@@ -133,8 +134,8 @@ def _middleware(config: Config) -> list[Middleware]:
     ]
 
 
-def create_app(config: Config, hub: Hub | None = None) -> Starlette:
-    hub = hub or Hub(config)
+def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
+    runtime = runtime or Runtime(config)
     if config.access is None:
         logging.getLogger("ecehub.access").warning(
             "no access section in the config: every reader sees everything and every "
@@ -145,7 +146,7 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        health = await hub.health()
+        health = await runtime.health()
         body: dict[str, Any] = {
             "status": "ok" if all(h.ok for h in health) else "degraded",
             "sources": {
@@ -162,9 +163,9 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
         try:
             yield
         finally:
-            await hub.aclose()
+            await runtime.aclose()
 
-    graphql = _GraphQL(hub)
+    graphql = _GraphQL(runtime)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -175,5 +176,5 @@ def create_app(config: Config, hub: Hub | None = None) -> Starlette:
         lifespan=lifespan,
         middleware=[*_middleware(config), authentication_middleware(config)],
     )
-    app.state.hub = hub
+    app.state.runtime = runtime
     return app

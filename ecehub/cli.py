@@ -19,7 +19,7 @@ from ecehub.config import load_config
 from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
-    from ecehub.resolvers.context import Hub
+    from ecehub.resolvers.runtime import Runtime
 
 __all__ = ["main"]
 
@@ -57,16 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def _check(config_path: str) -> int:
-    from ecehub.resolvers.context import Hub
+    from ecehub.resolvers.runtime import Runtime
     from ecehub.schema import build_schema
 
     config = load_config(config_path)
     build_schema(config)  # the access rules' field patterns are checked against the schema
-    hub = Hub(config)
+    runtime = Runtime(config)
     failed = 0
     try:
-        for health in await hub.health():
-            conn = hub.connectors[health.source]
+        for health in await runtime.health():
+            conn = runtime.connectors[health.source]
             problems = await conn.verify() if health.ok else []
             ok = health.ok and not problems
             failed += not ok
@@ -76,7 +76,7 @@ async def _check(config_path: str) -> int:
                 f"{health.latency_ms:8.1f} ms  {detail}".rstrip()
             )
     finally:
-        await hub.aclose()
+        await runtime.aclose()
     return 1 if failed else 0
 
 
@@ -103,13 +103,13 @@ CROSSWALK_QUERY = (
 DEMO_MATCHER = "matcher@ecehub-demo"
 
 
-async def _demo_crosswalk(hub: Hub) -> str:
+async def _demo_crosswalk(runtime: Runtime) -> str:
     """Propose program links in the hub store (``ecehub crosswalk suggest``; nothing is
     confirmed) and say where to review them."""
-    from ecehub.crosswalk_suggest import suggest_links
+    from ecehub.crosswalk.suggest import suggest_links
 
     try:
-        found = await suggest_links(hub, "program", actor=DEMO_MATCHER)
+        found = await suggest_links(runtime, "program", actor=DEMO_MATCHER)
     except EcehubError as exc:
         return f"crosswalk: no suggestions ({exc.message})"
     waiting = sum(f.to_review for f in found)
@@ -126,8 +126,8 @@ async def _demo(args: argparse.Namespace) -> int:
     from ecehub.auth.devtokens import DevKey, dev_auth_config
     from ecehub.demo import DemoSystems
     from ecehub.demo.hub_seed import COACH, DEFAULT_HUB_PROGRAMS, choose_programs
-    from ecehub.resolvers.context import Hub
-    from ecehub.resolvers.identity import encode_global_id
+    from ecehub.ids import encode_global_id
+    from ecehub.resolvers.runtime import Runtime
 
     with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
         data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
@@ -143,9 +143,9 @@ async def _demo(args: argparse.Namespace) -> int:
             config = load_config(demo.config_path, env={**os.environ, **demo.env})
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-            hub = Hub(config)
-            app = create_app(config, hub)  # closes the hub when the server stops
-            print(await _demo_crosswalk(hub), flush=True)
+            runtime = Runtime(config)
+            app = create_app(config, runtime)  # closes the runtime when the server stops
+            print(await _demo_crosswalk(runtime), flush=True)
             ta_programs = [
                 encode_global_id("Program", p.hub_id)
                 for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]
@@ -292,22 +292,22 @@ def _progress(message: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _hub(config_path: str) -> AsyncIterator[Hub]:
-    from ecehub.resolvers.context import Hub
+async def _runtime(config_path: str) -> AsyncIterator[Runtime]:
+    from ecehub.resolvers.runtime import Runtime
 
-    hub = Hub(load_config(config_path))
+    runtime = Runtime(load_config(config_path))
     try:
-        yield hub
+        yield runtime
     finally:
-        await hub.aclose()
+        await runtime.aclose()
 
 
 async def _crosswalk_suggest(args: argparse.Namespace) -> int:
-    from ecehub.crosswalk_suggest import suggest_links
+    from ecehub.crosswalk.suggest import suggest_links
 
-    async with _hub(args.config) as hub:
+    async with _runtime(args.config) as runtime:
         await suggest_links(
-            hub,
+            runtime,
             args.entity,
             left=args.left,
             actor=args.actor,
@@ -320,8 +320,10 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
 
 
 async def _crosswalk_review(args: argparse.Namespace) -> int:
-    async with _hub(args.config) as hub:
-        page = await hub.store.suggestions(args.entity, first=args.first, after=args.after)
+    async with _runtime(args.config) as runtime:
+        page = await runtime.crosswalk_store.suggestions(
+            args.entity, first=args.first, after=args.after
+        )
         for link in page.links:
             flag = "auto" if link.auto else "    "
             print(
@@ -336,11 +338,11 @@ async def _crosswalk_review(args: argparse.Namespace) -> int:
 
 
 async def _crosswalk_apply(args: argparse.Namespace) -> int:
+    from ecehub.crosswalk.records import CrosswalkLink
     from ecehub.errors import HubStoreError
-    from ecehub.hub import CrosswalkLink
 
-    async with _hub(args.config) as hub:
-        store = hub.store
+    async with _runtime(args.config) as runtime:
+        store = runtime.crosswalk_store
         auto: list[CrosswalkLink] = []
         after: str | None = None
         while True:
@@ -362,12 +364,15 @@ async def _crosswalk_apply(args: argparse.Namespace) -> int:
 
 
 async def _crosswalk_export(args: argparse.Namespace) -> int:
+    from ecehub.crosswalk.proposals import write_links_csv
     from ecehub.hub import LinkStatus
-    from ecehub.hub.matching import write_links_csv
 
     statuses = None if not args.status else [LinkStatus(s.upper()) for s in args.status]
-    async with _hub(args.config) as hub:
-        links = [link async for link in hub.store.iter_links(args.entity, statuses=statuses)]
+    async with _runtime(args.config) as runtime:
+        links = [
+            link
+            async for link in runtime.crosswalk_store.iter_links(args.entity, statuses=statuses)
+        ]
     if args.output in (None, "-"):
         count = write_links_csv(links, sys.stdout)
     else:
@@ -413,7 +418,7 @@ def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     for name, help_text in commands.items():
         command = cw_sub.add_parser(name, help=help_text)
         command.add_argument("--config", required=True, help="YAML config file")
-        # The entities a matcher exists for (ecehub.crosswalk_suggest.SUGGEST_ENTITIES).
+        # The entities a matcher exists for (ecehub.crosswalk.suggest.SUGGEST_ENTITIES).
         entities = ["program", "staff"] if name == "suggest" else ["program", "site", "staff"]
         command.add_argument("--entity", choices=entities, default="program")
         if name in ("suggest", "apply"):

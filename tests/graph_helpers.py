@@ -14,7 +14,7 @@ from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
-from ecehub.resolvers.context import Hub
+from ecehub.resolvers.runtime import Runtime
 
 NESTED = """
 query($first: Int!, $after: String, $filter: ProgramFilter) {
@@ -102,7 +102,7 @@ async def demo_graph(
             config = config.model_copy(update={"access": None})
         else:
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-        hub = Hub(config)
+        hub = Runtime(config)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)
         try:

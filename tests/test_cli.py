@@ -149,7 +149,8 @@ async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path)
 async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
     """The matcher's proposals are stored (resumably), listed for review, the auto ones
     confirmed, and the links exported; against the demo world's truth."""
-    from ecehub.hub import HubStore, LinkStatus
+    from ecehub.crosswalk.store import CrosswalkStore
+    from ecehub.hub import LinkStatus
 
     async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
         config = str(demo.config_path)
@@ -161,7 +162,7 @@ async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
             "head_start -> licensing",
             "qris -> licensing",
         ]
-        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+        async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
             stored = [link async for link in store.iter_links("program")]
         assert stored and all(link.status is LinkStatus.SUGGESTED for link in stored)
         assert all(link.hub_id.startswith("LICENSE_NUMBER:") for link in stored)
@@ -178,7 +179,7 @@ async def test_crosswalk_suggest_review_apply_export(tmp_path: Path) -> None:
         code, again, err = await run("crosswalk", "suggest", "--config", config, env=demo.env)
         assert code == 0, err
         assert " 0 added, 0 updated, " in again
-        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+        async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
             assert len([link async for link in store.iter_links("program")]) == len(stored)
 
         code, review, _ = await run(

@@ -23,12 +23,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecehub.auth.middleware import Authentication
+from ecehub.auth.tokens import Authentication
 from ecehub.config.model import AccessConfig, Config, RoleRule
 from ecehub.errors import Forbidden
 from ecehub.hub.enums import AuditAction, ObjectType
 from ecehub.hub.transaction import WriteCheck
-from ecehub.resolvers.identity import InvalidId, decode_global_id
+from ecehub.ids import InvalidId, decode_global_id
 
 __all__ = ["STRUCTURAL_TYPES", "Access", "AccessPolicy", "claim_list"]
 

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Sequence
 
 from ecehub.connectors.base import Record
-from ecehub.resolvers.identity import Identity, Merged
+from ecehub.crosswalk.identity import Identity, Merged
 
 __all__ = ["ScopedIdentity"]
 

@@ -3,14 +3,14 @@
 ``header`` mode (development only): the ``X-Ecehub-User`` header names the user. ``jwt`` mode:
 an ``Authorization: Bearer`` token is verified (:mod:`ecehub.auth.tokens`); a bad one is
 answered 401 with a GraphQL-style error and ``WWW-Authenticate``; no token means anonymous.
-Either way the result is put on the request (``request.state.ecehub_auth``), where
-:func:`ecehub.resolvers.actor.acting_user` reads it. ``/healthz`` and ``/readyz`` stay open.
+Either way the result is put on the request (``request.state.ecehub_auth``), where the HTTP
+app reads it (:func:`authentication_of`) and hands it to the request's context. ``/healthz``
+and ``/readyz`` stay open.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecehub.auth.errors import AuthError, TokenRejected
-from ecehub.auth.tokens import Principal, TokenVerifier
+from ecehub.auth.tokens import Authentication, Principal, TokenVerifier
 from ecehub.config.model import Config
 
 __all__ = [
@@ -37,18 +37,6 @@ log = logging.getLogger("ecehub.auth")
 ACTOR_HEADER = "X-Ecehub-User"
 STATE_KEY = "ecehub_auth"
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-@dataclass(frozen=True)
-class Authentication:
-    """The outcome for one request: ``principal`` is ``None`` for an anonymous one."""
-
-    mode: str
-    principal: Principal | None = None
-
-    @property
-    def user(self) -> str | None:
-        return self.principal.user if self.principal else None
 
 
 def authentication_of(request: Any) -> Authentication | None:

@@ -30,7 +30,7 @@ from ecehub.auth.errors import Reason, TokenRejected
 from ecehub.auth.keys import KeySource, key_source
 from ecehub.config.model import AuthConfig
 
-__all__ = ["Principal", "TokenVerifier", "token_header"]
+__all__ = ["Authentication", "Principal", "TokenVerifier", "token_header"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,18 @@ class Principal:
 
     user: str
     claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Authentication:
+    """The outcome for one request: ``principal`` is ``None`` for an anonymous one."""
+
+    mode: str
+    principal: Principal | None = None
+
+    @property
+    def user(self) -> str | None:
+        return self.principal.user if self.principal else None
 
 
 def _b64_json(segment: str) -> Any:

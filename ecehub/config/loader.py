@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ecehub.config.canonical import ENTITIES
+from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, MergeRule, SourceConfig
-from ecehub.connectors.canonical import ENTITIES
 from ecehub.errors import ConfigError, ConnectorNotFound
 
 __all__ = ["load_config", "parse_config"]
@@ -232,8 +233,6 @@ def parse_config(
     data: Any, *, file: str = "<config>", env: Mapping[str, str] | None = None
 ) -> Config:
     """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem."""
-    from ecehub.connectors.registry import get_connector_class
-
     env = os.environ if env is None else env
     if data is None:
         data = {}
@@ -260,12 +259,12 @@ def parse_config(
             problems.append((f"{path}.kind", "required setting is missing (e.g. sql or rest)"))
             continue
         try:
-            cls = get_connector_class(str(kind))
+            model = settings_model(str(kind))
         except ConnectorNotFound as exc:
             problems.append((f"{path}.kind", f"{exc.message}; {exc.suggestion}"))
             continue
         try:
-            sources[name] = cls.settings_model.model_validate(raw)
+            sources[name] = model.model_validate(raw)
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, path))
 

@@ -1,5 +1,6 @@
 """The connector contract and the plugin registry."""
 
+from ecehub.config.canonical import ENTITIES, EntitySpec, identifier_field
 from ecehub.connectors.base import (
     Connector,
     FieldFilter,
@@ -9,7 +10,6 @@ from ecehub.connectors.base import (
     Record,
     matches,
 )
-from ecehub.connectors.canonical import ENTITIES, EntitySpec, identifier_field
 from ecehub.connectors.registry import (
     ENTRY_POINT_GROUP,
     available_kinds,

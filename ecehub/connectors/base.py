@@ -1,7 +1,7 @@
 """The connector contract: what every source adapter (built-in or partner) implements.
 
 A connector is built from one ``sources.<name>`` entry of the config and answers, for the
-canonical entities it maps (see :mod:`ecehub.connectors.canonical`):
+canonical entities it maps (see :mod:`ecehub.config.canonical`):
 
 - ``fetch(entity, keys)``: records for many source keys in one call;
 - ``children(entity, parent_entity, parent_keys)``: child records grouped by parent key;
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from ecehub.connectors.canonical import ENTITIES, FieldType, coerce, is_identifier_field
+from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 
 if TYPE_CHECKING:
     from ecehub.config.model import EntityConfig, SourceConfig

@@ -44,6 +44,7 @@ from pydantic import (
     model_validator,
 )
 
+from ecehub.config.canonical import is_identifier_field
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.connectors.base import (
     Connector,
@@ -54,7 +55,6 @@ from ecehub.connectors.base import (
     Record,
     matches,
 )
-from ecehub.connectors.canonical import is_identifier_field
 from ecehub.errors import EcehubError, SourceTimeout, SourceUnavailable
 
 __all__ = [

@@ -56,9 +56,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
+from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record, utcnow
-from ecehub.connectors.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 from ecehub.errors import SourceError, SourceUnavailable
 
 __all__ = ["MAX_KEYS_PER_QUERY", "SqlConnector", "SqlEntityConfig", "SqlSourceConfig"]

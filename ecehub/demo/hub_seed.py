@@ -91,7 +91,7 @@ def _norm(value: str | None) -> str | None:
 
 
 def _program_id(license_no: str | None, source: str, key: str) -> str:
-    """The hub ID the hub gives a program (see ecehub.resolvers.identity)."""
+    """The hub ID the hub gives a program (see ecehub.crosswalk.identity)."""
     normal = _norm(license_no)
     return f"LICENSE_NUMBER:{normal}" if normal else f"@{source}:{key}"
 

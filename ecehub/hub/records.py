@@ -7,7 +7,6 @@ a client sends back to update or delete the object. Times are UTC, money is ``De
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
@@ -20,41 +19,33 @@ from ecehub.hub.enums import (
     AuditAction,
     FundingPurpose,
     GoalStatus,
-    LinkStatus,
     NoteVisibility,
     ObjectType,
     SubjectType,
     TaskStatus,
     TrainingStatus,
 )
+from ecehub.ids import encode_audit_cursor
 
 __all__ = [
     "ActivityEntry",
     "AuditEntry",
     "AuditPage",
-    "CrosswalkLink",
-    "CrosswalkSnapshot",
     "FileAttachment",
     "FundingEntry",
-    "HubId",
-    "HubIdChange",
-    "LinkProposal",
     "Note",
     "PdPlan",
     "PdTraining",
-    "ProposalSummary",
     "Qip",
     "QipGoal",
     "QipTask",
-    "SuggestionPage",
-    "decode_cursor",
-    "encode_cursor",
+    "Versioned",
     "json_safe",
 ]
 
 
 @dataclass(frozen=True)
-class _Versioned:
+class Versioned:
     """What every versioned, soft-deletable hub object carries (its fields come first)."""
 
     version: int
@@ -79,7 +70,7 @@ class Qip:
 
 
 @dataclass(frozen=True)
-class QipGoal(_Versioned):
+class QipGoal(Versioned):
     id: str
     qip_id: str
     program_id: str
@@ -92,7 +83,7 @@ class QipGoal(_Versioned):
 
 
 @dataclass(frozen=True)
-class QipTask(_Versioned):
+class QipTask(Versioned):
     id: str
     goal_id: str
     program_id: str
@@ -106,7 +97,7 @@ class QipTask(_Versioned):
 
 
 @dataclass(frozen=True)
-class PdPlan(_Versioned):
+class PdPlan(Versioned):
     id: str
     qip_id: str
     program_id: str
@@ -119,7 +110,7 @@ class PdPlan(_Versioned):
 
 
 @dataclass(frozen=True)
-class PdTraining(_Versioned):
+class PdTraining(Versioned):
     id: str
     pd_plan_id: str
     program_id: str
@@ -132,7 +123,7 @@ class PdTraining(_Versioned):
 
 
 @dataclass(frozen=True)
-class Note(_Versioned):
+class Note(Versioned):
     id: str
     program_id: str
     subject_type: SubjectType
@@ -144,7 +135,7 @@ class Note(_Versioned):
 
 
 @dataclass(frozen=True)
-class ActivityEntry(_Versioned):
+class ActivityEntry(Versioned):
     id: str
     program_id: str
     kind: ActivityKind
@@ -176,7 +167,7 @@ class FileAttachment:
 
 
 @dataclass(frozen=True)
-class FundingEntry(_Versioned):
+class FundingEntry(Versioned):
     id: str
     program_id: str
     amount: Decimal
@@ -187,108 +178,6 @@ class FundingEntry(_Versioned):
     period_end: dt.date
     qip_task_id: str | None
     description: str
-
-
-@dataclass(frozen=True)
-class CrosswalkLink(_Versioned):
-    """A link from a hub ID to one source record. ``deleted_at`` is set once it is unlinked."""
-
-    id: str
-    entity: str
-    hub_id: str
-    source: str
-    source_key: str
-    status: LinkStatus
-    score: float | None
-    reasons: tuple[str, ...]
-    auto: bool
-    decided_by: str | None
-    decided_at: dt.datetime | None
-
-    @property
-    def program_id(self) -> str:
-        """Audit entries of a link are filed under its hub ID (for a site or staff link, the
-        site's or staff member's hub ID)."""
-        return self.hub_id
-
-
-@dataclass(frozen=True)
-class HubId:
-    """A hub ID the crosswalk has written about; ``merged_into`` when it was merged away."""
-
-    id: str
-    entity: str
-    hub_id: str
-    merged_into: str | None
-    version: int
-    created_at: dt.datetime
-    created_by: str
-    updated_at: dt.datetime
-    updated_by: str
-
-    @property
-    def program_id(self) -> str:
-        return self.hub_id
-
-
-@dataclass(frozen=True)
-class HubIdChange:
-    """What a merge or split wrote: the hub IDs as they are now, and the links it moved."""
-
-    hub_ids: tuple[HubId, ...]
-    links: tuple[CrosswalkLink, ...]
-
-
-@dataclass(frozen=True)
-class LinkProposal:
-    """A link the matcher proposes: ``source``'s record ``key`` is the object ``hub_id``.
-    ``auto`` when the matcher would confirm it without review."""
-
-    hub_id: str
-    source: str
-    key: str
-    score: float
-    reasons: tuple[str, ...] = ()
-    auto: bool = False
-
-
-@dataclass(frozen=True)
-class ProposalSummary:
-    """What adding proposals did: ``added`` new suggestions, ``updated`` suggestions whose
-    score or reasons changed, ``unchanged`` ones, ``decided`` pairs a person already confirmed,
-    rejected or unlinked (left alone), ``linked_elsewhere`` records already confirmed to
-    another hub ID (left alone)."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    decided: int = 0
-    linked_elsewhere: int = 0
-
-    def __add__(self, other: ProposalSummary) -> ProposalSummary:
-        return ProposalSummary(
-            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self))
-        )
-
-
-@dataclass(frozen=True)
-class SuggestionPage:
-    """Suggested links, highest score first."""
-
-    links: tuple[CrosswalkLink, ...]
-    end_cursor: str | None
-    has_next_page: bool
-
-
-@dataclass(frozen=True)
-class CrosswalkSnapshot:
-    """What identity resolution needs from the crosswalk, as of ``generation``: every
-    confirmed link ``(entity, source, key) -> hub ID`` and every merged-away hub ID
-    ``(entity, hub ID) -> the hub ID it was merged into``."""
-
-    generation: int
-    confirmed: dict[tuple[str, str, str], str]
-    merged_into: dict[tuple[str, str], str]
 
 
 @dataclass(frozen=True)
@@ -308,7 +197,7 @@ class AuditEntry:
 
     @property
     def cursor(self) -> str:
-        return encode_cursor(self.at, self.id)
+        return encode_audit_cursor(self.at, self.id)
 
     def changed_fields(self) -> list[str]:
         """Fields whose value differs between before and after (all of them for a create)."""
@@ -323,24 +212,6 @@ class AuditPage:
     entries: tuple[AuditEntry, ...]
     end_cursor: str | None
     has_next_page: bool
-
-
-def encode_cursor(at: dt.datetime, entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{at.isoformat()}|{entry_id}".encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    """Raises ``ValueError`` for anything :func:`encode_cursor` did not make."""
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        at_text, _, id_text = text.partition("|")
-        at = dt.datetime.fromisoformat(at_text)
-        entry_id = int(id_text)
-    except (ValueError, UnicodeError) as exc:
-        raise ValueError("not a cursor of this list") from exc
-    if at.tzinfo is None:
-        raise ValueError("not a cursor of this list")
-    return at, entry_id
 
 
 def json_safe(value: Any) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -68,8 +69,32 @@ class Repository:
         self.rules = Rules(support_types=codes)
         self._clock = clock
 
+    @classmethod
+    def beside(cls: type[Self], other: Repository) -> Self:
+        """A repository of this kind on ``other``'s engine, sessions, input rules and clock
+        (one connection pool); closing either closes the engine."""
+        repository = cls.__new__(cls)
+        repository.engine, repository.rules, repository._clock = (
+            other.engine,
+            other.rules,
+            other._clock,
+        )
+        repository._reads, repository._writes = other._reads, other._writes
+        return repository
+
     async def aclose(self) -> None:
         await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     # -- sessions ------------------------------------------------------------------------------
 

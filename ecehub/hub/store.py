@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -27,13 +26,13 @@ from sqlalchemy import or_, select
 from ecehub.config.model import Config
 from ecehub.errors import ValidationFailed
 from ecehub.hub.collaboration import CollaborationRepository
-from ecehub.hub.crosswalk import CrosswalkRepository
 from ecehub.hub.engine import hub_url
 from ecehub.hub.enums import AuditAction, ObjectType
 from ecehub.hub.models import HUB_ID_LENGTH, AuditRow
 from ecehub.hub.qip import QipRepository
-from ecehub.hub.records import AuditEntry, AuditPage, decode_cursor
+from ecehub.hub.records import AuditEntry, AuditPage
 from ecehub.hub.transaction import to_record
+from ecehub.ids import decode_audit_cursor
 
 __all__ = ["ANY_PROGRAM", "MAX_AUDIT_PAGE", "Denial", "HubStore"]
 
@@ -57,7 +56,7 @@ class Denial:
     count: int = 1
 
 
-class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
+class HubStore(QipRepository, CollaborationRepository):
     """Repository over the hub store database at ``url`` (async SQLAlchemy).
 
     ``support_types`` are the codes inputs may use (the config's ``support_types``); ``None``
@@ -71,17 +70,6 @@ class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
         codes = [s.code for s in config.support_types]
         return cls(hub_url(config), support_types=codes, **engine_options)
 
-    async def __aenter__(self) -> HubStore:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     # -- audit log -------------------------------------------------------------------------------
 
     async def audit_for_program(
@@ -94,7 +82,7 @@ class HubStore(QipRepository, CollaborationRepository, CrosswalkRepository):
         stmt = select(AuditRow).where(AuditRow.program_id == program_id)
         if after is not None:
             try:
-                at, entry_id = decode_cursor(after)
+                at, entry_id = decode_audit_cursor(after)
             except ValueError as exc:
                 raise ValidationFailed({"after": str(exc)}) from None
             stmt = stmt.where(or_(AuditRow.at < at, (AuditRow.at == at) & (AuditRow.id < entry_id)))

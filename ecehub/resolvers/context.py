@@ -1,101 +1,43 @@
-"""The hub (app-wide: config and connectors) and the per-request context built from it."""
+"""The context of one request: who is acting and what their role may see (the sources of its
+config view, the programs of its scope), with the request's own loaders, gateway and
+identity, and the refusals to audit. Made by
+:meth:`~ecehub.resolvers.runtime.Runtime.request_context`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ecehub.access.policy import Access, AccessPolicy
+from ecehub.access.policy import Access
 from ecehub.access.scope import ScopedIdentity
-from ecehub.auth.middleware import authentication_of
+from ecehub.auth.tokens import Authentication
 from ecehub.config.model import Config
-from ecehub.connectors.base import Connector, Health, Record
-from ecehub.connectors.registry import get_connector_class
+from ecehub.connectors.base import Record
+from ecehub.crosswalk.identity import Identity, Merged
+from ecehub.crosswalk.link_identity import identity_for
 from ecehub.errors import Forbidden
-from ecehub.hub import HubStore
 from ecehub.hub.enums import ObjectType
 from ecehub.hub.store import ANY_PROGRAM, Denial
 from ecehub.hub.transaction import Acting, WriteCheck
-from ecehub.resolvers.actor import acting_user
-from ecehub.resolvers.crosswalk_identity import CrosswalkCache, identity_for
-from ecehub.resolvers.gateway import SourceGateway
 from ecehub.resolvers.hub_loaders import HubLoaders
-from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.listing import ListQuery, ListResult, list_merged, list_scoped
-from ecehub.resolvers.loaders import Loaders
+from ecehub.sources.gateway import SourceGateway
+from ecehub.sources.loaders import Loaders
+
+if TYPE_CHECKING:
+    from ecehub.resolvers.runtime import Runtime
 
 log = logging.getLogger("ecehub.access")
 
-__all__ = ["Hub", "RequestContext"]
-
-
-class Hub:
-    """Everything that lives as long as the app: the config and one connector per source."""
-
-    def __init__(
-        self,
-        config: Config,
-        connectors: dict[str, Connector] | None = None,
-        store: HubStore | None = None,
-    ) -> None:
-        self.config = config
-        self.connectors = connectors if connectors is not None else build_connectors(config)
-        self._store = store
-        self.crosswalk = CrosswalkCache(lambda: self.store)  # confirmed links, when configured
-        self.policy = AccessPolicy(config)
-        self._views: dict[tuple[str, ...], Config] = {}
-
-    def config_for(self, sources: Sequence[str]) -> Config:
-        """The config as a request that sees only ``sources`` sees it (cached per set)."""
-        key = tuple(sources)
-        if len(key) == len(self.config.sources):
-            return self.config
-        view = self._views.get(key)
-        if view is None:
-            kept = {n: s for n, s in self.config.sources.items() if n in key}
-            view = self._views[key] = self.config.model_copy(update={"sources": kept})
-        return view
-
-    @property
-    def store(self) -> HubStore:
-        """The hub store at ``hub.url`` (opened on first use; migrate it with
-        ``ecehub db upgrade``)."""
-        if self._store is None:
-            self._store = HubStore.from_config(self.config)
-        return self._store
-
-    async def health(self) -> list[Health]:
-        async def one(conn: Connector) -> Health:
-            try:
-                async with asyncio.timeout(conn.timeout_s):
-                    return await conn.health()
-            except TimeoutError:
-                return Health(conn.name, False, conn.timeout_s * 1000, "timed out")
-
-        return list(await asyncio.gather(*(one(c) for c in self.connectors.values())))
-
-    async def aclose(self) -> None:
-        await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
-        if self._store is not None:
-            await self._store.aclose()
-
-    def request_context(self, *, trace: bool = False, request: Any = None) -> RequestContext:
-        return RequestContext(self, trace=trace, request=request)
-
-
-def build_connectors(config: Config) -> dict[str, Connector]:
-    return {
-        name: get_connector_class(source.kind)(name, source)
-        for name, source in config.sources.items()
-    }
+__all__ = ["RequestContext"]
 
 
 @dataclass
 class RequestContext:
-    hub: Hub
+    runtime: Runtime
+    authentication: Authentication | None = None
     trace: bool = False
     request: Any = None
     response: Any = None
@@ -109,13 +51,13 @@ class RequestContext:
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.access = self.hub.policy.access_for(authentication_of(self.request))
-        sources = self.hub.config.sources
+        self.access = self.runtime.policy.access_for(self.authentication)
+        sources = self.runtime.config.sources
         visible = [n for n, s in sources.items() if self.access.sees_source(s.support_types)]
-        self._config = self.hub.config_for(visible)
-        self.gateway = SourceGateway({n: self.hub.connectors[n] for n in visible})
+        self._config = self.runtime.config_for(visible)
+        self.gateway = SourceGateway({n: self.runtime.connectors[n] for n in visible})
         self.loaders = Loaders(self.gateway)
-        identity = identity_for(self._config, self.loaders, self.hub.crosswalk)
+        identity = identity_for(self._config, self.loaders, self.runtime.crosswalk)
         if self.access.programs is not None:
             identity = ScopedIdentity(identity, self.access.programs)
         self.identity = identity
@@ -123,12 +65,13 @@ class RequestContext:
     @property
     def hub_loaders(self) -> HubLoaders:
         if self._hub_loaders is None:
-            self._hub_loaders = HubLoaders(self.hub.store)
+            self._hub_loaders = HubLoaders(self.runtime.store)
         return self._hub_loaders
 
     @property
     def actor(self) -> str | None:
-        return acting_user(self.request)
+        """The acting user, ``None`` for an anonymous request."""
+        return self.authentication.user if self.authentication else None
 
     @property
     def config(self) -> Config:
@@ -237,7 +180,7 @@ class RequestContext:
             return
         denials, self.denials = list(self.denials.values()), {}
         try:
-            await self.hub.store.record_denials(self.access.user or "anonymous", denials)
+            await self.runtime.store.record_denials(self.access.user or "anonymous", denials)
         except Exception:
             log.exception("could not audit %d denied access(es)", len(denials))
 

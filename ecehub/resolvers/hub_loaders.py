@@ -98,7 +98,7 @@ class HubLoaders:
 
 async def load_merged(loader: DataLoader[str, Any], objects: Sequence[Any]) -> list[list[Any]]:
     """A list-valued hub read for merged objects: each object's rows under any of its
-    :attr:`~ecehub.resolvers.identity.Merged.hub_ids`, once each (a record a crosswalk link
+    :attr:`~ecehub.crosswalk.identity.Merged.hub_ids`, once each (a record a crosswalk link
     joined keeps the notes, activity, funding and files written while it stood alone)."""
     ids = [o.hub_ids for o in objects]
     found = await loader.load_many([i for group in ids for i in group])

@@ -15,24 +15,19 @@ it appears once across pages. Order: by source precedence, then by each source's
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
 from ecehub.connectors.base import FieldFilter, Page, matches
-from ecehub.resolvers.gateway import SourceGateway
-from ecehub.resolvers.identity import Identity, Merged
+from ecehub.crosswalk.identity import Identity, Merged
+from ecehub.ids import decode_list_cursor, encode_list_cursor, other_query_cursor
+from ecehub.sources.gateway import SourceGateway
 
-__all__ = ["InvalidCursor", "ListQuery", "ListResult", "list_merged", "list_scoped"]
+__all__ = ["ListQuery", "ListResult", "list_merged", "list_scoped"]
 
 _OVERFETCH = 25
-
-
-class InvalidCursor(ValueError):
-    """An ``after`` cursor that is malformed or belongs to another query."""
 
 
 @dataclass(frozen=True)
@@ -101,39 +96,14 @@ def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
     return _Plan(tuple(sources), pushed, digest)
 
 
-def _pack(fingerprint: str, **position: str | None) -> str:
-    """An opaque cursor: the query's fingerprint and where in its listing it points."""
-    raw = json.dumps({"q": fingerprint, **position}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _unpack(fingerprint: str, after: str, *names: str) -> list[str | None]:
-    """The position fields of an ``after`` cursor of the query with this fingerprint."""
-    try:
-        raw = base64.urlsafe_b64decode((after + "=" * (-len(after) % 4)).encode())
-        data = json.loads(raw)
-        owner, position = data["q"], [data[n] for n in names]
-    except (ValueError, KeyError, TypeError):
-        raise InvalidCursor(
-            "the `after` cursor is malformed; pass an endCursor you were given"
-        ) from None
-    if owner != fingerprint:
-        raise InvalidCursor(
-            "the `after` cursor belongs to a query with other filters; start again without it"
-        )
-    return position
-
-
 def _encode(p: _Plan, source: str, cursor: str | None) -> str:
-    return _pack(p.fingerprint, s=source, c=cursor)
+    return encode_list_cursor(p.fingerprint, s=source, c=cursor)
 
 
 def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
-    source, cursor = _unpack(p.fingerprint, after, "s", "c")
+    source, cursor = decode_list_cursor(p.fingerprint, after, "s", "c")
     if source not in p.sources:
-        raise InvalidCursor(
-            "the `after` cursor belongs to a query with other filters; start again without it"
-        )
+        raise other_query_cursor()
     return p.sources.index(source), cursor
 
 
@@ -230,11 +200,11 @@ async def list_scoped(
     fingerprint = hashlib.sha256(repr((q, "scoped")).encode()).hexdigest()[:12]
     start = 0
     if after is not None:
-        [last] = _unpack(fingerprint, after, "h")
+        [last] = decode_list_cursor(fingerprint, after, "h")
         start = next((i for i, m in enumerate(matching) if m.hub_id > str(last)), len(matching))
 
     window = matching[start : start + first]
     return ListResult(
-        items=[ListItem(m, _pack(fingerprint, h=m.hub_id)) for m in window],
+        items=[ListItem(m, encode_list_cursor(fingerprint, h=m.hub_id)) for m in window],
         has_next=start + first < len(matching),
     )

@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ecehub.connectors.base import Record
+from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.hub import ActivityEntry, FundingEntry, FundingPurpose, QipTask, TaskStatus
+from ecehub.ids import record_hub_id
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.hub_loaders import load_merged
-from ecehub.resolvers.identity import Identity, Merged
 from ecehub.resolvers.listing import ListQuery
 
 __all__ = [
@@ -186,7 +187,7 @@ class FundingLine:
     def from_record(cls, program: Merged, r: Record, support_type: str | None) -> FundingLine:
         amount = r.get("amount")
         return cls(
-            id=f"@{r.source}:{r.key}",
+            id=record_hub_id(r.source, r.key),
             program_id=program.hub_id,
             program_name=program.value("name"),
             amount=Decimal(0) if amount is None else Decimal(amount),

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.types import Info as _Info
 
 from ecehub.connectors.base import Record
-from ecehub.resolvers.identity import Merged
-from ecehub.resolvers.merge_policy import FieldValue, describe_rule
+from ecehub.crosswalk.identity import Merged
+from ecehub.crosswalk.merge_policy import FieldValue, describe_rule
 
 if TYPE_CHECKING:
     from ecehub.resolvers.context import RequestContext

@@ -11,9 +11,10 @@ from enum import Enum
 import strawberry
 from graphql import GraphQLError
 
-from ecehub import hub
-from ecehub.hub.crosswalk import MAX_SUGGESTION_PAGE
-from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id, encode_global_id
+from ecehub.crosswalk import records
+from ecehub.crosswalk.identity import Merged
+from ecehub.crosswalk.store import MAX_SUGGESTION_PAGE
+from ecehub.ids import InvalidId, decode_global_id, encode_global_id, record_hub_id
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
 from ecehub.schema.mutations import _actor, _id, _store
@@ -40,7 +41,7 @@ def _program_id(hub_id: str) -> strawberry.ID:
     "matcher's score and reasons and who decided on it."
 )
 class CrosswalkLink:
-    link: strawberry.Private[hub.CrosswalkLink]
+    link: strawberry.Private[records.CrosswalkLink]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -93,7 +94,7 @@ class CrosswalkLink:
         )
         if found is None:
             return None
-        return Program(m=Merged(PROGRAM, f"@{found.source}:{found.key}", [found]))
+        return Program(m=Merged(PROGRAM, record_hub_id(found.source, found.key), [found]))
 
     @strawberry.field(description="The program as it is now (what the record would join)")
     async def program(self, info: Info) -> Program | None:
@@ -138,7 +139,7 @@ def _hub_id(global_id: str, field: str = "programId") -> str:
 
 
 async def _object(info: Info, hub_id: str) -> CrosswalkObject:
-    store = info.context.hub.store
+    store = info.context.runtime.crosswalk_store
     row = await store.get_hub_id(PROGRAM, hub_id)
     links = (await store.links_for_hub_ids(PROGRAM, [hub_id])).get(hub_id, [])
     return CrosswalkObject(
@@ -149,7 +150,7 @@ async def _object(info: Info, hub_id: str) -> CrosswalkObject:
     )
 
 
-async def _change(info: Info, change: hub.HubIdChange) -> CrosswalkChange:
+async def _change(info: Info, change: records.HubIdChange) -> CrosswalkChange:
     return CrosswalkChange(
         objects=[await _object(info, h.hub_id) for h in change.hub_ids],
         moved=[CrosswalkLink(link=link) for link in change.links],
@@ -168,7 +169,9 @@ class CrosswalkQueries:
         if not 0 < first <= MAX_SUGGESTION_PAGE:
             raise user_error(f"`first` must be between 1 and {MAX_SUGGESTION_PAGE}")
         try:
-            page = await info.context.hub.store.suggestions(PROGRAM, first=first, after=after)
+            page = await info.context.runtime.crosswalk_store.suggestions(
+                PROGRAM, first=first, after=after
+            )
         except ValueError:
             raise user_error("the `after` cursor is malformed") from None
         return CrosswalkSuggestions(
@@ -191,7 +194,7 @@ class CrosswalkMutations:
     @strawberry.mutation(description="Confirm a suggested link: the record joins the program")
     async def confirm_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
         actor, link = await _actor(info), _link_id(id)
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         return CrosswalkLink(link=await _store(lambda: store.confirm_link(actor, link, version)))
 
     @strawberry.mutation(
@@ -199,7 +202,7 @@ class CrosswalkMutations:
     )
     async def reject_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
         actor, link = await _actor(info), _link_id(id)
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         return CrosswalkLink(link=await _store(lambda: store.reject_link(actor, link, version)))
 
     @strawberry.mutation(description="Link a sector record to a program by hand (confirmed)")
@@ -207,9 +210,9 @@ class CrosswalkMutations:
         self, info: Info, program_id: strawberry.ID, source: str, key: str
     ) -> CrosswalkLink:
         actor, hub_id = await _actor(info), _hub_id(program_id)
-        if source not in info.context.hub.config.sources:
+        if source not in info.context.runtime.config.sources:
             raise user_error(f"unknown source {source!r}")
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         return CrosswalkLink(
             link=await _store(lambda: store.link(actor, PROGRAM, hub_id, source, key))
         )
@@ -217,7 +220,7 @@ class CrosswalkMutations:
     @strawberry.mutation(description="Unlink a record: it is its own program again")
     async def unlink_record(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
         actor, link = await _actor(info), _link_id(id)
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         return CrosswalkLink(link=await _store(lambda: store.unlink(actor, link, version)))
 
     @strawberry.mutation(
@@ -234,7 +237,7 @@ class CrosswalkMutations:
     ) -> CrosswalkChange:
         actor = await _actor(info)
         gone, kept = _hub_id(program_id), _hub_id(into, "into")
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         change = await _store(
             lambda: store.merge(
                 actor, PROGRAM, gone, kept, version=version, into_version=into_version
@@ -257,7 +260,7 @@ class CrosswalkMutations:
         actor, hub_id = await _actor(info), _hub_id(program_id)
         links = [_link_id(i) for i in link_ids]
         new = None if new_program_id is None else _hub_id(new_program_id, "newProgramId")
-        store = info.context.hub.store
+        store = info.context.runtime.crosswalk_store
         change = await _store(
             lambda: store.split(actor, PROGRAM, hub_id, links, version=version, new_hub_id=new)
         )

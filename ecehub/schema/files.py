@@ -6,43 +6,33 @@ is recorded (and audited) in the hub store; if that fails, the stored bytes are 
 so a refused or failed upload leaves neither a file nor a row. Deletes are soft and keep the
 bytes, so ``restoreFile`` brings a file back whole.
 
-Downloads are plain HTTP: ``GET /files/{id}`` (:func:`download_file`, routed in
-:mod:`ecehub.app`), allowed when :func:`ecehub.resolvers.actor.may_download` says so.
+Downloads are plain HTTP: ``GET /files/{id}`` (:mod:`ecehub.downloads`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, cast
-from urllib.parse import quote
 
 import strawberry
 from graphql import GraphQLError
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
 from strawberry.file_uploads import Upload
 
 from ecehub import hub
-from ecehub.hub.enums import ObjectType
 from ecehub.hub.files import (
     CHUNK_BYTES,
     FilePolicy,
     FileRefused,
     FileTooLarge,
     FileTypeRefused,
-    StoredFileMissing,
     file_storage,
-    sanitise_filename,
     store_upload,
 )
-from ecehub.resolvers.actor import ACTOR_HEADER, may_download
-from ecehub.resolvers.context import Hub
-from ecehub.resolvers.identity import InvalidId, decode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.mutations import _SUBJECT_TYPES, _actor, _error, _id, _program, _store
 from ecehub.schema.qip import FileAttachment, SubjectType
 
-__all__ = ["FileMutations", "content_disposition", "download_file"]
+__all__ = ["FileMutations"]
 
 
 class _UploadFile(Protocol):
@@ -106,7 +96,7 @@ class FileMutations:
             subject_hub_id = _id(subject_id, _SUBJECT_TYPES[subject], "subjectId")
             if subject is hub.SubjectType.PROGRAM:
                 subject_hub_id = await _program(info, subject_id)
-            config, store = info.context.hub.config, info.context.hub.store
+            config, store = info.context.runtime.config, info.context.runtime.store
             storage = file_storage(config)
             try:
                 stored = await store_upload(
@@ -141,7 +131,7 @@ class FileMutations:
         actor, file_id, store = (
             await _actor(info),
             _id(id, "FileAttachment"),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         return FileAttachment(f=await _store(lambda: store.delete_file(actor, file_id, version)))
 
@@ -150,73 +140,9 @@ class FileMutations:
         actor, file_id, store = (
             await _actor(info),
             _id(id, "FileAttachment"),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         return FileAttachment(f=await _store(lambda: store.restore_file(actor, file_id, version)))
 
 
 # -- download -------------------------------------------------------------------------------
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the (sanitised) name as RFC 6266 wants it: an ASCII fallback and
-    the UTF-8 name in ``filename*``."""
-    name = sanitise_filename(filename)
-    fallback = name.encode("ascii", "replace").decode().replace("?", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def _problem(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "code": code}, status_code=status)
-
-
-async def _download_refused(hub_: Hub, request: Request, attachment: Any) -> str | None:
-    """Why the acting user may not download this file (its program is not theirs, or their
-    role may not read program files), audited; ``None`` when they may."""
-    ctx = hub_.request_context(request=request)
-    if not ctx.access.enabled:
-        return None
-    reason = ctx.access.field_denial("Program", "files")
-    if reason is None and not await ctx.in_scope(attachment.program_id):
-        reason = f"the file's program is not among role {ctx.access.label!r}'s programs"
-    if reason is not None:
-        ctx.operation = "download"
-        ctx.deny(attachment.program_id, ObjectType.FILE_ATTACHMENT, attachment.id, reason)
-        await ctx.flush_denials()
-    return reason
-
-
-async def download_file(request: Request) -> Response:
-    """``GET /files/{id}``: the bytes of a live file, as an attachment with its stored type.
-    401 without an acting user; 404 for an ID that names no live file."""
-    if not may_download(request):
-        return _problem(
-            401,
-            "UNAUTHENTICATED",
-            "downloads need an acting user: send a bearer token (auth mode jwt) or, in the "
-            f"development header mode, the {ACTOR_HEADER} header",
-        )
-    hub_: Hub = request.app.state.hub
-    not_found = _problem(404, "NOT_FOUND", "no such file")
-    try:
-        file_id = decode_global_id(request.path_params["id"], "FileAttachment")
-    except InvalidId:
-        return not_found
-    attachment = await hub_.store.get_file(file_id)
-    if attachment is None:
-        return not_found
-    refused = await _download_refused(hub_, request, attachment)
-    if refused is not None:
-        return _problem(403, "FORBIDDEN", refused)
-    try:
-        chunks = await file_storage(hub_.config).open(attachment.storage_key)
-    except StoredFileMissing:
-        return not_found
-    headers = {
-        "Content-Type": attachment.content_type,
-        "Content-Length": str(attachment.size_bytes),
-        "Content-Disposition": content_disposition(attachment.filename),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    }
-    return StreamingResponse(chunks, headers=headers)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from ecehub import hub
+from ecehub.crosswalk.identity import Merged
+from ecehub.ids import encode_global_id
 from ecehub.resolvers.hub_loaders import load_merged
-from ecehub.resolvers.identity import Merged, encode_global_id
 from ecehub.schema.common import (
     Address,
     FieldConflict,

@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from ecehub import hub
 from ecehub.errors import HubStoreError, NotFound, ValidationFailed, VersionConflict
 from ecehub.hub.transaction import Actor
-from ecehub.resolvers.identity import InvalidId, decode_global_id
+from ecehub.ids import InvalidId, decode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.qip import (
     ActivityKind,
@@ -280,7 +280,7 @@ class HubMutations:
         actor, qip_id, store = (
             await _actor(info),
             _id(id, "QualityImprovementPlan"),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         return QualityImprovementPlan(
             q=await _store(lambda: store.update_qip(actor, qip_id, version, {"title": title}))
@@ -293,7 +293,7 @@ class HubMutations:
         actor, program, store = (
             await _actor(info),
             await _program(info, program_id),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         return QipGoal(g=await _store(lambda: store.create_goal(actor, program, _values(input))))
 
@@ -301,19 +301,19 @@ class HubMutations:
     async def update_qip_goal(
         self, info: Info, id: strawberry.ID, version: int, patch: QipGoalPatch
     ) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
         return QipGoal(
             g=await _store(lambda: store.update_goal(actor, goal, version, _values(patch)))
         )
 
     @strawberry.mutation(description="Soft delete: history stays, restoreQipGoal brings it back")
     async def delete_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
         return QipGoal(g=await _store(lambda: store.delete_goal(actor, goal, version)))
 
     @strawberry.mutation
     async def restore_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.hub.store
+        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
         return QipGoal(g=await _store(lambda: store.restore_goal(actor, goal, version)))
 
     @strawberry.mutation
@@ -323,7 +323,7 @@ class HubMutations:
         actor, goal, store = (
             await _actor(info),
             _id(goal_id, "QipGoal", "goalId"),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         return QipTask(t=await _store(lambda: store.create_task(actor, goal, _values(input))))
 
@@ -331,18 +331,18 @@ class HubMutations:
     async def update_qip_task(
         self, info: Info, id: strawberry.ID, version: int, patch: QipTaskPatch
     ) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
         changes = _values(patch, {"goal_id": "QipGoal"})
         return QipTask(t=await _store(lambda: store.update_task(actor, task, version, changes)))
 
     @strawberry.mutation
     async def delete_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
         return QipTask(t=await _store(lambda: store.delete_task(actor, task, version)))
 
     @strawberry.mutation
     async def restore_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.hub.store
+        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
         return QipTask(t=await _store(lambda: store.restore_task(actor, task, version)))
 
     # -- PD plans -------------------------------------------------------------------------
@@ -353,7 +353,7 @@ class HubMutations:
         actor, program, store = (
             await _actor(info),
             await _program(info, program_id),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         data = _values(input, {"staff_id": "Staff", "goal_ids": "QipGoal"})
         return ProfessionalDevelopmentPlan(
@@ -365,7 +365,7 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int, patch: PdPlanPatch
     ) -> ProfessionalDevelopmentPlan:
         actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
-        store, changes = info.context.hub.store, _values(patch, {"goal_ids": "QipGoal"})
+        store, changes = info.context.runtime.store, _values(patch, {"goal_ids": "QipGoal"})
         return ProfessionalDevelopmentPlan(
             p=await _store(lambda: store.update_pd_plan(actor, plan, version, changes))
         )
@@ -375,7 +375,7 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int
     ) -> ProfessionalDevelopmentPlan:
         actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
-        store = info.context.hub.store
+        store = info.context.runtime.store
         return ProfessionalDevelopmentPlan(
             p=await _store(lambda: store.delete_pd_plan(actor, plan, version))
         )
@@ -386,7 +386,7 @@ class HubMutations:
     ) -> PdTraining:
         actor = await _actor(info)
         plan = _id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
-        store = info.context.hub.store
+        store = info.context.runtime.store
         return PdTraining(
             t=await _store(lambda: store.create_training(actor, plan, _values(input)))
         )
@@ -395,14 +395,22 @@ class HubMutations:
     async def update_pd_training(
         self, info: Info, id: strawberry.ID, version: int, patch: PdTrainingPatch
     ) -> PdTraining:
-        actor, training, store = await _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        actor, training, store = (
+            await _actor(info),
+            _id(id, "PdTraining"),
+            info.context.runtime.store,
+        )
         return PdTraining(
             t=await _store(lambda: store.update_training(actor, training, version, _values(patch)))
         )
 
     @strawberry.mutation
     async def delete_pd_training(self, info: Info, id: strawberry.ID, version: int) -> PdTraining:
-        actor, training, store = await _actor(info), _id(id, "PdTraining"), info.context.hub.store
+        actor, training, store = (
+            await _actor(info),
+            _id(id, "PdTraining"),
+            info.context.runtime.store,
+        )
         return PdTraining(t=await _store(lambda: store.delete_training(actor, training, version)))
 
     # -- notes ----------------------------------------------------------------------------
@@ -413,7 +421,7 @@ class HubMutations:
         actor, program, store = (
             await _actor(info),
             await _program(info, program_id),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         data = _values(input)
         subject = hub.SubjectType(data["subject_type"])
@@ -427,17 +435,17 @@ class HubMutations:
     async def update_note(
         self, info: Info, id: strawberry.ID, version: int, patch: NotePatch
     ) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
         return Note(n=await _store(lambda: store.update_note(actor, note, version, _values(patch))))
 
     @strawberry.mutation
     async def delete_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
         return Note(n=await _store(lambda: store.delete_note(actor, note, version)))
 
     @strawberry.mutation
     async def restore_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.hub.store
+        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
         return Note(n=await _store(lambda: store.restore_note(actor, note, version)))
 
     # -- activity log ---------------------------------------------------------------------
@@ -448,7 +456,7 @@ class HubMutations:
         actor, program, store = (
             await _actor(info),
             await _program(info, program_id),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         data = _values(input, _ACTIVITY_IDS)
         return ActivityEntry.from_hub(
@@ -459,7 +467,11 @@ class HubMutations:
     async def update_activity(
         self, info: Info, id: strawberry.ID, version: int, patch: ActivityPatch
     ) -> ActivityEntry:
-        actor, entry, store = await _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        actor, entry, store = (
+            await _actor(info),
+            _id(id, "ActivityEntry"),
+            info.context.runtime.store,
+        )
         changes = _values(patch, _ACTIVITY_IDS)
         return ActivityEntry.from_hub(
             await _store(lambda: store.update_activity(actor, entry, version, changes))
@@ -467,7 +479,11 @@ class HubMutations:
 
     @strawberry.mutation
     async def delete_activity(self, info: Info, id: strawberry.ID, version: int) -> ActivityEntry:
-        actor, entry, store = await _actor(info), _id(id, "ActivityEntry"), info.context.hub.store
+        actor, entry, store = (
+            await _actor(info),
+            _id(id, "ActivityEntry"),
+            info.context.runtime.store,
+        )
         return ActivityEntry.from_hub(
             await _store(lambda: store.delete_activity(actor, entry, version))
         )
@@ -480,7 +496,7 @@ class HubMutations:
         actor, program, store = (
             await _actor(info),
             await _program(info, program_id),
-            info.context.hub.store,
+            info.context.runtime.store,
         )
         data = _values(input, {"qip_task_id": "QipTask"})
         return Funding.from_hub(await _store(lambda: store.create_funding(actor, program, data)))
@@ -489,7 +505,7 @@ class HubMutations:
     async def update_funding(
         self, info: Info, id: strawberry.ID, version: int, patch: FundingPatch
     ) -> Funding:
-        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.runtime.store
         changes = _values(patch, {"qip_task_id": "QipTask"})
         return Funding.from_hub(
             await _store(lambda: store.update_funding(actor, entry, version, changes))
@@ -497,5 +513,5 @@ class HubMutations:
 
     @strawberry.mutation
     async def delete_funding(self, info: Info, id: strawberry.ID, version: int) -> Funding:
-        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.hub.store
+        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.runtime.store
         return Funding.from_hub(await _store(lambda: store.delete_funding(actor, entry, version)))

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ecehub import hub
-from ecehub.resolvers.identity import encode_global_id
+from ecehub.ids import encode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.support import Funding
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
+from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter
-from ecehub.connectors.canonical import identifier_field
+from ecehub.crosswalk.identity import Merged
 from ecehub.errors import Forbidden
 from ecehub.hub.enums import ObjectType
-from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id
-from ecehub.resolvers.listing import InvalidCursor, ListQuery
+from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
+from ecehub.resolvers.listing import ListQuery
 from ecehub.schema.common import Info, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
@@ -202,7 +203,7 @@ class ProgramQueries:
     @strawberry.field(description="The configured sources and whether each answers now")
     async def sources(self, info: Info) -> list[SourceSystem]:
         config = info.context.config
-        health = {h.source: h for h in await info.context.hub.health()}
+        health = {h.source: h for h in await info.context.runtime.health()}
         return [
             SourceSystem(
                 name=name,
@@ -235,7 +236,9 @@ class ProgramQueries:
                 raise forbidden(Forbidden(f"program {hub_id} is not in scope"))
             hub_id = found.hub_id
         try:
-            page = await info.context.hub.store.audit_for_program(hub_id, first=first, after=after)
+            page = await info.context.runtime.store.audit_for_program(
+                hub_id, first=first, after=after
+            )
         except ValueError:
             raise user_error("the `after` cursor is malformed") from None
         return AuditPage(

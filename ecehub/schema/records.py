@@ -10,7 +10,7 @@ import strawberry
 from ecehub.access.policy import Access
 from ecehub.access.suppression import suppress
 from ecehub.connectors.base import Record
-from ecehub.resolvers.identity import encode_global_id
+from ecehub.ids import encode_global_id, record_hub_id
 from ecehub.schema.common import Info
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 
 
 def _gid(type_name: str, r: Record) -> strawberry.ID:
-    return strawberry.ID(encode_global_id(type_name, f"@{r.source}:{r.key}"))
+    return strawberry.ID(encode_global_id(type_name, record_hub_id(r.source, r.key)))
 
 
 def _support_type(info: Info, r: Record) -> str | None:

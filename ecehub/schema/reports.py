@@ -10,8 +10,9 @@ from decimal import Decimal
 import strawberry
 
 from ecehub.access.suppression import suppress
+from ecehub.crosswalk.identity import Merged
+from ecehub.ids import InvalidId, decode_global_id, encode_global_id
 from ecehub.resolvers import reports as r
-from ecehub.resolvers.identity import InvalidId, Merged, decode_global_id, encode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
 from ecehub.schema.query import ProgramFilter, check_filter, user_error

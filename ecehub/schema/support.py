@@ -12,7 +12,7 @@ from ecehub.connectors.base import Record
 from ecehub.hub import ActivityEntry as HubActivity
 from ecehub.hub import FundingEntry as HubFunding
 from ecehub.hub import FundingPurpose as _HubFundingPurpose
-from ecehub.resolvers.identity import encode_global_id
+from ecehub.ids import encode_global_id, record_hub_id
 from ecehub.resolvers.reports import HUB_SOURCE, purpose_of
 
 __all__ = ["ActivityEntry", "Funding", "FundingPurpose"]
@@ -42,7 +42,7 @@ class Funding:
     @classmethod
     def from_record(cls, r: Record, support_types: list[str]) -> Funding:
         return cls(
-            id=strawberry.ID(encode_global_id("Funding", f"@{r.source}:{r.key}")),
+            id=strawberry.ID(encode_global_id("Funding", record_hub_id(r.source, r.key))),
             amount=r.get("amount"),
             currency=r.get("currency") or "USD",
             support_type=_support_type(support_types),
@@ -97,7 +97,7 @@ class ActivityEntry:
     @classmethod
     def from_record(cls, r: Record, support_types: list[str]) -> ActivityEntry:
         return cls(
-            id=strawberry.ID(encode_global_id("ActivityEntry", f"@{r.source}:{r.key}")),
+            id=strawberry.ID(encode_global_id("ActivityEntry", record_hub_id(r.source, r.key))),
             kind=r.get("kind"),
             occurred_on=r.get("occurred_on"),
             occurred_at=None,

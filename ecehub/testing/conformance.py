@@ -46,8 +46,8 @@ from typing import Any, ClassVar, Final, get_args
 import pytest
 
 from ecehub.config import parse_config
+from ecehub.config.canonical import ENTITIES, coerce, is_identifier_field
 from ecehub.connectors.base import Connector, FieldFilter, FilterOp, Health, Page, Record, matches
-from ecehub.connectors.canonical import ENTITIES, coerce, is_identifier_field
 from ecehub.connectors.registry import get_connector_class
 from ecehub.errors import SourceError
 

@@ -9,7 +9,7 @@ from ecehub.access.suppression import suppress
 from ecehub.auth.middleware import Authentication
 from ecehub.auth.tokens import Principal
 from ecehub.config.model import Config
-from ecehub.resolvers.identity import encode_global_id
+from ecehub.ids import encode_global_id
 
 CONFIG = Config(
     access={

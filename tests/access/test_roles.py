@@ -22,7 +22,7 @@ import pytest_asyncio
 from ecehub.auth.devtokens import DevKey
 from ecehub.demo import DemoSystems
 from ecehub.hub import HubStore
-from ecehub.resolvers.identity import decode_global_id
+from ecehub.ids import decode_global_id
 from tests.graph_helpers import GraphClient, demo_graph
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -19,7 +19,7 @@ from ecehub.app import create_app
 from ecehub.config import load_config
 from ecehub.config.model import AuthConfig
 from ecehub.demo import DemoSystems
-from ecehub.resolvers.context import Hub
+from ecehub.resolvers.runtime import Runtime
 from tests.auth.conftest import (
     AUDIENCE,
     ISSUER,
@@ -41,7 +41,7 @@ async def _hub(tmp_path: Path, auth: AuthConfig) -> AsyncIterator[httpx.AsyncCli
     async with DemoSystems(programs=10, data_dir=tmp_path, hub_programs=0) as demo:
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
         config = config.model_copy(update={"auth": auth, "access": None})
-        hub = Hub(config)
+        hub = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

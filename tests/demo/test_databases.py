@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from ecehub.connectors.canonical import coerce
+from ecehub.config.canonical import coerce
 from ecehub.demo import (
     HEADSTART_METADATA,
     LICENSING_METADATA,

@@ -20,8 +20,8 @@ from ecehub.demo import DemoSystems, World, generate_world
 from ecehub.demo.hub_seed import COACH, choose_programs, director_of, seed_hub
 from ecehub.hub import HubStore
 from ecehub.hub.migrate import upgrade
-from ecehub.resolvers.context import Hub
-from ecehub.resolvers.identity import decode_global_id
+from ecehub.ids import decode_global_id
+from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import GraphClient
 
 PROGRAMS = 60
@@ -46,7 +46,7 @@ async def seeded_graph(tmp_path: Path) -> AsyncIterator[tuple[DemoSystems, Graph
         config = load_config(demo.config_path, env={**os.environ, **demo.env}).model_copy(
             update={"access": None}  # read as in development: no roles
         )
-        hub = Hub(config)
+        hub = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

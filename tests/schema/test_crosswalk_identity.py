@@ -16,13 +16,14 @@ import pytest
 
 from ecehub.app import create_app
 from ecehub.config import Config, load_config, parse_config
+from ecehub.crosswalk.identity import SharedIdentifierIdentity
+from ecehub.crosswalk.link_identity import CrosswalkIdentity
+from ecehub.crosswalk.records import LinkProposal
 from ecehub.demo import DemoSystems
 from ecehub.demo.records import ProgramTruth, QrisProvider
 from ecehub.errors import ConfigError
-from ecehub.hub import LinkProposal
-from ecehub.resolvers.context import Hub
-from ecehub.resolvers.crosswalk_identity import CrosswalkIdentity
-from ecehub.resolvers.identity import SharedIdentifierIdentity, decode_global_id, encode_global_id
+from ecehub.ids import decode_global_id, encode_global_id
+from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import NESTED, GraphClient
 
 PROGRAMS = 80
@@ -63,8 +64,8 @@ def without_crosswalk(config: Config) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def graph(demo: DemoSystems, config: Config) -> AsyncIterator[tuple[Hub, GraphClient]]:
-    hub = Hub(config)
+async def graph(demo: DemoSystems, config: Config) -> AsyncIterator[tuple[Runtime, GraphClient]]:
+    hub = Runtime(config)
     transport = httpx.ASGITransport(app=create_app(config, hub))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
@@ -127,7 +128,7 @@ async def test_confirming_a_suggestion_merges_and_unlinking_splits(
             assert licensed["qrisRating"] is None and licensed["license"]["status"]
             assert qris_ref in refs(qris_alone) and licensed_ref not in refs(qris_alone)
 
-            store = hub.store
+            store = hub.crosswalk_store
             reasons = ("name 0.94", "same street address", "same phone")
             summary = await store.add_proposals(
                 MATCHER,
@@ -191,7 +192,7 @@ async def test_an_empty_crosswalk_gives_todays_graph(tmp_path: Path) -> None:
             assert hub.crosswalk.loads == 1
             await after.query(NESTED, {"first": 5})
             assert hub.crosswalk.loads == 1
-            await hub.store.link(RATER, "program", "@qris:Q-00001", "qris", "Q-00001")
+            await hub.crosswalk_store.link(RATER, "program", "@qris:Q-00001", "qris", "Q-00001")
             await after.query(NESTED, {"first": 5})
             assert hub.crosswalk.loads == 2
 
@@ -224,7 +225,7 @@ async def test_merging_two_programs_and_splitting_them_back(
             qris_alone = await program(client, qris_hub_id)
             assert qris_alone["id"] == encode_global_id("Program", qris_hub_id)
 
-            store = hub.store
+            store = hub.crosswalk_store
             change = await store.merge(
                 RATER, "program", qris_hub_id, hub_id, version=0, into_version=0
             )
@@ -257,7 +258,7 @@ async def test_a_link_to_a_source_the_config_lacks_is_ignored(tmp_path: Path) ->
             first = (await client.query(NESTED, {"first": 1}))["data"]["programs"]["nodes"][0]
             hub_id = decode_global_id(first["id"], "Program")
             before = await program(client, hub_id)
-            await hub.store.link(RATER, "program", hub_id, "retired_system", "R-1")
+            await hub.crosswalk_store.link(RATER, "program", hub_id, "retired_system", "R-1")
             assert await program(client, hub_id) == before
             listed = await client.query(NESTED, {"first": 5})
             assert "errors" not in listed, listed

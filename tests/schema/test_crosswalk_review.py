@@ -11,9 +11,11 @@ from typing import Any
 
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import load_config
+from ecehub.crosswalk.records import LinkProposal
+from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.demo import DemoSystems
-from ecehub.hub import HubStore, LinkProposal
-from ecehub.resolvers.identity import encode_global_id
+from ecehub.hub import HubStore
+from ecehub.ids import encode_global_id
 from tests.schema.test_crosswalk_identity import graph, unjoined, with_crosswalk
 
 QUEUE = """{ crosswalkSuggestions(first: 10) { pageInfo { hasNextPage endCursor }
@@ -36,7 +38,7 @@ async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> Non
         truth, provider = unjoined(demo, "missing")
         hub_id = f"LICENSE_NUMBER:{truth.license_no}"
         pid = encode_global_id("Program", hub_id)
-        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+        async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
             await store.add_proposals(
                 "matcher@ecehub",
                 "program",
@@ -104,8 +106,8 @@ async def test_review_queue_confirm_and_unlink_with_roles(tmp_path: Path) -> Non
             assert (await ok(NOTES, admin, id=pid))["program"]["notes"] == []
             assert len((await ok(NOTES, admin, id=alone))["program"]["notes"]) == 1
 
-        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
-            audit = await store.audit_for_program(hub_id, first=100)
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as hub_store:
+            audit = await hub_store.audit_for_program(hub_id, first=100)
         actions = [(e.actor, e.action.value, e.object_type.value) for e in audit.entries]
         assert ("admin@state.example", "UPDATE", "CROSSWALK_LINK") in actions
         assert ("admin@state.example", "DELETE", "CROSSWALK_LINK") in actions
@@ -165,7 +167,7 @@ async def test_a_rejected_suggestion_leaves_the_queue_and_merges_nothing(tmp_pat
     async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
         truth, provider = unjoined(demo, "missing")
         hub_id = f"LICENSE_NUMBER:{truth.license_no}"
-        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as store:
+        async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
             await store.add_proposals(
                 "matcher@ecehub",
                 "program",

@@ -18,6 +18,7 @@ import pytest
 from ecehub.app import create_app
 from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
+from ecehub.downloads import content_disposition
 from ecehub.hub.files import (
     FilePolicy,
     FileTooLarge,
@@ -27,8 +28,7 @@ from ecehub.hub.files import (
     sanitise_filename,
     store_upload,
 )
-from ecehub.resolvers.context import Hub
-from ecehub.schema.files import content_disposition
+from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import GraphClient
 
 COACH = "coach@qris.example"
@@ -64,7 +64,7 @@ async def files_graph(
         config = load_config(demo.config_path, env=env).model_copy(update={"access": None})
         if max_bytes is not None:
             config = with_max_bytes(config, max_bytes)
-        hub = Hub(config)
+        hub = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

@@ -21,7 +21,7 @@ from ecehub.app import create_app
 from ecehub.config import Config, load_config
 from ecehub.config.model import PersistedQueriesConfig
 from ecehub.demo import DemoSystems
-from ecehub.resolvers.context import Hub
+from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import NESTED, GraphClient
 
 PROGRAMS = 8
@@ -42,7 +42,7 @@ async def limited_graph(
             ),
             **server,
         )
-        hub = Hub(config)
+        hub = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:

@@ -10,18 +10,19 @@ program: a person's program is the hub ID the current identity gives the program
 their record hangs under (followed up its ``parent`` links), so people are compared only
 within one merged program, and confirming program links lets the next run compare more.
 
-Storing is idempotent and resumable (:meth:`~ecehub.hub.HubStore.add_proposals`): running
-it again updates changed scores and leaves decided pairs alone.
+Storing is idempotent and resumable
+(:meth:`~ecehub.crosswalk.store.CrosswalkStore.add_proposals`): running it again updates
+changed scores and leaves decided pairs alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from ecehub.config.model import Config, MergeRule
-from ecehub.connectors.base import Record
+from ecehub.connectors.base import Connector, Record
 from ecehub.crosswalk import (
     MatcherConfig,
     MatchRecord,
@@ -30,18 +31,19 @@ from ecehub.crosswalk import (
     match,
     match_staff,
 )
+from ecehub.crosswalk.identity import Identity
+from ecehub.crosswalk.link_identity import CrosswalkCache, identity_for
+from ecehub.crosswalk.proposals import match_record, proposals, staff_record
+from ecehub.crosswalk.records import ProposalSummary
+from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.errors import EcehubError
-from ecehub.hub import ProposalSummary
-from ecehub.hub.matching import match_record, proposals, staff_record
-from ecehub.resolvers.context import Hub
-from ecehub.resolvers.crosswalk_identity import identity_for
-from ecehub.resolvers.gateway import SourceGateway
-from ecehub.resolvers.identity import Identity
-from ecehub.resolvers.loaders import Loaders
+from ecehub.sources.gateway import SourceGateway
+from ecehub.sources.loaders import Loaders
 
 __all__ = [
     "SUGGEST_ENTITIES",
     "SourceSuggestions",
+    "SuggestRuntime",
     "matcher_config",
     "read_all",
     "suggest_links",
@@ -49,6 +51,23 @@ __all__ = [
 
 SUGGEST_ENTITIES = ("program", "staff")
 """The entities a matcher exists for."""
+
+
+class SuggestRuntime(Protocol):
+    """What a suggest run reads and writes through (the app's runtime has all of it)."""
+
+    @property
+    def config(self) -> Config: ...
+
+    @property
+    def connectors(self) -> dict[str, Connector]: ...
+
+    @property
+    def crosswalk(self) -> CrosswalkCache: ...
+
+    @property
+    def crosswalk_store(self) -> CrosswalkStore: ...
+
 
 _PAGE = 500
 _PROPOSALS_PER_CALL = 500
@@ -171,7 +190,7 @@ T = TypeVar("T", MatchRecord, StaffRecord)
 class _Run:
     """What every source of one suggest run shares."""
 
-    hub: Hub
+    runtime: SuggestRuntime
     entity: str
     actor: str
     gateway: SourceGateway
@@ -186,7 +205,7 @@ class _Run:
 
     async def staff(self, source: str) -> tuple[dict[str, str], list[StaffRecord]]:
         records = await read_all(self.gateway, source, self.entity, self.progress)
-        config = self.hub.config
+        config = self.runtime.config
         programs = await _program_ids(config, self.gateway, self.loaders, self.identity, records)
         self.progress(f"{source}: {len(programs)} of {len(records)} staff records in a program")
         return self._hub_ids(records), [staff_record(r, programs.get(r.key)) for r in records]
@@ -212,7 +231,9 @@ class _Run:
             stored = ProposalSummary()
             for start in range(0, len(found), _PROPOSALS_PER_CALL):
                 chunk = found[start : start + _PROPOSALS_PER_CALL]
-                stored += await self.hub.store.add_proposals(self.actor, self.entity, chunk)
+                stored += await self.runtime.crosswalk_store.add_proposals(
+                    self.actor, self.entity, chunk
+                )
                 self.progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
             summary = SourceSuggestions(
                 entity=self.entity,
@@ -229,7 +250,7 @@ class _Run:
 
 
 async def suggest_links(
-    hub: Hub,
+    runtime: SuggestRuntime,
     entity: str,
     *,
     left: str | None = None,
@@ -244,7 +265,7 @@ async def suggest_links(
     :class:`SourceSuggestions` per other source, in config order, each also handed to
     ``done`` as soon as that source is stored. ``progress`` gets a line per step. Thresholds
     as :func:`matcher_config`. Reads every source as a trusted caller (no access rules)."""
-    config = hub.config
+    config = runtime.config
     if entity not in SUGGEST_ENTITIES:
         raise EcehubError(
             f"no matcher for {entity} records; suggest is for {', '.join(SUGGEST_ENTITIES)}"
@@ -261,13 +282,13 @@ async def suggest_links(
         settings = matcher_config(config, entity, auto_link=auto_link, suggest=suggest)
     except ValueError as exc:
         raise EcehubError(f"auto_link / suggest: {exc}") from None
-    gateway = SourceGateway(hub.connectors)
+    gateway = SourceGateway(runtime.connectors)
     loaders = Loaders(gateway)
-    identity = identity_for(config, loaders, hub.crosswalk)
+    identity = identity_for(config, loaders, runtime.crosswalk)
     # The first async call loads the crosswalk index (when it is on); hub_id reads it after.
     for name in dict.fromkeys((entity, "program")):
         await identity.resolve(name, [])
-    run = _Run(hub, entity, actor, gateway, loaders, identity, progress, done)
+    run = _Run(runtime, entity, actor, gateway, loaders, identity, progress, done)
     others = [h for h in holders if h != left]
     if entity == "staff":
         return await run.against(left, others, run.staff, match_staff, settings)

@@ -11,8 +11,8 @@ import pytest
 
 from ecehub.config.model import Config, MergeFieldRule, MergeRule
 from ecehub.connectors.base import Record
-from ecehub.resolvers.identity import Merged, SharedIdentifierIdentity
-from ecehub.resolvers.merge_policy import SAME_READ, MergePolicy, comparable, conflicting
+from ecehub.crosswalk.identity import Merged, SharedIdentifierIdentity
+from ecehub.crosswalk.merge_policy import SAME_READ, MergePolicy, comparable, conflicting
 
 T0 = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 

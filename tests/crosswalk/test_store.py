@@ -1,4 +1,4 @@
-"""The crosswalk in the hub store, on SQLite and PostgreSQL: proposals stored idempotently and
+"""The crosswalk store, on SQLite and PostgreSQL: proposals stored idempotently and
 resumably without overriding people's decisions, every decision versioned, audited and
 reversible, and the generation that tells readers to reload."""
 
@@ -12,18 +12,10 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
+from ecehub.crosswalk.records import CrosswalkLink, LinkProposal, ProposalSummary
+from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.errors import ValidationFailed, VersionConflict
-from ecehub.hub import (
-    AuditAction,
-    CrosswalkLink,
-    HubStore,
-    LinkProposal,
-    LinkStatus,
-    ObjectType,
-    ProposalSummary,
-    downgrade,
-    upgrade,
-)
+from ecehub.hub import AuditAction, HubStore, LinkStatus, ObjectType, downgrade, upgrade
 from ecehub.hub.models import LinkRow, new_id
 
 LICENSED = "LICENSE_NUMBER:CCL-104233"
@@ -41,7 +33,7 @@ def state(link: CrosswalkLink) -> tuple[Any, ...]:
     return (link.hub_id, link.source, link.source_key, link.status, link.deleted_at is None)
 
 
-async def suggested(store: HubStore, entity: str = "program") -> list[CrosswalkLink]:
+async def suggested(store: CrosswalkStore, entity: str = "program") -> list[CrosswalkLink]:
     links: list[CrosswalkLink] = []
     after = None
     while True:
@@ -52,7 +44,7 @@ async def suggested(store: HubStore, entity: str = "program") -> list[CrosswalkL
         after = page.end_cursor
 
 
-async def test_proposals_are_stored_once_and_listed_by_score(store: HubStore) -> None:
+async def test_proposals_are_stored_once_and_listed_by_score(store: CrosswalkStore) -> None:
     proposals = [proposal("Q-1", 0.71), proposal("Q-2", 0.93), proposal("Q-3", 0.71)]
     first = await store.add_proposals(ALICE, "program", proposals)
     assert first == ProposalSummary(added=3)
@@ -75,7 +67,7 @@ async def test_proposals_are_stored_once_and_listed_by_score(store: HubStore) ->
     assert await store.crosswalk_generation() > generation
 
 
-async def test_adding_proposals_resumes_where_it_stopped(store: HubStore) -> None:
+async def test_adding_proposals_resumes_where_it_stopped(store: CrosswalkStore) -> None:
     proposals = [proposal(f"Q-{n:05d}", 0.6 + n / 10_000) for n in range(1200)]
     # A first run that stopped after 700 proposals (two transactions of 500 and 200) ...
     assert await store.add_proposals(BOB, "program", proposals[:700]) == ProposalSummary(added=700)
@@ -91,7 +83,7 @@ async def test_adding_proposals_resumes_where_it_stopped(store: HubStore) -> Non
     assert total == 1200
 
 
-async def test_a_rerun_never_overrides_a_person(store: HubStore) -> None:
+async def test_a_rerun_never_overrides_a_person(store: CrosswalkStore) -> None:
     await store.add_proposals(ALICE, "program", [proposal(k, 0.7) for k in ("Q-1", "Q-2", "Q-3")])
     links = {link.source_key: link for link in await suggested(store)}
     await store.confirm_link(BOB, links["Q-1"].id, links["Q-1"].version)
@@ -110,7 +102,7 @@ async def test_a_rerun_never_overrides_a_person(store: HubStore) -> None:
     assert all(link is not None and link.score == 0.7 for link in after.values())
 
 
-async def test_confirm_is_versioned_audited_and_bumps_the_generation(store: HubStore) -> None:
+async def test_confirm_is_versioned_audited_and_bumps_the_generation(store: CrosswalkStore) -> None:
     await store.add_proposals(ALICE, "program", [proposal("Q-7", 0.82)])
     (link,) = await suggested(store)
     before = await store.crosswalk_generation()
@@ -127,7 +119,7 @@ async def test_confirm_is_versioned_audited_and_bumps_the_generation(store: HubS
     assert conflict.value.current_version == 2
     assert await store.crosswalk_generation() == before + 1
 
-    history = await store.audit_for_object(ObjectType.CROSSWALK_LINK, link.id)
+    history = await HubStore.beside(store).audit_for_object(ObjectType.CROSSWALK_LINK, link.id)
     assert [(e.action, e.actor) for e in history] == [
         (AuditAction.CREATE, ALICE),
         (AuditAction.UPDATE, BOB),
@@ -142,7 +134,7 @@ async def test_confirm_is_versioned_audited_and_bumps_the_generation(store: HubS
         "updated_by",
         "version",
     ]
-    program_log = await store.audit_for_program(LICENSED)
+    program_log = await HubStore.beside(store).audit_for_program(LICENSED)
     assert {e.object_type for e in program_log.entries} == {
         ObjectType.CROSSWALK_LINK,
         ObjectType.HUB_ID,
@@ -163,7 +155,9 @@ async def test_confirm_is_versioned_audited_and_bumps_the_generation(store: HubS
     assert state(again) == state(confirmed)
 
 
-async def test_a_record_has_at_most_one_confirmed_link(store: HubStore, migrated_url: str) -> None:
+async def test_a_record_has_at_most_one_confirmed_link(
+    store: CrosswalkStore, migrated_url: str
+) -> None:
     await store.add_proposals(
         ALICE, "program", [proposal("Q-1", 0.9), proposal("Q-1", 0.8, hub_id=OTHER)]
     )
@@ -198,7 +192,7 @@ async def test_a_record_has_at_most_one_confirmed_link(store: HubStore, migrated
             await connection.execute(insert(LinkRow), [row])
 
 
-async def test_link_and_unlink_undo_each_other(store: HubStore) -> None:
+async def test_link_and_unlink_undo_each_other(store: CrosswalkStore) -> None:
     assert await store.hub_ids_for_records("program", [("qris", "Q-9")]) == {("qris", "Q-9"): None}
     linked = await store.link(ALICE, "program", LICENSED, "qris", "Q-9")
     assert (linked.status, linked.score, linked.decided_by) == (LinkStatus.CONFIRMED, None, ALICE)
@@ -217,7 +211,7 @@ async def test_link_and_unlink_undo_each_other(store: HubStore) -> None:
 
     relinked = await store.link(BOB, "program", LICENSED, "qris", "Q-9")
     assert relinked.id == linked.id and state(relinked) == state(linked)
-    history = await store.audit_for_object(ObjectType.CROSSWALK_LINK, linked.id)
+    history = await HubStore.beside(store).audit_for_object(ObjectType.CROSSWALK_LINK, linked.id)
     assert [(e.action, e.actor) for e in history] == [
         (AuditAction.CREATE, ALICE),
         (AuditAction.DELETE, BOB),
@@ -225,7 +219,7 @@ async def test_link_and_unlink_undo_each_other(store: HubStore) -> None:
     ]
 
 
-async def test_merge_then_split_restores_both_objects(store: HubStore) -> None:
+async def test_merge_then_split_restores_both_objects(store: CrosswalkStore) -> None:
     qris_only = "@qris:Q-4"
     a = await store.link(ALICE, "program", qris_only, "qris", "Q-4")
     b = await store.link(ALICE, "program", qris_only, "head_start", "12")
@@ -277,7 +271,7 @@ async def test_merge_then_split_restores_both_objects(store: HubStore) -> None:
     }
     assert now == before
     assert (await store.crosswalk_snapshot()).merged_into == {}
-    hub_history = await store.audit_for_program(qris_only)
+    hub_history = await HubStore.beside(store).audit_for_program(qris_only)
     assert {e.object_type for e in hub_history.entries} == {
         ObjectType.HUB_ID,
         ObjectType.CROSSWALK_LINK,
@@ -285,7 +279,7 @@ async def test_merge_then_split_restores_both_objects(store: HubStore) -> None:
     assert {e.actor for e in hub_history.entries} == {ALICE, BOB}
 
 
-async def test_split_of_one_record_defaults_to_its_own_hub_id(store: HubStore) -> None:
+async def test_split_of_one_record_defaults_to_its_own_hub_id(store: CrosswalkStore) -> None:
     link = await store.link(ALICE, "site", LICENSED, "qris", "S-1")
     split = await store.split(ALICE, "site", LICENSED, [link.id], version=1)
     assert split.links[0].hub_id == "@qris:S-1"
@@ -296,7 +290,7 @@ async def test_split_of_one_record_defaults_to_its_own_hub_id(store: HubStore) -
     assert await store.hub_ids_for_records("program", [("qris", "S-1")]) == {("qris", "S-1"): None}
 
 
-async def test_inputs_are_checked(store: HubStore) -> None:
+async def test_inputs_are_checked(store: CrosswalkStore) -> None:
     with pytest.raises(ValidationFailed) as bad_entity:
         await store.add_proposals(ALICE, "room", [proposal("Q-1", 0.5)])
     assert "entity" in bad_entity.value.field_errors
@@ -315,24 +309,26 @@ async def test_inputs_are_checked(store: HubStore) -> None:
 
 
 async def test_downgrade_removes_the_crosswalk_and_its_audit(migrated_url: str) -> None:
-    async with HubStore(migrated_url) as store:
+    async with CrosswalkStore(migrated_url) as store:
         await store.link(ALICE, "program", LICENSED, "qris", "Q-1")
-        await store.create_note(
+        await HubStore.beside(store).create_note(
             ALICE, LICENSED, {"subject_type": "PROGRAM", "subject_id": LICENSED, "body": "hi"}
         )
     assert await downgrade(migrated_url, "0001") == "0001"
-    async with HubStore(migrated_url) as store:
-        entries = (await store.audit_for_program(LICENSED)).entries
+    async with HubStore(migrated_url) as hub_store:
+        entries = (await hub_store.audit_for_program(LICENSED)).entries
         assert [e.object_type for e in entries] == [ObjectType.NOTE]
     assert await upgrade(migrated_url) == "0002"
-    async with HubStore(migrated_url) as store:
+    async with CrosswalkStore(migrated_url) as store:
         assert await store.crosswalk_generation() == 0
         assert await store.hub_ids_for_records("program", [("qris", "Q-1")]) == {
             ("qris", "Q-1"): None
         }
 
 
-async def test_a_merge_without_links_is_undone_by_a_split_without_links(store: HubStore) -> None:
+async def test_a_merge_without_links_is_undone_by_a_split_without_links(
+    store: CrosswalkStore,
+) -> None:
     merged = await store.merge(
         ALICE, "staff", "@qris:W-1", "REGISTRY_ID:R-9", version=0, into_version=0
     )
@@ -350,7 +346,7 @@ async def test_a_merge_without_links_is_undone_by_a_split_without_links(store: H
     assert await store.get_hub_id("staff", "@qris:W-2") is None
 
 
-async def test_every_link_can_be_read_for_an_export(store: HubStore) -> None:
+async def test_every_link_can_be_read_for_an_export(store: CrosswalkStore) -> None:
     await store.add_proposals(ALICE, "program", [proposal(f"Q-{n}", 0.6) for n in range(7)])
     first = (await suggested(store))[0]
     await store.reject_link(BOB, first.id, first.version)
@@ -366,7 +362,7 @@ async def test_concurrent_decisions_keep_one_confirmed_link_per_record(migrated_
     """Four stores (as four hub processes) confirm rival suggestions for the same records at
     once: for each record exactly one confirm applies, the others are refused, never a
     database error; a decision on a link already decided meets a version conflict."""
-    stores = [HubStore(migrated_url) for _ in range(4)]
+    stores = [CrosswalkStore(migrated_url) for _ in range(4)]
     try:
         hubs = [f"LICENSE_NUMBER:CCL-{n}" for n in range(4)]
         records = [f"Q-{n}" for n in range(5)]

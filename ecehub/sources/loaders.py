@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter, Record
-from ecehub.connectors.canonical import identifier_field
-from ecehub.resolvers.gateway import SourceGateway
+from ecehub.sources.gateway import SourceGateway
 
 __all__ = ["Loaders", "SourceKey", "normalize_identifier"]
 

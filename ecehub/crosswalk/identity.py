@@ -12,8 +12,6 @@ Hub IDs: ``<SYSTEM>:<value>`` for an object known by a shared identifier, else
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,40 +19,16 @@ from typing import Any
 
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
-from ecehub.resolvers.loaders import Loaders, normalize_identifier
-from ecehub.resolvers.merge_policy import FieldValue, MergePolicy, conflicting
+from ecehub.crosswalk.merge_policy import FieldValue, MergePolicy, conflicting
+from ecehub.ids import record_hub_id, record_of_hub_id, shared_hub_id
+from ecehub.sources.loaders import Loaders, normalize_identifier
 
 __all__ = [
     "FieldValue",
     "Identity",
-    "InvalidId",
     "Merged",
     "SharedIdentifierIdentity",
-    "decode_global_id",
-    "encode_global_id",
 ]
-
-
-class InvalidId(ValueError):
-    """A global ID that does not decode to ``<Type>:<hub id>``."""
-
-
-def encode_global_id(type_name: str, hub_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{hub_id}".encode()).decode().rstrip("=")
-
-
-def decode_global_id(global_id: str, expected_type: str) -> str:
-    try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidId(f"{global_id!r} is not an ecehub ID") from None
-    type_name, sep, hub_id = text.partition(":")
-    if not sep or not hub_id:
-        raise InvalidId(f"{global_id!r} is not an ecehub ID")
-    if type_name != expected_type:
-        raise InvalidId(f"{global_id!r} is the ID of a {type_name}, not a {expected_type}")
-    return hub_id
 
 
 _NO_RULES = MergePolicy()
@@ -100,7 +74,9 @@ class Merged:
     def hub_ids(self) -> list[str]:
         """Every ID hub data about this object may be stored under: its hub ID, then each of
         its records' own ``@source:key`` (the ID it had before a crosswalk link joined it)."""
-        return list(dict.fromkeys([self.hub_id, *(f"@{r.source}:{r.key}" for r in self.records)]))
+        return list(
+            dict.fromkeys([self.hub_id, *(record_hub_id(r.source, r.key) for r in self.records)])
+        )
 
     @property
     def sources(self) -> list[str]:
@@ -165,8 +141,8 @@ class SharedIdentifierIdentity(Identity):
         for system in self.config.match_on(record.entity):
             value = record.identifiers.get(system)
             if value:
-                return f"{system}:{normalize_identifier(value)}"
-        return f"@{record.source}:{record.key}"
+                return shared_hub_id(system, normalize_identifier(value))
+        return record_hub_id(record.source, record.key)
 
     def order(self, merged: Merged) -> None:
         merged.records.sort(key=lambda r: (self.precedence.get(r.source, 1 << 30), r.key))
@@ -179,8 +155,9 @@ class SharedIdentifierIdentity(Identity):
         ]
 
     async def _members(self, entity: str, hub_id: str) -> list[Record]:
-        if hub_id.startswith("@"):
-            source, _, key = hub_id[1:].partition(":")
+        alone = record_of_hub_id(hub_id)
+        if alone is not None:
+            source, key = alone
             source_cfg = self.config.sources.get(source)
             if not key or source_cfg is None or entity not in source_cfg.entities:
                 return []
@@ -213,5 +190,5 @@ class SharedIdentifierIdentity(Identity):
 
     async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
         groups = self.group(entity, records)
-        shared = [g.hub_id for g in groups if not g.hub_id.startswith("@")]
+        shared = [g.hub_id for g in groups if record_of_hub_id(g.hub_id) is None]
         return self.fill(groups, await self.resolve(entity, shared))

@@ -1,5 +1,6 @@
-"""The identity crosswalk in the hub store: hub IDs of programs, sites and staff, and links
-from a hub ID to the records sector systems hold about that object.
+"""The identity crosswalk's store (its tables are in the hub database, beside the hub store's):
+hub IDs of programs, sites and staff, and links from a hub ID to the records sector systems
+hold about that object. It shares the hub store's engine (:meth:`CrosswalkStore.beside`).
 
 A link is ``confirmed`` (it merges data), ``suggested`` (by the matcher, with a score and
 reasons, waiting for a person) or ``rejected``. A source record has at most one confirmed link
@@ -12,16 +13,15 @@ Every write is one :class:`~ecehub.hub.transaction.WriteTransaction`: versioned 
 object before and after, and it bumps the crosswalk generation (``crosswalk_state``) in the
 same transaction, so readers that cache the confirmed links know when to reload them.
 
-Every write can be undone: :meth:`~CrosswalkRepository.unlink` undoes
-:meth:`~CrosswalkRepository.link` (and ``link`` restores an unlinked pair),
-:meth:`~CrosswalkRepository.split` with the moved links and the old hub ID undoes
-:meth:`~CrosswalkRepository.merge`, :meth:`~CrosswalkRepository.reject_link` and
-:meth:`~CrosswalkRepository.confirm_link` undo each other.
+Every write can be undone: :meth:`~CrosswalkStore.unlink` undoes
+:meth:`~CrosswalkStore.link` (and ``link`` restores an unlinked pair),
+:meth:`~CrosswalkStore.split` with the moved links and the old hub ID undoes
+:meth:`~CrosswalkStore.merge`, :meth:`~CrosswalkStore.reject_link` and
+:meth:`~CrosswalkStore.confirm_link` undo each other.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,10 +29,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ecehub.config.model import MergeRule
-from ecehub.errors import ValidationFailed, VersionConflict
-from ecehub.hub.enums import AuditAction, LinkStatus, ObjectType
-from ecehub.hub.models import CrosswalkStateRow, HubIdRow, LinkRow
-from ecehub.hub.records import (
+from ecehub.crosswalk.records import (
     CrosswalkLink,
     CrosswalkSnapshot,
     HubId,
@@ -41,15 +38,19 @@ from ecehub.hub.records import (
     ProposalSummary,
     SuggestionPage,
 )
+from ecehub.errors import ValidationFailed, VersionConflict
+from ecehub.hub.enums import AuditAction, LinkStatus, ObjectType
+from ecehub.hub.models import CrosswalkStateRow, HubIdRow, LinkRow
 from ecehub.hub.repository import Repository, required_name
 from ecehub.hub.transaction import Actor, Kind, WriteTransaction
+from ecehub.ids import InvalidCursor, decode_score_cursor, encode_score_cursor, record_hub_id
 
 __all__ = [
     "CROSSWALK_ENTITIES",
     "HUB_ID",
     "LINK",
     "MAX_SUGGESTION_PAGE",
-    "CrosswalkRepository",
+    "CrosswalkStore",
 ]
 
 CROSSWALK_ENTITIES = MergeRule.CROSSWALK_ENTITIES
@@ -89,23 +90,7 @@ def _proposal(p: LinkProposal, index: int) -> LinkProposal:
     return LinkProposal(hub_id, source, key, float(p.score), tuple(p.reasons), bool(p.auto))
 
 
-def _encode_cursor(score: float, link_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{score!r}|{link_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[float, str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        score_text, sep, link_id = text.partition("|")
-        score = float(score_text)
-    except (ValueError, UnicodeError):
-        raise ValidationFailed({"after": "not a cursor of this list"}) from None
-    if not sep or not link_id:
-        raise ValidationFailed({"after": "not a cursor of this list"})
-    return score, link_id
-
-
-class CrosswalkRepository(Repository):
+class CrosswalkStore(Repository):
     """The crosswalk's reads and audited writes (see the module docstring)."""
 
     # -- reads -----------------------------------------------------------------------------------
@@ -168,7 +153,10 @@ class CrosswalkRepository(Repository):
             LinkRow.deleted_at.is_(None),
         )
         if after is not None:
-            score, link_id = _decode_cursor(after)
+            try:
+                score, link_id = decode_score_cursor(after)
+            except InvalidCursor as exc:
+                raise ValidationFailed({"after": str(exc)}) from None
             stmt = stmt.where(
                 (LinkRow.score < score) | ((LinkRow.score == score) & (LinkRow.id > link_id))
             )
@@ -179,7 +167,7 @@ class CrosswalkRepository(Repository):
         last = links[-1] if links else None
         return SuggestionPage(
             links=links,
-            end_cursor=None if last is None else _encode_cursor(last.score or 0.0, last.id),
+            end_cursor=None if last is None else encode_score_cursor(last.score or 0.0, last.id),
             has_next_page=len(rows) > first,
         )
 
@@ -456,7 +444,7 @@ class CrosswalkRepository(Repository):
                 if len(records) != 1:
                     raise ValidationFailed({"new_hub_id": "required for links to many records"})
                 ((source, key),) = records
-                new_hub_id = f"@{source}:{key}"
+                new_hub_id = record_hub_id(source, key)
             new_hub_id = required_name(new_hub_id, "new_hub_id")
             if new_hub_id == hub_id:
                 raise ValidationFailed({"new_hub_id": "must differ from the hub ID split"})

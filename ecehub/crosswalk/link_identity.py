@@ -1,6 +1,6 @@
 """Identity from the crosswalk: confirmed links in the hub store decide which source records
 are one program (site, staff member); records without one merge on shared identifiers, as
-:class:`~ecehub.resolvers.identity.SharedIdentifierIdentity` does.
+:class:`~ecehub.crosswalk.identity.SharedIdentifierIdentity` does.
 
 Turned on per entity in the config::
 
@@ -15,7 +15,7 @@ identifiers give.
 
 Why an index, and how it stays current: :meth:`Identity.hub_id` is synchronous (it runs while
 grouping records), so the confirmed links and merged-away hub IDs are held in memory in one
-:class:`CrosswalkIndex` per process, kept by the :class:`CrosswalkCache` the ``Hub`` owns.
+:class:`CrosswalkIndex` per process, kept by the :class:`CrosswalkCache` the ``Runtime`` owns.
 Every crosswalk write bumps a generation counter in the same transaction. The first async call
 of a request's identity (``resolve`` or ``complete``, which every resolver reaches before it
 groups records) reads the generation (one cheap ``SELECT``) and reloads the index only if it
@@ -31,9 +31,11 @@ from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
-from ecehub.hub import CrosswalkSnapshot, HubStore
-from ecehub.resolvers.identity import Identity, Merged, SharedIdentifierIdentity
-from ecehub.resolvers.loaders import Loaders, SourceKey
+from ecehub.crosswalk.identity import Identity, Merged, SharedIdentifierIdentity
+from ecehub.crosswalk.records import CrosswalkSnapshot
+from ecehub.crosswalk.store import CrosswalkStore
+from ecehub.ids import record_of_hub_id
+from ecehub.sources.loaders import Loaders, SourceKey
 
 __all__ = ["CrosswalkCache", "CrosswalkIdentity", "CrosswalkIndex", "identity_for"]
 
@@ -79,9 +81,9 @@ class CrosswalkIndex:
 
 
 class CrosswalkCache:
-    """The process's current :class:`CrosswalkIndex` (kept by the ``Hub``)."""
+    """The process's current :class:`CrosswalkIndex` (kept by the ``Runtime``)."""
 
-    def __init__(self, store: Callable[[], HubStore]) -> None:
+    def __init__(self, store: Callable[[], CrosswalkStore]) -> None:
         self._store = store
         self._lock = asyncio.Lock()
         self.index = CrosswalkIndex()
@@ -137,9 +139,9 @@ class CrosswalkIdentity(Identity):
     def _canonical(self, index: CrosswalkIndex, entity: str, hub_id: str) -> str:
         """The surviving hub ID an asked-for one stands for; an ``@source:key`` ID of a
         record that is now linked elsewhere stands for that object."""
-        if hub_id.startswith("@"):
-            source, _, key = hub_id[1:].partition(":")
-            linked = index.confirmed.get((entity, source, key))
+        alone = record_of_hub_id(hub_id)
+        if alone is not None:
+            linked = index.confirmed.get((entity, *alone))
             if linked is not None:
                 hub_id = linked
         return index.survivor(entity, hub_id)
@@ -216,7 +218,7 @@ class CrosswalkIdentity(Identity):
         wanted = [
             g.hub_id
             for g in groups
-            if not g.hub_id.startswith("@") or index.involves(entity, g.hub_id)
+            if record_of_hub_id(g.hub_id) is None or index.involves(entity, g.hub_id)
         ]
         return self.fill(groups, await self.resolve(entity, wanted))
 

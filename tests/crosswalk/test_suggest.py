@@ -10,35 +10,35 @@ from pathlib import Path
 import pytest
 
 from ecehub.config import load_config
-from ecehub.crosswalk_suggest import suggest_links
+from ecehub.crosswalk.link_identity import identity_for
+from ecehub.crosswalk.records import CrosswalkLink
+from ecehub.crosswalk.suggest import suggest_links
 from ecehub.demo import DemoSystems
 from ecehub.errors import EcehubError
-from ecehub.hub import CrosswalkLink
-from ecehub.resolvers.context import Hub
-from ecehub.resolvers.crosswalk_identity import identity_for
-from ecehub.resolvers.gateway import SourceGateway
-from ecehub.resolvers.loaders import Loaders
+from ecehub.resolvers.runtime import Runtime
+from ecehub.sources.gateway import SourceGateway
+from ecehub.sources.loaders import Loaders
 
 MATCHER = "matcher@ecehub"
 RATER = "rater@qris.example"
 
 
-async def suggestions(hub: Hub, entity: str) -> list[CrosswalkLink]:
+async def suggestions(hub: Runtime, entity: str) -> list[CrosswalkLink]:
     links: list[CrosswalkLink] = []
     after: str | None = None
     while True:
-        page = await hub.store.suggestions(entity, first=500, after=after)
+        page = await hub.crosswalk_store.suggestions(entity, first=500, after=after)
         links += page.links
         if not page.has_next_page:
             return links
         after = page.end_cursor
 
 
-async def confirm_auto(hub: Hub, entity: str) -> int:
+async def confirm_auto(hub: Runtime, entity: str) -> int:
     """What ``ecehub crosswalk apply`` does."""
     auto = [link for link in await suggestions(hub, entity) if link.auto]
     for link in auto:
-        await hub.store.confirm_link(RATER, link.id, link.version)
+        await hub.crosswalk_store.confirm_link(RATER, link.id, link.version)
     return len(auto)
 
 
@@ -65,7 +65,7 @@ async def test_staff_without_a_registry_id_are_proposed_to_the_right_person(
         unjoined = {pair for pair in truth if pair[0] in no_id}
         assert len(unjoined) >= 30
 
-        hub = Hub(config)
+        hub = Runtime(config)
         try:
             # Before any program link is confirmed, people are compared only where the
             # license number already joins their center and their QRIS provider.
@@ -90,7 +90,7 @@ async def test_staff_without_a_registry_id_are_proposed_to_the_right_person(
             # Confirmed, a link makes the two records one person.
             staff_id, registry_id = sorted(auto)[0]
             link = proposed[(staff_id, registry_id)]
-            await hub.store.confirm_link(RATER, link.id, link.version)
+            await hub.crosswalk_store.confirm_link(RATER, link.id, link.version)
             identity = identity_for(config, Loaders(SourceGateway(hub.connectors)), hub.crosswalk)
             person = (await identity.resolve("staff", [link.hub_id]))[link.hub_id]
             assert {(r.source, r.key) for r in person.records} == {
@@ -103,7 +103,7 @@ async def test_staff_without_a_registry_id_are_proposed_to_the_right_person(
 
 async def test_suggest_needs_a_matcher_and_sane_thresholds(tmp_path: Path) -> None:
     async with DemoSystems(programs=5, data_dir=tmp_path) as demo:
-        hub = Hub(load_config(demo.config_path, env={**os.environ, **demo.env}))
+        hub = Runtime(load_config(demo.config_path, env={**os.environ, **demo.env}))
         try:
             with pytest.raises(EcehubError, match="no matcher for site records"):
                 await suggest_links(hub, "site", actor=MATCHER)

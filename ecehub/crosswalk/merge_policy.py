@@ -3,7 +3,7 @@
 :class:`MergePolicy` applies the ``merge.<entity>.fields`` rules of the config (see
 :class:`~ecehub.config.model.MergeFieldRule`) to the records of one merged object; a field
 without a rule shows the first non-null value by source precedence. Any
-:class:`~ecehub.resolvers.identity.Identity` hands its policy to the ``Merged`` objects it
+:class:`~ecehub.crosswalk.identity.Identity` hands its policy to the ``Merged`` objects it
 builds.
 
 Conflicts: two non-null values conflict unless they compare equal as follows. Text is

@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from ecehub.connectors.base import Record
 from ecehub.crosswalk import MatchRecord, MatchResult, StaffRecord
-from ecehub.hub.records import CrosswalkLink, LinkProposal
+from ecehub.crosswalk.records import CrosswalkLink, LinkProposal
 
 __all__ = [
     "EXPORT_COLUMNS",

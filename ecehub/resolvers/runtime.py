@@ -1,0 +1,97 @@
+"""What lives as long as the app: the config, one connector per source, the hub store and
+the crosswalk store on one engine, the crosswalk's confirmed-link index and the access policy.
+Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from ecehub.access.policy import AccessPolicy
+from ecehub.auth.tokens import Authentication
+from ecehub.config.model import Config
+from ecehub.connectors.base import Connector, Health
+from ecehub.connectors.registry import get_connector_class
+from ecehub.crosswalk.link_identity import CrosswalkCache
+from ecehub.crosswalk.store import CrosswalkStore
+from ecehub.hub import HubStore
+from ecehub.resolvers.context import RequestContext
+
+__all__ = ["Runtime", "build_connectors"]
+
+
+class Runtime:
+    """Everything that lives as long as the app: the config and one connector per source."""
+
+    def __init__(
+        self,
+        config: Config,
+        connectors: dict[str, Connector] | None = None,
+        store: HubStore | None = None,
+    ) -> None:
+        self.config = config
+        self.connectors = connectors if connectors is not None else build_connectors(config)
+        self._store = store
+        self._crosswalk_store: CrosswalkStore | None = None
+        self.crosswalk = CrosswalkCache(lambda: self.crosswalk_store)  # confirmed links
+        self.policy = AccessPolicy(config)
+        self._views: dict[tuple[str, ...], Config] = {}
+
+    def config_for(self, sources: Sequence[str]) -> Config:
+        """The config as a request that sees only ``sources`` sees it (cached per set)."""
+        key = tuple(sources)
+        if len(key) == len(self.config.sources):
+            return self.config
+        view = self._views.get(key)
+        if view is None:
+            kept = {n: s for n, s in self.config.sources.items() if n in key}
+            view = self._views[key] = self.config.model_copy(update={"sources": kept})
+        return view
+
+    @property
+    def store(self) -> HubStore:
+        """The hub store at ``hub.url`` (opened on first use; migrate it with
+        ``ecehub db upgrade``)."""
+        if self._store is None:
+            self._store = HubStore.from_config(self.config)
+        return self._store
+
+    @property
+    def crosswalk_store(self) -> CrosswalkStore:
+        """The crosswalk's links, on the hub store's engine."""
+        if self._crosswalk_store is None:
+            self._crosswalk_store = CrosswalkStore.beside(self.store)
+        return self._crosswalk_store
+
+    async def health(self) -> list[Health]:
+        async def one(conn: Connector) -> Health:
+            try:
+                async with asyncio.timeout(conn.timeout_s):
+                    return await conn.health()
+            except TimeoutError:
+                return Health(conn.name, False, conn.timeout_s * 1000, "timed out")
+
+        return list(await asyncio.gather(*(one(c) for c in self.connectors.values())))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
+        if self._store is not None:
+            await self._store.aclose()
+
+    def request_context(
+        self,
+        authentication: Authentication | None = None,
+        *,
+        trace: bool = False,
+        request: object = None,
+    ) -> RequestContext:
+        """The context of one request by whoever ``authentication`` says is acting (``None``:
+        a request no authentication ran for, as a trusted in-process caller makes)."""
+        return RequestContext(self, authentication, trace=trace, request=request)
+
+
+def build_connectors(config: Config) -> dict[str, Connector]:
+    return {
+        name: get_connector_class(source.kind)(name, source)
+        for name, source in config.sources.items()
+    }
