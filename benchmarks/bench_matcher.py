@@ -328,8 +328,17 @@ def main(argv: list[str] | None = None) -> None:
                     explain(world, row, pairing, args.errors)
             rows += program_rows
             if not args.no_staff:
+                qris_row, head_start_row = program_rows  # in PAIRINGS order
                 rows.append(
-                    run_staff(world, level, n, *program_rows, args.scoring_only, not args.no_memory)
+                    run_staff(
+                        world,
+                        level,
+                        n,
+                        qris_row,
+                        head_start_row,
+                        args.scoring_only,
+                        not args.no_memory,
+                    )
                 )
             del world
             gc.collect()

@@ -11,18 +11,20 @@ from ecehub.auth.tokens import Principal
 from ecehub.config.model import Config
 from ecehub.ids import encode_global_id
 
-CONFIG = Config(
-    access={
-        "claims": {"roles": "groups", "programs": "prg", "support_types": "sectors"},
-        "roles": {
-            "admin": {"programs": "all", "write": ["all"], "detail": True},
-            "sector": {"programs": "all", "support_types": "claim", "deny": ["Staff.*"]},
-            "ta": {"programs": "claim", "write": ["note"]},
-            "public": {"allow": ["Query.programs", "Program.name"], "programs": "all"},
-        },
-        "anonymous_role": "public",
-        "default_role": "public",
-        "sector_fields": {"Program.qrisRating": ["QRIS"]},
+CONFIG = Config.model_validate(
+    {
+        "access": {
+            "claims": {"roles": "groups", "programs": "prg", "support_types": "sectors"},
+            "roles": {
+                "admin": {"programs": "all", "write": ["all"], "detail": True},
+                "sector": {"programs": "all", "support_types": "claim", "deny": ["Staff.*"]},
+                "ta": {"programs": "claim", "write": ["note"]},
+                "public": {"allow": ["Query.programs", "Program.name"], "programs": "all"},
+            },
+            "anonymous_role": "public",
+            "default_role": "public",
+            "sector_fields": {"Program.qrisRating": ["QRIS"]},
+        }
     }
 )
 

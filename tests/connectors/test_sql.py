@@ -69,7 +69,7 @@ ACTIVE_AWARD_VIEW = (
     "WHERE status = 'active'"
 )
 
-PROVIDERS = [
+PROVIDERS: list[dict[str, Any]] = [
     {"provider_code": "P1", "provider_name": "Sunshine Kids", "license_no": "L-100",
      "city": "Springfield", "zip_code": 62701, "capacity": 40,
      "license_expires": dt.date(2025, 6, 30)},

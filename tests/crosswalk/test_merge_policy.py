@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from ecehub.config.model import Config, MergeFieldRule, MergeRule
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Merged, SharedIdentifierIdentity
-from ecehub.crosswalk.merge_policy import SAME_READ, MergePolicy, comparable, conflicting
+from ecehub.crosswalk.merge_policy import (
+    SAME_READ,
+    FieldValue,
+    MergePolicy,
+    comparable,
+    conflicting,
+)
+from ecehub.sources.loaders import Loaders
 
 T0 = dt.datetime(2026, 6, 30, 12, 0, tzinfo=dt.UTC)
 
@@ -40,7 +47,7 @@ def sources(m: Merged, name: str) -> list[str]:
 def test_without_rules_the_first_non_null_by_precedence_is_shown() -> None:
     m = Merged("program", "LICENSE_NUMBER:CCL-1", list(RECORDS))
     assert m.value("name") == "ABC Learning Center"
-    assert m.field("email") is not None and m.field("email").source == "qris"
+    assert (email := m.field("email")) is not None and email.source == "qris"
     assert m.field("city") is None
     assert sources(m, "name") == ["licensing", "head_start", "qris"]
 
@@ -56,15 +63,15 @@ def test_prefer_tries_its_sources_in_order_then_the_rest_by_precedence() -> None
     )
     assert sources(m, "name") == ["qris", "head_start", "licensing"]
     # Other fields keep the default.
-    assert m.field("phone").source == "licensing"
+    assert cast(FieldValue, m.field("phone")).source == "licensing"
 
 
 def test_prefer_falls_back_when_the_preferred_source_has_no_value() -> None:
     m = merged(
         {"email": MergeFieldRule(prefer=["licensing"]), "name": MergeFieldRule(prefer=["x"])}
     )
-    assert m.field("email").source == "qris"
-    assert m.field("name").source == "licensing"
+    assert cast(FieldValue, m.field("email")).source == "qris"
+    assert cast(FieldValue, m.field("name")).source == "licensing"
 
 
 def test_most_recent_by_a_date_field_of_the_record() -> None:
@@ -149,7 +156,9 @@ def test_values_compare_sensibly(name: str, a: Any, b: Any, same: bool) -> None:
 
 def test_the_identity_hands_the_configs_rules_to_every_merged_object() -> None:
     rule = MergeRule(match_on=["LICENSE_NUMBER"], fields={"name": MergeFieldRule(prefer=["qris"])})
-    identity = SharedIdentifierIdentity(Config(merge={"program": rule}), loaders=None)
+    identity = SharedIdentifierIdentity(
+        Config(merge={"program": rule}), loaders=cast(Loaders, None)
+    )
     records = [rec("licensing", name="A"), rec("qris", name="B")]
     for r in records:
         r.identifiers["LICENSE_NUMBER"] = "CCL-1"

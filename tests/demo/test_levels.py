@@ -7,6 +7,7 @@ import hashlib
 import math
 from collections import Counter
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from rapidfuzz.distance import Levenshtein
@@ -251,7 +252,8 @@ def test_applied_noise_shows_in_the_qris_records(worlds: dict[str, World]) -> No
 )
 def test_one_kind_alone(kind: str) -> None:
     """A level with nothing but one kind, at share 1: every record shows exactly that kind."""
-    w = generate_world(400, seed=9, noise=replace(NOISE_LEVELS["none"], **{kind: 1.0}))
+    share: dict[str, Any] = {kind: 1.0}
+    w = generate_world(400, seed=9, noise=replace(NOISE_LEVELS["none"], **share))
     pairs = _pairs(w)
     applied = {a.program_id for a in w.applied_noise if a.kind == kind and a.system == "qris"}
     assert {a.kind for a in w.applied_noise} == {kind}

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from typing import cast
 
 import pytest
 
@@ -107,7 +108,9 @@ def test_head_start_centers_under_grantees(big_world: World) -> None:
     with_license = [c for c in hs.centers if c.state_license_no]
     assert len(with_license) == 180
     facilities = {f.license_no: f for f in big_world.licensing.facilities}
-    assert all(facilities[c.state_license_no].license_type == "CENTER" for c in with_license)
+    assert all(
+        facilities[cast(str, c.state_license_no)].license_type == "CENTER" for c in with_license
+    )
     truth = {p.head_start_center_id: p for p in big_world.truth if p.head_start_center_id}
     for c in hs.centers:
         program = truth[c.center_id]
