@@ -1,0 +1,37 @@
+"""The ``rest`` connector: aiohttp, one ClientSession per connector, driven by config only.
+
+Keys, fields, identifiers and parents are dotted JSON paths inside one record
+(``location.city``, ``phones.0.number``); a path that is not there reads as ``None``.
+
+- :mod:`~ecehub.connectors.rest.settings`: the config models (auth, pagination, batch and
+  filter params, entities, the source);
+- :mod:`~ecehub.connectors.rest.paths`: reading a dotted JSON path;
+- :mod:`~ecehub.connectors.rest.transport`: the session, auth and one GET, and what its errors
+  may show;
+- :mod:`~ecehub.connectors.rest.paging`: a listing page by page in each paging style, and what
+  ``Record.cursor`` holds;
+- :mod:`~ecehub.connectors.rest.connector`: :class:`RestConnector`, the connector contract on
+  top, and how each of its calls reaches the API.
+"""
+
+from ecehub.connectors.rest.connector import RestConnector
+from ecehub.connectors.rest.settings import (
+    ApiKeyAuth,
+    BearerAuth,
+    PaginationConfig,
+    RestBatch,
+    RestEntityConfig,
+    RestFilterParam,
+    RestSourceConfig,
+)
+
+__all__ = [
+    "ApiKeyAuth",
+    "BearerAuth",
+    "PaginationConfig",
+    "RestBatch",
+    "RestConnector",
+    "RestEntityConfig",
+    "RestFilterParam",
+    "RestSourceConfig",
+]

@@ -1,0 +1,147 @@
+"""Walking a ``rest`` listing page by page in the source's paging style (``page``, ``offset``,
+``cursor`` or ``none``), from just after a ``Record.cursor``.
+
+``Record.cursor`` (where a ``find`` continues): for the ``page``, ``offset`` and ``none``
+styles the record's absolute index in the listing; for ``cursor`` the JSON
+``[page cursor, index within page]``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from ecehub.connectors.rest.paths import ABSENT, dig, lookup
+from ecehub.connectors.rest.settings import RestEntityConfig
+from ecehub.connectors.rest.transport import RestTransport
+from ecehub.errors import SourceUnavailable
+
+__all__ = ["RestPaging"]
+
+
+@dataclass(frozen=True)
+class _Row:
+    raw: Any
+    cursor: str
+
+
+class RestPaging(RestTransport):
+    """The listings of :class:`~ecehub.connectors.rest.RestConnector`: the record array of each
+    answer and the rows of a listing in the source's paging style."""
+
+    def _records_in(self, ent: RestEntityConfig, body: Any, path: str) -> list[Any]:
+        records_path = (
+            ent.records_path if ent.records_path is not None else self.settings.records_path
+        )
+        records = lookup(body, records_path)
+        if records is None:
+            return []
+        if not isinstance(records, list):
+            raise SourceUnavailable(
+                self.name,
+                f"no record list at {records_path or '<body>'!r} in the answer to GET "
+                f"{self._shown_prefix}{path} (check records_path)",
+            )
+        return records
+
+    # -- paging ------------------------------------------------------------------------------
+    async def _rows(
+        self,
+        ent: RestEntityConfig,
+        path: str,
+        params: Mapping[str, str],
+        after: str | None,
+        *,
+        missing_ok: bool = False,
+    ) -> AsyncGenerator[_Row, None]:
+        """Every raw record of a listing from just after ``after``, page by page.
+        With ``missing_ok`` a 404 ends the listing instead of failing it."""
+        pag = self.settings.pagination
+        if pag.style == "cursor":
+            rows_after = self._cursor_rows(ent, path, params, after, missing_ok=missing_ok)
+            async with aclosing(rows_after) as rows:
+                async for row in rows:
+                    yield row
+            return
+        start = 0 if after is None else self._index_after(after)
+        size = pag.page_size
+        page = start // size
+        offset = start
+        while True:
+            query = dict(params)
+            if pag.style == "page":
+                query[pag.page_param] = str(pag.first_page + page)
+                query[pag.size_param] = str(size)
+                base = page * size
+            elif pag.style == "offset":
+                query[pag.offset_param] = str(offset)
+                query[pag.limit_param] = str(size)
+                base = offset
+            else:
+                base = 0
+            body = await self._get(path, query, missing_ok=missing_ok)
+            if body is ABSENT:
+                return
+            records = self._records_in(ent, body, path)
+            for i, raw in enumerate(records, base):
+                if i >= start:
+                    yield _Row(raw, str(i))
+            if pag.style == "none" or len(records) < size:
+                return
+            page += 1
+            offset += len(records)
+
+    async def _cursor_rows(
+        self,
+        ent: RestEntityConfig,
+        path: str,
+        params: Mapping[str, str],
+        after: str | None,
+        *,
+        missing_ok: bool,
+    ) -> AsyncGenerator[_Row, None]:
+        pag = self.settings.pagination
+        page_cursor, skip = (None, -1) if after is None else self._page_cursor_after(after)
+        followed: set[str] = set()
+        while True:
+            query = {**params, pag.limit_param: str(pag.page_size)}
+            if page_cursor is not None:
+                query[pag.cursor_param] = str(page_cursor)
+            body = await self._get(path, query, missing_ok=missing_ok)
+            if body is ABSENT:
+                return
+            records = self._records_in(ent, body, path)
+            for j, raw in enumerate(records):
+                if j > skip:
+                    yield _Row(raw, json.dumps([page_cursor, j]))
+            next_cursor = dig(body, pag.next_cursor_path)
+            if next_cursor in (None, "") or len(records) < pag.page_size:
+                return
+            marker = json.dumps(next_cursor)
+            if marker in followed:
+                raise SourceUnavailable(
+                    self.name, f"GET {self._shown_prefix}{path} returned a cursor it gave before"
+                )
+            followed.add(marker)
+            page_cursor, skip = next_cursor, -1
+
+    def _index_after(self, after: str) -> int:
+        try:
+            index = int(after)
+        except ValueError:
+            index = -1
+        if index < 0:
+            raise ValueError(f"source {self.name!r}: invalid `after` cursor {after!r}")
+        return index + 1
+
+    def _page_cursor_after(self, after: str) -> tuple[Any, int]:
+        try:
+            page_cursor, index = json.loads(after)
+        except (ValueError, TypeError):
+            index = None
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise ValueError(f"source {self.name!r}: invalid `after` cursor {after!r}")
+        return page_cursor, index

@@ -1,0 +1,156 @@
+"""The ``rest`` source's settings: auth, pagination, batch and filter params, the entity and
+source config models, validated when the config loads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.connectors.base import FilterOp
+
+__all__ = [
+    "ApiKeyAuth",
+    "BearerAuth",
+    "PaginationConfig",
+    "RestBatch",
+    "RestEntityConfig",
+    "RestFilterParam",
+    "RestSourceConfig",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError("a path starts with '/', e.g. /v1/providers")
+    return value
+
+
+_ApiPath = Annotated[str, AfterValidator(_check_path)]
+
+
+class ApiKeyAuth(_Strict):
+    type: Literal["api_key"]
+    header: str | None = "X-API-Key"
+    query: str | None = Field(default=None, description="send the key as this query param")
+    value: SecretStr
+
+
+class BearerAuth(_Strict):
+    type: Literal["bearer"]
+    token: SecretStr
+
+
+class PaginationConfig(_Strict):
+    """How list endpoints page. ``page``: page number + size; ``offset``: offset + limit;
+    ``cursor``: an opaque cursor the API returns at ``next_cursor_path`` (page size sent as
+    ``limit_param``); ``none``: one call.
+
+    A page shorter than ``page_size`` is taken as the last one, so ``page_size`` must not
+    exceed what the API actually returns per page."""
+
+    style: Literal["page", "offset", "cursor", "none"] = "page"
+    page_param: str = "page"
+    first_page: int = 1
+    size_param: str = "page_size"
+    offset_param: str = "offset"
+    limit_param: str = "limit"
+    cursor_param: str = "cursor"
+    next_cursor_path: str = "next_cursor"
+    page_size: int = Field(default=100, ge=1, le=10_000)
+
+
+class RestBatch(_Strict):
+    """A query parameter taking many values at once (comma-separated), e.g. ``ids``."""
+
+    param: str
+    max: int = Field(default=100, ge=1, le=10_000)
+
+
+class RestFilterParam(_Strict):
+    """Push a canonical filter down as a query parameter. ``op`` is what the API does with
+    it; a filter with no matching param (or another op) is applied client-side."""
+
+    param: str
+    op: FilterOp = "eq"
+    max: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="most values one call may carry for op `in`; more are split into calls",
+    )
+
+
+class RestEntityConfig(EntityConfig):
+    """``path`` is the list endpoint; ``key``, ``fields``, ``identifiers`` and ``parent`` are
+    JSON paths (dotted, e.g. ``address.city``) inside one record."""
+
+    path: _ApiPath
+    records_path: str | None = Field(default=None, description="overrides the source's")
+    item_path: _ApiPath | None = Field(
+        default=None, description="per-key endpoint, e.g. /providers/{key}, when no batch param"
+    )
+    item_record_path: str | None = Field(
+        default=None,
+        description="JSON path of the record in an item_path response (default: the whole body)",
+    )
+    batch: RestBatch | None = None
+    parent_batch: RestBatch | None = Field(
+        default=None, description="param filtering the list by many parent keys at once"
+    )
+    parent_path: _ApiPath | None = Field(
+        default=None, description="per-parent endpoint, e.g. /providers/{parent_key}/staff"
+    )
+    filters: dict[str, RestFilterParam] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Self:
+        if self.item_path is not None and "{key}" not in self.item_path:
+            raise ValueError("item_path needs a {key} placeholder, e.g. /providers/{key}")
+        if self.parent_path is not None and "{parent_key}" not in self.parent_path:
+            raise ValueError(
+                "parent_path needs a {parent_key} placeholder, e.g. /providers/{parent_key}/staff"
+            )
+        if (self.parent_batch or self.parent_path) and not self.parent:
+            raise ValueError(
+                "parent_batch/parent_path need `parent: {parent_entity: json.path}` to group by"
+            )
+        return self
+
+
+class RestSourceConfig(SourceConfig):
+    base_url: str
+    auth: Annotated[ApiKeyAuth | BearerAuth, Field(discriminator="type")] | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    records_path: str = Field(
+        default="data", description="JSON path of the record array ('' = the body itself)"
+    )
+    pagination: PaginationConfig = Field(default_factory=PaginationConfig)
+    max_concurrency: int = Field(default=8, ge=1, le=256)
+    health_path: _ApiPath | None = Field(
+        default=None,
+        description="GET this for health(); default: the first entity's list, one record",
+    )
+    entities: dict[str, RestEntityConfig] = Field(default_factory=dict)  # type: ignore[assignment]
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute_http(cls, value: str) -> str:
+        # The message must not echo the value: it may carry credentials.
+        if urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("base_url must be an absolute http:// or https:// URL")
+        return value

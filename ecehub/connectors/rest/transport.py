@@ -1,0 +1,114 @@
+"""The ``rest`` connector's HTTP side: the auth header or query param, one aiohttp
+ClientSession per connector, and one GET turned into a JSON body or a source error.
+
+Every request holds one slot of a per-connector semaphore of ``max_concurrency``.
+
+Errors name the source, the method and the path only, never the base URL, a credential or a
+query string: the API key may travel as a query param.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from ecehub.config.model import SourceConfig
+from ecehub.connectors.base import Connector
+from ecehub.connectors.rest.paths import ABSENT
+from ecehub.connectors.rest.settings import ApiKeyAuth, BearerAuth, RestSourceConfig
+from ecehub.errors import SourceTimeout, SourceUnavailable
+
+__all__ = ["RestTransport"]
+
+_log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the package split
+
+
+class RestTransport(Connector):
+    """The session, auth and GET of :class:`~ecehub.connectors.rest.RestConnector`."""
+
+    def __init__(self, name: str, config: SourceConfig) -> None:
+        if not isinstance(config, RestSourceConfig):
+            raise TypeError(f"source {name!r}: RestConnector needs a RestSourceConfig")
+        super().__init__(name, config)
+        self.settings: RestSourceConfig = config
+        self._base_url = config.base_url.rstrip("/")
+        self._shown_prefix = urlsplit(config.base_url).path.rstrip("/")
+        headers = {"Accept": "application/json", **config.headers}
+        self._auth_query: dict[str, str] = {}
+        auth = config.auth
+        if isinstance(auth, ApiKeyAuth):
+            if auth.query:
+                self._auth_query[auth.query] = auth.value.get_secret_value()
+            elif auth.header:
+                headers[auth.header] = auth.value.get_secret_value()
+        elif isinstance(auth, BearerAuth):
+            headers["Authorization"] = f"Bearer {auth.token.get_secret_value()}"
+        self._headers = headers
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def _client(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """The session and the concurrency slots, created inside the running loop."""
+        if self._session is None or self._session.closed or self._slots is None:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            )
+            self._slots = asyncio.Semaphore(self.settings.max_concurrency)
+        return self._session, self._slots
+
+    async def _get(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        missing_ok: bool = False,
+        read_json: bool = True,
+    ) -> Any:
+        """GET ``path`` and return its JSON body (``ABSENT`` for a 404 when ``missing_ok``)."""
+        session, slots = self._client()
+        shown = f"GET {self._shown_prefix}{path}"
+        query = {**params, **self._auth_query}
+        async with slots:
+            started = time.perf_counter()
+            try:
+                # No redirects: the auth header must not follow a redirect to another host.
+                async with session.get(
+                    self._base_url + path, params=query, allow_redirects=False
+                ) as resp:
+                    _log.debug(
+                        "source %s: %s -> %d in %.0f ms",
+                        self.name,
+                        shown,
+                        resp.status,
+                        (time.perf_counter() - started) * 1000,
+                    )
+                    if missing_ok and resp.status == 404:
+                        return ABSENT
+                    if not 200 <= resp.status < 300:
+                        raise SourceUnavailable(self.name, f"HTTP {resp.status} from {shown}")
+                    if not read_json:
+                        return None
+                    try:
+                        return await resp.json(content_type=None)
+                    except ValueError:
+                        raise SourceUnavailable(self.name, f"invalid JSON from {shown}") from None
+            except TimeoutError:
+                raise SourceTimeout(
+                    self.name, f"no answer within {self.timeout_s:g} s to {shown}"
+                ) from None
+            except aiohttp.ClientError as exc:
+                # Not chained: aiohttp's messages may hold the full URL with its query.
+                raise SourceUnavailable(self.name, f"{type(exc).__name__} on {shown}") from None
+
+    async def aclose(self) -> None:
+        session, self._session, self._slots = self._session, None, None
+        if session is not None and not session.closed:
+            await session.close()
