@@ -84,7 +84,7 @@ class FileMutations:
         self,
         info: Info,
         program_id: strawberry.ID,
-        subject_type: SubjectType,  # type: ignore[valid-type]
+        subject_type: SubjectType,
         subject_id: strawberry.ID,
         file: Upload,
     ) -> FileAttachment:

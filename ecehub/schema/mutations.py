@@ -127,7 +127,7 @@ class QipGoalInput:
     description: str = ""
     support_types: list[str] = strawberry.field(default_factory=list)
     target_date: dt.date | None = None
-    status: GoalStatus = hub.GoalStatus.NOT_STARTED  # type: ignore[valid-type]
+    status: GoalStatus = GoalStatus.NOT_STARTED
     position: int | None = strawberry.UNSET
 
 
@@ -137,7 +137,7 @@ class QipGoalPatch:
     description: str | None = strawberry.UNSET
     support_types: list[str] | None = strawberry.UNSET
     target_date: dt.date | None = strawberry.UNSET
-    status: GoalStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    status: GoalStatus | None = strawberry.UNSET
     position: int | None = strawberry.UNSET
 
 
@@ -147,7 +147,7 @@ class QipTaskInput:
     description: str = ""
     support_type: str | None = None
     owner: str | None = None
-    status: TaskStatus = hub.TaskStatus.NOT_STARTED  # type: ignore[valid-type]
+    status: TaskStatus = TaskStatus.NOT_STARTED
     due_date: dt.date | None = None
     minutes_spent: int = 0
 
@@ -159,7 +159,7 @@ class QipTaskPatch:
     description: str | None = strawberry.UNSET
     support_type: str | None = strawberry.UNSET
     owner: str | None = strawberry.UNSET
-    status: TaskStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    status: TaskStatus | None = strawberry.UNSET
     due_date: dt.date | None = strawberry.UNSET
     minutes_spent: int | None = strawberry.UNSET
 
@@ -190,7 +190,7 @@ class PdTrainingInput:
     planned_on: dt.date | None = None
     completed_on: dt.date | None = None
     hours: Decimal = Decimal(0)
-    status: TrainingStatus = hub.TrainingStatus.PLANNED  # type: ignore[valid-type]
+    status: TrainingStatus = TrainingStatus.PLANNED
 
 
 @strawberry.input
@@ -200,28 +200,28 @@ class PdTrainingPatch:
     planned_on: dt.date | None = strawberry.UNSET
     completed_on: dt.date | None = strawberry.UNSET
     hours: Decimal | None = strawberry.UNSET
-    status: TrainingStatus | None = strawberry.UNSET  # type: ignore[valid-type]
+    status: TrainingStatus | None = strawberry.UNSET
 
 
 @strawberry.input
 class NoteInput:
-    subject_type: SubjectType  # type: ignore[valid-type]
+    subject_type: SubjectType
     subject_id: strawberry.ID = strawberry.field(description="The ID of what the note is about")
     body: str
     support_type: str | None = None
-    visibility: NoteVisibility = hub.NoteVisibility.TEAM  # type: ignore[valid-type]
+    visibility: NoteVisibility = NoteVisibility.TEAM
 
 
 @strawberry.input
 class NotePatch:
     body: str | None = strawberry.UNSET
     support_type: str | None = strawberry.UNSET
-    visibility: NoteVisibility | None = strawberry.UNSET  # type: ignore[valid-type]
+    visibility: NoteVisibility | None = strawberry.UNSET
 
 
 @strawberry.input
 class ActivityInput:
-    kind: ActivityKind  # type: ignore[valid-type]
+    kind: ActivityKind
     occurred_at: dt.datetime
     minutes: int
     support_type: str | None = None
@@ -232,7 +232,7 @@ class ActivityInput:
 
 @strawberry.input
 class ActivityPatch:
-    kind: ActivityKind | None = strawberry.UNSET  # type: ignore[valid-type]
+    kind: ActivityKind | None = strawberry.UNSET
     occurred_at: dt.datetime | None = strawberry.UNSET
     minutes: int | None = strawberry.UNSET
     support_type: str | None = strawberry.UNSET
@@ -245,7 +245,7 @@ class ActivityPatch:
 class FundingInput:
     amount: Decimal = strawberry.field(description='Exact decimal as a string, e.g. "2500.00"')
     support_type: str
-    purpose: FundingPurpose  # type: ignore[valid-type]
+    purpose: FundingPurpose
     period_start: dt.date
     period_end: dt.date
     currency: str = "USD"
@@ -257,7 +257,7 @@ class FundingInput:
 class FundingPatch:
     amount: Decimal | None = strawberry.UNSET
     support_type: str | None = strawberry.UNSET
-    purpose: FundingPurpose | None = strawberry.UNSET  # type: ignore[valid-type]
+    purpose: FundingPurpose | None = strawberry.UNSET
     period_start: dt.date | None = strawberry.UNSET
     period_end: dt.date | None = strawberry.UNSET
     currency: str | None = strawberry.UNSET

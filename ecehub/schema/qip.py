@@ -10,11 +10,20 @@ import strawberry
 from strawberry.scalars import JSON
 
 from ecehub import hub
+from ecehub.hub.enums import (
+    ActivityKind,
+    GoalStatus,
+    NoteVisibility,
+    SubjectType,
+    TaskStatus,
+    TrainingStatus,
+)
 from ecehub.ids import encode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.support import Funding
 
 __all__ = [
+    "ActivityKind",
     "AuditEntry",
     "AuditPage",
     "FileAttachment",
@@ -31,12 +40,13 @@ __all__ = [
     "TrainingStatus",
 ]
 
-GoalStatus = strawberry.enum(hub.GoalStatus)
-TaskStatus = strawberry.enum(hub.TaskStatus)
-TrainingStatus = strawberry.enum(hub.TrainingStatus)
-SubjectType = strawberry.enum(hub.SubjectType, description="What a note or file is about")
-NoteVisibility = strawberry.enum(hub.NoteVisibility)
-ActivityKind = strawberry.enum(hub.ActivityKind)
+# The GraphQL enums are the hub's own classes: strawberry.enum registers each one as it is.
+strawberry.enum(GoalStatus)
+strawberry.enum(TaskStatus)
+strawberry.enum(TrainingStatus)
+strawberry.enum(SubjectType, description="What a note or file is about")
+strawberry.enum(NoteVisibility)
+strawberry.enum(ActivityKind)
 
 
 def gid(type_name: str, object_id: str) -> strawberry.ID:
@@ -56,7 +66,7 @@ class Note:
         return gid("Note", self.n.id)
 
     @strawberry.field
-    def subject_type(self) -> SubjectType:  # type: ignore[valid-type]
+    def subject_type(self) -> SubjectType:
         return self.n.subject_type
 
     @strawberry.field
@@ -72,7 +82,7 @@ class Note:
         return self.n.author
 
     @strawberry.field
-    def visibility(self) -> NoteVisibility:  # type: ignore[valid-type]
+    def visibility(self) -> NoteVisibility:
         return self.n.visibility
 
     @strawberry.field
@@ -167,7 +177,7 @@ class QipTask:
         return self.t.owner
 
     @strawberry.field
-    def status(self) -> TaskStatus:  # type: ignore[valid-type]
+    def status(self) -> TaskStatus:
         return self.t.status
 
     @strawberry.field
@@ -229,7 +239,7 @@ class QipGoal:
         return self.g.target_date
 
     @strawberry.field
-    def status(self) -> GoalStatus:  # type: ignore[valid-type]
+    def status(self) -> GoalStatus:
         return self.g.status
 
     @strawberry.field
@@ -290,7 +300,7 @@ class PdTraining:
         return self.t.hours
 
     @strawberry.field
-    def status(self) -> TrainingStatus:  # type: ignore[valid-type]
+    def status(self) -> TrainingStatus:
         return self.t.status
 
     @strawberry.field

@@ -49,7 +49,7 @@ class FundingReportFilter:
     support_types: list[str] | None = strawberry.field(
         default=None, description="Lines of these support types"
     )
-    purposes: list[FundingPurpose] | None = strawberry.field(  # type: ignore[valid-type]
+    purposes: list[FundingPurpose] | None = strawberry.field(
         default=None, description="Lines for these purposes"
     )
     from_: dt.date | None = strawberry.field(
@@ -90,7 +90,7 @@ class FundingReportLine:
         return self.line.support_type
 
     @strawberry.field
-    def purpose(self) -> FundingPurpose:  # type: ignore[valid-type]
+    def purpose(self) -> FundingPurpose:
         return self.line.purpose
 
     @strawberry.field
@@ -137,7 +137,7 @@ class FundingSupportTypeTotal(FundingTotal):
 
 @strawberry.type(description="The sum of one purpose's lines in one currency.")
 class FundingPurposeTotal(FundingTotal):
-    purpose: FundingPurpose  # type: ignore[valid-type]
+    purpose: FundingPurpose
 
 
 @strawberry.type(

@@ -11,13 +11,14 @@ import strawberry
 from ecehub.connectors.base import Record
 from ecehub.hub import ActivityEntry as HubActivity
 from ecehub.hub import FundingEntry as HubFunding
-from ecehub.hub import FundingPurpose as _HubFundingPurpose
+from ecehub.hub import FundingPurpose
 from ecehub.ids import encode_global_id, record_hub_id
 from ecehub.resolvers.reports import HUB_SOURCE, purpose_of
 
 __all__ = ["ActivityEntry", "Funding", "FundingPurpose"]
 
-FundingPurpose = strawberry.enum(_HubFundingPurpose, description="What money was given for.")
+# The GraphQL enum is the hub's own class: strawberry.enum registers it as it is.
+strawberry.enum(FundingPurpose, description="What money was given for.")
 
 
 def _support_type(types: list[str]) -> str | None:
@@ -30,7 +31,7 @@ class Funding:
     amount: Decimal | None = strawberry.field(description="Exact decimal, as a string")
     currency: str
     support_type: str | None
-    purpose: FundingPurpose  # type: ignore[valid-type]
+    purpose: FundingPurpose
     funding_type: str | None = strawberry.field(description="CEDS funding type, e.g. CCDF")
     period_start: dt.date | None
     period_end: dt.date | None
