@@ -44,18 +44,19 @@ from ecehub.resolvers.listing import ListQuery
 __all__ = [
     "HUB_SOURCE",
     "MAX_REPORT_PROGRAMS",
+    "CurrencySum",
     "FundingCriteria",
     "FundingLine",
-    "FundingTotals",
-    "GroupTotal",
+    "FundingSums",
     "ProgramSupport",
-    "SupportSummary",
-    "SupportTally",
+    "SupportBreakdown",
+    "SupportCounts",
     "TooManyPrograms",
+    "check_program_ids",
     "collective",
     "declared_order",
     "funding_lines",
-    "funding_totals",
+    "funding_sums",
     "list_programs",
     "month_of",
     "program_funding",
@@ -108,11 +109,18 @@ def month_of(day: dt.date | None) -> str | None:
 # -- programs ------------------------------------------------------------------------------------
 
 
+def check_program_ids(count: int) -> None:
+    """``ValueError`` when a report is asked for more programs by ID than it may cover."""
+    if count > MAX_REPORT_PROGRAMS:
+        raise ValueError(f"`programIds` may hold at most {MAX_REPORT_PROGRAMS} IDs")
+
+
 async def list_programs(
-    ctx: RequestContext, q: ListQuery, *, limit: int = MAX_REPORT_PROGRAMS
+    ctx: RequestContext, q: ListQuery, *, limit: int | None = None
 ) -> list[Merged]:
     """Every program ``q`` matches, listed page by page; :class:`TooManyPrograms` beyond
-    ``limit``."""
+    ``limit`` (default: :data:`MAX_REPORT_PROGRAMS`)."""
+    limit = MAX_REPORT_PROGRAMS if limit is None else limit
     out: list[Merged] = []
     after: str | None = None
     while True:
@@ -274,7 +282,7 @@ async def funding_lines(
 
 
 @dataclass(frozen=True)
-class GroupTotal:
+class CurrencySum:
     """The sum of the lines of one group in one currency."""
 
     key: str | None
@@ -285,34 +293,34 @@ class GroupTotal:
 
 def _sum(
     lines: Iterable[FundingLine], key: Callable[[FundingLine], str | None]
-) -> list[GroupTotal]:
+) -> list[CurrencySum]:
     sums: dict[tuple[str | None, str], tuple[Decimal, int]] = {}
     for line in lines:
         k = (key(line), line.currency)
         amount, count = sums.get(k, (Decimal(0), 0))
         sums[k] = (amount + line.amount, count + 1)
-    return [GroupTotal(k, c, amount, n) for (k, c), (amount, n) in sums.items()]
+    return [CurrencySum(k, c, amount, n) for (k, c), (amount, n) in sums.items()]
 
 
 @dataclass(frozen=True)
-class FundingTotals:
-    overall: list[GroupTotal]
-    by_support_type: list[GroupTotal]
-    by_purpose: list[GroupTotal]
-    by_month: list[GroupTotal]
-    by_source: list[GroupTotal]
+class FundingSums:
+    overall: list[CurrencySum]
+    by_support_type: list[CurrencySum]
+    by_purpose: list[CurrencySum]
+    by_month: list[CurrencySum]
+    by_source: list[CurrencySum]
 
 
-def funding_totals(lines: Sequence[FundingLine], order: Sequence[str] = ()) -> FundingTotals:
+def funding_sums(lines: Sequence[FundingLine], order: Sequence[str] = ()) -> FundingSums:
     """Exact per-currency sums: overall and by support type (in ``order``, then by code),
     purpose (in declaration order), month (ascending, undated last) and source."""
     rank = {code: i for i, code in enumerate(order)}
     purposes = [p.value for p in FundingPurpose]
 
-    def by_type(t: GroupTotal) -> tuple[int, str, str]:
+    def by_type(t: CurrencySum) -> tuple[int, str, str]:
         return (rank.get(t.key or "", len(rank)), t.key or "~", t.currency)
 
-    return FundingTotals(
+    return FundingSums(
         overall=sorted(_sum(lines, lambda _: None), key=lambda t: t.currency),
         by_support_type=sorted(_sum(lines, lambda ln: ln.support_type), key=by_type),
         by_purpose=sorted(
@@ -344,7 +352,7 @@ def _completed(checklist: Record, today: dt.date) -> bool:
 
 
 @dataclass
-class SupportTally:
+class SupportCounts:
     """What one support type (or, with ``support_type=None``, all together) gave."""
 
     support_type: str | None
@@ -364,9 +372,9 @@ class SupportTally:
         """Activity minutes / 60, to the hundredth of an hour."""
         return (Decimal(self.minutes) / 60).quantize(Decimal("0.01"))
 
-    def funding_totals(self) -> list[GroupTotal]:
+    def funding_sums(self) -> list[CurrencySum]:
         return [
-            GroupTotal(self.support_type, currency, amount, count)
+            CurrencySum(self.support_type, currency, amount, count)
             for currency, (amount, count) in sorted(self.funding.items())
         ]
 
@@ -388,7 +396,7 @@ class SupportTally:
         self.tasks_open += status in _OPEN_TASKS
         self.tasks_done += status is TaskStatus.DONE
 
-    def merge(self, other: SupportTally) -> None:
+    def merge(self, other: SupportCounts) -> None:
         self.visits += other.visits
         self.activity_count += other.activity_count
         self.minutes += other.minutes
@@ -406,26 +414,26 @@ class SupportTally:
 
 
 @dataclass
-class SupportSummary:
+class SupportBreakdown:
     """Per support type, and all together (``total``)."""
 
-    by_type: dict[str, SupportTally] = field(default_factory=dict)
-    total: SupportTally = field(default_factory=lambda: SupportTally(None))
+    by_type: dict[str, SupportCounts] = field(default_factory=dict)
+    total: SupportCounts = field(default_factory=lambda: SupportCounts(None))
 
-    def tally(self, support_type: str | None) -> list[SupportTally]:
+    def tally(self, support_type: str | None) -> list[SupportCounts]:
         """The tallies one item counts in: its support type's (if any) and the total."""
         if support_type is None:
             return [self.total]
         if support_type not in self.by_type:
-            self.by_type[support_type] = SupportTally(support_type)
+            self.by_type[support_type] = SupportCounts(support_type)
         return [self.by_type[support_type], self.total]
 
-    def merge(self, other: SupportSummary) -> None:
+    def merge(self, other: SupportBreakdown) -> None:
         for code, tally in other.by_type.items():
             self.tally(code)[0].merge(tally)
         self.total.merge(other.total)
 
-    def ordered(self, order: Sequence[str]) -> list[SupportTally]:
+    def ordered(self, order: Sequence[str]) -> list[SupportCounts]:
         rank = {code: i for i, code in enumerate(order)}
         return sorted(
             self.by_type.values(),
@@ -436,7 +444,7 @@ class SupportSummary:
 @dataclass
 class ProgramSupport:
     program: Merged
-    summary: SupportSummary
+    summary: SupportBreakdown
 
 
 def summarize(
@@ -449,8 +457,8 @@ def summarize(
     checklists: Sequence[Record],
     tasks: Sequence[QipTask],
     today: dt.date,
-) -> SupportSummary:
-    summary = SupportSummary()
+) -> SupportBreakdown:
+    summary = SupportBreakdown()
     for code in dict.fromkeys(c for r in program.records for c in ctx.support_types_of(r.source)):
         summary.tally(code)
     for r in activity:
@@ -502,9 +510,9 @@ async def support_summaries(
     ]
 
 
-def collective(summaries: Iterable[ProgramSupport]) -> SupportSummary:
+def collective(summaries: Iterable[ProgramSupport]) -> SupportBreakdown:
     """What all the programs received together."""
-    out = SupportSummary()
+    out = SupportBreakdown()
     for s in summaries:
         out.merge(s.summary)
     return out

@@ -26,6 +26,7 @@ __all__ = [
     "FieldProvenance",
     "Identifier",
     "Info",
+    "PageInfo",
     "SourceRecordRef",
     "SupportType",
     "address_of",
@@ -34,6 +35,14 @@ __all__ = [
     "provenance_of",
     "source_refs",
 ]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
 
 
 @strawberry.type(description="A sector, or other kind of support, a program receives.")

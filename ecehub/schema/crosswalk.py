@@ -9,16 +9,14 @@ import datetime as dt
 from enum import Enum
 
 import strawberry
-from graphql import GraphQLError
 
 from ecehub.crosswalk import records
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.store import MAX_SUGGESTION_PAGE
-from ecehub.ids import InvalidId, decode_global_id, encode_global_id, record_hub_id
-from ecehub.schema.common import Info
+from ecehub.ids import record_hub_id
+from ecehub.schema.arguments import acting_user, call_store, decode_id, global_id, user_error
+from ecehub.schema.common import Info, PageInfo
 from ecehub.schema.graph import Program
-from ecehub.schema.mutations import _actor, _id, _store
-from ecehub.schema.query import PageInfo, user_error
 
 __all__ = ["CrosswalkMutations", "CrosswalkQueries"]
 
@@ -32,10 +30,6 @@ class LinkStatus(Enum):
     REJECTED = "REJECTED"
 
 
-def _program_id(hub_id: str) -> strawberry.ID:
-    return strawberry.ID(encode_global_id("Program", hub_id))
-
-
 @strawberry.type(
     description="A link between a program (its hub ID) and one sector record, with the "
     "matcher's score and reasons and who decided on it."
@@ -45,11 +39,11 @@ class CrosswalkLink:
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("CrosswalkLink", self.link.id))
+        return global_id("CrosswalkLink", self.link.id)
 
     @strawberry.field(description="The program the record is (or would be) part of")
     def program_id(self) -> strawberry.ID:
-        return _program_id(self.link.hub_id)
+        return global_id("Program", self.link.hub_id)
 
     @strawberry.field
     def source(self) -> str:
@@ -94,13 +88,13 @@ class CrosswalkLink:
         )
         if found is None:
             return None
-        return Program(m=Merged(PROGRAM, record_hub_id(found.source, found.key), [found]))
+        return Program(merged=Merged(PROGRAM, record_hub_id(found.source, found.key), [found]))
 
     @strawberry.field(description="The program as it is now (what the record would join)")
     async def program(self, info: Info) -> Program | None:
         found = await info.context.identity.resolve(PROGRAM, [self.link.hub_id])
         merged = found.get(self.link.hub_id)
-        return None if merged is None else Program(m=merged)
+        return None if merged is None else Program(merged=merged)
 
 
 @strawberry.type(description="A page of suggested links, highest score first.")
@@ -125,17 +119,12 @@ class CrosswalkChange:
     moved: list[CrosswalkLink]
 
 
-def _link_id(global_id: str) -> str:
-    return _id(global_id, "CrosswalkLink")
+def _link_id(given: str) -> str:
+    return decode_id(given, "CrosswalkLink")
 
 
-def _hub_id(global_id: str, field: str = "programId") -> str:
-    try:
-        return decode_global_id(global_id, "Program")
-    except InvalidId as exc:
-        raise GraphQLError(
-            str(exc), extensions={"code": "BAD_USER_INPUT", "field": field}
-        ) from None
+def _hub_id(given: str, field: str = "programId") -> str:
+    return decode_id(given, "Program", field)
 
 
 async def _object(info: Info, hub_id: str) -> CrosswalkObject:
@@ -143,8 +132,10 @@ async def _object(info: Info, hub_id: str) -> CrosswalkObject:
     row = await store.get_hub_id(PROGRAM, hub_id)
     links = (await store.links_for_hub_ids(PROGRAM, [hub_id])).get(hub_id, [])
     return CrosswalkObject(
-        program_id=_program_id(hub_id),
-        merged_into=None if row is None or not row.merged_into else _program_id(row.merged_into),
+        program_id=global_id("Program", hub_id),
+        merged_into=None
+        if row is None or not row.merged_into
+        else global_id("Program", row.merged_into),
         version=0 if row is None else row.version,
         links=[CrosswalkLink(link=link) for link in links],
     )
@@ -193,35 +184,37 @@ class CrosswalkQueries:
 class CrosswalkMutations:
     @strawberry.mutation(description="Confirm a suggested link: the record joins the program")
     async def confirm_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await _actor(info), _link_id(id)
+        actor, link = await acting_user(info), _link_id(id)
         store = info.context.runtime.crosswalk_store
-        return CrosswalkLink(link=await _store(lambda: store.confirm_link(actor, link, version)))
+        return CrosswalkLink(
+            link=await call_store(lambda: store.confirm_link(actor, link, version))
+        )
 
     @strawberry.mutation(
         description="Reject a suggested link (the matcher will not suggest it again)"
     )
     async def reject_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await _actor(info), _link_id(id)
+        actor, link = await acting_user(info), _link_id(id)
         store = info.context.runtime.crosswalk_store
-        return CrosswalkLink(link=await _store(lambda: store.reject_link(actor, link, version)))
+        return CrosswalkLink(link=await call_store(lambda: store.reject_link(actor, link, version)))
 
     @strawberry.mutation(description="Link a sector record to a program by hand (confirmed)")
     async def link_record(
         self, info: Info, program_id: strawberry.ID, source: str, key: str
     ) -> CrosswalkLink:
-        actor, hub_id = await _actor(info), _hub_id(program_id)
+        actor, hub_id = await acting_user(info), _hub_id(program_id)
         if source not in info.context.runtime.config.sources:
             raise user_error(f"unknown source {source!r}")
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(
-            link=await _store(lambda: store.link(actor, PROGRAM, hub_id, source, key))
+            link=await call_store(lambda: store.link(actor, PROGRAM, hub_id, source, key))
         )
 
     @strawberry.mutation(description="Unlink a record: it is its own program again")
     async def unlink_record(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await _actor(info), _link_id(id)
+        actor, link = await acting_user(info), _link_id(id)
         store = info.context.runtime.crosswalk_store
-        return CrosswalkLink(link=await _store(lambda: store.unlink(actor, link, version)))
+        return CrosswalkLink(link=await call_store(lambda: store.unlink(actor, link, version)))
 
     @strawberry.mutation(
         description="Merge a program into another: its records join `into`; its ID still "
@@ -235,10 +228,10 @@ class CrosswalkMutations:
         version: int,
         into_version: int,
     ) -> CrosswalkChange:
-        actor = await _actor(info)
+        actor = await acting_user(info)
         gone, kept = _hub_id(program_id), _hub_id(into, "into")
         store = info.context.runtime.crosswalk_store
-        change = await _store(
+        change = await call_store(
             lambda: store.merge(
                 actor, PROGRAM, gone, kept, version=version, into_version=into_version
             )
@@ -257,11 +250,11 @@ class CrosswalkMutations:
         version: int,
         new_program_id: strawberry.ID | None = None,
     ) -> CrosswalkChange:
-        actor, hub_id = await _actor(info), _hub_id(program_id)
+        actor, hub_id = await acting_user(info), _hub_id(program_id)
         links = [_link_id(i) for i in link_ids]
         new = None if new_program_id is None else _hub_id(new_program_id, "newProgramId")
         store = info.context.runtime.crosswalk_store
-        change = await _store(
+        change = await call_store(
             lambda: store.split(actor, PROGRAM, hub_id, links, version=version, new_hub_id=new)
         )
         return await _change(info, change)

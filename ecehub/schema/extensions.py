@@ -9,6 +9,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
+from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import ObjectType
 
 __all__ = ["AccessRules", "SourceReport"]
@@ -73,8 +74,12 @@ class AccessRules(SchemaExtension):
             type_name, field_name = info.parent_type.name, info.field_name
             reason = access.field_denial(type_name, field_name)
             if reason is not None:
-                merged: Any = getattr(root, "m", None)
-                program = merged.hub_id if getattr(merged, "entity", None) == "program" else None
+                # Program, Site and Staff carry their merged object: a refused program field
+                # is audited under that program.
+                merged = getattr(root, "merged", None)
+                program = None
+                if isinstance(merged, Merged) and merged.entity == "program":
+                    program = merged.hub_id
                 context.deny(program, ObjectType.FIELD, f"{type_name}.{field_name}", reason)
                 raise GraphQLError(reason, extensions={"code": "FORBIDDEN"})
         return _next(root, info, *args, **kwargs)

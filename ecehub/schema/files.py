@@ -18,7 +18,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
-from ecehub import hub
 from ecehub.hub.files import (
     CHUNK_BYTES,
     FilePolicy,
@@ -28,8 +27,15 @@ from ecehub.hub.files import (
     file_storage,
     store_upload,
 )
+from ecehub.schema.arguments import (
+    SUBJECT_TYPE_NAMES,
+    acting_user,
+    call_store,
+    decode_id,
+    program_hub_id,
+    store_error,
+)
 from ecehub.schema.common import Info
-from ecehub.schema.mutations import _SUBJECT_TYPES, _actor, _error, _id, _program, _store
 from ecehub.schema.qip import FileAttachment, SubjectType
 
 __all__ = ["FileMutations"]
@@ -61,7 +67,7 @@ async def _chunks(upload: _UploadFile) -> AsyncIterator[bytes]:
 
 
 def _refused(exc: FileRefused) -> GraphQLError:
-    error = _error(exc)
+    error = store_error(exc)
     extensions: dict[str, Any] = dict(error.extensions or {})
     if isinstance(exc, FileTooLarge):
         extensions["maxBytes"] = exc.max_bytes
@@ -90,12 +96,12 @@ class FileMutations:
     ) -> FileAttachment:
         upload = _upload(file)
         try:
-            actor = await _actor(info)
-            program = await _program(info, program_id)
-            subject = hub.SubjectType(subject_type)
-            subject_hub_id = _id(subject_id, _SUBJECT_TYPES[subject], "subjectId")
-            if subject is hub.SubjectType.PROGRAM:
-                subject_hub_id = await _program(info, subject_id)
+            actor = await acting_user(info)
+            program = await program_hub_id(info, program_id)
+            subject = SubjectType(subject_type)
+            subject_hub_id = decode_id(subject_id, SUBJECT_TYPE_NAMES[subject], "subjectId")
+            if subject is SubjectType.PROGRAM:
+                subject_hub_id = await program_hub_id(info, subject_id)
             config, store = info.context.runtime.config, info.context.runtime.store
             storage = file_storage(config)
             try:
@@ -118,31 +124,35 @@ class FileMutations:
                 "storage_key": stored.storage_key,
             }
             try:
-                row = await _store(lambda: store.create_file(actor, program, data))
+                row = await call_store(lambda: store.create_file(actor, program, data))
             except BaseException:
                 await storage.delete(stored.storage_key)
                 raise
-            return FileAttachment(f=row)
+            return FileAttachment(file=row)
         finally:
             await upload.close()
 
     @strawberry.mutation(description="Soft delete: the bytes are kept, restoreFile brings it back")
     async def delete_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
         actor, file_id, store = (
-            await _actor(info),
-            _id(id, "FileAttachment"),
+            await acting_user(info),
+            decode_id(id, "FileAttachment"),
             info.context.runtime.store,
         )
-        return FileAttachment(f=await _store(lambda: store.delete_file(actor, file_id, version)))
+        return FileAttachment(
+            file=await call_store(lambda: store.delete_file(actor, file_id, version))
+        )
 
     @strawberry.mutation
     async def restore_file(self, info: Info, id: strawberry.ID, version: int) -> FileAttachment:
         actor, file_id, store = (
-            await _actor(info),
-            _id(id, "FileAttachment"),
+            await acting_user(info),
+            decode_id(id, "FileAttachment"),
             info.context.runtime.store,
         )
-        return FileAttachment(f=await _store(lambda: store.restore_file(actor, file_id, version)))
+        return FileAttachment(
+            file=await call_store(lambda: store.restore_file(actor, file_id, version))
+        )
 
 
 # -- download -------------------------------------------------------------------------------

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from ecehub import hub
 from ecehub.crosswalk.identity import Merged
-from ecehub.ids import encode_global_id
+from ecehub.hub.enums import SubjectType
 from ecehub.resolvers.hub_loaders import load_merged
+from ecehub.schema.arguments import global_id
 from ecehub.schema.common import (
     Address,
     FieldConflict,
@@ -40,10 +39,12 @@ from ecehub.schema.records import (
     Room,
     Training,
 )
-from ecehub.schema.support import ActivityEntry, Funding
-
-if TYPE_CHECKING:
-    from ecehub.schema.reports import SupportSummary
+from ecehub.schema.support import (
+    ActivityEntry,
+    Funding,
+    SupportSummary,
+    program_support_summary,
+)
 
 __all__ = ["License", "Program", "QrisRating", "Site", "Staff"]
 
@@ -81,19 +82,19 @@ class QrisRating:
 class _MergedNode:
     """What every merged type shares: its ID, identifiers, source records and provenance."""
 
-    m: strawberry.Private[Merged]
+    merged: strawberry.Private[Merged]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id(type(self).__name__, self.m.hub_id))
+        return global_id(type(self).__name__, self.merged.hub_id)
 
     @strawberry.field
     def identifiers(self) -> list[Identifier]:
-        return identifiers_of(self.m.records)
+        return identifiers_of(self.merged.records)
 
     @strawberry.field
     def sources(self) -> list[SourceRecordRef]:
-        return source_refs(self.m.records)
+        return source_refs(self.merged.records)
 
     @strawberry.field(
         description="Per field (canonical names, e.g. name, phone; default: every field a "
@@ -101,93 +102,93 @@ class _MergedNode:
         "the field's merge rule shows comes first, with wins: true"
     )
     def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
-        return provenance_of(self.m, fields)
+        return provenance_of(self.merged, fields)
 
     @strawberry.field(
         description="The fields (of those asked for; default: all) whose sources give "
         "different non-null values, each with every source's value, the shown one first"
     )
     def conflicts(self, fields: list[str] | None = None) -> list[FieldConflict]:
-        return conflicts_of(self.m, fields)
+        return conflicts_of(self.merged, fields)
 
 
 @strawberry.type(description="A member of a program's workforce, merged across sources.")
 class Staff(_MergedNode):
     @strawberry.field
     def first_name(self) -> str | None:
-        return self.m.value("first_name")
+        return self.merged.value("first_name")
 
     @strawberry.field
     def last_name(self) -> str | None:
-        return self.m.value("last_name")
+        return self.merged.value("last_name")
 
     @strawberry.field
     def name(self) -> str | None:
-        parts = [self.m.value("first_name"), self.m.value("last_name")]
+        parts = [self.merged.value("first_name"), self.merged.value("last_name")]
         return " ".join(p for p in parts if p) or None
 
     @strawberry.field
     def role(self) -> str | None:
-        return self.m.value("role")
+        return self.merged.value("role")
 
     @strawberry.field
     def education_level(self) -> str | None:
-        return self.m.value("education_level")
+        return self.merged.value("education_level")
 
     @strawberry.field(description="Credentials from every source, e.g. CDA, BA-ECE")
     def credentials(self) -> list[str]:
-        return list(dict.fromkeys(c for fv in self.m.values("credentials") for c in fv.value))
+        return list(dict.fromkeys(c for fv in self.merged.values("credentials") for c in fv.value))
 
     @strawberry.field(description="Professional-development hours on record")
     def pd_hours(self) -> float | None:
-        return self.m.value("pd_hours")
+        return self.merged.value("pd_hours")
 
     @strawberry.field
     def hire_date(self) -> dt.date | None:
-        return self.m.value("hire_date")
+        return self.merged.value("hire_date")
 
     @strawberry.field(description="Personal: only roles entitled to staff personal data")
     def email(self) -> str | None:
-        return self.m.value("email")
+        return self.merged.value("email")
 
     @strawberry.field(description="Personal: only roles entitled to staff personal data")
     def birth_year(self) -> int | None:
-        return self.m.value("birth_year")
+        return self.merged.value("birth_year")
 
     @strawberry.field
     async def trainings(self, info: Info) -> list[Training]:
-        rows = await info.context.children(self.m.records, "training", "staff")
-        return [Training(r=r) for r in rows]
+        rows = await info.context.children(self.merged.records, "training", "staff")
+        return [Training(record=r) for r in rows]
 
     @strawberry.field(description="Professional-development plans (hub)")
     async def pd_plans(self, info: Info) -> list[ProfessionalDevelopmentPlan]:
-        rows = await info.context.hub_loaders.pd_plans_for_staff().load(self.m.hub_id)
-        return [ProfessionalDevelopmentPlan(p=p) for p in rows]
+        rows = await info.context.hub_loaders.pd_plans_for_staff().load(self.merged.hub_id)
+        return [ProfessionalDevelopmentPlan(plan=p) for p in rows]
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
         loader = info.context.hub_loaders.notes(
-            hub.SubjectType.STAFF, info.context.actor, info.context.access.note_visibility
+            SubjectType.STAFF, info.context.actor, info.context.access.note_visibility
         )
-        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
+        return [Note(note=n) for n in await loader.load(self.merged.hub_id)]
 
 
 @strawberry.type(description="One location of a program; licenses usually attach here.")
 class Site(_MergedNode):
     @strawberry.field
     def name(self) -> str | None:
-        return self.m.value("name")
+        return self.merged.value("name")
 
     @strawberry.field
     def address(self) -> Address | None:
-        return address_of(self.m)
+        return address_of(self.merged)
 
     @strawberry.field
     def license_number(self) -> str | None:
-        return self.m.value("license_number") or next(
+        return self.merged.value("license_number") or next(
             (
                 r.identifiers["LICENSE_NUMBER"]
-                for r in self.m.records
+                for r in self.merged.records
                 if "LICENSE_NUMBER" in r.identifiers
             ),
             None,
@@ -195,31 +196,34 @@ class Site(_MergedNode):
 
     @strawberry.field
     def capacity(self) -> int | None:
-        return self.m.value("capacity")
+        return self.merged.value("capacity")
 
     @strawberry.field(description="CEDS setting, e.g. CenterBased, FamilyChildCare")
     def setting(self) -> str | None:
-        return self.m.value("setting")
+        return self.merged.value("setting")
 
     @strawberry.field(description="CEDS service option, e.g. FullDayFullYear")
     def service_option(self) -> str | None:
-        return self.m.value("service_option")
+        return self.merged.value("service_option")
 
     @strawberry.field
     async def rooms(self, info: Info) -> list[Room]:
-        rows = await info.context.children(self.m.records, "room", "site")
-        return [Room(r=r) for r in rows]
+        rows = await info.context.children(self.merged.records, "room", "site")
+        return [Room(record=r) for r in rows]
 
     @strawberry.field
     async def staff(self, info: Info) -> list[Staff]:
-        return [Staff(m=m) for m in await info.context.merged_children(self.m, "staff", "site")]
+        return [
+            Staff(merged=m)
+            for m in await info.context.merged_children(self.merged, "staff", "site")
+        ]
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
         loader = info.context.hub_loaders.notes(
-            hub.SubjectType.SITE, info.context.actor, info.context.access.note_visibility
+            SubjectType.SITE, info.context.actor, info.context.access.note_visibility
         )
-        return [Note(n=n) for n in await loader.load(self.m.hub_id)]
+        return [Note(note=n) for n in await loader.load(self.merged.hub_id)]
 
 
 @strawberry.type(
@@ -229,41 +233,41 @@ class Site(_MergedNode):
 class Program(_MergedNode):
     @strawberry.field
     def name(self) -> str | None:
-        return self.m.value("name")
+        return self.merged.value("name")
 
     @strawberry.field(description="All names the sources use, to see how they differ")
     def names(self) -> list[str]:
-        return list(dict.fromkeys(fv.value for fv in self.m.values("name")))
+        return list(dict.fromkeys(fv.value for fv in self.merged.values("name")))
 
     @strawberry.field(description="CEDS program type as the sources say, e.g. ChildCare")
     def program_type(self) -> str | None:
-        return self.m.value("program_type")
+        return self.merged.value("program_type")
 
     @strawberry.field
     def address(self) -> Address | None:
-        return address_of(self.m)
+        return address_of(self.merged)
 
     @strawberry.field
     def phone(self) -> str | None:
-        return self.m.value("phone")
+        return self.merged.value("phone")
 
     @strawberry.field
     def email(self) -> str | None:
-        return self.m.value("email")
+        return self.merged.value("email")
 
     @strawberry.field
     def support_types(self, info: Info) -> list[SupportType]:
-        return _support_types(info, self.m)
+        return _support_types(info, self.merged)
 
     @strawberry.field
     def license(self) -> License | None:
-        status = self.m.field("license_status")
+        status = self.merged.field("license_status")
         if status is None:
             return None
-        number = self.m.value("license_number") or next(
+        number = self.merged.value("license_number") or next(
             (
                 r.identifiers["LICENSE_NUMBER"]
-                for r in self.m.records
+                for r in self.merged.records
                 if r.source == status.source and "LICENSE_NUMBER" in r.identifiers
             ),
             None,
@@ -271,83 +275,82 @@ class Program(_MergedNode):
         return License(
             number=number,
             status=status.value,
-            issued_on=self.m.value("license_issued"),
-            expires_on=self.m.value("license_expires"),
-            capacity=self.m.value("licensed_capacity"),
-            ages_served=self.m.value("ages_served"),
+            issued_on=self.merged.value("license_issued"),
+            expires_on=self.merged.value("license_expires"),
+            capacity=self.merged.value("licensed_capacity"),
+            ages_served=self.merged.value("ages_served"),
             source=status.source,
         )
 
     @strawberry.field
     def qris_rating(self) -> QrisRating | None:
-        level = self.m.field("qris_level")
+        level = self.merged.field("qris_level")
         if level is None:
             return None
         return QrisRating(
             level=level.value,
-            rated_on=self.m.value("qris_rated_on"),
-            expires_on=self.m.value("qris_expires_on"),
+            rated_on=self.merged.value("qris_rated_on"),
+            expires_on=self.merged.value("qris_expires_on"),
             source=level.source,
         )
 
     @strawberry.field
     async def sites(self, info: Info) -> list[Site]:
-        return [Site(m=m) for m in await info.context.merged_children(self.m, "site", "program")]
+        return [
+            Site(merged=m)
+            for m in await info.context.merged_children(self.merged, "site", "program")
+        ]
 
     @strawberry.field
     async def staff(self, info: Info) -> list[Staff]:
-        merged = await info.context.merged_children(self.m, "staff", "program")
-        return [Staff(m=m) for m in merged]
+        merged = await info.context.merged_children(self.merged, "staff", "program")
+        return [Staff(merged=m) for m in merged]
 
     @strawberry.field
     async def checklists(self, info: Info) -> list[Checklist]:
-        rows = await info.context.children(self.m.records, "checklist", "program")
-        return [Checklist(r=r) for r in rows]
+        rows = await info.context.children(self.merged.records, "checklist", "program")
+        return [Checklist(record=r) for r in rows]
 
     @strawberry.field
     async def assessments(self, info: Info) -> list[Assessment]:
-        rows = await info.context.children(self.m.records, "assessment", "program")
-        return [Assessment(r=r) for r in rows]
+        rows = await info.context.children(self.merged.records, "assessment", "program")
+        return [Assessment(record=r) for r in rows]
 
     @strawberry.field
     async def enrollment(self, info: Info) -> EnrollmentSummary:
-        rows = await info.context.children(self.m.records, "enrollment", "program")
+        rows = await info.context.children(self.merged.records, "enrollment", "program")
         counts = []
         for r in rows:
             types = info.context.support_types_of(r.source)
-            counts.append(EnrollmentCount(r=r, support_type=types[0] if types else None))
+            counts.append(EnrollmentCount(record=r, support_type=types[0] if types else None))
         return EnrollmentSummary.of(counts, info.context.access)
 
     @strawberry.field(
         description="Funding from sector sources and hub entries, each saying its source"
     )
     async def funding(self, info: Info) -> list[Funding]:
-        rows = await info.context.children(self.m.records, "funding", "program")
-        [entries] = await load_merged(info.context.hub_loaders.funding(), [self.m])
+        rows = await info.context.children(self.merged.records, "funding", "program")
+        [entries] = await load_merged(info.context.hub_loaders.funding(), [self.merged])
         return [Funding.from_record(r, info.context.support_types_of(r.source)) for r in rows] + [
             Funding.from_hub(f) for f in entries
         ]
 
     @strawberry.field(description="QRIS rating history")
     async def rating_history(self, info: Info) -> list[RatingEvent]:
-        rows = await info.context.children(self.m.records, "rating", "program")
-        return [RatingEvent(r=r) for r in rows]
+        rows = await info.context.children(self.merged.records, "rating", "program")
+        return [RatingEvent(record=r) for r in rows]
 
     @strawberry.field(description="Support given: sector logs and the hub's activity log")
     async def activity(self, info: Info) -> list[ActivityEntry]:
-        rows = await info.context.children(self.m.records, "activity", "program")
-        [entries] = await load_merged(info.context.hub_loaders.activity(), [self.m])
+        rows = await info.context.children(self.merged.records, "activity", "program")
+        [entries] = await load_merged(info.context.hub_loaders.activity(), [self.merged])
         return [ActivityEntry.from_hub(a) for a in entries] + [
             ActivityEntry.from_record(r, info.context.support_types_of(r.source)) for r in rows
         ]
 
     @strawberry.field(description="Support by each support type and all together (sector + hub)")
-    async def support_summary(
-        self, info: Info
-    ) -> Annotated[SupportSummary, strawberry.lazy("ecehub.schema.reports")]:
-        from ecehub.schema.reports import program_support_summary
-
-        return await program_support_summary(info, self.m)
+    async def support_summary(self, info: Info) -> SupportSummary:
+        return await program_support_summary(info, self.merged)
 
     @strawberry.field(
         description="The shared Quality Improvement Plan (null until one is made; a program "
@@ -355,20 +358,20 @@ class Program(_MergedNode):
         "made under one of its records' own IDs)"
     )
     async def qip(self, info: Info) -> QualityImprovementPlan | None:
-        plans = await info.context.hub_loaders.qip().load_many(self.m.hub_ids)
+        plans = await info.context.hub_loaders.qip().load_many(self.merged.hub_ids)
         found = next((q for q in plans if q is not None), None)
-        return None if found is None else QualityImprovementPlan(q=found)
+        return None if found is None else QualityImprovementPlan(qip=found)
 
     @strawberry.field(description="Notes on the program itself")
     async def notes(self, info: Info) -> list[Note]:
         loader = info.context.hub_loaders.notes(
-            hub.SubjectType.PROGRAM, info.context.actor, info.context.access.note_visibility
+            SubjectType.PROGRAM, info.context.actor, info.context.access.note_visibility
         )
-        [notes] = await load_merged(loader, [self.m])
-        return [Note(n=n) for n in notes]
+        [notes] = await load_merged(loader, [self.merged])
+        return [Note(note=n) for n in notes]
 
     @strawberry.field(description="Files attached to the program itself")
     async def files(self, info: Info) -> list[FileAttachment]:
-        loader = info.context.hub_loaders.files(hub.SubjectType.PROGRAM)
-        [rows] = await load_merged(loader, [self.m])
-        return [FileAttachment(f=f) for f in rows]
+        loader = info.context.hub_loaders.files(SubjectType.PROGRAM)
+        [rows] = await load_merged(loader, [self.merged])
+        return [FileAttachment(file=f) for f in rows]

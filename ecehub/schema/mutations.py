@@ -6,18 +6,19 @@ VERSION_CONFLICT and the current version, and nothing is overwritten."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
-from ecehub import hub
-from ecehub.errors import HubStoreError, NotFound, ValidationFailed, VersionConflict
-from ecehub.hub.transaction import Actor
-from ecehub.ids import InvalidId, decode_global_id
+from ecehub.schema.arguments import (
+    SUBJECT_TYPE_NAMES,
+    acting_user,
+    call_store,
+    decode_id,
+    program_hub_id,
+)
 from ecehub.schema.common import Info
 from ecehub.schema.qip import (
     ActivityKind,
@@ -37,67 +38,6 @@ from ecehub.schema.support import ActivityEntry, Funding, FundingPurpose
 
 __all__ = ["HubMutations"]
 
-T = TypeVar("T")
-
-_SUBJECT_TYPES = {
-    hub.SubjectType.PROGRAM: "Program",
-    hub.SubjectType.SITE: "Site",
-    hub.SubjectType.ROOM: "Room",
-    hub.SubjectType.STAFF: "Staff",
-    hub.SubjectType.GOAL: "QipGoal",
-    hub.SubjectType.TASK: "QipTask",
-}
-
-
-def _error(exc: HubStoreError) -> GraphQLError:
-    extensions: dict[str, Any] = {"code": exc.code}
-    if isinstance(exc, ValidationFailed):
-        extensions["fields"] = exc.field_errors
-    if isinstance(exc, VersionConflict):
-        extensions["currentVersion"] = exc.current_version
-    if isinstance(exc, VersionConflict | NotFound):
-        extensions["objectType"] = exc.object_type
-    return GraphQLError(exc.message, extensions=extensions)
-
-
-async def _actor(info: Info) -> Actor:
-    """The acting user, carrying the request's write rules (checked by the store inside each
-    write's transaction: a refused write is FORBIDDEN and changes nothing)."""
-    if info.context.actor is None:
-        raise GraphQLError(
-            "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
-            "development header mode, the X-Ecehub-User header",
-            extensions={"code": "UNAUTHENTICATED"},
-        )
-    return await info.context.acting()
-
-
-def _id(global_id: str, type_name: str, field: str = "id") -> str:
-    try:
-        return decode_global_id(global_id, type_name)
-    except InvalidId as exc:
-        raise GraphQLError(
-            str(exc), extensions={"code": "BAD_USER_INPUT", "field": field}
-        ) from None
-
-
-async def _store(call: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return await call()
-    except HubStoreError as exc:
-        raise _error(exc) from None
-
-
-async def _program(info: Info, global_id: str) -> str:
-    """The canonical hub ID of a program some source knows; NOT_FOUND otherwise."""
-    hub_id = _id(global_id, "Program", "programId")
-    found = await _store(lambda: info.context.program(hub_id))
-    if found is None:
-        raise GraphQLError(
-            f"no source knows program {global_id!r}", extensions={"code": "NOT_FOUND"}
-        )
-    return found.hub_id
-
 
 def _values(obj: Any, ids: dict[str, str] | None = None) -> dict[str, Any]:
     """The fields of an input that were given (UNSET skipped), enums as their values and
@@ -111,9 +51,9 @@ def _values(obj: Any, ids: dict[str, str] | None = None) -> dict[str, Any]:
             value = value.value
         if name in ids and value is not None:
             if isinstance(value, list):
-                value = [_id(v, ids[name], name) for v in value]
+                value = [decode_id(v, ids[name], name) for v in value]
             else:
-                value = _id(value, ids[name], name)
+                value = decode_id(value, ids[name], name)
         out[name] = value
     return out
 
@@ -278,12 +218,12 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int, title: str
     ) -> QualityImprovementPlan:
         actor, qip_id, store = (
-            await _actor(info),
-            _id(id, "QualityImprovementPlan"),
+            await acting_user(info),
+            decode_id(id, "QualityImprovementPlan"),
             info.context.runtime.store,
         )
         return QualityImprovementPlan(
-            q=await _store(lambda: store.update_qip(actor, qip_id, version, {"title": title}))
+            qip=await call_store(lambda: store.update_qip(actor, qip_id, version, {"title": title}))
         )
 
     @strawberry.mutation(description="Add a goal to a program's QIP (the QIP is made if needed)")
@@ -291,59 +231,89 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: QipGoalInput
     ) -> QipGoal:
         actor, program, store = (
-            await _actor(info),
-            await _program(info, program_id),
+            await acting_user(info),
+            await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
-        return QipGoal(g=await _store(lambda: store.create_goal(actor, program, _values(input))))
+        return QipGoal(
+            goal=await call_store(lambda: store.create_goal(actor, program, _values(input)))
+        )
 
     @strawberry.mutation
     async def update_qip_goal(
         self, info: Info, id: strawberry.ID, version: int, patch: QipGoalPatch
     ) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
+        actor, goal, store = (
+            await acting_user(info),
+            decode_id(id, "QipGoal"),
+            info.context.runtime.store,
+        )
         return QipGoal(
-            g=await _store(lambda: store.update_goal(actor, goal, version, _values(patch)))
+            goal=await call_store(lambda: store.update_goal(actor, goal, version, _values(patch)))
         )
 
     @strawberry.mutation(description="Soft delete: history stays, restoreQipGoal brings it back")
     async def delete_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
-        return QipGoal(g=await _store(lambda: store.delete_goal(actor, goal, version)))
+        actor, goal, store = (
+            await acting_user(info),
+            decode_id(id, "QipGoal"),
+            info.context.runtime.store,
+        )
+        return QipGoal(goal=await call_store(lambda: store.delete_goal(actor, goal, version)))
 
     @strawberry.mutation
     async def restore_qip_goal(self, info: Info, id: strawberry.ID, version: int) -> QipGoal:
-        actor, goal, store = await _actor(info), _id(id, "QipGoal"), info.context.runtime.store
-        return QipGoal(g=await _store(lambda: store.restore_goal(actor, goal, version)))
+        actor, goal, store = (
+            await acting_user(info),
+            decode_id(id, "QipGoal"),
+            info.context.runtime.store,
+        )
+        return QipGoal(goal=await call_store(lambda: store.restore_goal(actor, goal, version)))
 
     @strawberry.mutation
     async def create_qip_task(
         self, info: Info, goal_id: strawberry.ID, input: QipTaskInput
     ) -> QipTask:
         actor, goal, store = (
-            await _actor(info),
-            _id(goal_id, "QipGoal", "goalId"),
+            await acting_user(info),
+            decode_id(goal_id, "QipGoal", "goalId"),
             info.context.runtime.store,
         )
-        return QipTask(t=await _store(lambda: store.create_task(actor, goal, _values(input))))
+        return QipTask(
+            task=await call_store(lambda: store.create_task(actor, goal, _values(input)))
+        )
 
     @strawberry.mutation
     async def update_qip_task(
         self, info: Info, id: strawberry.ID, version: int, patch: QipTaskPatch
     ) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
+        actor, task, store = (
+            await acting_user(info),
+            decode_id(id, "QipTask"),
+            info.context.runtime.store,
+        )
         changes = _values(patch, {"goal_id": "QipGoal"})
-        return QipTask(t=await _store(lambda: store.update_task(actor, task, version, changes)))
+        return QipTask(
+            task=await call_store(lambda: store.update_task(actor, task, version, changes))
+        )
 
     @strawberry.mutation
     async def delete_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
-        return QipTask(t=await _store(lambda: store.delete_task(actor, task, version)))
+        actor, task, store = (
+            await acting_user(info),
+            decode_id(id, "QipTask"),
+            info.context.runtime.store,
+        )
+        return QipTask(task=await call_store(lambda: store.delete_task(actor, task, version)))
 
     @strawberry.mutation
     async def restore_qip_task(self, info: Info, id: strawberry.ID, version: int) -> QipTask:
-        actor, task, store = await _actor(info), _id(id, "QipTask"), info.context.runtime.store
-        return QipTask(t=await _store(lambda: store.restore_task(actor, task, version)))
+        actor, task, store = (
+            await acting_user(info),
+            decode_id(id, "QipTask"),
+            info.context.runtime.store,
+        )
+        return QipTask(task=await call_store(lambda: store.restore_task(actor, task, version)))
 
     # -- PD plans -------------------------------------------------------------------------
     @strawberry.mutation
@@ -351,44 +321,44 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: PdPlanInput
     ) -> ProfessionalDevelopmentPlan:
         actor, program, store = (
-            await _actor(info),
-            await _program(info, program_id),
+            await acting_user(info),
+            await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
         data = _values(input, {"staff_id": "Staff", "goal_ids": "QipGoal"})
         return ProfessionalDevelopmentPlan(
-            p=await _store(lambda: store.create_pd_plan(actor, program, data))
+            plan=await call_store(lambda: store.create_pd_plan(actor, program, data))
         )
 
     @strawberry.mutation
     async def update_pd_plan(
         self, info: Info, id: strawberry.ID, version: int, patch: PdPlanPatch
     ) -> ProfessionalDevelopmentPlan:
-        actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        actor, plan = await acting_user(info), decode_id(id, "ProfessionalDevelopmentPlan")
         store, changes = info.context.runtime.store, _values(patch, {"goal_ids": "QipGoal"})
         return ProfessionalDevelopmentPlan(
-            p=await _store(lambda: store.update_pd_plan(actor, plan, version, changes))
+            plan=await call_store(lambda: store.update_pd_plan(actor, plan, version, changes))
         )
 
     @strawberry.mutation
     async def delete_pd_plan(
         self, info: Info, id: strawberry.ID, version: int
     ) -> ProfessionalDevelopmentPlan:
-        actor, plan = await _actor(info), _id(id, "ProfessionalDevelopmentPlan")
+        actor, plan = await acting_user(info), decode_id(id, "ProfessionalDevelopmentPlan")
         store = info.context.runtime.store
         return ProfessionalDevelopmentPlan(
-            p=await _store(lambda: store.delete_pd_plan(actor, plan, version))
+            plan=await call_store(lambda: store.delete_pd_plan(actor, plan, version))
         )
 
     @strawberry.mutation
     async def create_pd_training(
         self, info: Info, pd_plan_id: strawberry.ID, input: PdTrainingInput
     ) -> PdTraining:
-        actor = await _actor(info)
-        plan = _id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
+        actor = await acting_user(info)
+        plan = decode_id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
         store = info.context.runtime.store
         return PdTraining(
-            t=await _store(lambda: store.create_training(actor, plan, _values(input)))
+            training=await call_store(lambda: store.create_training(actor, plan, _values(input)))
         )
 
     @strawberry.mutation
@@ -396,22 +366,26 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int, patch: PdTrainingPatch
     ) -> PdTraining:
         actor, training, store = (
-            await _actor(info),
-            _id(id, "PdTraining"),
+            await acting_user(info),
+            decode_id(id, "PdTraining"),
             info.context.runtime.store,
         )
         return PdTraining(
-            t=await _store(lambda: store.update_training(actor, training, version, _values(patch)))
+            training=await call_store(
+                lambda: store.update_training(actor, training, version, _values(patch))
+            )
         )
 
     @strawberry.mutation
     async def delete_pd_training(self, info: Info, id: strawberry.ID, version: int) -> PdTraining:
         actor, training, store = (
-            await _actor(info),
-            _id(id, "PdTraining"),
+            await acting_user(info),
+            decode_id(id, "PdTraining"),
             info.context.runtime.store,
         )
-        return PdTraining(t=await _store(lambda: store.delete_training(actor, training, version)))
+        return PdTraining(
+            training=await call_store(lambda: store.delete_training(actor, training, version))
+        )
 
     # -- notes ----------------------------------------------------------------------------
     @strawberry.mutation(
@@ -419,34 +393,48 @@ class HubMutations:
     )
     async def create_note(self, info: Info, program_id: strawberry.ID, input: NoteInput) -> Note:
         actor, program, store = (
-            await _actor(info),
-            await _program(info, program_id),
+            await acting_user(info),
+            await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
         data = _values(input)
-        subject = hub.SubjectType(data["subject_type"])
-        data["subject_id"] = _id(input.subject_id, _SUBJECT_TYPES[subject], "subjectId")
-        if subject is hub.SubjectType.PROGRAM:
+        subject = SubjectType(data["subject_type"])
+        data["subject_id"] = decode_id(input.subject_id, SUBJECT_TYPE_NAMES[subject], "subjectId")
+        if subject is SubjectType.PROGRAM:
             # The subject may be any ID of the program; store its canonical one.
-            data["subject_id"] = await _program(info, input.subject_id)
-        return Note(n=await _store(lambda: store.create_note(actor, program, data)))
+            data["subject_id"] = await program_hub_id(info, input.subject_id)
+        return Note(note=await call_store(lambda: store.create_note(actor, program, data)))
 
     @strawberry.mutation
     async def update_note(
         self, info: Info, id: strawberry.ID, version: int, patch: NotePatch
     ) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
-        return Note(n=await _store(lambda: store.update_note(actor, note, version, _values(patch))))
+        actor, note, store = (
+            await acting_user(info),
+            decode_id(id, "Note"),
+            info.context.runtime.store,
+        )
+        return Note(
+            note=await call_store(lambda: store.update_note(actor, note, version, _values(patch)))
+        )
 
     @strawberry.mutation
     async def delete_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
-        return Note(n=await _store(lambda: store.delete_note(actor, note, version)))
+        actor, note, store = (
+            await acting_user(info),
+            decode_id(id, "Note"),
+            info.context.runtime.store,
+        )
+        return Note(note=await call_store(lambda: store.delete_note(actor, note, version)))
 
     @strawberry.mutation
     async def restore_note(self, info: Info, id: strawberry.ID, version: int) -> Note:
-        actor, note, store = await _actor(info), _id(id, "Note"), info.context.runtime.store
-        return Note(n=await _store(lambda: store.restore_note(actor, note, version)))
+        actor, note, store = (
+            await acting_user(info),
+            decode_id(id, "Note"),
+            info.context.runtime.store,
+        )
+        return Note(note=await call_store(lambda: store.restore_note(actor, note, version)))
 
     # -- activity log ---------------------------------------------------------------------
     @strawberry.mutation(description="Log support given: a visit, coaching, a training, a call")
@@ -454,13 +442,13 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: ActivityInput
     ) -> ActivityEntry:
         actor, program, store = (
-            await _actor(info),
-            await _program(info, program_id),
+            await acting_user(info),
+            await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
         data = _values(input, _ACTIVITY_IDS)
         return ActivityEntry.from_hub(
-            await _store(lambda: store.create_activity(actor, program, data))
+            await call_store(lambda: store.create_activity(actor, program, data))
         )
 
     @strawberry.mutation
@@ -468,24 +456,24 @@ class HubMutations:
         self, info: Info, id: strawberry.ID, version: int, patch: ActivityPatch
     ) -> ActivityEntry:
         actor, entry, store = (
-            await _actor(info),
-            _id(id, "ActivityEntry"),
+            await acting_user(info),
+            decode_id(id, "ActivityEntry"),
             info.context.runtime.store,
         )
         changes = _values(patch, _ACTIVITY_IDS)
         return ActivityEntry.from_hub(
-            await _store(lambda: store.update_activity(actor, entry, version, changes))
+            await call_store(lambda: store.update_activity(actor, entry, version, changes))
         )
 
     @strawberry.mutation
     async def delete_activity(self, info: Info, id: strawberry.ID, version: int) -> ActivityEntry:
         actor, entry, store = (
-            await _actor(info),
-            _id(id, "ActivityEntry"),
+            await acting_user(info),
+            decode_id(id, "ActivityEntry"),
             info.context.runtime.store,
         )
         return ActivityEntry.from_hub(
-            await _store(lambda: store.delete_activity(actor, entry, version))
+            await call_store(lambda: store.delete_activity(actor, entry, version))
         )
 
     # -- funding --------------------------------------------------------------------------
@@ -494,24 +482,36 @@ class HubMutations:
         self, info: Info, program_id: strawberry.ID, input: FundingInput
     ) -> Funding:
         actor, program, store = (
-            await _actor(info),
-            await _program(info, program_id),
+            await acting_user(info),
+            await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
         data = _values(input, {"qip_task_id": "QipTask"})
-        return Funding.from_hub(await _store(lambda: store.create_funding(actor, program, data)))
+        return Funding.from_hub(
+            await call_store(lambda: store.create_funding(actor, program, data))
+        )
 
     @strawberry.mutation
     async def update_funding(
         self, info: Info, id: strawberry.ID, version: int, patch: FundingPatch
     ) -> Funding:
-        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.runtime.store
+        actor, entry, store = (
+            await acting_user(info),
+            decode_id(id, "Funding"),
+            info.context.runtime.store,
+        )
         changes = _values(patch, {"qip_task_id": "QipTask"})
         return Funding.from_hub(
-            await _store(lambda: store.update_funding(actor, entry, version, changes))
+            await call_store(lambda: store.update_funding(actor, entry, version, changes))
         )
 
     @strawberry.mutation
     async def delete_funding(self, info: Info, id: strawberry.ID, version: int) -> Funding:
-        actor, entry, store = await _actor(info), _id(id, "Funding"), info.context.runtime.store
-        return Funding.from_hub(await _store(lambda: store.delete_funding(actor, entry, version)))
+        actor, entry, store = (
+            await acting_user(info),
+            decode_id(id, "Funding"),
+            info.context.runtime.store,
+        )
+        return Funding.from_hub(
+            await call_store(lambda: store.delete_funding(actor, entry, version))
+        )

@@ -9,7 +9,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from ecehub import hub
+from ecehub.hub import records as hub_records
 from ecehub.hub.enums import (
     ActivityKind,
     GoalStatus,
@@ -18,7 +18,7 @@ from ecehub.hub.enums import (
     TaskStatus,
     TrainingStatus,
 )
-from ecehub.ids import encode_global_id
+from ecehub.schema.arguments import global_id
 from ecehub.schema.common import Info
 from ecehub.schema.support import Funding
 
@@ -49,376 +49,373 @@ strawberry.enum(NoteVisibility)
 strawberry.enum(ActivityKind)
 
 
-def gid(type_name: str, object_id: str) -> strawberry.ID:
-    return strawberry.ID(encode_global_id(type_name, object_id))
-
-
 def _live(items: Any) -> list[Any]:
     return [i for i in items if i.deleted_at is None]
 
 
 @strawberry.type(description="A note on a program, site, room, staff member, goal or task.")
 class Note:
-    n: strawberry.Private[hub.Note]
+    note: strawberry.Private[hub_records.Note]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("Note", self.n.id)
+        return global_id("Note", self.note.id)
 
     @strawberry.field
     def subject_type(self) -> SubjectType:
-        return self.n.subject_type
+        return self.note.subject_type
 
     @strawberry.field
     def body(self) -> str:
-        return self.n.body
+        return self.note.body
 
     @strawberry.field
     def support_type(self) -> str | None:
-        return self.n.support_type
+        return self.note.support_type
 
     @strawberry.field
     def author(self) -> str:
-        return self.n.author
+        return self.note.author
 
     @strawberry.field
     def visibility(self) -> NoteVisibility:
-        return self.n.visibility
+        return self.note.visibility
 
     @strawberry.field
     def created_at(self) -> dt.datetime:
-        return self.n.created_at
+        return self.note.created_at
 
     @strawberry.field
     def updated_at(self) -> dt.datetime:
-        return self.n.updated_at
+        return self.note.updated_at
 
     @strawberry.field
     def version(self) -> int:
-        return self.n.version
+        return self.note.version
 
 
 @strawberry.type(description="An uploaded file (its bytes download from /files/{id}).")
 class FileAttachment:
-    f: strawberry.Private[hub.FileAttachment]
+    file: strawberry.Private[hub_records.FileAttachment]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("FileAttachment", self.f.id)
+        return global_id("FileAttachment", self.file.id)
 
     @strawberry.field
     def filename(self) -> str:
-        return self.f.filename
+        return self.file.filename
 
     @strawberry.field
     def content_type(self) -> str:
-        return self.f.content_type
+        return self.file.content_type
 
     @strawberry.field
     def size_bytes(self) -> int:
-        return self.f.size_bytes
+        return self.file.size_bytes
 
     @strawberry.field
     def sha256(self) -> str:
-        return self.f.sha256
+        return self.file.sha256
 
     @strawberry.field
     def uploaded_by(self) -> str:
-        return self.f.uploaded_by
+        return self.file.uploaded_by
 
     @strawberry.field
     def uploaded_at(self) -> dt.datetime:
-        return self.f.uploaded_at
+        return self.file.uploaded_at
 
     @strawberry.field
     def version(self) -> int:
-        return self.f.version
+        return self.file.version
 
 
-async def _notes(info: Info, subject: hub.SubjectType, subject_id: str) -> list[Note]:
+async def _notes(info: Info, subject: SubjectType, subject_id: str) -> list[Note]:
     loader = info.context.hub_loaders.notes(
         subject, info.context.actor, info.context.access.note_visibility
     )
-    return [Note(n=n) for n in await loader.load(subject_id)]
+    return [Note(note=n) for n in await loader.load(subject_id)]
 
 
-async def _files(info: Info, subject: hub.SubjectType, subject_id: str) -> list[FileAttachment]:
+async def _files(info: Info, subject: SubjectType, subject_id: str) -> list[FileAttachment]:
     return [
-        FileAttachment(f=f) for f in await info.context.hub_loaders.files(subject).load(subject_id)
+        FileAttachment(file=f)
+        for f in await info.context.hub_loaders.files(subject).load(subject_id)
     ]
 
 
 @strawberry.type(description="A task under a QIP goal.")
 class QipTask:
-    t: strawberry.Private[hub.QipTask]
+    task: strawberry.Private[hub_records.QipTask]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("QipTask", self.t.id)
+        return global_id("QipTask", self.task.id)
 
     @strawberry.field
     def goal_id(self) -> strawberry.ID:
-        return gid("QipGoal", self.t.goal_id)
+        return global_id("QipGoal", self.task.goal_id)
 
     @strawberry.field
     def title(self) -> str:
-        return self.t.title
+        return self.task.title
 
     @strawberry.field
     def description(self) -> str:
-        return self.t.description
+        return self.task.description
 
     @strawberry.field
     def support_type(self) -> str | None:
-        return self.t.support_type
+        return self.task.support_type
 
     @strawberry.field
     def owner(self) -> str | None:
-        return self.t.owner
+        return self.task.owner
 
     @strawberry.field
     def status(self) -> TaskStatus:
-        return self.t.status
+        return self.task.status
 
     @strawberry.field
     def due_date(self) -> dt.date | None:
-        return self.t.due_date
+        return self.task.due_date
 
     @strawberry.field(description="Time spent on the task, in minutes")
     def minutes_spent(self) -> int:
-        return self.t.minutes_spent
+        return self.task.minutes_spent
 
     @strawberry.field(description="Send back with an update: a stale version is refused")
     def version(self) -> int:
-        return self.t.version
+        return self.task.version
 
     @strawberry.field
     def updated_at(self) -> dt.datetime:
-        return self.t.updated_at
+        return self.task.updated_at
 
     @strawberry.field
     def updated_by(self) -> str:
-        return self.t.updated_by
+        return self.task.updated_by
 
     @strawberry.field(description="Funding assigned to this task")
     async def funding(self, info: Info) -> list[Funding]:
-        entries = await info.context.hub_loaders.task_funding().load(self.t.id)
+        entries = await info.context.hub_loaders.task_funding().load(self.task.id)
         return [Funding.from_hub(f) for f in entries]
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
-        return await _notes(info, hub.SubjectType.TASK, self.t.id)
+        return await _notes(info, SubjectType.TASK, self.task.id)
 
     @strawberry.field
     async def files(self, info: Info) -> list[FileAttachment]:
-        return await _files(info, hub.SubjectType.TASK, self.t.id)
+        return await _files(info, SubjectType.TASK, self.task.id)
 
 
 @strawberry.type(description="A goal of a QIP, with its tasks.")
 class QipGoal:
-    g: strawberry.Private[hub.QipGoal]
+    goal: strawberry.Private[hub_records.QipGoal]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("QipGoal", self.g.id)
+        return global_id("QipGoal", self.goal.id)
 
     @strawberry.field
     def title(self) -> str:
-        return self.g.title
+        return self.goal.title
 
     @strawberry.field
     def description(self) -> str:
-        return self.g.description
+        return self.goal.description
 
     @strawberry.field
     def support_types(self) -> list[str]:
-        return list(self.g.support_types)
+        return list(self.goal.support_types)
 
     @strawberry.field
     def target_date(self) -> dt.date | None:
-        return self.g.target_date
+        return self.goal.target_date
 
     @strawberry.field
     def status(self) -> GoalStatus:
-        return self.g.status
+        return self.goal.status
 
     @strawberry.field
     def position(self) -> int:
-        return self.g.position
+        return self.goal.position
 
     @strawberry.field
     def version(self) -> int:
-        return self.g.version
+        return self.goal.version
 
     @strawberry.field
     def updated_at(self) -> dt.datetime:
-        return self.g.updated_at
+        return self.goal.updated_at
 
     @strawberry.field
     def updated_by(self) -> str:
-        return self.g.updated_by
+        return self.goal.updated_by
 
     @strawberry.field
     async def tasks(self, info: Info) -> list[QipTask]:
-        return [QipTask(t=t) for t in await info.context.hub_loaders.tasks().load(self.g.id)]
+        return [QipTask(task=t) for t in await info.context.hub_loaders.tasks().load(self.goal.id)]
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
-        return await _notes(info, hub.SubjectType.GOAL, self.g.id)
+        return await _notes(info, SubjectType.GOAL, self.goal.id)
 
     @strawberry.field
     async def files(self, info: Info) -> list[FileAttachment]:
-        return await _files(info, hub.SubjectType.GOAL, self.g.id)
+        return await _files(info, SubjectType.GOAL, self.goal.id)
 
 
 @strawberry.type(description="A training planned or completed under a PD plan.")
 class PdTraining:
-    t: strawberry.Private[hub.PdTraining]
+    training: strawberry.Private[hub_records.PdTraining]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("PdTraining", self.t.id)
+        return global_id("PdTraining", self.training.id)
 
     @strawberry.field
     def title(self) -> str:
-        return self.t.title
+        return self.training.title
 
     @strawberry.field
     def topic(self) -> str:
-        return self.t.topic
+        return self.training.topic
 
     @strawberry.field
     def planned_on(self) -> dt.date | None:
-        return self.t.planned_on
+        return self.training.planned_on
 
     @strawberry.field
     def completed_on(self) -> dt.date | None:
-        return self.t.completed_on
+        return self.training.completed_on
 
     @strawberry.field
     def hours(self) -> Decimal:
-        return self.t.hours
+        return self.training.hours
 
     @strawberry.field
     def status(self) -> TrainingStatus:
-        return self.t.status
+        return self.training.status
 
     @strawberry.field
     def version(self) -> int:
-        return self.t.version
+        return self.training.version
 
 
 @strawberry.type(description="A staff member's professional-development plan.")
 class ProfessionalDevelopmentPlan:
-    p: strawberry.Private[hub.PdPlan]
+    plan: strawberry.Private[hub_records.PdPlan]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("ProfessionalDevelopmentPlan", self.p.id)
+        return global_id("ProfessionalDevelopmentPlan", self.plan.id)
 
     @strawberry.field(description="The staff member's ecehub ID")
     def staff_id(self) -> strawberry.ID:
-        return gid("Staff", self.p.staff_id)
+        return global_id("Staff", self.plan.staff_id)
 
     @strawberry.field
     def credential_target(self) -> str | None:
-        return self.p.credential_target
+        return self.plan.credential_target
 
     @strawberry.field
     def planned_hours(self) -> Decimal:
-        return self.p.planned_hours
+        return self.plan.planned_hours
 
     @strawberry.field
     def completed_hours(self) -> Decimal:
-        return self.p.completed_hours
+        return self.plan.completed_hours
 
     @strawberry.field
     def notes(self) -> str:
-        return self.p.notes
+        return self.plan.notes
 
     @strawberry.field(description="QIP goals this plan serves")
     def goal_ids(self) -> list[strawberry.ID]:
-        return [gid("QipGoal", g) for g in self.p.goal_ids]
+        return [global_id("QipGoal", g) for g in self.plan.goal_ids]
 
     @strawberry.field
     def version(self) -> int:
-        return self.p.version
+        return self.plan.version
 
     @strawberry.field
     async def trainings(self, info: Info) -> list[PdTraining]:
-        rows = await info.context.hub_loaders.trainings().load(self.p.id)
-        return [PdTraining(t=t) for t in rows]
+        rows = await info.context.hub_loaders.trainings().load(self.plan.id)
+        return [PdTraining(training=t) for t in rows]
 
 
 @strawberry.type(description="A program's Quality Improvement Plan, shared by every sector.")
 class QualityImprovementPlan:
-    q: strawberry.Private[hub.Qip]
+    qip: strawberry.Private[hub_records.Qip]
 
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return gid("QualityImprovementPlan", self.q.id)
+        return global_id("QualityImprovementPlan", self.qip.id)
 
     @strawberry.field
     def title(self) -> str:
-        return self.q.title
+        return self.qip.title
 
     @strawberry.field
     def version(self) -> int:
-        return self.q.version
+        return self.qip.version
 
     @strawberry.field
     def created_at(self) -> dt.datetime:
-        return self.q.created_at
+        return self.qip.created_at
 
     @strawberry.field
     def updated_at(self) -> dt.datetime:
-        return self.q.updated_at
+        return self.qip.updated_at
 
     @strawberry.field
     async def goals(self, info: Info) -> list[QipGoal]:
-        return [QipGoal(g=g) for g in await info.context.hub_loaders.goals().load(self.q.id)]
+        return [QipGoal(goal=g) for g in await info.context.hub_loaders.goals().load(self.qip.id)]
 
     @strawberry.field(description="Professional-development plans of the program's staff")
     async def pd_plans(self, info: Info) -> list[ProfessionalDevelopmentPlan]:
-        rows = await info.context.hub_loaders.pd_plans().load(self.q.id)
-        return [ProfessionalDevelopmentPlan(p=p) for p in rows]
+        rows = await info.context.hub_loaders.pd_plans().load(self.qip.id)
+        return [ProfessionalDevelopmentPlan(plan=p) for p in rows]
 
 
 @strawberry.type(description="One audited write: who, when, what changed.")
 class AuditEntry:
-    a: strawberry.Private[hub.AuditEntry]
+    entry: strawberry.Private[hub_records.AuditEntry]
 
     @strawberry.field
     def actor(self) -> str:
-        return self.a.actor
+        return self.entry.actor
 
     @strawberry.field
     def at(self) -> dt.datetime:
-        return self.a.at
+        return self.entry.at
 
     @strawberry.field(description="CREATE, UPDATE, DELETE or RESTORE")
     def action(self) -> str:
-        return self.a.action.value
+        return self.entry.action.value
 
     @strawberry.field(description="e.g. QIP_TASK")
     def object_type(self) -> str:
-        return self.a.object_type.value
+        return self.entry.object_type.value
 
     @strawberry.field
     def object_id(self) -> str:
-        return self.a.object_id
+        return self.entry.object_id
 
     @strawberry.field
     def changed_fields(self) -> list[str]:
-        return self.a.changed_fields()
+        return self.entry.changed_fields()
 
     @strawberry.field
     def before(self) -> JSON | None:
-        return cast(JSON, self.a.before)
+        return cast(JSON, self.entry.before)
 
     @strawberry.field
     def after(self) -> JSON | None:
-        return cast(JSON, self.a.after)
+        return cast(JSON, self.entry.after)
 
 
 @strawberry.type(description="A page of a program's audit log, newest first.")

@@ -12,22 +12,18 @@ from ecehub.errors import Forbidden
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
 from ecehub.resolvers.listing import ListQuery
-from ecehub.schema.common import Info, SourceStatus, SupportType
+from ecehub.schema.arguments import forbidden, user_error
+from ecehub.schema.common import Info, PageInfo, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
 
 __all__ = [
-    "PageInfo",
     "ProgramConnection",
     "ProgramEdge",
     "ProgramFilter",
     "ProgramQueries",
     "SourceSystem",
 ]
-
-
-def user_error(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 @strawberry.input(
@@ -96,14 +92,6 @@ def check_filter(info: Info, filter: ProgramFilter | None) -> None:
 
 
 @strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
 class ProgramEdge:
     cursor: str
     node: Program
@@ -130,10 +118,6 @@ class SourceSystem:
     detail: str
 
 
-def forbidden(exc: Forbidden) -> GraphQLError:
-    return GraphQLError(exc.message, extensions={"code": "FORBIDDEN"})
-
-
 async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merged | None:
     try:
         hub_id = decode_global_id(global_id, type_name)
@@ -158,7 +142,7 @@ class ProgramQueries:
     @strawberry.field(description="One program by its ecehub ID")
     async def program(self, info: Info, id: strawberry.ID) -> Program | None:
         merged = await _one(info, "program", "Program", id)
-        return None if merged is None else Program(m=merged)
+        return None if merged is None else Program(merged=merged)
 
     @strawberry.field(description="Programs across all sources, merged, filtered and paged")
     async def programs(
@@ -179,7 +163,7 @@ class ProgramQueries:
             result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:
             raise user_error(str(exc)) from None
-        edges = [ProgramEdge(cursor=i.cursor, node=Program(m=i.merged)) for i in result.items]
+        edges = [ProgramEdge(cursor=i.cursor, node=Program(merged=i.merged)) for i in result.items]
         return ProgramConnection(
             edges=edges,
             page_info=PageInfo(
@@ -193,12 +177,12 @@ class ProgramQueries:
     @strawberry.field(description="One site by its ecehub ID")
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
         merged = await _one(info, "site", "Site", id)
-        return None if merged is None else Site(m=merged)
+        return None if merged is None else Site(merged=merged)
 
     @strawberry.field(description="One staff member by their ecehub ID")
     async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:
         merged = await _one(info, "staff", "Staff", id)
-        return None if merged is None else Staff(m=merged)
+        return None if merged is None else Staff(merged=merged)
 
     @strawberry.field(description="The configured sources and whether each answers now")
     async def sources(self, info: Info) -> list[SourceSystem]:
@@ -242,7 +226,7 @@ class ProgramQueries:
         except ValueError:
             raise user_error("the `after` cursor is malformed") from None
         return AuditPage(
-            entries=[AuditEntry(a=a) for a in page.entries],
+            entries=[AuditEntry(entry=a) for a in page.entries],
             end_cursor=page.end_cursor,
             has_next_page=page.has_next_page,
         )

@@ -10,7 +10,8 @@ import strawberry
 from ecehub.access.policy import Access
 from ecehub.access.suppression import suppress
 from ecehub.connectors.base import Record
-from ecehub.ids import encode_global_id, record_hub_id
+from ecehub.ids import record_hub_id
+from ecehub.schema.arguments import global_id
 from ecehub.schema.common import Info
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 
 
 def _gid(type_name: str, r: Record) -> strawberry.ID:
-    return strawberry.ID(encode_global_id(type_name, record_hub_id(r.source, r.key)))
+    return global_id(type_name, record_hub_id(r.source, r.key))
 
 
 def _support_type(info: Info, r: Record) -> str | None:
@@ -40,57 +41,57 @@ def _support_type(info: Info, r: Record) -> str | None:
 class _SourceRow:
     """A type read from one source record, which says its source."""
 
-    r: strawberry.Private[Record]
+    record: strawberry.Private[Record]
 
     @strawberry.field
     def source(self) -> str:
-        return self.r.source
+        return self.record.source
 
 
 @strawberry.type(description="A classroom or group within a site.")
 class Room(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return _gid("Room", self.r)
+        return _gid("Room", self.record)
 
     @strawberry.field
     def name(self) -> str | None:
-        return self.r.get("name")
+        return self.record.get("name")
 
     @strawberry.field(description="infant, toddler, preschool, school-age, as the source says")
     def age_group(self) -> str | None:
-        return self.r.get("age_group")
+        return self.record.get("age_group")
 
     @strawberry.field
     def capacity(self) -> int | None:
-        return self.r.get("capacity")
+        return self.record.get("capacity")
 
     @strawberry.field
     def youngest_months(self) -> int | None:
-        return self.r.get("youngest_months")
+        return self.record.get("youngest_months")
 
     @strawberry.field
     def oldest_months(self) -> int | None:
-        return self.r.get("oldest_months")
+        return self.record.get("oldest_months")
 
 
 @strawberry.type(description="A training a staff member completed.")
 class Training(_SourceRow):
     @strawberry.field
     def title(self) -> str | None:
-        return self.r.get("title")
+        return self.record.get("title")
 
     @strawberry.field
     def topic(self) -> str | None:
-        return self.r.get("topic")
+        return self.record.get("topic")
 
     @strawberry.field
     def completed_on(self) -> dt.date | None:
-        return self.r.get("completed_on")
+        return self.record.get("completed_on")
 
     @strawberry.field
     def hours(self) -> float | None:
-        return self.r.get("hours")
+        return self.record.get("hours")
 
 
 @strawberry.enum(description="How one checklist item was answered.")
@@ -125,35 +126,35 @@ def compliance(value: str | None) -> ComplianceResponse | None:
 
 @strawberry.type(description="One standards item answered in a checklist.")
 class ChecklistResponse:
-    r: strawberry.Private[Record]
+    record: strawberry.Private[Record]
 
     @strawberry.field
     def item(self) -> str | None:
-        return self.r.get("item")
+        return self.record.get("item")
 
     @strawberry.field(description="Rule or standard citation, e.g. 1302.47(b)(5)(i)")
     def citation(self) -> str | None:
-        return self.r.get("citation")
+        return self.record.get("citation")
 
     @strawberry.field
     def response(self) -> ComplianceResponse | None:
-        return compliance(self.r.get("response"))
+        return compliance(self.record.get("response"))
 
     @strawberry.field(description="The response as the source system wrote it")
     def source_response(self) -> str | None:
-        return self.r.get("response")
+        return self.record.get("response")
 
     @strawberry.field
     def weight(self) -> float | None:
-        return self.r.get("weight")
+        return self.record.get("weight")
 
     @strawberry.field
     def note(self) -> str | None:
-        return self.r.get("note")
+        return self.record.get("note")
 
     @strawberry.field
     def corrective_action_due(self) -> dt.date | None:
-        return self.r.get("corrective_action_due")
+        return self.record.get("corrective_action_due")
 
 
 @strawberry.type(
@@ -163,94 +164,94 @@ class ChecklistResponse:
 class Checklist(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return _gid("Checklist", self.r)
+        return _gid("Checklist", self.record)
 
     @strawberry.field
     def name(self) -> str | None:
-        return self.r.get("name")
+        return self.record.get("name")
 
     @strawberry.field
     def kind(self) -> str | None:
-        return self.r.get("kind")
+        return self.record.get("kind")
 
     @strawberry.field
     def conducted_on(self) -> dt.date | None:
-        return self.r.get("conducted_on")
+        return self.record.get("conducted_on")
 
     @strawberry.field
     def status(self) -> str | None:
-        return self.r.get("status")
+        return self.record.get("status")
 
     @strawberry.field
     def reviewer(self) -> str | None:
-        return self.r.get("reviewer")
+        return self.record.get("reviewer")
 
     @strawberry.field
     def support_type(self, info: Info) -> str | None:
-        return _support_type(info, self.r)
+        return _support_type(info, self.record)
 
     @strawberry.field
     async def responses(self, info: Info) -> list[ChecklistResponse]:
-        rows = await info.context.children([self.r], "checklist_response", "checklist")
-        return [ChecklistResponse(r=r) for r in rows]
+        rows = await info.context.children([self.record], "checklist_response", "checklist")
+        return [ChecklistResponse(record=r) for r in rows]
 
     @strawberry.field(description="Items answered NOT_MET")
     async def not_met_count(self, info: Info) -> int:
-        rows = await info.context.children([self.r], "checklist_response", "checklist")
+        rows = await info.context.children([self.record], "checklist_response", "checklist")
         return sum(1 for r in rows if compliance(r.get("response")) is ComplianceResponse.NOT_MET)
 
 
 @strawberry.type(description="A score on one domain, subscale or item of an assessment.")
 class AssessmentScore:
-    r: strawberry.Private[Record]
+    record: strawberry.Private[Record]
 
     @strawberry.field
     def domain(self) -> str | None:
-        return self.r.get("domain")
+        return self.record.get("domain")
 
     @strawberry.field
     def item(self) -> str | None:
-        return self.r.get("item")
+        return self.record.get("item")
 
     @strawberry.field
     def score(self) -> float | None:
-        return self.r.get("score")
+        return self.record.get("score")
 
 
 @strawberry.type(description="A structured observation (ECERS-3, ITERS-3, CLASS, ...).")
 class Assessment(_SourceRow):
     @strawberry.field
     def id(self) -> strawberry.ID:
-        return _gid("Assessment", self.r)
+        return _gid("Assessment", self.record)
 
     @strawberry.field
     def instrument(self) -> str | None:
-        return self.r.get("instrument")
+        return self.record.get("instrument")
 
     @strawberry.field
     def conducted_on(self) -> dt.date | None:
-        return self.r.get("conducted_on")
+        return self.record.get("conducted_on")
 
     @strawberry.field(description="Overall score as the source reports it (1-7 scales)")
     def score(self) -> float | None:
-        return self.r.get("score")
+        return self.record.get("score")
 
     @strawberry.field
     def observer(self) -> str | None:
-        return self.r.get("observer")
+        return self.record.get("observer")
 
     @strawberry.field
     def scope(self) -> str | None:
-        return self.r.get("scope")
+        return self.record.get("scope")
 
     @strawberry.field
     def support_type(self, info: Info) -> str | None:
-        return _support_type(info, self.r)
+        return _support_type(info, self.record)
 
     @strawberry.field
     async def scores(self, info: Info) -> list[AssessmentScore]:
-        rows = await info.context.children([self.r], "assessment_score", "assessment")
-        return [AssessmentScore(r=r) for r in rows]
+        rows = await info.context.children([self.record], "assessment_score", "assessment")
+        return [AssessmentScore(record=r) for r in rows]
 
 
 @strawberry.type(description="A count of enrolled children for one age group (never child data).")
@@ -264,23 +265,23 @@ class EnrollmentCount(_SourceRow):
 
     @strawberry.field
     def age_group(self) -> str | None:
-        return self.r.get("age_group")
+        return self.record.get("age_group")
 
     @strawberry.field(description="Children enrolled; null when suppressed")
     def count(self) -> int | None:
-        return None if self.suppressed else self.r.get("count")
+        return None if self.suppressed else self.record.get("count")
 
     @strawberry.field
     def funded_slots(self) -> int | None:
-        return self.r.get("funded_slots")
+        return self.record.get("funded_slots")
 
     @strawberry.field
     def period(self) -> str | None:
-        return self.r.get("period")
+        return self.record.get("period")
 
     @strawberry.field
     def program_type(self) -> str | None:
-        return self.r.get("program_type")
+        return self.record.get("program_type")
 
 
 @strawberry.type(
@@ -298,16 +299,16 @@ class EnrollmentSummary:
     def total(self) -> int | None:
         if self.total_suppressed:
             return None
-        return sum(c.r.get("count") or 0 for c in self.counts)
+        return sum(c.record.get("count") or 0 for c in self.counts)
 
     @classmethod
     def of(cls, counts: list[EnrollmentCount], access: Access) -> EnrollmentSummary:
         """The summary as ``access`` may see it: small cells suppressed without detail."""
         if access.detail:
             return cls(counts=counts)
-        plan = suppress([c.r.get("count") for c in counts], access.threshold)
+        plan = suppress([c.record.get("count") for c in counts], access.threshold)
         shown = [
-            EnrollmentCount(r=c.r, support_type=c.support_type, suppressed=hidden)
+            EnrollmentCount(record=c.record, support_type=c.support_type, suppressed=hidden)
             for c, hidden in zip(counts, plan.cells, strict=True)
         ]
         return cls(counts=shown, total_suppressed=plan.total)
@@ -317,16 +318,16 @@ class EnrollmentSummary:
 class RatingEvent(_SourceRow):
     @strawberry.field
     def level(self) -> int | None:
-        return self.r.get("level")
+        return self.record.get("level")
 
     @strawberry.field
     def rated_on(self) -> dt.date | None:
-        return self.r.get("rated_on")
+        return self.record.get("rated_on")
 
     @strawberry.field
     def expires_on(self) -> dt.date | None:
-        return self.r.get("expires_on")
+        return self.record.get("expires_on")
 
     @strawberry.field
     def status(self) -> str | None:
-        return self.r.get("status")
+        return self.record.get("status")

@@ -11,12 +11,34 @@ import strawberry
 
 from ecehub.access.suppression import suppress
 from ecehub.crosswalk.identity import Merged
-from ecehub.ids import InvalidId, decode_global_id, encode_global_id
-from ecehub.resolvers import reports as r
+from ecehub.ids import decode_global_id
+from ecehub.resolvers.reports import (
+    MAX_REPORT_PROGRAMS,
+    FundingCriteria,
+    FundingLine,
+    FundingSums,
+    TooManyPrograms,
+    check_program_ids,
+    collective,
+    declared_order,
+    funding_lines,
+    funding_sums,
+    list_programs,
+    purpose_of,
+    resolve_programs,
+    support_of,
+    support_summaries,
+)
+from ecehub.schema.arguments import global_id, user_error
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
-from ecehub.schema.query import ProgramFilter, check_filter, user_error
-from ecehub.schema.support import FundingPurpose
+from ecehub.schema.query import ProgramFilter, check_filter
+from ecehub.schema.support import (
+    FundingPurpose,
+    FundingTotal,
+    SupportSummary,
+    funding_total,
+)
 
 __all__ = [
     "FundingReport",
@@ -24,10 +46,7 @@ __all__ = [
     "FundingReportLine",
     "ProgramSupportSummary",
     "ReportQueries",
-    "SupportSummary",
     "SupportSummaryReport",
-    "SupportTally",
-    "program_support_summary",
 ]
 
 
@@ -43,7 +62,7 @@ class FundingReportFilter:
     )
     programs: ProgramFilter | None = strawberry.field(
         default=None,
-        description=f"Programs matching this filter (at most {r.MAX_REPORT_PROGRAMS}); "
+        description=f"Programs matching this filter (at most {MAX_REPORT_PROGRAMS}); "
         "neither this nor `programIds`: all programs",
     )
     support_types: list[str] | None = strawberry.field(
@@ -63,15 +82,15 @@ class FundingReportFilter:
 
 @strawberry.type(description="One funding line: a sector source's record or a hub entry.")
 class FundingReportLine:
-    line: strawberry.Private[r.FundingLine]
+    line: strawberry.Private[FundingLine]
 
     @strawberry.field(description="The line's Funding ID (as in Program.funding)")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Funding", self.line.id))
+        return global_id("Funding", self.line.id)
 
     @strawberry.field
     def program_id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("Program", self.line.program_id))
+        return global_id("Program", self.line.program_id)
 
     @strawberry.field
     def program_name(self) -> str | None:
@@ -120,14 +139,7 @@ class FundingReportLine:
     @strawberry.field(description="Hub entries for a QIP task")
     def qip_task_id(self) -> strawberry.ID | None:
         task = self.line.qip_task_id
-        return None if task is None else strawberry.ID(encode_global_id("QipTask", task))
-
-
-@strawberry.type(description="An exact sum in one currency.")
-class FundingTotal:
-    currency: str
-    amount: Decimal = strawberry.field(description="Exact decimal, as a string")
-    line_count: int
+        return None if task is None else global_id("QipTask", task)
 
 
 @strawberry.type(description="The sum of one support type's lines in one currency.")
@@ -152,20 +164,16 @@ class FundingSourceTotal(FundingTotal):
     source: str = strawberry.field(description='A sector source, or "hub"')
 
 
-def _total(t: r.GroupTotal) -> FundingTotal:
-    return FundingTotal(currency=t.currency, amount=t.amount, line_count=t.line_count)
-
-
 @strawberry.type(
     description="Exact sums of the report's lines, per currency (amounts in different "
     "currencies are never added). A line counts in the month its period starts."
 )
 class FundingTotals:
-    t: strawberry.Private[r.FundingTotals]
+    sums: strawberry.Private[FundingSums]
 
     @strawberry.field(description="All lines")
     def overall(self) -> list[FundingTotal]:
-        return [_total(t) for t in self.t.overall]
+        return [funding_total(t) for t in self.sums.overall]
 
     @strawberry.field
     def by_support_type(self) -> list[FundingSupportTypeTotal]:
@@ -173,19 +181,19 @@ class FundingTotals:
             FundingSupportTypeTotal(
                 support_type=t.key, currency=t.currency, amount=t.amount, line_count=t.line_count
             )
-            for t in self.t.by_support_type
+            for t in self.sums.by_support_type
         ]
 
     @strawberry.field
     def by_purpose(self) -> list[FundingPurposeTotal]:
         return [
             FundingPurposeTotal(
-                purpose=r.purpose_of(t.key),
+                purpose=purpose_of(t.key),
                 currency=t.currency,
                 amount=t.amount,
                 line_count=t.line_count,
             )
-            for t in self.t.by_purpose
+            for t in self.sums.by_purpose
         ]
 
     @strawberry.field(description="By the month a line's period starts (YYYY-MM), ascending")
@@ -194,7 +202,7 @@ class FundingTotals:
             FundingMonthTotal(
                 month=t.key, currency=t.currency, amount=t.amount, line_count=t.line_count
             )
-            for t in self.t.by_month
+            for t in self.sums.by_month
         ]
 
     @strawberry.field
@@ -203,7 +211,7 @@ class FundingTotals:
             FundingSourceTotal(
                 source=t.key or "", currency=t.currency, amount=t.amount, line_count=t.line_count
             )
-            for t in self.t.by_source
+            for t in self.sums.by_source
         ]
 
 
@@ -220,79 +228,6 @@ class FundingReport:
 # -- support summary -----------------------------------------------------------------------------
 
 
-@strawberry.type(
-    description="What one support type (or, as `total`, all of them together) gave a program "
-    "or a set of programs."
-)
-class SupportTally:
-    t: strawberry.Private[r.SupportTally]
-
-    @strawberry.field(description="null for the total")
-    def support_type(self) -> str | None:
-        return self.t.support_type
-
-    @strawberry.field(description="Activity entries of kind SITE_VISIT (sectors: site_visit)")
-    def visits(self) -> int:
-        return self.t.visits
-
-    @strawberry.field(description="Activity entries of any kind, sector and hub")
-    def activity_count(self) -> int:
-        return self.t.activity_count
-
-    @strawberry.field(description="Activity minutes, sector and hub")
-    def minutes(self) -> int:
-        return self.t.minutes
-
-    @strawberry.field(description="Activity minutes / 60, to two decimals")
-    def hours(self) -> Decimal:
-        return self.t.hours
-
-    @strawberry.field(description="Funding lines (sector and hub), exact sums per currency")
-    def funding(self) -> list[FundingTotal]:
-        return [_total(t) for t in self.t.funding_totals()]
-
-    @strawberry.field(description="Sector checklists conducted and not pending")
-    def checklists_completed(self) -> int:
-        return self.t.checklists_completed
-
-    @strawberry.field(description="Hub QIP tasks NOT_STARTED or IN_PROGRESS")
-    def qip_tasks_open(self) -> int:
-        return self.t.tasks_open
-
-    @strawberry.field(description="Hub QIP tasks DONE")
-    def qip_tasks_done(self) -> int:
-        return self.t.tasks_done
-
-    @strawberry.field(description="Distinct staff named in hub activity entries")
-    def staff_supported(self) -> int:
-        return len(self.t.staff_ids)
-
-    @strawberry.field(description="Their Staff IDs")
-    def staff_supported_ids(self) -> list[strawberry.ID]:
-        return [strawberry.ID(encode_global_id("Staff", s)) for s in sorted(self.t.staff_ids)]
-
-    @strawberry.field(description="Date of the latest activity entry")
-    def last_contact(self) -> dt.date | None:
-        return self.t.last_contact
-
-
-@strawberry.type(description="Support by each support type and by all together.")
-class SupportSummary:
-    s: strawberry.Private[r.SupportSummary]
-    order: strawberry.Private[list[str]]
-
-    @strawberry.field(
-        description="One per support type that knows the program(s) or gave anything, in the "
-        "order the state declares them"
-    )
-    def by_support_type(self) -> list[SupportTally]:
-        return [SupportTally(t=t) for t in self.s.ordered(self.order)]
-
-    @strawberry.field(description="All support types together (and entries with none)")
-    def total(self) -> SupportTally:
-        return SupportTally(t=self.s.total)
-
-
 @strawberry.type(description="One program's support summary.")
 class ProgramSupportSummary:
     program: Program
@@ -304,12 +239,6 @@ class SupportSummaryReport:
     program_count: int
     programs: list[ProgramSupportSummary]
     total: SupportSummary = strawberry.field(description="All the programs together")
-
-
-async def program_support_summary(info: Info, program: Merged) -> SupportSummary:
-    """``Program.supportSummary``: batched across the programs of one query."""
-    [found] = await r.support_summaries(info.context, [program])
-    return SupportSummary(s=found.summary, order=r.declared_order(info.context))
 
 
 # -- root fields ---------------------------------------------------------------------------------
@@ -331,23 +260,21 @@ async def _programs(
     info: Info, program_ids: list[strawberry.ID] | None, programs: ProgramFilter | None
 ) -> list[Merged]:
     ctx = info.context
-    limit = r.MAX_REPORT_PROGRAMS
     hub_ids: list[str] | None = None
     if program_ids is not None:
-        if len(program_ids) > limit:
-            raise user_error(f"`programIds` may hold at most {limit} IDs")
         try:
+            check_program_ids(len(program_ids))
             hub_ids = [decode_global_id(p, "Program") for p in program_ids]
-        except InvalidId as exc:
+        except ValueError as exc:  # too many, or an InvalidId
             raise user_error(str(exc)) from None
         if programs is None:
-            return await r.resolve_programs(ctx.identity, hub_ids)
+            return await resolve_programs(ctx.identity, hub_ids)
     known = {st.code for st in ctx.config.support_types}
     q = (programs or ProgramFilter()).to_query(known)
     check_filter(info, programs)
     try:
-        listed = await r.list_programs(ctx, q, limit=limit)
-    except r.TooManyPrograms as exc:
+        listed = await list_programs(ctx, q)
+    except TooManyPrograms as exc:
         raise user_error(str(exc)) from None
     if hub_ids is None:
         return listed
@@ -387,7 +314,7 @@ async def _enrollment_report(info: Info, programs: list[Merged]) -> EnrollmentRe
     rows = await ctx.children([rec for m in programs for rec in m.records], "enrollment", "program")
     sums: dict[tuple[str | None, str | None, str | None], list[int]] = {}
     for row in rows:
-        key = (r.support_of(ctx, row.source), row.get("age_group"), row.get("period"))
+        key = (support_of(ctx, row.source), row.get("age_group"), row.get("period"))
         cell = sums.setdefault(key, [0, 0])
         cell[0] += int(row.get("count") or 0)
         cell[1] += 1
@@ -428,25 +355,25 @@ class ReportQueries:
         f = filter or FundingReportFilter()
         if f.from_ is not None and f.to is not None and f.from_ > f.to:
             raise user_error("`from` must be on or before `to`")
-        criteria = r.FundingCriteria(
+        criteria = FundingCriteria(
             support_types=_known_support_types(info, f.support_types),
             purposes=None if f.purposes is None else frozenset(f.purposes),
             date_from=f.from_,
             date_to=f.to,
         )
         programs = await _programs(info, f.program_ids, f.programs)
-        lines = await r.funding_lines(info.context, programs, criteria)
-        totals = r.funding_totals(lines, r.declared_order(info.context))
+        lines = await funding_lines(info.context, programs, criteria)
+        totals = funding_sums(lines, declared_order(info.context))
         return FundingReport(
             program_count=len(programs),
             lines=[FundingReportLine(line=line) for line in lines],
-            totals=FundingTotals(t=totals),
+            totals=FundingTotals(sums=totals),
         )
 
     @strawberry.field(
         description="Support to a set of programs (a state-level view): each program's summary "
         "and all of them together. Neither argument: all programs "
-        f"(at most {r.MAX_REPORT_PROGRAMS})"
+        f"(at most {MAX_REPORT_PROGRAMS})"
     )
     async def support_summary(
         self,
@@ -455,23 +382,24 @@ class ReportQueries:
         filter: ProgramFilter | None = None,
     ) -> SupportSummaryReport:
         programs = await _programs(info, program_ids, filter)
-        found = await r.support_summaries(info.context, programs)
-        order = r.declared_order(info.context)
+        found = await support_summaries(info.context, programs)
+        order = declared_order(info.context)
         return SupportSummaryReport(
             program_count=len(programs),
             programs=[
                 ProgramSupportSummary(
-                    program=Program(m=s.program), summary=SupportSummary(s=s.summary, order=order)
+                    program=Program(merged=s.program),
+                    summary=SupportSummary(breakdown=s.summary, order=order),
                 )
                 for s in found
             ],
-            total=SupportSummary(s=r.collective(found), order=order),
+            total=SupportSummary(breakdown=collective(found), order=order),
         )
 
     @strawberry.field(
         description="Children enrolled in a set of programs (counts, never child records) by "
         "support type and age group; small cells suppressed for roles without detail. Neither "
-        f"argument: all programs (at most {r.MAX_REPORT_PROGRAMS})"
+        f"argument: all programs (at most {MAX_REPORT_PROGRAMS})"
     )
     async def enrollment_report(
         self,

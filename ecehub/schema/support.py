@@ -1,5 +1,7 @@
 """Funding and activity: one type each for what sector sources report and what the hub keeps,
-so a program's funding and activity read as one list, each line saying its source."""
+so a program's funding and activity read as one list, each line saying its source; and the
+support summary they add up to (``Program.supportSummary``, and per program and collectively
+in ``Query.supportSummary``). The counting is :mod:`ecehub.resolvers.reports`'."""
 
 from __future__ import annotations
 
@@ -9,13 +11,33 @@ from decimal import Decimal
 import strawberry
 
 from ecehub.connectors.base import Record
+from ecehub.crosswalk.identity import Merged
 from ecehub.hub import ActivityEntry as HubActivity
 from ecehub.hub import FundingEntry as HubFunding
 from ecehub.hub import FundingPurpose
-from ecehub.ids import encode_global_id, record_hub_id
-from ecehub.resolvers.reports import HUB_SOURCE, purpose_of
+from ecehub.ids import record_hub_id
+from ecehub.resolvers.reports import (
+    HUB_SOURCE,
+    CurrencySum,
+    SupportBreakdown,
+    SupportCounts,
+    declared_order,
+    purpose_of,
+    support_summaries,
+)
+from ecehub.schema.arguments import global_id
+from ecehub.schema.common import Info
 
-__all__ = ["ActivityEntry", "Funding", "FundingPurpose"]
+__all__ = [
+    "ActivityEntry",
+    "Funding",
+    "FundingPurpose",
+    "FundingTotal",
+    "SupportSummary",
+    "SupportTally",
+    "funding_total",
+    "program_support_summary",
+]
 
 # The GraphQL enum is the hub's own class: strawberry.enum registers it as it is.
 strawberry.enum(FundingPurpose, description="What money was given for.")
@@ -43,7 +65,7 @@ class Funding:
     @classmethod
     def from_record(cls, r: Record, support_types: list[str]) -> Funding:
         return cls(
-            id=strawberry.ID(encode_global_id("Funding", record_hub_id(r.source, r.key))),
+            id=global_id("Funding", record_hub_id(r.source, r.key)),
             amount=r.get("amount"),
             currency=r.get("currency") or "USD",
             support_type=_support_type(support_types),
@@ -60,7 +82,7 @@ class Funding:
     @classmethod
     def from_hub(cls, f: HubFunding) -> Funding:
         return cls(
-            id=strawberry.ID(encode_global_id("Funding", f.id)),
+            id=global_id("Funding", f.id),
             amount=f.amount,
             currency=f.currency,
             support_type=f.support_type,
@@ -70,9 +92,7 @@ class Funding:
             period_end=f.period_end,
             description=f.description or None,
             source=HUB_SOURCE,
-            qip_task_id=(
-                strawberry.ID(encode_global_id("QipTask", f.qip_task_id)) if f.qip_task_id else None
-            ),
+            qip_task_id=(global_id("QipTask", f.qip_task_id) if f.qip_task_id else None),
             version=f.version,
         )
 
@@ -98,7 +118,7 @@ class ActivityEntry:
     @classmethod
     def from_record(cls, r: Record, support_types: list[str]) -> ActivityEntry:
         return cls(
-            id=strawberry.ID(encode_global_id("ActivityEntry", record_hub_id(r.source, r.key))),
+            id=global_id("ActivityEntry", record_hub_id(r.source, r.key)),
             kind=r.get("kind"),
             occurred_on=r.get("occurred_on"),
             occurred_at=None,
@@ -116,7 +136,7 @@ class ActivityEntry:
     @classmethod
     def from_hub(cls, a: HubActivity) -> ActivityEntry:
         return cls(
-            id=strawberry.ID(encode_global_id("ActivityEntry", a.id)),
+            id=global_id("ActivityEntry", a.id),
             kind=a.kind.value,
             occurred_on=a.occurred_at.date(),
             occurred_at=a.occurred_at,
@@ -125,8 +145,101 @@ class ActivityEntry:
             staff_name=None,
             author=a.author,
             support_type=a.support_type,
-            staff_supported=[strawberry.ID(encode_global_id("Staff", s)) for s in a.staff_ids],
-            room_id=strawberry.ID(encode_global_id("Room", a.room_id)) if a.room_id else None,
+            staff_supported=[global_id("Staff", s) for s in a.staff_ids],
+            room_id=global_id("Room", a.room_id) if a.room_id else None,
             source=HUB_SOURCE,
             version=a.version,
         )
+
+
+# -- support summary -------------------------------------------------------------------------
+
+
+@strawberry.type(description="An exact sum in one currency.")
+class FundingTotal:
+    currency: str
+    amount: Decimal = strawberry.field(description="Exact decimal, as a string")
+    line_count: int
+
+
+def funding_total(t: CurrencySum) -> FundingTotal:
+    return FundingTotal(currency=t.currency, amount=t.amount, line_count=t.line_count)
+
+
+@strawberry.type(
+    description="What one support type (or, as `total`, all of them together) gave a program "
+    "or a set of programs."
+)
+class SupportTally:
+    counts: strawberry.Private[SupportCounts]
+
+    @strawberry.field(description="null for the total")
+    def support_type(self) -> str | None:
+        return self.counts.support_type
+
+    @strawberry.field(description="Activity entries of kind SITE_VISIT (sectors: site_visit)")
+    def visits(self) -> int:
+        return self.counts.visits
+
+    @strawberry.field(description="Activity entries of any kind, sector and hub")
+    def activity_count(self) -> int:
+        return self.counts.activity_count
+
+    @strawberry.field(description="Activity minutes, sector and hub")
+    def minutes(self) -> int:
+        return self.counts.minutes
+
+    @strawberry.field(description="Activity minutes / 60, to two decimals")
+    def hours(self) -> Decimal:
+        return self.counts.hours
+
+    @strawberry.field(description="Funding lines (sector and hub), exact sums per currency")
+    def funding(self) -> list[FundingTotal]:
+        return [funding_total(t) for t in self.counts.funding_sums()]
+
+    @strawberry.field(description="Sector checklists conducted and not pending")
+    def checklists_completed(self) -> int:
+        return self.counts.checklists_completed
+
+    @strawberry.field(description="Hub QIP tasks NOT_STARTED or IN_PROGRESS")
+    def qip_tasks_open(self) -> int:
+        return self.counts.tasks_open
+
+    @strawberry.field(description="Hub QIP tasks DONE")
+    def qip_tasks_done(self) -> int:
+        return self.counts.tasks_done
+
+    @strawberry.field(description="Distinct staff named in hub activity entries")
+    def staff_supported(self) -> int:
+        return len(self.counts.staff_ids)
+
+    @strawberry.field(description="Their Staff IDs")
+    def staff_supported_ids(self) -> list[strawberry.ID]:
+        return [global_id("Staff", s) for s in sorted(self.counts.staff_ids)]
+
+    @strawberry.field(description="Date of the latest activity entry")
+    def last_contact(self) -> dt.date | None:
+        return self.counts.last_contact
+
+
+@strawberry.type(description="Support by each support type and by all together.")
+class SupportSummary:
+    breakdown: strawberry.Private[SupportBreakdown]
+    order: strawberry.Private[list[str]]
+
+    @strawberry.field(
+        description="One per support type that knows the program(s) or gave anything, in the "
+        "order the state declares them"
+    )
+    def by_support_type(self) -> list[SupportTally]:
+        return [SupportTally(counts=t) for t in self.breakdown.ordered(self.order)]
+
+    @strawberry.field(description="All support types together (and entries with none)")
+    def total(self) -> SupportTally:
+        return SupportTally(counts=self.breakdown.total)
+
+
+async def program_support_summary(info: Info, program: Merged) -> SupportSummary:
+    """``Program.supportSummary``: batched across the programs of one query."""
+    [found] = await support_summaries(info.context, [program])
+    return SupportSummary(breakdown=found.summary, order=declared_order(info.context))

@@ -1,0 +1,105 @@
+"""The GraphQL boundary every root field and mutation shares: IDs in and out, the acting
+user, and hub-store, access and input errors as GraphQL errors with a ``code``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from ecehub.errors import Forbidden, HubStoreError, NotFound, ValidationFailed, VersionConflict
+from ecehub.hub.enums import SubjectType
+from ecehub.hub.transaction import Actor
+from ecehub.ids import InvalidId, decode_global_id, encode_global_id
+from ecehub.schema.common import Info
+
+__all__ = [
+    "SUBJECT_TYPE_NAMES",
+    "acting_user",
+    "call_store",
+    "decode_id",
+    "forbidden",
+    "global_id",
+    "program_hub_id",
+    "store_error",
+    "user_error",
+]
+
+T = TypeVar("T")
+
+SUBJECT_TYPE_NAMES = {
+    SubjectType.PROGRAM: "Program",
+    SubjectType.SITE: "Site",
+    SubjectType.ROOM: "Room",
+    SubjectType.STAFF: "Staff",
+    SubjectType.GOAL: "QipGoal",
+    SubjectType.TASK: "QipTask",
+}
+"""The GraphQL type whose ID names a note's or file's subject."""
+
+
+def global_id(type_name: str, hub_id: str) -> strawberry.ID:
+    """The ID a client sees for the ``type_name`` object with this hub ID."""
+    return strawberry.ID(encode_global_id(type_name, hub_id))
+
+
+def user_error(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def forbidden(exc: Forbidden) -> GraphQLError:
+    return GraphQLError(exc.message, extensions={"code": "FORBIDDEN"})
+
+
+def store_error(exc: HubStoreError) -> GraphQLError:
+    """A hub-store error with its code and what the client needs to act on it (the fields
+    that failed, the current version, the object type)."""
+    extensions: dict[str, Any] = {"code": exc.code}
+    if isinstance(exc, ValidationFailed):
+        extensions["fields"] = exc.field_errors
+    if isinstance(exc, VersionConflict):
+        extensions["currentVersion"] = exc.current_version
+    if isinstance(exc, VersionConflict | NotFound):
+        extensions["objectType"] = exc.object_type
+    return GraphQLError(exc.message, extensions=extensions)
+
+
+async def acting_user(info: Info) -> Actor:
+    """The acting user, carrying the request's write rules (checked by the store inside each
+    write's transaction: a refused write is FORBIDDEN and changes nothing)."""
+    if info.context.actor is None:
+        raise GraphQLError(
+            "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
+            "development header mode, the X-Ecehub-User header",
+            extensions={"code": "UNAUTHENTICATED"},
+        )
+    return await info.context.acting()
+
+
+def decode_id(given: str, type_name: str, field: str = "id") -> str:
+    """The hub ID in a ``type_name`` ID an argument gave; BAD_USER_INPUT naming ``field``."""
+    try:
+        return decode_global_id(given, type_name)
+    except InvalidId as exc:
+        raise GraphQLError(
+            str(exc), extensions={"code": "BAD_USER_INPUT", "field": field}
+        ) from None
+
+
+async def call_store(call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, its hub-store errors as GraphQL errors."""
+    try:
+        return await call()
+    except HubStoreError as exc:
+        raise store_error(exc) from None
+
+
+async def program_hub_id(info: Info, given: str) -> str:
+    """The canonical hub ID of a program some source knows; NOT_FOUND otherwise."""
+    hub_id = decode_id(given, "Program", "programId")
+    found = await call_store(lambda: info.context.program(hub_id))
+    if found is None:
+        raise GraphQLError(f"no source knows program {given!r}", extensions={"code": "NOT_FOUND"})
+    return found.hub_id
