@@ -58,8 +58,8 @@ MAX_SUGGESTION_PAGE = 500
 _PROPOSAL_CHUNK = 500
 _SOURCE_LENGTH = 100
 
-LINK: Kind[CrosswalkLink] = Kind(ObjectType.CROSSWALK_LINK, LinkRow, CrosswalkLink, {}, {})
-HUB_ID: Kind[HubId] = Kind(ObjectType.HUB_ID, HubIdRow, HubId, {}, {}, soft_delete=False)
+LINK: Kind[CrosswalkLink] = Kind(ObjectType.CROSSWALK_LINK, LinkRow, CrosswalkLink)
+HUB_ID: Kind[HubId] = Kind(ObjectType.HUB_ID, HubIdRow, HubId, soft_delete=False)
 
 
 def _entity(entity: str) -> str:

@@ -153,7 +153,7 @@ class Repository:
     def _changes(self, kind: Kind[Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         if not changes:
             raise ValidationFailed({"changes": "give at least one field to change"})
-        return validate(kind.change_fields, changes, self.rules, partial=True)
+        return validate(kind.changes, changes, self.rules, partial=True)
 
     async def _update(
         self, kind: Kind[R], actor: Actor, object_id: str, version: int, changes: Mapping[str, Any]

@@ -27,7 +27,6 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ecehub.errors import NotFound, ValidationFailed, VersionConflict
-from ecehub.hub import validation as v
 from ecehub.hub.enums import AuditAction, ObjectType
 from ecehub.hub.models import (
     ActivityRow,
@@ -53,6 +52,24 @@ from ecehub.hub.records import (
     QipGoal,
     QipTask,
     json_safe,
+)
+from ecehub.hub.validation import (
+    ActivityInput,
+    FileInput,
+    FundingInput,
+    GoalInput,
+    Input,
+    NoInput,
+    NoteChanges,
+    NoteInput,
+    PdPlanInput,
+    QipInput,
+    TaskChanges,
+    TaskInput,
+    TrainingInput,
+    changes_model,
+    check_funding,
+    check_training,
 )
 
 __all__ = [
@@ -81,10 +98,6 @@ def _no_check(_state: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _fixed(_value: Any, _rules: v.Rules) -> Any:
-    raise ValueError("cannot be changed")
-
-
 def to_record(cls: type[R], row: Any) -> R:
     """The frozen record of an ORM row: same field names; lists become tuples."""
     values = {}
@@ -96,14 +109,15 @@ def to_record(cls: type[R], row: Any) -> R:
 
 @dataclass(frozen=True)
 class Kind(Generic[R]):
-    """A kind of hub object: its table, its record, its input fields and cross-field rules.
-    ``tracked`` rows have created/updated stamps; others (files) have uploaded stamps only."""
+    """A kind of hub object: its table, its record, its input (``fields``; ``update_fields``:
+    those an update may change) and cross-field rules. ``tracked`` rows have created/updated
+    stamps; others (files) have uploaded stamps only."""
 
     object_type: ObjectType
     row: type[Any]
     record: type[R]
-    fields: Mapping[str, v.Field]
-    update_fields: Mapping[str, v.Field]
+    fields: type[Input] = NoInput
+    update_fields: type[Input] = NoInput
     check: Callable[[Mapping[str, Any]], dict[str, str]] = _no_check
     tracked: bool = True
     soft_delete: bool = True
@@ -117,52 +131,37 @@ class Kind(Generic[R]):
         return to_record(self.record, row)
 
     @property
-    def change_fields(self) -> Mapping[str, v.Field]:
+    def changes(self) -> type[Input]:
         """What an update may name: ``update_fields``, and the other input fields, refused."""
-        fixed = {name: v.Field(_fixed) for name in self.fields if name not in self.update_fields}
-        return {**fixed, **self.update_fields}
+        return changes_model(self.fields, self.update_fields)
 
 
-QIP: Kind[Qip] = Kind(ObjectType.QIP, QipRow, Qip, v.QIP_FIELDS, v.QIP_FIELDS, soft_delete=False)
-GOAL: Kind[QipGoal] = Kind(ObjectType.QIP_GOAL, GoalRow, QipGoal, v.GOAL_FIELDS, v.GOAL_FIELDS)
-TASK: Kind[QipTask] = Kind(
-    ObjectType.QIP_TASK,
-    TaskRow,
-    QipTask,
-    v.TASK_FIELDS,
-    {**v.TASK_FIELDS, "goal_id": v.Field(v.hub_id)},  # a task may move to another goal
-)
-PD_PLAN: Kind[PdPlan] = Kind(
-    ObjectType.PD_PLAN, PdPlanRow, PdPlan, v.PD_PLAN_FIELDS, v.PD_PLAN_FIELDS
-)
+QIP: Kind[Qip] = Kind(ObjectType.QIP, QipRow, Qip, QipInput, QipInput, soft_delete=False)
+GOAL: Kind[QipGoal] = Kind(ObjectType.QIP_GOAL, GoalRow, QipGoal, GoalInput, GoalInput)
+TASK: Kind[QipTask] = Kind(ObjectType.QIP_TASK, TaskRow, QipTask, TaskInput, TaskChanges)
+PD_PLAN: Kind[PdPlan] = Kind(ObjectType.PD_PLAN, PdPlanRow, PdPlan, PdPlanInput, PdPlanInput)
 TRAINING: Kind[PdTraining] = Kind(
     ObjectType.PD_TRAINING,
     TrainingRow,
     PdTraining,
-    v.TRAINING_FIELDS,
-    v.TRAINING_FIELDS,
-    check=v.check_training,
+    TrainingInput,
+    TrainingInput,
+    check=check_training,
 )
-NOTE: Kind[Note] = Kind(
-    ObjectType.NOTE,
-    NoteRow,
-    Note,
-    v.NOTE_FIELDS,
-    {k: f for k, f in v.NOTE_FIELDS.items() if k not in ("subject_type", "subject_id")},
-)
+NOTE: Kind[Note] = Kind(ObjectType.NOTE, NoteRow, Note, NoteInput, NoteChanges)
 ACTIVITY: Kind[ActivityEntry] = Kind(
-    ObjectType.ACTIVITY_ENTRY, ActivityRow, ActivityEntry, v.ACTIVITY_FIELDS, v.ACTIVITY_FIELDS
+    ObjectType.ACTIVITY_ENTRY, ActivityRow, ActivityEntry, ActivityInput, ActivityInput
 )
 FILE: Kind[FileAttachment] = Kind(
-    ObjectType.FILE_ATTACHMENT, FileRow, FileAttachment, v.FILE_FIELDS, {}, tracked=False
+    ObjectType.FILE_ATTACHMENT, FileRow, FileAttachment, FileInput, tracked=False
 )
 FUNDING: Kind[FundingEntry] = Kind(
     ObjectType.FUNDING_ENTRY,
     FundingRow,
     FundingEntry,
-    v.FUNDING_FIELDS,
-    v.FUNDING_FIELDS,
-    check=v.check_funding,
+    FundingInput,
+    FundingInput,
+    check=check_funding,
 )
 
 

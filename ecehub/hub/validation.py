@@ -1,20 +1,45 @@
-"""Input rules of the hub store: each field's coercion, and the per-object field sets.
+"""Input rules of the hub store: a pydantic model per kind of input, and the messages of its
+refusals.
 
 A store mutation takes a plain mapping (``{"title": ..., "due_date": ...}``); :func:`validate`
-turns it into column values or raises :class:`~ecehub.errors.ValidationFailed` naming every
-offending field at once. Values may come as Python objects or as the strings a GraphQL layer
-passes on (ISO dates, decimal strings, enum names).
+checks it against the kind's model and returns the column values, or raises
+:class:`~ecehub.errors.ValidationFailed` naming every offending field at once. Values may come
+as Python objects or as the strings a GraphQL layer passes on (ISO dates, decimal strings, enum
+names).
+
+The field types state the rules. Pydantic's own refusals get the hub's messages by error type
+(:data:`_MESSAGES`); what pydantic cannot state (the deployment's support types, Python's
+trimming and ISO parsing, one message for every way a code can be wrong) is a validator in the
+type, raising its own message. Rules live in the types, never in model methods, so that the
+models of updates (:func:`changes_model`) have them all.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Collection, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from enum import Enum
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
+
+from annotated_types import GroupedMetadata
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    create_model,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from ecehub.errors import ValidationFailed
 from ecehub.hub.enums import (
@@ -29,19 +54,23 @@ from ecehub.hub.enums import (
 from ecehub.hub.models import HUB_ID_LENGTH
 
 __all__ = [
-    "ACTIVITY_FIELDS",
-    "FILE_FIELDS",
-    "FUNDING_FIELDS",
-    "GOAL_FIELDS",
     "MAX_MINUTES",
     "MAX_MONEY",
-    "NOTE_FIELDS",
-    "PD_PLAN_FIELDS",
-    "QIP_FIELDS",
-    "TASK_FIELDS",
-    "TRAINING_FIELDS",
-    "Field",
+    "ActivityInput",
+    "FileInput",
+    "FundingInput",
+    "GoalInput",
+    "Input",
+    "NoInput",
+    "NoteChanges",
+    "NoteInput",
+    "PdPlanInput",
+    "QipInput",
     "Rules",
+    "TaskChanges",
+    "TaskInput",
+    "TrainingInput",
+    "changes_model",
     "check_funding",
     "check_training",
     "validate",
@@ -50,351 +79,352 @@ __all__ = [
 MAX_MINUTES = 2**31 - 1
 MAX_MONEY = Decimal("999999999999.99")  # NUMERIC(14, 2)
 MAX_HOURS = Decimal("99999.99")  # NUMERIC(7, 2)
-_SUPPORT_TYPE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 @dataclass(frozen=True)
 class Rules:
     """What depends on the deployment: the support-type codes the config declares (``None``
-    accepts any UPPER_SNAKE code)."""
+    accepts any UPPER_SNAKE code). The models get it as their validation context."""
 
     support_types: frozenset[str] | None = None
 
 
-Coerce = Callable[[Any, Rules], Any]
+# -- messages ----------------------------------------------------------------------------------
+
+_MESSAGES: Mapping[str, str] = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "string_type": "must be text",
+    "string_too_short": "required",
+    "string_too_long": "must be at most {max_length} characters",
+    "int_type": "must be a whole number",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be {ge} or more",
+    "less_than_equal": "must be at most {le}",
+    "decimal_type": "must be a decimal number",
+    "decimal_parsing": "must be a decimal number such as 12.50",
+    "finite_number": "must be a finite number",
+    "decimal_max_places": "must have at most {decimal_places} decimal places",
+    "date_type": "must be a date as YYYY-MM-DD",
+    "datetime_type": "must be an ISO 8601 date and time with a time zone",
+    "timezone_aware": "must have a time zone (e.g. 2024-05-01T09:30:00-05:00)",
+}
+"""The message of each pydantic error a hub input can raise, formatted with the error's
+context; an enum's refusal lists its members (:func:`_message`)."""
+
+_OURS = "ecehub"  # the error type of the refusals raised below, whose message is final
+
+
+def _refusal(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_OURS, message)
+
+
+def _says(message: str) -> WrapValidator:
+    """Any refusal by pydantic's own checks of what this wraps becomes ``message``; refusals
+    raised by validators inside stand."""
+
+    def wrap(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if all(error["type"] == _OURS for error in exc.errors()):
+                raise
+            raise _refusal(message) from None
+
+    return WrapValidator(wrap)
+
+
+def _from_text(convert: Callable[[str], Any]) -> BeforeValidator:
+    """Text goes through ``convert`` first (Python's own trimming, case and ISO parsing); what
+    it cannot convert, and what is not text, goes to the type's check as it is."""
+
+    def before(value: Any) -> Any:
+        try:
+            return convert(value) if isinstance(value, str) else value
+        except ValueError:
+            return value
+
+    return BeforeValidator(before)
+
+
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
+def _refuse(test: Callable[[Any], bool], message: str) -> BeforeValidator:
+    """Refuses with ``message``, before the type's check, any value ``test`` picks out."""
+
+    def before(value: Any) -> Any:
+        if test(value):
+            raise _refusal(message)
+        return value
+
+    return BeforeValidator(before)
+
+
+def _or(default: Any) -> BeforeValidator:
+    """``None`` stands for ``default``."""
+    return BeforeValidator(lambda value: default if value is None else value)
+
+
+# -- field types -------------------------------------------------------------------------------
+# In ``Annotated`` the constraints come first, so that pydantic applies them to the type itself.
+# Each validator wraps all listed before it: the last before-validator listed runs first.
+
+_TRIMMED = _from_text(str.strip)
+_DISTINCT = AfterValidator(lambda items: list(dict.fromkeys(items)))  # order kept
 
 
 @dataclass(frozen=True)
-class Field:
-    coerce: Coerce
+class _Text(GroupedMetadata):
+    """Text, trimmed (``None`` is blank), of at most ``max_length`` characters; ``required``
+    refuses blank."""
+
+    max_length: int | None = None
     required: bool = False
-    default: Callable[[], Any] | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        min_length = 1 if self.required else None
+        yield StringConstraints(strict=True, min_length=min_length, max_length=self.max_length)
+        yield _TRIMMED
+        yield _or("")
+
+
+Text = Annotated[str, _Text()]
+Title = Annotated[str, _Text(200, required=True)]
+Name = Annotated[str, _Text(200), AfterValidator(lambda text: text or None)] | None
+"""Short text or ``None``; blank is ``None``."""
+Id = Annotated[str, _Text(HUB_ID_LENGTH, required=True)]
+"""A hub ID."""
+Ids = Annotated[
+    list[Annotated[Id, _says(f"must be a list of IDs of at most {HUB_ID_LENGTH} characters")]],
+    _says("must be a list of IDs"),
+    _DISTINCT,
+    _or(()),
+]
+
+Day = Annotated[
+    dt.date,
+    Strict(),
+    _from_text(lambda text: dt.date.fromisoformat(text.strip())),
+    _refuse(lambda value: isinstance(value, dt.datetime), "must be a date, not a date and time"),
+]
+Moment = Annotated[
+    AwareDatetime,
+    Strict(),
+    _from_text(lambda text: dt.datetime.fromisoformat(text.strip())),
+    AfterValidator(lambda moment: moment.astimezone(dt.UTC)),
+]
+"""A point in time with a time zone, kept as UTC."""
+
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_MINUTES)]
+
+_IN_CENTS = AfterValidator(lambda number: number.quantize(Decimal("0.01")))
+Money = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, decimal_places=2, gt=0, le=MAX_MONEY),
+    _TRIMMED,
+    _refuse(
+        lambda value: isinstance(value, float),
+        "must be a decimal string such as '12.50', not a binary float",
+    ),
+    _IN_CENTS,
+]
+Hours = Annotated[
+    Decimal,
+    Field(allow_inf_nan=False, decimal_places=2, ge=0, le=MAX_HOURS),
+    _TRIMMED,
+    BeforeValidator(lambda value: str(value) if isinstance(value, float) else value),
+    _or(Decimal(0)),
+    _IN_CENTS,
+]
+"""Clock hours to the hundredth; a float is taken as written (1.5 is 1.5 hours)."""
+
+
+def _declared(code: str, info: ValidationInfo) -> str:
+    rules: Rules = info.context or Rules()
+    if rules.support_types is not None and code not in rules.support_types:
+        listed = ", ".join(sorted(rules.support_types))
+        raise _refusal(f"unknown support type {code}: use one of {listed}")
+    return code
+
+
+SupportType = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^[A-Z][A-Z0-9_]*$"),
+    _says("must be a support type code such as HEAD_START"),
+    AfterValidator(_declared),
+]
+SupportTypes = Annotated[
+    list[SupportType], _says("must be a list of support type codes"), _DISTINCT, _or(())
+]
+Currency = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^[A-Z]{3}$"),
+    _from_text(lambda text: text.strip().upper()),
+    _says("must be a 3-letter ISO 4217 code such as USD"),
+]
+Sha256 = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^[0-9a-f]{64}$"),
+    _from_text(str.lower),
+    _says("must be 64 hexadecimal digits"),
+]
+
+
+# -- the inputs --------------------------------------------------------------------------------
+
+
+class Input(BaseModel):
+    """The fields of one kind of input: a field without a default is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoInput(Input):
+    """No fields: for what the store alone makes (crosswalk links) or what cannot change (a
+    file attachment's record)."""
+
+
+class QipInput(Input):
+    title: Title
+
+
+class GoalInput(Input):
+    title: Title
+    description: Text = ""
+    support_types: SupportTypes = Field(default_factory=list)
+    target_date: Day | None = None
+    status: GoalStatus = GoalStatus.NOT_STARTED
+    # Not given: after the last goal. Given, never null.
+    position: Annotated[Count | None, _refuse(_is_none, "must be a whole number")] = None
+
+
+class TaskInput(Input):
+    title: Title
+    description: Text = ""
+    support_type: SupportType | None = None
+    owner: Name = None
+    status: TaskStatus = TaskStatus.NOT_STARTED
+    due_date: Day | None = None
+    minutes_spent: Count = 0
+
+
+class TaskChanges(TaskInput):
+    """A task may move to another goal."""
+
+    goal_id: Id
+
+
+class PdPlanInput(Input):
+    """``goal_ids`` is checked against the QIP's goals by the store."""
+
+    staff_id: Id
+    credential_target: Name = None
+    planned_hours: Hours = Decimal("0.00")
+    completed_hours: Hours = Decimal("0.00")
+    notes: Text = ""
+    goal_ids: Ids = Field(default_factory=list)
+
+
+class TrainingInput(Input):
+    title: Title
+    topic: Annotated[str, _Text(200)] = ""
+    planned_on: Day | None = None
+    completed_on: Day | None = None
+    hours: Hours = Decimal("0.00")
+    status: TrainingStatus = TrainingStatus.PLANNED
+
+
+class NoteChanges(Input):
+    """What a note may change: not its subject."""
+
+    support_type: SupportType | None = None
+    visibility: NoteVisibility = NoteVisibility.TEAM
+    body: Annotated[str, _Text(required=True)]
+
+
+class NoteInput(NoteChanges):
+    subject_type: SubjectType
+    subject_id: Id
+
+
+class ActivityInput(Input):
+    kind: ActivityKind
+    support_type: SupportType | None = None
+    occurred_at: Moment
+    minutes: Count = 0
+    staff_ids: Ids = Field(default_factory=list)
+    room_id: Id | None = None
+    summary: Text = ""
+
+
+class FileInput(Input):
+    subject_type: SubjectType
+    subject_id: Id
+    filename: Annotated[str, _Text(255, required=True)]
+    content_type: Annotated[str, _Text(200, required=True)]
+    size_bytes: Annotated[int, Strict(), Field(ge=0, le=2**63 - 1)]
+    sha256: Sha256
+    storage_key: Annotated[str, _Text(500, required=True)]
+
+
+class FundingInput(Input):
+    amount: Money
+    currency: Currency = "USD"
+    support_type: SupportType
+    purpose: FundingPurpose
+    period_start: Annotated[Day, _refuse(_is_none, "required")]
+    period_end: Annotated[Day, _refuse(_is_none, "required")]
+    qip_task_id: Id | None = None
+    description: Text = ""
+
+
+# -- checking ----------------------------------------------------------------------------------
+
+_Fixed = Annotated[Any, _refuse(lambda _value: True, "cannot be changed")]
+
+
+@functools.cache
+def changes_model(fields: type[Input], changeable: type[Input]) -> type[Input]:
+    """What an update may name: the fields of ``changeable``, none required, and the other
+    ``fields``, refused. Only the fields given are checked (defaults are not)."""
+    fixed = [name for name in fields.model_fields if name not in changeable.model_fields]
+    definitions: dict[str, Any] = {name: (_Fixed, None) for name in fixed}
+    for name, field in changeable.model_fields.items():
+        definitions[name] = (field.rebuild_annotation(), None)
+    model: type[Input] = create_model(f"{fields.__name__}Update", __base__=Input, **definitions)
+    return model
 
 
 def validate(
-    fields: Mapping[str, Field], data: Mapping[str, Any], rules: Rules, *, partial: bool
+    model: type[Input], data: Mapping[str, Any], rules: Rules, *, partial: bool
 ) -> dict[str, Any]:
-    """Coerce ``data`` by ``fields``. ``partial`` (an update) checks only the fields given;
-    otherwise (a create) required fields must be there and the rest get their defaults."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for name in data:
-        if name not in fields:
-            errors[name] = "unknown field"
-    for name, spec in fields.items():
-        if name in data:
-            try:
-                values[name] = spec.coerce(data[name], rules)
-            except ValueError as exc:
-                errors[name] = str(exc)
-        elif not partial:
-            if spec.required:
-                errors[name] = "required"
-            elif spec.default is not None:
-                values[name] = spec.default()
-            else:
-                values[name] = None
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
-# -- coercions: return the column value or raise ValueError(message) ---------------------------
-
-
-def _text(value: object, max_length: int | None, required: bool) -> str:
-    if value is None:
-        return _text("", max_length, required)
-    if not isinstance(value, str):
-        raise ValueError("must be text")
-    stripped = value.strip()
-    if required and not stripped:
-        raise ValueError("required")
-    if max_length is not None and len(stripped) > max_length:
-        raise ValueError(f"must be at most {max_length} characters")
-    return stripped
-
-
-def text(max_length: int | None = None, *, required: bool = False) -> Coerce:
-    """A string; ``required`` refuses blank. Leading/trailing space is trimmed."""
-
-    def coerce(value: Any, _rules: Rules) -> str:
-        return _text(value, max_length, required)
-
-    return coerce
-
-
-def optional_text(max_length: int) -> Coerce:
-    """A string or ``None``; blank becomes ``None``."""
-
-    def coerce(value: Any, _rules: Rules) -> str | None:
-        return _text(value, max_length, False) or None
-
-    return coerce
-
-
-def hub_id(value: Any, _rules: Rules) -> str:
-    return _text(value, HUB_ID_LENGTH, True)
-
-
-def optional_hub_id(value: Any, rules: Rules) -> str | None:
-    return None if value is None else hub_id(value, rules)
-
-
-def hub_ids(value: Any, rules: Rules) -> list[str]:
-    """A list of hub IDs, duplicates dropped, order kept."""
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, Collection):
-        raise ValueError("must be a list of IDs")
-    out: list[str] = []
-    for item in value:
-        try:
-            ident = hub_id(item, rules)
-        except ValueError:
-            message = f"must be a list of IDs of at most {HUB_ID_LENGTH} characters"
-            raise ValueError(message) from None
-        if ident not in out:
-            out.append(ident)
-    return out
-
-
-def optional_day(value: Any, _rules: Rules) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        raise ValueError("must be a date, not a date and time")
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("must be a date as YYYY-MM-DD") from None
-    raise ValueError("must be a date as YYYY-MM-DD")
-
-
-def day(value: Any, rules: Rules) -> dt.date:
-    result = optional_day(value, rules)
-    if result is None:
-        raise ValueError("required")
-    return result
-
-
-def moment(value: Any, _rules: Rules) -> dt.datetime:
-    """A point in time with a time zone, kept as UTC."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError("must be an ISO 8601 date and time with a time zone") from None
-    if not isinstance(value, dt.datetime):
-        raise ValueError("must be an ISO 8601 date and time with a time zone")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must have a time zone (e.g. 2024-05-01T09:30:00-05:00)")
-    return value.astimezone(dt.UTC)
-
-
-def count(maximum: int) -> Coerce:
-    """A whole number from 0 to ``maximum``."""
-
-    def coerce(value: Any, _rules: Rules) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("must be a whole number")
-        if value < 0:
-            raise ValueError("must be 0 or more")
-        if value > maximum:
-            raise ValueError(f"must be at most {maximum}")
-        return value
-
-    return coerce
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, bool):
-        raise ValueError("must be a decimal number")
-    if isinstance(value, float):
-        raise ValueError("must be a decimal string such as '12.50', not a binary float")
-    if isinstance(value, str):
-        value = value.strip()
-    if not isinstance(value, Decimal | int | str):
-        raise ValueError("must be a decimal number")
+    """``data`` checked by ``model``: its values, or ValidationFailed. ``partial`` (an update,
+    by a :func:`changes_model`) returns the fields given; otherwise (a create) every field, with
+    the defaults of those not given."""
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise ValueError("must be a decimal number such as 12.50") from None
-    if not number.is_finite():
-        raise ValueError("must be a finite number")
-    return number
+        parsed = model.model_validate(data, context=rules)
+    except ValidationError as exc:
+        raise ValidationFailed(_field_errors(model, exc)) from None
+    return {name: value for name, value in parsed if name in parsed.model_fields_set or not partial}
 
 
-def _cents(number: Decimal, maximum: Decimal) -> Decimal:
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if exponent < -2 and number != number.quantize(Decimal("0.01")):
-        raise ValueError("must have at most 2 decimal places")
-    if number > maximum:
-        raise ValueError(f"must be at most {maximum}")
-    return number.quantize(Decimal("0.01"))
+def _field_errors(model: type[Input], exc: ValidationError) -> dict[str, str]:
+    """One message per field (its first refusal), unknown fields first."""
+    errors: dict[str, str] = {}
+    for error in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
+        field = str(error["loc"][0])
+        errors.setdefault(field, _message(model, field, error))
+    return errors
 
 
-def money(value: Any, _rules: Rules) -> Decimal:
-    """An amount greater than 0 with at most 2 decimal places."""
-    number = _decimal(value)
-    if number <= 0:
-        raise ValueError("must be greater than 0")
-    return _cents(number, MAX_MONEY)
-
-
-def hours(value: Any, _rules: Rules) -> Decimal:
-    """Clock hours, 0 or more, to the hundredth. Floats are accepted (1.5 is 1.5 hours)."""
-    if value is None:
-        return Decimal("0.00")
-    number = _decimal(str(value) if isinstance(value, float) else value)
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return _cents(number, MAX_HOURS)
-
-
-def one_of(cls: type[Enum]) -> Coerce:
-    """A member of ``cls``, given as the member or its name."""
-
-    def coerce(value: Any, _rules: Rules) -> Enum:
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, str) and value in cls.__members__:
-            return cls[value]
-        raise ValueError(f"must be one of {', '.join(cls.__members__)}")
-
-    return coerce
-
-
-def support_type(value: Any, rules: Rules) -> str:
-    if not isinstance(value, str) or not _SUPPORT_TYPE.match(value):
-        raise ValueError("must be a support type code such as HEAD_START")
-    if rules.support_types is not None and value not in rules.support_types:
-        raise ValueError(f"unknown support type {value}: use one of {_listed(rules)}")
-    return value
-
-
-def optional_support_type(value: Any, rules: Rules) -> str | None:
-    return None if value is None else support_type(value, rules)
-
-
-def support_types(value: Any, rules: Rules) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, Collection):
-        raise ValueError("must be a list of support type codes")
-    out: list[str] = []
-    for item in value:
-        code = support_type(item, rules)
-        if code not in out:
-            out.append(code)
-    return out
-
-
-def _listed(rules: Rules) -> str:
-    return ", ".join(sorted(rules.support_types or ()))
-
-
-def currency(value: Any, _rules: Rules) -> str:
-    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
-        raise ValueError("must be a 3-letter ISO 4217 code such as USD")
-    return value.strip().upper()
-
-
-def sha256(value: Any, _rules: Rules) -> str:
-    if not isinstance(value, str) or not _SHA256.match(value.lower()):
-        raise ValueError("must be 64 hexadecimal digits")
-    return value.lower()
-
-
-# -- field sets --------------------------------------------------------------------------------
-
-_TITLE = Field(text(200, required=True), required=True)
-_DESCRIPTION = Field(text(), default=str)
-
-QIP_FIELDS: Mapping[str, Field] = {"title": _TITLE}
-
-GOAL_FIELDS: Mapping[str, Field] = {
-    "title": _TITLE,
-    "description": _DESCRIPTION,
-    "support_types": Field(support_types, default=list),
-    "target_date": Field(optional_day),
-    "status": Field(one_of(GoalStatus), default=lambda: GoalStatus.NOT_STARTED),
-    "position": Field(count(MAX_MINUTES)),  # None on create: after the last goal
-}
-
-TASK_FIELDS: Mapping[str, Field] = {
-    "title": _TITLE,
-    "description": _DESCRIPTION,
-    "support_type": Field(optional_support_type),
-    "owner": Field(optional_text(200)),
-    "status": Field(one_of(TaskStatus), default=lambda: TaskStatus.NOT_STARTED),
-    "due_date": Field(optional_day),
-    "minutes_spent": Field(count(MAX_MINUTES), default=int),
-}
-
-# ``goal_ids`` is checked against the QIP's goals by the store.
-PD_PLAN_FIELDS: Mapping[str, Field] = {
-    "staff_id": Field(hub_id, required=True),
-    "credential_target": Field(optional_text(200)),
-    "planned_hours": Field(hours, default=lambda: Decimal("0.00")),
-    "completed_hours": Field(hours, default=lambda: Decimal("0.00")),
-    "notes": Field(text(), default=str),
-    "goal_ids": Field(hub_ids, default=list),
-}
-
-TRAINING_FIELDS: Mapping[str, Field] = {
-    "title": _TITLE,
-    "topic": Field(text(200), default=str),
-    "planned_on": Field(optional_day),
-    "completed_on": Field(optional_day),
-    "hours": Field(hours, default=lambda: Decimal("0.00")),
-    "status": Field(one_of(TrainingStatus), default=lambda: TrainingStatus.PLANNED),
-}
-
-NOTE_FIELDS: Mapping[str, Field] = {
-    "subject_type": Field(one_of(SubjectType), required=True),
-    "subject_id": Field(hub_id, required=True),
-    "support_type": Field(optional_support_type),
-    "visibility": Field(one_of(NoteVisibility), default=lambda: NoteVisibility.TEAM),
-    "body": Field(text(required=True), required=True),
-}
-
-ACTIVITY_FIELDS: Mapping[str, Field] = {
-    "kind": Field(one_of(ActivityKind), required=True),
-    "support_type": Field(optional_support_type),
-    "occurred_at": Field(moment, required=True),
-    "minutes": Field(count(MAX_MINUTES), default=int),
-    "staff_ids": Field(hub_ids, default=list),
-    "room_id": Field(optional_hub_id),
-    "summary": Field(text(), default=str),
-}
-
-FILE_FIELDS: Mapping[str, Field] = {
-    "subject_type": Field(one_of(SubjectType), required=True),
-    "subject_id": Field(hub_id, required=True),
-    "filename": Field(text(255, required=True), required=True),
-    "content_type": Field(text(200, required=True), required=True),
-    "size_bytes": Field(count(2**63 - 1), required=True),
-    "sha256": Field(sha256, required=True),
-    "storage_key": Field(text(500, required=True), required=True),
-}
-
-FUNDING_FIELDS: Mapping[str, Field] = {
-    "amount": Field(money, required=True),
-    "currency": Field(currency, default=lambda: "USD"),
-    "support_type": Field(support_type, required=True),
-    "purpose": Field(one_of(FundingPurpose), required=True),
-    "period_start": Field(day, required=True),
-    "period_end": Field(day, required=True),
-    "qip_task_id": Field(optional_hub_id),
-    "description": _DESCRIPTION,
-}
+def _message(model: type[Input], field: str, error: ErrorDetails) -> str:
+    if error["type"] == "enum":
+        members = getattr(model.model_fields[field].annotation, "__members__", {})
+        return f"must be one of {', '.join(members)}"
+    template = _MESSAGES.get(error["type"])
+    return error["msg"] if template is None else template.format(**error.get("ctx", {}))
 
 
 # -- rules across fields, checked on the object as it would be after the write ----------------
