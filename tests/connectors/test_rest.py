@@ -725,9 +725,9 @@ async def test_one_session_reused_and_closed_by_aclose(make_connector: MakeConne
     connector = make_connector(entities={"program": program(batch={"param": "ids"})})
     async with connector:
         await connector.fetch("program", ["P001"])
-        session = connector._session
+        session = connector.transport.session
         await connector.find("program", first=1)
-        assert connector._session is session and session is not None
+        assert connector.transport.session is session and session is not None
     assert session.closed
     # Usable again: a new session is made on demand, inside the running loop.
     assert (await connector.fetch("program", ["P002"]))["P002"].key == "P002"

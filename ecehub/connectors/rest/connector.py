@@ -22,6 +22,7 @@ from urllib.parse import quote
 from ecehub.config.canonical import is_identifier_field
 from ecehub.config.model import SourceConfig
 from ecehub.connectors.base import (
+    Connector,
     FieldFilter,
     FilterOp,
     Health,
@@ -32,6 +33,7 @@ from ecehub.connectors.base import (
 from ecehub.connectors.rest.paging import RestPaging
 from ecehub.connectors.rest.paths import ABSENT, dig
 from ecehub.connectors.rest.settings import RestEntityConfig, RestSourceConfig
+from ecehub.connectors.rest.transport import RestTransport
 from ecehub.errors import EcehubError
 
 __all__ = ["RestConnector"]
@@ -81,9 +83,20 @@ async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
             await asyncio.wait(pending)
 
 
-class RestConnector(RestPaging):
+class RestConnector(Connector):
     kind = "rest"
     settings_model: ClassVar[type[SourceConfig]] = RestSourceConfig
+
+    def __init__(self, name: str, config: SourceConfig) -> None:
+        if not isinstance(config, RestSourceConfig):
+            raise TypeError(f"source {name!r}: RestConnector needs a RestSourceConfig")
+        super().__init__(name, config)
+        self.settings: RestSourceConfig = config
+        self.transport = RestTransport(name, config)
+        self.paging = RestPaging(self.transport)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
 
     # -- records -----------------------------------------------------------------------------
     def _entity(self, entity: str) -> RestEntityConfig:
@@ -131,7 +144,7 @@ class RestConnector(RestPaging):
         (an unknown parent, on most APIs) means no children."""
         ent = self._entity(entity)
         out: list[Record] = []
-        listing = self._rows(ent, path, params, None, missing_ok=parent_key is not None)
+        listing = self.paging.rows(ent, path, params, None, missing_ok=parent_key is not None)
         async with aclosing(listing) as rows:
             async for row in rows:
                 record = self._record(entity, ent, row.raw, parent_key=parent_key)
@@ -175,7 +188,7 @@ class RestConnector(RestPaging):
     async def _fetch_one(self, entity: str, ent: RestEntityConfig, key: str) -> Record | None:
         assert ent.item_path is not None
         path = ent.item_path.replace("{key}", quote(key, safe=""))
-        body = await self._get(path, {}, missing_ok=True)
+        body = await self.transport.get(path, {}, missing_ok=True)
         if body is ABSENT:
             return None
         raw = body if ent.item_record_path is None else dig(body, ent.item_record_path)
@@ -261,7 +274,7 @@ class RestConnector(RestPaging):
                 local.append(flt)
         out: list[Record] = []
         has_next = False
-        async with aclosing(self._rows(ent, ent.path, params, after)) as rows:
+        async with aclosing(self.paging.rows(ent, ent.path, params, after)) as rows:
             async for row in rows:
                 record = self._record(entity, ent, row.raw)
                 if record is None or not matches(record, local):
@@ -316,10 +329,10 @@ class RestConnector(RestPaging):
         started = time.perf_counter()
         try:
             if self.settings.health_path is not None:
-                await self._get(self.settings.health_path, {}, read_json=False)
+                await self.transport.get(self.settings.health_path, {}, read_json=False)
             else:
                 path, params = self._probe()
-                await self._get(path, params)
+                await self.transport.get(path, params)
         except Exception as exc:  # health never raises (CancelledError still propagates)
             detail = exc.message if isinstance(exc, EcehubError) else type(exc).__name__
             return Health(self.name, False, (time.perf_counter() - started) * 1000, detail)

@@ -19,18 +19,24 @@ from ecehub.connectors.rest.settings import RestEntityConfig
 from ecehub.connectors.rest.transport import RestTransport
 from ecehub.errors import SourceUnavailable
 
-__all__ = ["RestPaging"]
+__all__ = ["RestPaging", "Row"]
 
 
 @dataclass(frozen=True)
-class _Row:
+class Row:
+    """One raw record of a listing and where a listing continues after it."""
+
     raw: Any
     cursor: str
 
 
-class RestPaging(RestTransport):
-    """The listings of :class:`~ecehub.connectors.rest.RestConnector`: the record array of each
-    answer and the rows of a listing in the source's paging style."""
+class RestPaging:
+    """The listings of one ``rest`` source: the record array of each answer and the rows of a
+    listing in the source's paging style, read through ``transport``."""
+
+    def __init__(self, transport: RestTransport) -> None:
+        self.transport = transport
+        self.settings = transport.settings
 
     def _records_in(self, ent: RestEntityConfig, body: Any, path: str) -> list[Any]:
         records_path = (
@@ -41,14 +47,14 @@ class RestPaging(RestTransport):
             return []
         if not isinstance(records, list):
             raise SourceUnavailable(
-                self.name,
+                self.transport.source,
                 f"no record list at {records_path or '<body>'!r} in the answer to GET "
-                f"{self._shown_prefix}{path} (check records_path)",
+                f"{self.transport.shown_prefix}{path} (check records_path)",
             )
         return records
 
     # -- paging ------------------------------------------------------------------------------
-    async def _rows(
+    async def rows(
         self,
         ent: RestEntityConfig,
         path: str,
@@ -56,7 +62,7 @@ class RestPaging(RestTransport):
         after: str | None,
         *,
         missing_ok: bool = False,
-    ) -> AsyncGenerator[_Row, None]:
+    ) -> AsyncGenerator[Row, None]:
         """Every raw record of a listing from just after ``after``, page by page.
         With ``missing_ok`` a 404 ends the listing instead of failing it."""
         pag = self.settings.pagination
@@ -82,13 +88,13 @@ class RestPaging(RestTransport):
                 base = offset
             else:
                 base = 0
-            body = await self._get(path, query, missing_ok=missing_ok)
+            body = await self.transport.get(path, query, missing_ok=missing_ok)
             if body is ABSENT:
                 return
             records = self._records_in(ent, body, path)
             for i, raw in enumerate(records, base):
                 if i >= start:
-                    yield _Row(raw, str(i))
+                    yield Row(raw, str(i))
             if pag.style == "none" or len(records) < size:
                 return
             page += 1
@@ -102,7 +108,7 @@ class RestPaging(RestTransport):
         after: str | None,
         *,
         missing_ok: bool,
-    ) -> AsyncGenerator[_Row, None]:
+    ) -> AsyncGenerator[Row, None]:
         pag = self.settings.pagination
         page_cursor, skip = (None, -1) if after is None else self._page_cursor_after(after)
         followed: set[str] = set()
@@ -110,20 +116,21 @@ class RestPaging(RestTransport):
             query = {**params, pag.limit_param: str(pag.page_size)}
             if page_cursor is not None:
                 query[pag.cursor_param] = str(page_cursor)
-            body = await self._get(path, query, missing_ok=missing_ok)
+            body = await self.transport.get(path, query, missing_ok=missing_ok)
             if body is ABSENT:
                 return
             records = self._records_in(ent, body, path)
             for j, raw in enumerate(records):
                 if j > skip:
-                    yield _Row(raw, json.dumps([page_cursor, j]))
+                    yield Row(raw, json.dumps([page_cursor, j]))
             next_cursor = dig(body, pag.next_cursor_path)
             if next_cursor in (None, "") or len(records) < pag.page_size:
                 return
             marker = json.dumps(next_cursor)
             if marker in followed:
                 raise SourceUnavailable(
-                    self.name, f"GET {self._shown_prefix}{path} returned a cursor it gave before"
+                    self.transport.source,
+                    f"GET {self.transport.shown_prefix}{path} returned a cursor it gave before",
                 )
             followed.add(marker)
             page_cursor, skip = next_cursor, -1
@@ -134,7 +141,7 @@ class RestPaging(RestTransport):
         except ValueError:
             index = -1
         if index < 0:
-            raise ValueError(f"source {self.name!r}: invalid `after` cursor {after!r}")
+            raise ValueError(f"source {self.transport.source!r}: invalid `after` cursor {after!r}")
         return index + 1
 
     def _page_cursor_after(self, after: str) -> tuple[Any, int]:
@@ -143,5 +150,5 @@ class RestPaging(RestTransport):
         except (ValueError, TypeError):
             index = None
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            raise ValueError(f"source {self.name!r}: invalid `after` cursor {after!r}")
+            raise ValueError(f"source {self.transport.source!r}: invalid `after` cursor {after!r}")
         return page_cursor, index

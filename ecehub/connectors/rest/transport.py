@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ecehub.config.model import SourceConfig
-from ecehub.connectors.base import Connector
 from ecehub.connectors.rest.paths import ABSENT
 from ecehub.connectors.rest.settings import ApiKeyAuth, BearerAuth, RestSourceConfig
 from ecehub.errors import SourceTimeout, SourceUnavailable
@@ -29,16 +27,15 @@ __all__ = ["RestTransport"]
 _log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the package split
 
 
-class RestTransport(Connector):
-    """The session, auth and GET of :class:`~ecehub.connectors.rest.RestConnector`."""
+class RestTransport:
+    """The session, auth and GET of one ``rest`` source (``source`` names it in errors)."""
 
-    def __init__(self, name: str, config: SourceConfig) -> None:
-        if not isinstance(config, RestSourceConfig):
-            raise TypeError(f"source {name!r}: RestConnector needs a RestSourceConfig")
-        super().__init__(name, config)
-        self.settings: RestSourceConfig = config
+    def __init__(self, source: str, config: RestSourceConfig) -> None:
+        self.source = source
+        self.settings = config
+        self.timeout_s: float = config.timeout_s
         self._base_url = config.base_url.rstrip("/")
-        self._shown_prefix = urlsplit(config.base_url).path.rstrip("/")
+        self.shown_prefix = urlsplit(config.base_url).path.rstrip("/")
         headers = {"Accept": "application/json", **config.headers}
         self._auth_query: dict[str, str] = {}
         auth = config.auth
@@ -53,7 +50,11 @@ class RestTransport(Connector):
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
 
-    # -- HTTP --------------------------------------------------------------------------------
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The open session, if a request made one."""
+        return self._session
+
     def _client(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session and the concurrency slots, created inside the running loop."""
         if self._session is None or self._session.closed or self._slots is None:
@@ -64,7 +65,7 @@ class RestTransport(Connector):
             self._slots = asyncio.Semaphore(self.settings.max_concurrency)
         return self._session, self._slots
 
-    async def _get(
+    async def get(
         self,
         path: str,
         params: Mapping[str, str],
@@ -74,7 +75,7 @@ class RestTransport(Connector):
     ) -> Any:
         """GET ``path`` and return its JSON body (``ABSENT`` for a 404 when ``missing_ok``)."""
         session, slots = self._client()
-        shown = f"GET {self._shown_prefix}{path}"
+        shown = f"GET {self.shown_prefix}{path}"
         query = {**params, **self._auth_query}
         async with slots:
             started = time.perf_counter()
@@ -85,7 +86,7 @@ class RestTransport(Connector):
                 ) as resp:
                     _log.debug(
                         "source %s: %s -> %d in %.0f ms",
-                        self.name,
+                        self.source,
                         shown,
                         resp.status,
                         (time.perf_counter() - started) * 1000,
@@ -93,20 +94,20 @@ class RestTransport(Connector):
                     if missing_ok and resp.status == 404:
                         return ABSENT
                     if not 200 <= resp.status < 300:
-                        raise SourceUnavailable(self.name, f"HTTP {resp.status} from {shown}")
+                        raise SourceUnavailable(self.source, f"HTTP {resp.status} from {shown}")
                     if not read_json:
                         return None
                     try:
                         return await resp.json(content_type=None)
                     except ValueError:
-                        raise SourceUnavailable(self.name, f"invalid JSON from {shown}") from None
+                        raise SourceUnavailable(self.source, f"invalid JSON from {shown}") from None
             except TimeoutError:
                 raise SourceTimeout(
-                    self.name, f"no answer within {self.timeout_s:g} s to {shown}"
+                    self.source, f"no answer within {self.timeout_s:g} s to {shown}"
                 ) from None
             except aiohttp.ClientError as exc:
                 # Not chained: aiohttp's messages may hold the full URL with its query.
-                raise SourceUnavailable(self.name, f"{type(exc).__name__} on {shown}") from None
+                raise SourceUnavailable(self.source, f"{type(exc).__name__} on {shown}") from None
 
     async def aclose(self) -> None:
         session, self._session, self._slots = self._session, None, None
