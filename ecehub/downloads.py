@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from ecehub.auth.middleware import ACTOR_HEADER, authentication_of
+from ecehub.auth.tokens import Authentication
 from ecehub.hub.enums import ObjectType
 from ecehub.hub.files import StoredFileMissing, file_storage, sanitise_filename
 from ecehub.ids import InvalidId, decode_global_id
@@ -30,10 +31,12 @@ def _problem(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "code": code}, status_code=status)
 
 
-async def _download_refused(runtime: Runtime, request: Request, attachment: Any) -> str | None:
+async def _download_refused(
+    runtime: Runtime, authentication: Authentication, request: Request, attachment: Any
+) -> str | None:
     """Why the acting user may not download this file (its program is not theirs, or their
     role may not read program files), audited; ``None`` when they may."""
-    ctx = runtime.request_context(authentication_of(request), request=request)
+    ctx = runtime.request_context(authentication, request=request)
     if not ctx.access.enabled:
         return None
     reason = ctx.access.field_denial("Program", "files")
@@ -66,7 +69,7 @@ async def download_file(request: Request) -> Response:
     attachment = await runtime.store.get_file(file_id)
     if attachment is None:
         return not_found
-    refused = await _download_refused(runtime, request, attachment)
+    refused = await _download_refused(runtime, authentication, request, attachment)
     if refused is not None:
         return _problem(403, "FORBIDDEN", refused)
     try:
