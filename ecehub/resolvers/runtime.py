@@ -21,7 +21,9 @@ __all__ = ["Runtime", "build_connectors"]
 
 
 class Runtime:
-    """Everything that lives as long as the app: the config and one connector per source."""
+    """Everything that lives as long as the app: the config, one connector per source, the
+    hub and crosswalk stores (opened on first use), the crosswalk's link index and the access
+    policy."""
 
     def __init__(
         self,
