@@ -21,6 +21,7 @@ from strawberry.asgi import GraphQL
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
+from ecehub.ratelimit import rate_limit_middleware
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
@@ -134,6 +135,11 @@ def _middleware(config: Config) -> list[Middleware]:
     ]
 
 
+def _rate_limit(config: Config) -> list[Middleware]:
+    """After authentication (it tells who the client is), when the server is rate limited."""
+    return [rate_limit_middleware(config.server.rate_limit)] if config.server.rate_limited else []
+
+
 def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
     runtime = runtime or Runtime(config)
     if config.access is None:
@@ -174,7 +180,7 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
             Route("/files/{id}", download_file, methods=["GET"]),
         ],
         lifespan=lifespan,
-        middleware=[*_middleware(config), authentication_middleware(config)],
+        middleware=[*_middleware(config), authentication_middleware(config), *_rate_limit(config)],
     )
     app.state.runtime = runtime
     return app

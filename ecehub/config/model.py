@@ -29,6 +29,7 @@ __all__ = [
     "MergeFieldRule",
     "MergeRule",
     "PersistedQueriesConfig",
+    "RateLimitConfig",
     "RoleRule",
     "ServerConfig",
     "SourceConfig",
@@ -226,6 +227,19 @@ class PersistedQueriesConfig(_Strict):
     )
 
 
+class RateLimitConfig(_Strict):
+    """Requests per client (the token's user, else the client address), as a token bucket:
+    ``burst`` at once, refilled at ``requests_per_minute``. Over it: 429 with Retry-After.
+    ``enabled`` unset: on in production mode, off in development."""
+
+    enabled: bool | None = None
+    requests_per_minute: int = Field(default=600, ge=1)
+    burst: int = Field(default=120, ge=1, description="Requests a client may make at once")
+    max_clients: int = Field(
+        default=100_000, ge=1, description="Clients remembered; the least recent are forgotten"
+    )
+
+
 class ServerConfig(_Strict):
     mode: Literal["development", "production"] = Field(
         default="development",
@@ -246,6 +260,14 @@ class ServerConfig(_Strict):
     )
     persisted_queries: PersistedQueriesConfig = Field(default_factory=PersistedQueriesConfig)
     trace_header: str = "X-Ecehub-Trace"
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+
+    @property
+    def rate_limited(self) -> bool:
+        """Whether requests are rate limited (``rate_limit.enabled``, by default in
+        production mode)."""
+        enabled = self.rate_limit.enabled
+        return self.mode == "production" if enabled is None else enabled
 
 
 _ASYMMETRIC_PREFIXES = ("RS", "PS", "ES", "EdDSA", "Ed25519", "Ed448")
