@@ -171,6 +171,12 @@ class MergeRule(_Strict):
 
 class HubConfig(_Strict):
     url: SecretStr = SecretStr("sqlite+aiosqlite:///./ecehub.db")
+    denial_audit_window_s: int = Field(
+        default=3600,
+        ge=0,
+        description="Refused accesses by one actor to one object within this many seconds are "
+        "one audit entry with a count (0: an entry per request)",
+    )
 
 
 DEFAULT_ALLOWED_FILE_TYPES: tuple[str, ...] = (

@@ -64,11 +64,16 @@ class HubStore(QipRepository, CollaborationRepository):
     Create it once per process; close it with :meth:`aclose` (or ``async with``).
     """
 
+    denial_window = dt.timedelta(hours=1)
+    """Refusals of one actor's access to one object within this time are one audit entry."""
+
     @classmethod
     def from_config(cls, config: Config, **engine_options: Any) -> HubStore:
         """The store at the config's ``hub.url``, accepting the config's support types."""
         codes = [s.code for s in config.support_types]
-        return cls(hub_url(config), support_types=codes, **engine_options)
+        store = cls(hub_url(config), support_types=codes, **engine_options)
+        store.denial_window = dt.timedelta(seconds=config.hub.denial_audit_window_s)
+        return store
 
     # -- audit log -------------------------------------------------------------------------------
 
@@ -109,26 +114,66 @@ class HubStore(QipRepository, CollaborationRepository):
     async def record_denials(
         self, actor: str, denials: Sequence[Denial], *, at: dt.datetime | None = None
     ) -> None:
-        """Audit refused reads or writes (action ``DENY``), one entry each, in one
-        transaction. Nothing else changes; an anonymous actor is recorded as ``anonymous``."""
+        """Audit refused reads or writes (action ``DENY``) in one transaction; an anonymous
+        actor is recorded as ``anonymous``. A refusal like one already audited for the same
+        actor within :attr:`denial_window` (same object, program, reason and operation) adds
+        its count to that entry (``after.count``, ``after.last_at``) instead of a new entry,
+        so repeated refused requests cannot grow the audit log without bound."""
         if not denials:
             return
         async with self._writing(actor or "anonymous") as tx:
-            for d in denials:
-                tx.session.add(
-                    AuditRow(
-                        program_id=d.program_id[:HUB_ID_LENGTH],
-                        actor=tx.actor,
-                        at=at or tx.now,
-                        action=AuditAction.DENY,
-                        object_type=d.object_type,
-                        object_id=d.object_id[:36],
-                        before=None,
-                        after={
-                            "asked": d.object_id,
-                            "reason": d.reason,
-                            "operation": d.operation,
-                            "count": d.count,
-                        },
+            now = at or tx.now
+            recent: dict[tuple[str, ...], AuditRow] = {}
+            if self.denial_window > dt.timedelta(0):
+                rows = await tx.session.scalars(
+                    select(AuditRow).where(
+                        AuditRow.action == AuditAction.DENY,
+                        AuditRow.actor == tx.actor,
+                        AuditRow.at >= now - self.denial_window,
+                        AuditRow.object_type.in_({d.object_type for d in denials}),
+                        AuditRow.object_id.in_({d.object_id[:36] for d in denials}),
                     )
                 )
+                recent = {_denial_key(r.program_id, r.object_type, r.after): r for r in rows}
+            for d in denials:
+                program_id = d.program_id[:HUB_ID_LENGTH]
+                after = {
+                    "asked": d.object_id,
+                    "reason": d.reason,
+                    "operation": d.operation,
+                    "count": d.count,
+                }
+                key = _denial_key(program_id, d.object_type, after)
+                row = recent.get(key)
+                if row is not None and row.after is not None:
+                    count = int(row.after.get("count") or 1) + d.count
+                    last = max(
+                        now, dt.datetime.fromisoformat(row.after.get("last_at") or now.isoformat())
+                    )
+                    row.after = {**row.after, "count": count, "last_at": last.isoformat()}
+                    continue
+                recent[key] = AuditRow(
+                    program_id=program_id,
+                    actor=tx.actor,
+                    at=now,
+                    action=AuditAction.DENY,
+                    object_type=d.object_type,
+                    object_id=d.object_id[:36],
+                    before=None,
+                    after=after,
+                )
+                tx.session.add(recent[key])
+
+
+def _denial_key(
+    program_id: str, object_type: ObjectType, after: dict[str, Any] | None
+) -> tuple[str, ...]:
+    """What makes two refusals the same for the audit log."""
+    found = after or {}
+    return (
+        program_id,
+        object_type.value,
+        str(found.get("asked")),
+        str(found.get("reason")),
+        str(found.get("operation")),
+    )
