@@ -267,6 +267,32 @@ def cmd_db(args: argparse.Namespace) -> int:
     return asyncio.run(_db(args))
 
 
+async def _prune_audit(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from ecehub.hub import HubStore
+
+    days = args.days
+    if days is None and args.config:
+        days = load_config(args.config).hub.audit_retention_days
+    if days is None or days < 1:
+        print(
+            "prune-audit: no retention: pass --days N (1 or more), or set "
+            "hub.audit_retention_days in the config",
+            file=sys.stderr,
+        )
+        return 2
+    older_than = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    async with HubStore(_hub_store_url(args)) as store:
+        deleted = await store.prune_audit(args.actor, older_than)
+    print(f"deleted {deleted} audit entries from before {older_than:%Y-%m-%d %H:%M} UTC")
+    return 0
+
+
+def cmd_prune_audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_prune_audit(args))
+
+
 def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="hub store migrations (Alembic, shipped in the package)")
     db_sub = db.add_subparsers(dest="db_command", required=True)
@@ -285,6 +311,15 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         elif name == "downgrade":
             command.add_argument("--revision", required=True, help="target, e.g. base or -1")
         command.set_defaults(func=cmd_db)
+    prune = db_sub.add_parser(
+        "prune-audit", help="delete audit entries older than the retention (itself audited)"
+    )
+    where = prune.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", help="YAML config file: its hub.url and audit_retention_days")
+    where.add_argument("--url", help="SQLAlchemy URL of the hub store")
+    prune.add_argument("--days", type=int, help="keep this many days (default: the config's)")
+    prune.add_argument("--actor", default="ecehub-retention", help="who the audit names")
+    prune.set_defaults(func=cmd_prune_audit)
 
 
 def _progress(message: str) -> None:

@@ -177,6 +177,12 @@ class HubConfig(_Strict):
         description="Refused accesses by one actor to one object within this many seconds are "
         "one audit entry with a count (0: an entry per request)",
     )
+    audit_retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="`ecehub db prune-audit` deletes audit entries older than this many days "
+        "(unset: keep them all)",
+    )
 
 
 DEFAULT_ALLOWED_FILE_TYPES: tuple[str, ...] = (

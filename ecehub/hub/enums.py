@@ -84,6 +84,8 @@ class AuditAction(StrEnum):
     RESTORE = "RESTORE"
     DENY = "DENY"
     """A refused read or write (nothing changed); ``after`` says what was asked and why."""
+    PRUNE = "PRUNE"
+    """Audit entries older than the retention deleted; ``after`` says before when and how many."""
 
 
 class ObjectType(StrEnum):
@@ -104,6 +106,7 @@ class ObjectType(StrEnum):
     FIELD = "FIELD"
     CROSSWALK_LINK = "CROSSWALK_LINK"
     HUB_ID = "HUB_ID"
+    AUDIT_LOG = "AUDIT_LOG"
 
 
 class LinkStatus(StrEnum):

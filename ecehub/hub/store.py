@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 
 from ecehub.config.model import Config
 from ecehub.errors import ValidationFailed
@@ -110,6 +110,27 @@ class HubStore(QipRepository, CollaborationRepository):
         )
         async with self._reading() as session:
             return [to_record(AuditEntry, row) for row in await session.scalars(stmt)]
+
+    async def prune_audit(self, actor: str, older_than: dt.datetime) -> int:
+        """Delete the audit entries from before ``older_than`` (the retention), in one
+        transaction that also audits the pruning itself (action ``PRUNE``, who, before when,
+        how many); the number deleted."""
+        async with self._writing(actor) as tx:
+            result = await tx.session.execute(delete(AuditRow).where(AuditRow.at < older_than))
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+            tx.session.add(
+                AuditRow(
+                    program_id=ANY_PROGRAM,
+                    actor=tx.actor,
+                    at=tx.now,
+                    action=AuditAction.PRUNE,
+                    object_type=ObjectType.AUDIT_LOG,
+                    object_id="audit_entry",
+                    before=None,
+                    after={"older_than": older_than.isoformat(), "deleted": deleted},
+                )
+            )
+        return deleted
 
     async def record_denials(
         self, actor: str, denials: Sequence[Denial], *, at: dt.datetime | None = None
