@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -152,16 +153,19 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
-        health = await runtime.health()
+        health, store_problem = await asyncio.gather(runtime.health(), runtime.store_problem())
         body: dict[str, Any] = {
-            "status": "ok" if all(h.ok for h in health) else "degraded",
+            "status": "ok" if all(h.ok for h in health) and not store_problem else "degraded",
             "sources": {
                 h.source: {"ok": h.ok, "latency_ms": round(h.latency_ms, 1), "detail": h.detail}
                 for h in health
             },
+            "hub_store": {"ok": store_problem is None, "detail": store_problem or ""},
         }
-        # Degraded still serves partial data, so it stays 200; only "no source at all" is 503.
-        status = 200 if any(h.ok for h in health) or not health else 503
+        # Degraded still serves partial data, so it stays 200; "no source at all" or a hub
+        # store that cannot serve (every query reads it) is 503.
+        sources_ok = any(h.ok for h in health) or not health
+        status = 200 if sources_ok and store_problem is None else 503
         return JSONResponse(body, status_code=status)
 
     @contextlib.asynccontextmanager

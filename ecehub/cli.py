@@ -48,10 +48,38 @@ def _serve(app: object, host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
 
 
+async def _store_ready(url: str, migrate_it: bool) -> str | None:
+    """Why the hub store at ``url`` cannot be served (``None``: it is at the newest
+    revision, after upgrading it when ``migrate_it``)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ecehub.hub import migrate
+
+    try:
+        revision = await (migrate.upgrade(url) if migrate_it else migrate.current(url))
+    except (CommandError, SQLAlchemyError, OSError) as exc:
+        # The message names the failure, never the URL (it may hold a password).
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return f"the hub store could not be read: {type(exc).__name__}: {reason}"
+    if revision != migrate.head():
+        return (
+            f"the hub store is at revision {revision or '<empty>'}, this ecehub needs "
+            f"{migrate.head()}: run `ecehub db upgrade --config CONFIG` first, or serve with "
+            "--migrate"
+        )
+    return None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ecehub.app import create_app
+    from ecehub.hub import hub_url
 
     config = load_config(args.config)
+    refused = asyncio.run(_store_ready(hub_url(config), args.migrate))
+    if refused is not None:
+        print(f"ecehub serve: {refused}", file=sys.stderr)
+        return 1
     _serve(create_app(config), args.host, args.port)
     return 0
 
@@ -492,6 +520,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", required=True, help="YAML config file")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--migrate",
+        action="store_true",
+        help="upgrade the hub store to the newest revision first (else an older one is refused)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="run the hub over three seeded demo sector systems")

@@ -7,6 +7,7 @@ transaction on both backends, so a failed upgrade leaves the previous revision i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,10 +17,19 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecehub.hub.engine import WRITE_OPTION, create_hub_engine
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current", "downgrade", "head", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "current",
+    "downgrade",
+    "head",
+    "revision_on",
+    "upgrade",
+]
 
 T = TypeVar("T")
 
@@ -35,6 +45,7 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return config
 
 
+@functools.cache
 def head() -> str:
     """The newest revision shipped with this version of ecehub."""
     revision = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -79,3 +90,9 @@ async def downgrade(url: str, revision: str) -> str | None:
 async def current(url: str) -> str | None:
     """The revision the hub store at ``url`` is at (``None`` for an empty database)."""
     return await _in_transaction(url, _revision_of)
+
+
+async def revision_on(engine: AsyncEngine) -> str | None:
+    """The revision of the hub store ``engine`` reads (a plain read, no write lock)."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_revision_of)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ecehub.access.policy import AccessPolicy
 from ecehub.auth.tokens import Authentication
 from ecehub.config.model import Config
@@ -14,7 +16,7 @@ from ecehub.connectors.base import Connector, Health
 from ecehub.connectors.registry import get_connector_class
 from ecehub.crosswalk.link_identity import CrosswalkCache
 from ecehub.crosswalk.store import CrosswalkStore
-from ecehub.hub import HubStore
+from ecehub.hub import HubStore, migrate
 from ecehub.resolvers.context import RequestContext
 
 __all__ = ["Runtime", "build_connectors"]
@@ -74,6 +76,20 @@ class Runtime:
                 return Health(conn.name, False, conn.timeout_s * 1000, "timed out")
 
         return list(await asyncio.gather(*(one(c) for c in self.connectors.values())))
+
+    async def store_problem(self) -> str | None:
+        """Why the hub store cannot serve (unreachable, or not at this ecehub's newest
+        revision); ``None`` when it can. The message never holds the store's URL."""
+        try:
+            revision = await migrate.revision_on(self.store.engine)
+        except (SQLAlchemyError, OSError) as exc:
+            return f"unreachable: {type(exc).__name__}"
+        if revision != migrate.head():
+            return (
+                f"at revision {revision or '<empty>'}, needs {migrate.head()}: run "
+                "`ecehub db upgrade` (or serve with --migrate)"
+            )
+        return None
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
