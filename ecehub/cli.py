@@ -33,6 +33,26 @@ SAMPLE_QUERY = """{
 }"""
 
 
+CONFIG_ENV = "ECEHUB_CONFIG"
+CONFIG_MISSING = f"no config: pass --config FILE or set {CONFIG_ENV}"
+
+
+def _config_option(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    help_text: str = "YAML config file",
+    *,
+    required: bool = True,
+) -> None:
+    """``--config FILE``, defaulting to ``$ECEHUB_CONFIG``: the same on every command."""
+    default = os.environ.get(CONFIG_ENV) or None
+    parser.add_argument(
+        "--config",
+        default=default,
+        required=required and default is None,
+        help=f"{help_text} (default: ${CONFIG_ENV})",
+    )
+
+
 def _settle_heap() -> None:
     """Move everything loaded at start (libraries, config, demo data) out of the garbage
     collector's view: measured in benchmarks/, full collections over those objects were about
@@ -109,7 +129,11 @@ async def _check(config_path: str) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    return asyncio.run(_check(args.config))
+    config = args.config_file or args.config
+    if not config:
+        print(f"ecehub check: {CONFIG_MISSING}", file=sys.stderr)
+        return 2
+    return asyncio.run(_check(config))
 
 
 def cmd_schema_print(args: argparse.Namespace) -> int:
@@ -210,9 +234,32 @@ def cmd_demo(args: argparse.Namespace) -> int:
 DEFAULT_DEV_KEY_DIR = ".ecehub/dev-keys"
 
 
+def _access_roles(path: str) -> set[str]:
+    """The role names of a config's ``access.roles``, read without resolving the config's
+    variables (a token can be minted where the sources' secrets are not set)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    access = data.get("access") if isinstance(data, dict) else None
+    roles = access.get("roles") if isinstance(access, dict) else None
+    return {str(name) for name in roles} if isinstance(roles, dict) else set()
+
+
 def cmd_token(args: argparse.Namespace) -> int:
+    import datetime as dt
+
     from ecehub.auth.devtokens import DevKey
 
+    if args.config:
+        known = _access_roles(args.config)
+        unknown = [r for r in args.role if r not in known]
+        if unknown:
+            print(
+                f"ecehub token: no role {', '.join(map(repr, unknown))} in {args.config}'s "
+                f"access.roles; its roles: {', '.join(sorted(known)) or '(none)'}",
+                file=sys.stderr,
+            )
+            return 2
     key = DevKey.load_or_create(Path(args.key_dir))
     token = key.mint(
         sub=args.sub,
@@ -224,8 +271,10 @@ def cmd_token(args: argparse.Namespace) -> int:
         audience=args.audience,
     )
     print(token)
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.ttl)
     print(
-        f"dev token for {args.sub} (roles {', '.join(args.role)}), valid {args.ttl} s. "
+        f"dev token for {args.sub} (roles {', '.join(args.role)}), valid {args.ttl} s, until "
+        f"{expires:%Y-%m-%d %H:%M:%S} UTC. "
         f"Trust it with auth: {{mode: jwt, issuer: {args.issuer}, audience: {args.audience}, "
         f"algorithms: [ES256], keys: [{key.public_path}]}}",
         file=sys.stderr,
@@ -240,6 +289,7 @@ def _add_token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "token", help="mint a signed development token (local ES256 key; never for production)"
     )
     token.add_argument("--role", action="append", required=True, help="a role; repeatable")
+    _config_option(token, "check the roles against this config's access.roles", required=False)
     token.add_argument("--program", action="append", help="a program ID in scope; repeatable")
     token.add_argument(
         "--support-type",
@@ -261,6 +311,8 @@ def _add_token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _hub_store_url(args: argparse.Namespace) -> str:
     if args.url:
         return str(args.url)
+    if not args.config:
+        raise SystemExit(f"ecehub db: {CONFIG_MISSING}, or --url")
     from ecehub.hub import hub_url
 
     return hub_url(load_config(args.config))
@@ -331,8 +383,8 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     }
     for name, (help_text, default) in commands.items():
         command = db_sub.add_parser(name, help=help_text)
-        where = command.add_mutually_exclusive_group(required=True)
-        where.add_argument("--config", help="YAML config file: its hub.url")
+        where = command.add_mutually_exclusive_group()
+        _config_option(where, "YAML config file: its hub.url", required=False)
         where.add_argument("--url", help="SQLAlchemy URL of the hub store")
         if name == "upgrade":
             command.add_argument("--revision", default=default, help="target (default: head)")
@@ -342,8 +394,8 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     prune = db_sub.add_parser(
         "prune-audit", help="delete audit entries older than the retention (itself audited)"
     )
-    where = prune.add_mutually_exclusive_group(required=True)
-    where.add_argument("--config", help="YAML config file: its hub.url and audit_retention_days")
+    where = prune.add_mutually_exclusive_group()
+    _config_option(where, "YAML config file: its hub.url and audit_retention_days", required=False)
     where.add_argument("--url", help="SQLAlchemy URL of the hub store")
     prune.add_argument("--days", type=int, help="keep this many days (default: the config's)")
     prune.add_argument("--actor", default="ecehub-retention", help="who the audit names")
@@ -480,7 +532,7 @@ def _add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParse
     }
     for name, help_text in commands.items():
         command = cw_sub.add_parser(name, help=help_text)
-        command.add_argument("--config", required=True, help="YAML config file")
+        _config_option(command)
         # The entities a matcher exists for (ecehub.crosswalk.suggest.SUGGEST_ENTITIES).
         entities = ["program", "staff"] if name == "suggest" else ["program", "site", "staff"]
         command.add_argument("--entity", choices=entities, default="program")
@@ -517,7 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve the GraphQL hub for a config file")
-    serve.add_argument("--config", required=True, help="YAML config file")
+    _config_option(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -545,7 +597,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     check = sub.add_parser("check", help="validate a config and ping every source")
-    check.add_argument("config", help="YAML config file")
+    _config_option(check, required=False)
+    check.add_argument(
+        "config_file", nargs="?", help="the config file, as --config (kept for older scripts)"
+    )
     check.set_defaults(func=cmd_check)
 
     schema = sub.add_parser("schema", help="schema tools")

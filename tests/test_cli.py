@@ -55,6 +55,38 @@ async def test_a_bad_config_exits_2_naming_file_and_path(tmp_path: Path) -> None
     assert "sources.qris.entities.program.key: required setting is missing" in err
 
 
+async def test_every_command_takes_the_config_the_same_way(tmp_path: Path) -> None:
+    """--config FILE, or $ECEHUB_CONFIG, on every command (check still takes it bare)."""
+    bad = tmp_path / "state.yaml"
+    bad.write_text("sources:\n  qris:\n    kind: rest\n    entities: {program: {path: /p}}\n")
+    for args, env in [
+        (("check", "--config", str(bad)), None),
+        (("check",), {"ECEHUB_CONFIG": str(bad)}),
+        (("db", "current"), {"ECEHUB_CONFIG": str(bad)}),
+    ]:
+        code, _, err = await run(*args, env=env)
+        assert code != 0, args
+        assert f"{bad}: invalid configuration" in err, (args, err)
+    code, _, err = await run("check", env={"ECEHUB_CONFIG": ""})
+    assert code == 2 and "no config: pass --config FILE or set ECEHUB_CONFIG" in err
+    good = tmp_path / "hub.yaml"
+    good.write_text(f"hub: {{url: 'sqlite+aiosqlite:///{tmp_path / 'hub.db'}'}}\n")
+    code, out, err = await run("db", "upgrade", env={"ECEHUB_CONFIG": str(good)})
+    assert code == 0 and "hub store at revision" in out, err
+
+
+async def test_token_roles_are_checked_against_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "state.yaml"
+    config.write_text("access:\n  roles:\n    ta_staff: {programs: claim}\n")
+    key_dir = str(tmp_path / "keys")
+    common = ("token", "--config", str(config), "--key-dir", key_dir)
+    code, _, err = await run(*common, "--role", "state_admn")
+    assert code == 2 and "no role 'state_admn'" in err and "its roles: ta_staff" in err
+    code, out, err = await run(*common, "--role", "ta_staff", "--ttl", "60")
+    assert code == 0 and out.count(".") == 2  # a compact JWS
+    assert "valid 60 s, until " in err and " UTC" in err
+
+
 async def test_schema_print_writes_the_sdl(tmp_path: Path) -> None:
     code, out, _ = await run("schema", "print")
     assert code == 0
