@@ -299,6 +299,62 @@ def parse_config(
     return config.model_copy(update={"file": Path(file)})
 
 
+_PLACEHOLDER = "__ecehub_env_{}__"
+_PLACEHOLDERS = re.compile(r"__ecehub_env_(\d+)__")
+
+
+def _shield_variables(text: str) -> tuple[str, list[str]]:
+    """``text`` with every ``${...}`` replaced by a plain placeholder, and the expressions in
+    order: YAML then never sees a variable's braces (``{value: ${KEY}}`` parses as a flow
+    mapping) and no variable's value ever goes through the YAML parser."""
+    found: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        if "\n" in match.group(0):
+            return match.group(0)
+        found.append(match.group(0))
+        return _PLACEHOLDER.format(len(found) - 1)
+
+    return _ENV.sub(hide, text), found
+
+
+def _unshield(node: Any, found: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {_unshield(k, found): _unshield(v, found) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_unshield(v, found) for v in node]
+    if isinstance(node, str):
+        return _PLACEHOLDERS.sub(lambda m: found[int(m.group(1))], node)
+    return node
+
+
+_YAML_HINTS = (
+    ("\t", "YAML indents with spaces only: replace the tab"),
+    ("mapping values are not allowed", "a value holding ': ' must be quoted, e.g. \"a: b\""),
+    ("found undefined alias", "a value starting with '*' must be quoted"),
+    ("expected <block end>", "check the indentation of this line against the ones above"),
+    ("while scanning a quoted scalar", "a quote is not closed"),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is None:
+        return f"YAML syntax error: {problem}"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    message = (
+        f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: {problem}\n"
+        f"    {line}"
+    )
+    context = f"{getattr(exc, 'context', None) or ''} {problem} {line}"
+    for needle, hint in _YAML_HINTS:
+        if needle in context:
+            return f"{message}\n  fix: {hint}"
+    return message
+
+
 def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a YAML config file."""
     file = str(path)
@@ -306,11 +362,9 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Co
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, [("", f"cannot read file: {exc.strerror}")]) from None
+    shielded, variables = _shield_variables(text)
     try:
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(shielded)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(file, [("", f"YAML syntax error at {where}: {problem}")]) from None
-    return parse_config(data, file=file, env=env)
+        raise ConfigError(file, [("", _yaml_problem(exc, text))]) from None
+    return parse_config(_unshield(data, variables), file=file, env=env)

@@ -240,3 +240,37 @@ def test_a_rejected_secret_is_not_echoed() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(data, file="state.yaml", env=ENV)
     assert "hunter2" not in str(info.value)
+
+
+def test_variables_work_inside_flow_mappings(tmp_path: Path) -> None:
+    """``{value: ${KEY}}`` is a flow mapping whose value is the variable: the variable's braces
+    never reach the YAML parser, nor does its value (a value with YAML syntax stays text)."""
+    f = tmp_path / "state.yaml"
+    f.write_text(
+        "sources:\n"
+        "  qris:\n"
+        "    kind: rest\n"
+        "    base_url: ${QRIS_URL}\n"
+        "    auth: {type: api_key, header: X-API-Key, value: ${QRIS_KEY}}\n"
+        "    entities: {program: {path: /p, key: id, fields: {name: '${NAME_FIELD:-name}'}}}\n"
+    )
+    env = {"QRIS_URL": "http://qris.example", "QRIS_KEY": "k: {not, yaml]"}
+    config = load_config(f, env=env)
+    auth = config.sources["qris"].auth  # type: ignore[attr-defined]
+    assert auth.value.get_secret_value() == "k: {not, yaml]"
+    assert config.sources["qris"].entities["program"].fields == {"name": "name"}
+
+
+def test_yaml_errors_show_the_line_and_a_fix(tmp_path: Path) -> None:
+    f = tmp_path / "bad.yaml"
+    f.write_text("hub:\n  url: sqlite+aiosqlite:///h.db\nserver:\n\tmode: production\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(f)
+    message = str(info.value)
+    assert "YAML syntax error at line 4" in message
+    assert "\tmode: production" in message
+    assert "fix: YAML indents with spaces only" in message
+    f.write_text("server:\n  cors_origins: [https://a.example]\n  mode: dev: x\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(f)
+    assert "must be quoted" in str(info.value) and "mode: dev: x" in str(info.value)
