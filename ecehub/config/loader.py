@@ -229,6 +229,17 @@ def _check_field_rules(config: Config, entity: str, rule: MergeRule) -> Problems
     return problems
 
 
+def _causes(problems: Problems, unset: int) -> Problems:
+    """The problems without the knock-on ones of a variable that is not set: a value left
+    empty by it fails validation too, and the missing variable is the one thing to fix."""
+    missing = [path for path, _ in problems[:unset]]
+
+    def follows(path: str) -> bool:
+        return any(path == m or path.startswith(f"{m}.") for m in missing)
+
+    return problems[:unset] + [p for p in problems[unset:] if not follows(p[0])]
+
+
 def parse_config(
     data: Any, *, file: str = "<config>", env: Mapping[str, str] | None = None
 ) -> Config:
@@ -240,6 +251,7 @@ def parse_config(
         raise ConfigError(file, [("", "expected a mapping at the top level")])
     problems: Problems = []
     data = _interpolate(data, "", env, problems)
+    unset = len(problems)  # the first problems are the variables that are not set
     raw_sources = data.pop("sources", None) or {}
     if not isinstance(raw_sources, dict):
         problems.append(("sources", "expected a mapping of source name to settings"))
@@ -272,7 +284,7 @@ def parse_config(
         config = Config.model_validate({**data, "sources": sources})
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, ""))
-        raise ConfigError(file, problems) from None
+        raise ConfigError(file, _causes(problems, unset)) from None
 
     declared = {st.code for st in config.support_types}
     identifier_systems: set[str] = set()
@@ -295,7 +307,7 @@ def parse_config(
         if entity in ENTITIES:
             problems.extend(_check_field_rules(config, entity, rule))
     if problems:
-        raise ConfigError(file, problems)
+        raise ConfigError(file, _causes(problems, unset))
     return config.model_copy(update={"file": Path(file)})
 
 

@@ -274,3 +274,21 @@ def test_yaml_errors_show_the_line_and_a_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(f)
     assert "must be quoted" in str(info.value) and "mode: dev: x" in str(info.value)
+
+
+def test_a_missing_variable_is_the_one_problem_at_its_path(tmp_path: Path) -> None:
+    f = tmp_path / "state.yaml"
+    f.write_text(
+        "sources:\n"
+        "  qris:\n"
+        "    kind: rest\n"
+        "    base_url: ${QRIS_URL}\n"
+        "    timeout_s: -1\n"
+        "    entities: {program: {path: /p, key: id}}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(f, env={})
+    problems = dict(info.value.problems)
+    assert problems["sources.qris.base_url"].startswith("environment variable QRIS_URL is not set")
+    assert [path for path, _ in info.value.problems].count("sources.qris.base_url") == 1
+    assert "sources.qris.timeout_s" in problems  # a problem of its own still shows
