@@ -136,6 +136,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     return asyncio.run(_check(config))
 
 
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from ecehub.config.schema import config_json_schema
+
+    text = json.dumps(config_json_schema(), indent=2) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_schema_print(args: argparse.Namespace) -> int:
     from ecehub.schema import build_schema
 
@@ -602,6 +615,14 @@ def build_parser() -> argparse.ArgumentParser:
         "config_file", nargs="?", help="the config file, as --config (kept for older scripts)"
     )
     check.set_defaults(func=cmd_check)
+
+    config_cmd = sub.add_parser("config", help="config tools")
+    config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
+    config_schema = config_sub.add_parser(
+        "schema", help="write a JSON Schema of the config file (for editors)"
+    )
+    config_schema.add_argument("--output", "-o", default=None)
+    config_schema.set_defaults(func=cmd_config_schema)
 
     schema = sub.add_parser("schema", help="schema tools")
     schema_sub = schema.add_subparsers(dest="schema_command", required=True)

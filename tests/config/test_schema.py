@@ -1,0 +1,51 @@
+"""The config's JSON Schema (``ecehub config schema``): the example configs pass it, the
+mistakes editors should catch fail it, and each source is checked by its kind's settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from ecehub.config.schema import config_json_schema
+from tests.test_cli import run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = config_json_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _errors(validator: jsonschema.protocols.Validator, data: Any) -> list[str]:
+    return sorted(e.message for e in validator.iter_errors(data))
+
+
+@pytest.mark.parametrize("name", ["demo.yaml", "state.example.yaml"])
+def test_the_example_configs_pass(validator: jsonschema.protocols.Validator, name: str) -> None:
+    data = yaml.safe_load((ROOT / "config" / name).read_text().replace("${", "$<"))
+    assert _errors(validator, data) == []
+
+
+def test_mistakes_fail(validator: jsonschema.protocols.Validator) -> None:
+    rest = {"kind": "rest", "base_url": "http://q", "entities": {}}
+    assert _errors(validator, {"sources": {"qris": {**rest, "timout_s": 3}}})
+    assert _errors(validator, {"sources": {"qris": {**rest, "table": "x"}}})  # sql's setting
+    assert _errors(validator, {"sources": {"qris": {"kind": "ftp"}}})
+    assert _errors(validator, {"sources": {"Bad Name": rest}})
+    assert _errors(validator, {"servr": {}})
+    assert _errors(validator, {"sources": {"qris": rest}}) == []
+
+
+async def test_the_command_writes_it(tmp_path: Path) -> None:
+    out = tmp_path / "ecehub-config.schema.json"
+    code, _, err = await run("config", "schema", "-o", str(out))
+    assert code == 0, err
+    assert json.loads(out.read_text())["title"] == "ecehub configuration"
