@@ -9,9 +9,11 @@ import contextlib
 import gc
 import getpass
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,8 @@ from ecehub.config import load_config
 from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
+    import uvicorn
+
     from ecehub.resolvers.runtime import Runtime
 
 __all__ = ["main"]
@@ -204,6 +208,7 @@ async def _demo(args: argparse.Namespace) -> int:
             headstart_url=args.headstart_url,
             licensing_url=args.licensing_url,
             hub_programs=DEFAULT_HUB_PROGRAMS,
+            qris_port=args.qris_port,
         ) as demo:
             config = load_config(demo.config_path, env={**os.environ, **demo.env})
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
@@ -217,7 +222,7 @@ async def _demo(args: argparse.Namespace) -> int:
             ]
             ta_token = dev_key.mint(sub=COACH, roles=["ta_staff"], programs=ta_programs)
             admin_token = dev_key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
-            server = uvicorn.Server(
+            server = _demo_server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
             _settle_heap()
@@ -233,11 +238,40 @@ async def _demo(args: argparse.Namespace) -> int:
                 f"--key-dir {dev_key.directory})",
                 flush=True,
             )
+            exports = " ".join(f"{name}={value}" for name, value in sorted(demo.env.items()))
+            print(
+                f"\nthe demo's systems, for `ecehub check --config {demo.config_path}` and "
+                f"`ecehub crosswalk ...` in another shell:\nexport {exports}",
+                flush=True,
+            )
             print(
                 f"\necehub demo is up: open {url} (GraphiQL)\n\ntry:\n{SAMPLE_QUERY}\n", flush=True
             )
             await server.serve()
     return 0
+
+
+def _demo_server(config: uvicorn.Config) -> uvicorn.Server:
+    """uvicorn's server, stopping on SIGINT or SIGTERM as uvicorn does, but returning
+    afterwards instead of raising the signal again (uvicorn's way), so the demo removes its
+    temporary directory (its databases and private signing key) before the process ends."""
+    import uvicorn
+
+    class DemoServer(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+
+    return DemoServer(config)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -597,6 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--programs", type=int, default=200, help="how many programs to seed")
     demo.add_argument("--data-dir", default=None, help="where the SQLite files go (default: temp)")
+    demo.add_argument(
+        "--qris-port", type=int, default=0, help="the demo QRIS API's port (default: a free one)"
+    )
     demo.add_argument(
         "--headstart-url",
         default=os.environ.get("ECEHUB_DEMO_HEADSTART_URL"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import sys
 import urllib.request
@@ -295,3 +296,42 @@ async def test_crosswalk_suggest_refuses_an_unknown_left_source(tmp_path: Path) 
     assert (
         "--left must name one of the sources of program records: licensing, head_start, qris" in err
     )
+
+
+async def test_demo_on_a_fixed_qris_port_cleans_up_on_sigterm() -> None:
+    """`demo --qris-port N` serves QRIS there and prints the variables other commands need;
+    SIGTERM stops it cleanly and removes its temporary directory (with the private key)."""
+    port, qris_port = _free_port(), _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "ecehub", "demo", "--programs", "10"),
+        *("--port", str(port), "--qris-port", str(qris_port)),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    seen = ""
+    try:
+        assert proc.stdout is not None
+        while "ecehub demo is up" not in seen:
+            line = await asyncio.wait_for(proc.stdout.readline(), timeout=60)
+            assert line, f"demo exited early: {seen}"
+            seen += line.decode()
+        exports = dict(
+            item.split("=", 1)
+            for line in seen.splitlines()
+            if line.startswith("export ")
+            for item in line.removeprefix("export ").split()
+        )
+        assert exports["QRIS_API_URL"] == f"http://127.0.0.1:{qris_port}"
+        request = urllib.request.Request(
+            f"{exports['QRIS_API_URL']}/v1/providers?page=1&per_page=1",
+            headers={"X-API-Key": exports["QRIS_API_KEY"]},
+        )
+        with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as answer:
+            assert json.loads(answer.read())["data"]
+        key_dir = Path(seen.split("signed by the local dev key in ", 1)[1].split(";", 1)[0])
+        assert await asyncio.to_thread(key_dir.exists)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), timeout=30)
+    assert code == 0
+    assert not await asyncio.to_thread(key_dir.parent.exists)  # the temporary dir is gone

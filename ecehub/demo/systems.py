@@ -32,7 +32,7 @@ class DemoSystems:
     Head Start and Licensing are SQLite files in ``data_dir`` (a temporary directory when
     none is given) unless ``headstart_url`` / ``licensing_url`` name other databases (e.g.
     PostgreSQL or MariaDB, which are then dropped and re-created table by table). QRIS is
-    served on a free loopback port with a fresh random API key.
+    served on a loopback port (``qris_port``, default a free one) with a fresh random API key.
 
     ``hub_programs`` > 0 seeds the hub store (QIPs, notes, activity, funding) for that many
     programs, the first ones the sample query of ``ecehub demo`` lists among them
@@ -53,8 +53,10 @@ class DemoSystems:
         hub_url: str | None = None,
         hub_programs: int = 0,
         noise: str | NoiseLevel = "default",
+        qris_port: int = 0,
     ) -> None:
         self.programs = programs
+        self.qris_port = qris_port
         self.seed = seed
         self.noise = noise
         self.data_dir = data_dir
@@ -110,7 +112,7 @@ class DemoSystems:
             if self.hub_programs > 0:
                 self.hub_seed = await seed_hub(hub_url, world, programs=self.hub_programs)
             api_key = secrets.token_urlsafe(24)
-            self._qris = QrisServer(world, api_key, delay_s=self._qris_delay_s)
+            self._qris = QrisServer(world, api_key, delay_s=self._qris_delay_s, port=self.qris_port)
             qris_url = await self._qris.start()
         except BaseException:
             self._cleanup()
