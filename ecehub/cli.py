@@ -15,9 +15,9 @@ import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ecehub.config import load_config
+from ecehub.config import load_config, parse_config, read_yaml
 from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
@@ -210,7 +210,10 @@ async def _demo(args: argparse.Namespace) -> int:
             hub_programs=DEFAULT_HUB_PROGRAMS,
             qris_port=args.qris_port,
         ) as demo:
-            config = load_config(demo.config_path, env={**os.environ, **demo.env})
+            data = read_yaml(demo.config_path)
+            if args.config:
+                data = _with_extra(data, read_yaml(args.config), args.config)
+            config = parse_config(data, file=str(demo.config_path), env={**os.environ, **demo.env})
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
             runtime = Runtime(config)
@@ -272,6 +275,35 @@ def _demo_server(config: uvicorn.Config) -> uvicorn.Server:
                     signal.signal(sig, handler)
 
     return DemoServer(config)
+
+
+def _with_extra(base: Any, extra: Any, extra_file: str) -> dict[str, Any]:
+    """The demo's config data with ``extra``'s: its sources after the demo's (a name the
+    demo has is refused), its support types added, every other section merged key by key
+    (``extra`` wins)."""
+    if not isinstance(extra, dict):
+        raise ConfigError(extra_file, [("", "expected a mapping at the top level")])
+    merged: dict[str, Any] = dict(base)
+    for key, value in extra.items():
+        if key == "sources" and isinstance(value, dict):
+            have = dict(base.get("sources") or {})
+            clash = sorted(set(value) & set(have))
+            if clash:
+                raise ConfigError(
+                    extra_file,
+                    [(f"sources.{n}", "the demo has a source of this name") for n in clash],
+                )
+            merged[key] = {**have, **value}
+        elif key == "support_types" and isinstance(value, list):
+            have_types = list(base.get(key) or [])
+            codes = {t.get("code") for t in have_types if isinstance(t, dict)}
+            added = [t for t in value if not isinstance(t, dict) or t.get("code") not in codes]
+            merged[key] = have_types + added
+        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -633,6 +665,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default=None, help="where the SQLite files go (default: temp)")
     demo.add_argument(
         "--qris-port", type=int, default=0, help="the demo QRIS API's port (default: a free one)"
+    )
+    demo.add_argument(
+        "--config",
+        help="a YAML file whose sources join the demo's (after them) and whose other "
+        "sections are merged into the demo config's",
     )
     demo.add_argument(
         "--headstart-url",

@@ -298,12 +298,38 @@ async def test_crosswalk_suggest_refuses_an_unknown_left_source(tmp_path: Path) 
     )
 
 
-async def test_demo_on_a_fixed_qris_port_cleans_up_on_sigterm() -> None:
-    """`demo --qris-port N` serves QRIS there and prints the variables other commands need;
-    SIGTERM stops it cleanly and removes its temporary directory (with the private key)."""
+def _extra_source(tmp_path: Path) -> Path:
+    """A config adding a Pre-K system (a SQLite table) to the demo's sources."""
+    import sqlite3
+
+    db = tmp_path / "prek.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("CREATE TABLE prek_site (site_id TEXT PRIMARY KEY, site_name TEXT)")
+        connection.execute("INSERT INTO prek_site VALUES ('PK-1', 'Riverside Pre-K')")
+    extra = tmp_path / "extra.yaml"
+    extra.write_text(
+        "support_types: [{code: PRE_K, name: Pre-K}]\n"
+        "sources:\n"
+        "  prek:\n"
+        "    kind: sql\n"
+        f"    url: sqlite+aiosqlite:///{db}\n"
+        "    support_types: [PRE_K]\n"
+        "    entities:\n"
+        "      program: {table: prek_site, key: site_id, fields: {name: site_name}}\n"
+    )
+    return extra
+
+
+async def test_demo_takes_an_extra_source_and_a_fixed_qris_port_and_cleans_up_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    """`demo --config EXTRA --qris-port N`: the extra source joins the demo's, QRIS is served
+    on N and the variables other commands need are printed; SIGTERM stops it cleanly and
+    removes its temporary directory (with the private key)."""
     port, qris_port = _free_port(), _free_port()
+    extra = await asyncio.to_thread(_extra_source, tmp_path)
     proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "ecehub", "demo", "--programs", "10"),
+        *(sys.executable, "-m", "ecehub", "demo", "--programs", "10", "--config", str(extra)),
         *("--port", str(port), "--qris-port", str(qris_port)),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -328,6 +354,19 @@ async def test_demo_on_a_fixed_qris_port_cleans_up_on_sigterm() -> None:
         )
         with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as answer:
             assert json.loads(answer.read())["data"]
+        lines = seen.splitlines()
+        admin = lines[lines.index(next(x for x in lines if x.startswith("state admin"))) + 1]
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/graphql",
+            data=json.dumps(
+                {"query": "{ sources { name status } supportTypes { code } }"}
+            ).encode(),
+            headers={"content-type": "application/json", "authorization": f"Bearer {admin}"},
+        )
+        with await asyncio.to_thread(urllib.request.urlopen, request, timeout=10) as answer:
+            data = json.loads(answer.read())["data"]
+        assert {"name": "prek", "status": "UP"} in data["sources"]
+        assert "PRE_K" in {t["code"] for t in data["supportTypes"]}
         key_dir = Path(seen.split("signed by the local dev key in ", 1)[1].split(";", 1)[0])
         assert await asyncio.to_thread(key_dir.exists)
     finally:
@@ -335,3 +374,17 @@ async def test_demo_on_a_fixed_qris_port_cleans_up_on_sigterm() -> None:
         code = await asyncio.wait_for(proc.wait(), timeout=30)
     assert code == 0
     assert not await asyncio.to_thread(key_dir.parent.exists)  # the temporary dir is gone
+
+
+def test_an_extra_config_may_not_reuse_a_demo_source_name() -> None:
+    import pytest
+
+    from ecehub.cli import _with_extra
+    from ecehub.errors import ConfigError
+
+    base = {"sources": {"qris": {"kind": "rest"}}, "server": {"max_depth": 12, "mode": "x"}}
+    merged = _with_extra(base, {"server": {"max_depth": 20}}, "extra.yaml")
+    assert merged["server"] == {"max_depth": 20, "mode": "x"}
+    with pytest.raises(ConfigError) as info:
+        _with_extra(base, {"sources": {"qris": {"kind": "sql"}}}, "extra.yaml")
+    assert info.value.problems == [("sources.qris", "the demo has a source of this name")]

@@ -1,6 +1,6 @@
 """Configuration: the YAML model and its loader."""
 
-from ecehub.config.loader import load_config, parse_config
+from ecehub.config.loader import load_config, parse_config, read_yaml
 from ecehub.config.model import (
     DEFAULT_SUPPORT_TYPES,
     CacheConfig,
@@ -25,4 +25,5 @@ __all__ = [
     "SupportTypeConfig",
     "load_config",
     "parse_config",
+    "read_yaml",
 ]

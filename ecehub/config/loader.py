@@ -20,7 +20,7 @@ from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, MergeRule, SourceConfig
 from ecehub.errors import ConfigError, ConnectorNotFound
 
-__all__ = ["load_config", "parse_config"]
+__all__ = ["load_config", "parse_config", "read_yaml"]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -367,8 +367,10 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> str:
     return message
 
 
-def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
-    """Read and validate a YAML config file."""
+def read_yaml(path: str | Path) -> Any:
+    """The YAML data of a config file, ``${VAR}`` expressions left in place for
+    :func:`parse_config`; :class:`ConfigError` naming the file for an unreadable file or a
+    syntax error (with the line and a fix)."""
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -379,4 +381,9 @@ def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Co
         data = yaml.safe_load(shielded)
     except yaml.YAMLError as exc:
         raise ConfigError(file, [("", _yaml_problem(exc, text))]) from None
-    return parse_config(_unshield(data, variables), file=file, env=env)
+    return _unshield(data, variables)
+
+
+def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a YAML config file."""
+    return parse_config(read_yaml(path), file=str(path), env=env)
