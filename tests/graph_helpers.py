@@ -83,6 +83,7 @@ async def demo_graph(
     qris_timeout_s: float | None = None,
     hub_url: str | None = None,
     dev_key: DevKey | None = None,
+    hub_programs: int = 0,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
@@ -94,6 +95,7 @@ async def demo_graph(
         headstart_url=headstart_url,
         licensing_url=licensing_url,
         qris_delay_s=qris_delay_s,
+        hub_programs=hub_programs,
     ) as demo:
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
         if qris_timeout_s is not None:

@@ -1,0 +1,46 @@
+"""The README's examples work as written: the mutation walkthrough, run against the demo with
+the state administrator's token, answers what the README says it answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ecehub.auth.devtokens import DevKey
+from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
+from tests.graph_helpers import demo_graph
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def _walkthrough() -> list[str]:
+    start = README.index("A walkthrough that works as written in the demo")
+    end = README.index("Each root field of a mutation is its own", start)
+    return re.findall(r"```graphql\n(.*?)```", README[start:end], re.S)
+
+
+async def test_the_mutation_walkthrough_works_as_written(tmp_path: Path) -> None:
+    read, create, update = _walkthrough()
+    key = DevKey.load_or_create(tmp_path / "keys")
+    admin = key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
+    async with demo_graph(
+        tmp_path, programs=60, dev_key=key, hub_programs=DEFAULT_HUB_PROGRAMS
+    ) as (_, client):
+        programs = await client.query(read, token=admin)
+        [program] = programs["data"]["programs"]["nodes"]
+        goal = program["qip"]["goals"][0]["id"]
+        created = await client.query(create.replace("<a goal's id>", goal), token=admin)
+        task = created["data"]["createQipTask"]
+        assert (task["version"], task["status"]) == (1, "NOT_STARTED")
+        done = update.replace("<the task's id>", task["id"])
+        updated = await client.query(done, token=admin)
+        assert updated["data"]["updateQipTask"] == {
+            "id": task["id"],
+            "version": 2,
+            "status": "DONE",
+            "minutesSpent": 150,
+        }
+        replay = await client.query(done, token=admin)
+    [error] = replay["errors"]
+    assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["currentVersion"] == 2
