@@ -7,7 +7,10 @@ The rules are data (``access.roles`` in the config); this module only applies th
 - sector data: the sources whose support types the role sees (``support_types``: ``all``,
   the token's claim, or a fixed list); hub (shared) data is always seen;
 - fields: ``allow``/``deny`` patterns of ``Type.field`` and ``sector_fields`` (a field only
-  roles seeing one of its support types may read);
+  roles seeing one of its support types may read); :meth:`Access.value_denial` is the one
+  rule for a value wherever it travels (a schema field, provenance, conflicts, a filter, the
+  audit log), mapped to the schema's ``Type.field`` by :mod:`ecehub.access.fields`;
+- notes: others' notes by visibility (:meth:`Access.reads_note`), wherever a body is shown;
 - writes: the kinds of hub object a role may write, in its programs; notes of other authors
   only with ``edit_any_note``;
 - detail: whether small counts are shown unsuppressed.
@@ -23,6 +26,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ecehub.access.fields import AUDIT_TYPES, audit_field, field_path
 from ecehub.auth.tokens import Authentication
 from ecehub.config.model import AccessConfig, Config, RoleRule
 from ecehub.errors import Forbidden
@@ -30,7 +34,7 @@ from ecehub.hub.enums import AuditAction, ObjectType
 from ecehub.hub.transaction import WriteCheck
 from ecehub.ids import InvalidId, decode_global_id
 
-__all__ = ["STRUCTURAL_TYPES", "Access", "AccessPolicy", "claim_list"]
+__all__ = ["STRUCTURAL_TYPES", "Access", "AccessPolicy", "Refusal", "claim_list", "note_readable"]
 
 STRUCTURAL_TYPES = ("*Connection", "*Edge", "PageInfo", "__*")
 """Types whose fields an ``allow`` list need not name: pages and introspection."""
@@ -46,6 +50,27 @@ def claim_list(value: Any) -> list[str]:
     if isinstance(value, Iterable):
         return [str(v) for v in value if isinstance(v, str | int) and str(v)]
     return []
+
+
+def note_readable(
+    viewer: str | None, visibility: frozenset[str] | None, author: str, note_visibility: str
+) -> bool:
+    """Whether ``viewer`` reads a note of ``author`` with visibility ``note_visibility``: their
+    own always, others' PRIVATE never, the rest when ``visibility`` (a role's
+    ``note_visibility``; ``None``: every one but PRIVATE) holds it."""
+    if viewer is not None and author == viewer:
+        return True
+    if note_visibility == "PRIVATE":
+        return False
+    return visibility is None or note_visibility in visibility
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a value is not shown: the ``Type.field`` whose rule refuses it, and the rule."""
+
+    field: str
+    reason: str
 
 
 def _program_hub_id(value: str) -> str | None:
@@ -113,6 +138,53 @@ class Access:
         if key not in self._fields:
             self._fields[key] = self._decide(type_name, field_name)
         return self._fields[key]
+
+    def value_denial(self, entity: str, name: str) -> Refusal | None:
+        """THE rule for a canonical field's value (``staff``, ``birth_year``) wherever it is
+        carried (its schema field, provenance, conflicts, a filter): refused when any schema
+        field on its path (:func:`~ecehub.access.fields.field_path`, e.g. ``Staff.birthYear``
+        or ``Program.license`` then ``License.status``) is one this request may not read."""
+        return self._path_denial(field_path(entity, name))
+
+    def audit_field_denial(self, type_name: str, key: str) -> Refusal | None:
+        """The same rule for a stored field (``body``) of an audited hub object shown as
+        ``type_name`` (``Note``), as the audit log's before/after carry it."""
+        return self._path_denial((audit_field(type_name, key),))
+
+    def _path_denial(self, path: tuple[tuple[str, str], ...]) -> Refusal | None:
+        if not self.enabled:
+            return None
+        for type_name, field_name in path:
+            reason = self.field_denial(type_name, field_name)
+            if reason is not None:
+                return Refusal(f"{type_name}.{field_name}", reason)
+        return None
+
+    def reads_note(self, author: str, visibility: str) -> bool:
+        """Whether this request reads a note of ``author`` with this visibility (a PRIVATE
+        note only its author; the rest by the role's ``note_visibility``)."""
+        return note_readable(self.user, self.note_visibility, author, visibility)
+
+    def audit_view(
+        self, object_type: str, snapshot: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """An audited object (an audit entry's ``before`` or ``after``) as this request may
+        see it: each field it may not read (:meth:`audit_field_denial`) null, and a note's
+        ``body`` null unless it reads that note (:meth:`reads_note`, judged on the snapshot's
+        own author and visibility)."""
+        if snapshot is None:
+            return None
+        shown = dict(snapshot)
+        type_name = AUDIT_TYPES.get(object_type)
+        if type_name is not None:
+            for key, value in snapshot.items():
+                if value is not None and self.audit_field_denial(type_name, key) is not None:
+                    shown[key] = None
+        if object_type == "NOTE" and not self.reads_note(
+            str(snapshot.get("author")), str(snapshot.get("visibility"))
+        ):
+            shown["body"] = None
+        return shown
 
     def _decide(self, type_name: str, field_name: str) -> str | None:
         assert self.config is not None

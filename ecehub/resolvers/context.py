@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ecehub.access.policy import Access
+from ecehub.access.policy import Access, Refusal
 from ecehub.access.scope import ScopedIdentity
 from ecehub.auth.tokens import Authentication
 from ecehub.config.model import Config
@@ -46,6 +46,9 @@ class RequestContext:
     loaders: Loaders = field(init=False)
     identity: Identity = field(init=False)
     denials: dict[tuple[str, str], Denial] = field(init=False, default_factory=dict)
+    refused: list[tuple[str, list[str | int]]] = field(init=False, default_factory=list)
+    """Values left out of an answer that goes on (``provenance(fields: [...])``, ...): the
+    message and the path of each, for ``errors[]`` (code FORBIDDEN)."""
     operation: str = "query"
     _config: Config = field(init=False)
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
@@ -172,6 +175,20 @@ class RequestContext:
                 found.operation,
                 found.count + 1,
             )
+
+    def refuse(
+        self,
+        program_id: str | None,
+        asked: str,
+        refusal: Refusal,
+        path: Sequence[str | int],
+    ) -> None:
+        """A value asked for by name (``asked``: e.g. ``birth_year`` in ``provenance(fields:
+        ...)``) left out of an answer that goes on: noted for the audit log under the refusing
+        rule's ``Type.field`` (as the field itself would be) and reported in ``errors[]`` at
+        ``path`` (never with the value)."""
+        self.deny(program_id, ObjectType.FIELD, refusal.field, refusal.reason)
+        self.refused.append((f"{asked}: {refusal.reason}", list(path)))
 
     async def flush_denials(self) -> None:
         """Write this request's refused accesses to the audit log (best effort: a failure is

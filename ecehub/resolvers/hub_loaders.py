@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from ecehub.hub import HubStore, NoteVisibility, SubjectType
+from ecehub.access.policy import note_readable
+from ecehub.hub import HubStore, SubjectType
 
 __all__ = ["HubLoaders", "load_merged"]
 
@@ -67,11 +68,7 @@ class HubLoaders:
         ``visibility`` (``None``: every one but PRIVATE; the role's ``note_visibility``)."""
 
         def readable(note: Any) -> bool:
-            if viewer is not None and note.author == viewer:
-                return True
-            if note.visibility is NoteVisibility.PRIVATE:
-                return False
-            return visibility is None or note.visibility.value in visibility
+            return note_readable(viewer, visibility, note.author, note.visibility.value)
 
         async def read(ids: list[str]) -> Mapping[str, Any]:
             found = await self.store.notes_for(subject, ids, viewer=viewer)

@@ -161,18 +161,35 @@ def _entries(name: str, ranked: list[FieldValue]) -> list[FieldProvenance]:
     ]
 
 
-def _field_names(m: Merged, fields: list[str] | None) -> list[str]:
-    return fields or sorted({f for r in m.records for f in r.fields})
+def _field_names(info: Info, m: Merged, fields: list[str] | None) -> list[str]:
+    """The fields asked for (default: every field a source gave) that this request may read
+    (:meth:`~ecehub.access.policy.Access.value_denial`, the rule of the field's own schema
+    field). Of the default, the others are left out; one asked for by name is left out with
+    an error coded FORBIDDEN (and an audited refusal), and the rest of the answer stands."""
+    ctx = info.context
+    names = fields or sorted({f for r in m.records for f in r.fields})
+    if not ctx.access.enabled:
+        return names
+    shown = []
+    for name in names:
+        refusal = ctx.access.value_denial(m.entity, name)
+        if refusal is None:
+            shown.append(name)
+        elif fields:
+            program = m.hub_id if m.entity == "program" else None
+            ctx.refuse(program, name, refusal, info.path.as_list())
+    return shown
 
 
-def provenance_of(m: Merged, fields: list[str] | None) -> list[FieldProvenance]:
-    """Per field, every source's non-null value, the shown one first."""
-    return [e for name in _field_names(m, fields) for e in _entries(name, m.ranked(name))]
+def provenance_of(info: Info, m: Merged, fields: list[str] | None) -> list[FieldProvenance]:
+    """Per field this request may read, every source's non-null value, the shown one first."""
+    return [e for name in _field_names(info, m, fields) for e in _entries(name, m.ranked(name))]
 
 
-def conflicts_of(m: Merged, fields: list[str] | None) -> list[FieldConflict]:
+def conflicts_of(info: Info, m: Merged, fields: list[str] | None) -> list[FieldConflict]:
+    """The fields (of those this request may read) whose sources disagree."""
     out = []
-    for name in _field_names(m, fields):
+    for name in _field_names(info, m, fields):
         ranked = m.conflicts(name)
         if ranked:
             rule = describe_rule(m.policy.rule(m.entity, name))

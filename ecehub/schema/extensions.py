@@ -47,8 +47,24 @@ class SourceReport(SchemaExtension):
 class AccessRules(SchemaExtension):
     """Every field a request's role may not read (``allow``/``deny``/``sector_fields``)
     resolves to null with an error coded FORBIDDEN naming the rule, and is noted for the
-    audit log; at the end of the operation the request's refused accesses are written to
-    the audit log (action DENY). Only installed when the config has an ``access`` section."""
+    audit log; values left out of an answer that goes on (``provenance(fields: [...])``, see
+    ``RequestContext.refuse``) add an error coded FORBIDDEN each; at the end of the operation
+    the request's refused accesses are written to the audit log (action DENY). Only
+    installed when the config has an ``access`` section."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        refused = getattr(context, "refused", None)
+        if result is None or not refused:
+            return
+        errors = list(getattr(result, "errors", None) or [])
+        errors += [
+            GraphQLError(message, path=path, extensions={"code": "FORBIDDEN"})
+            for message, path in refused
+        ]
+        result.errors = errors
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context

@@ -99,17 +99,20 @@ class _MergedNode:
     @strawberry.field(
         description="Per field (canonical names, e.g. name, phone; default: every field a "
         "source gave), every source's non-null value with its source and fetch time; the one "
-        "the field's merge rule shows comes first, with wins: true"
+        "the field's merge rule shows comes first, with wins: true. Only fields the role may "
+        "read (as their own field, e.g. birth_year as Staff.birthYear): one asked for by name "
+        "that it may not is left out with an error coded FORBIDDEN"
     )
-    def provenance(self, fields: list[str] | None = None) -> list[FieldProvenance]:
-        return provenance_of(self.merged, fields)
+    def provenance(self, info: Info, fields: list[str] | None = None) -> list[FieldProvenance]:
+        return provenance_of(info, self.merged, fields)
 
     @strawberry.field(
         description="The fields (of those asked for; default: all) whose sources give "
-        "different non-null values, each with every source's value, the shown one first"
+        "different non-null values, each with every source's value, the shown one first; "
+        "only fields the role may read, as in provenance"
     )
-    def conflicts(self, fields: list[str] | None = None) -> list[FieldConflict]:
-        return conflicts_of(self.merged, fields)
+    def conflicts(self, info: Info, fields: list[str] | None = None) -> list[FieldConflict]:
+        return conflicts_of(info, self.merged, fields)
 
 
 @strawberry.type(description="A member of a program's workforce, merged across sources.")

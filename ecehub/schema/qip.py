@@ -9,6 +9,7 @@ from typing import Any, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from ecehub.access.policy import Access
 from ecehub.hub import records as hub_records
 from ecehub.hub.enums import (
     ActivityKind,
@@ -384,6 +385,18 @@ class QualityImprovementPlan:
 @strawberry.type(description="One audited write: who, when, what changed.")
 class AuditEntry:
     entry: strawberry.Private[hub_records.AuditEntry]
+    shown_before: strawberry.Private[dict[str, Any] | None]
+    shown_after: strawberry.Private[dict[str, Any] | None]
+
+    @classmethod
+    def seen_by(cls, entry: hub_records.AuditEntry, access: Access) -> AuditEntry:
+        """The entry as ``access`` may see it: before/after without what it may not read."""
+        kind = entry.object_type.value
+        return cls(
+            entry=entry,
+            shown_before=access.audit_view(kind, entry.before),
+            shown_after=access.audit_view(kind, entry.after),
+        )
 
     @strawberry.field
     def actor(self) -> str:
@@ -409,13 +422,16 @@ class AuditEntry:
     def changed_fields(self) -> list[str]:
         return self.entry.changed_fields()
 
-    @strawberry.field
+    @strawberry.field(
+        description="The object before the write; a field the role may not read (as its own "
+        "field, e.g. Note.body) is null, and so is the body of a note the role does not read"
+    )
     def before(self) -> JSON | None:
-        return cast(JSON, self.entry.before)
+        return cast(JSON, self.shown_before)
 
-    @strawberry.field
+    @strawberry.field(description="The object after the write; null fields as in before")
     def after(self) -> JSON | None:
-        return cast(JSON, self.entry.after)
+        return cast(JSON, self.shown_after)
 
 
 @strawberry.type(description="A page of a program's audit log, newest first.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import GraphQLError
 
+from ecehub.access.fields import FILTER_FIELDS
 from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
@@ -66,28 +67,23 @@ class ProgramFilter:
         return ListQuery("program", tuple(filters), tuple(self.support_types or ()))
 
 
-_FILTER_FIELDS = {
-    "license_status": "license",
-    "license_number": "license",
-    "qris_level": "qrisRating",
-    "qris_level_min": "qrisRating",
-}
-"""Filters that read a guarded field: a role that may not read the field may not filter on
-it either (the answer would tell the value)."""
-
-
 def check_filter(info: Info, filter: ProgramFilter | None) -> None:
+    """Refuse (FORBIDDEN, audited) a filter on a value the role may not read: the answer
+    would tell the value. Every filter field goes through the same rule as the value itself
+    (:meth:`~ecehub.access.policy.Access.value_denial`; ``name`` is ``Program.name``, ``city``
+    is ``Program.address`` and ``Address.city``, ...); the message names the filter and the
+    rule, never the value."""
     ctx = info.context
     if filter is None or not ctx.access.enabled:
         return
-    for name, field_name in _FILTER_FIELDS.items():
+    for name, (entity, canonical) in FILTER_FIELDS.items():
         if getattr(filter, name) is None:
             continue
-        reason = ctx.access.field_denial("Program", field_name)
-        if reason:
-            ctx.deny(None, ObjectType.FIELD, f"Program.{field_name}", reason)
+        refusal = ctx.access.value_denial(entity, canonical)
+        if refusal is not None:
+            ctx.deny(None, ObjectType.FIELD, refusal.field, refusal.reason)
             raise GraphQLError(
-                f"cannot filter on {name}: {reason}", extensions={"code": "FORBIDDEN"}
+                f"cannot filter on {name}: {refusal.reason}", extensions={"code": "FORBIDDEN"}
             )
 
 
@@ -157,8 +153,8 @@ class ProgramQueries:
         if not 0 < size <= server.max_page_size:
             raise user_error(f"`first` must be between 1 and {server.max_page_size}")
         known = {st.code for st in info.context.config.support_types}
-        q = (filter or ProgramFilter()).to_query(known)
         check_filter(info, filter)
+        q = (filter or ProgramFilter()).to_query(known)
         try:
             result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:
@@ -226,7 +222,7 @@ class ProgramQueries:
         except ValueError:
             raise user_error("the `after` cursor is malformed") from None
         return AuditPage(
-            entries=[AuditEntry(entry=a) for a in page.entries],
+            entries=[AuditEntry.seen_by(a, info.context.access) for a in page.entries],
             end_cursor=page.end_cursor,
             has_next_page=page.has_next_page,
         )

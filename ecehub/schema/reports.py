@@ -8,9 +8,11 @@ import datetime as dt
 from decimal import Decimal
 
 import strawberry
+from graphql import GraphQLError
 
 from ecehub.access.suppression import suppress
 from ecehub.crosswalk.identity import Merged
+from ecehub.hub.enums import ObjectType
 from ecehub.ids import decode_global_id
 from ecehub.resolvers.reports import (
     MAX_REPORT_PROGRAMS,
@@ -92,8 +94,12 @@ class FundingReportLine:
     def program_id(self) -> strawberry.ID:
         return global_id("Program", self.line.program_id)
 
-    @strawberry.field
-    def program_name(self) -> str | None:
+    @strawberry.field(description="As Program.name: only for roles that may read that")
+    def program_name(self, info: Info) -> str | None:
+        refusal = info.context.access.value_denial("program", "name")
+        if refusal is not None:
+            info.context.deny(self.line.program_id, ObjectType.FIELD, refusal.field, refusal.reason)
+            raise GraphQLError(refusal.reason, extensions={"code": "FORBIDDEN"})
         return self.line.program_name
 
     @strawberry.field(description="Exact decimal, as a string")
@@ -270,8 +276,8 @@ async def _programs(
         if programs is None:
             return await resolve_programs(ctx.identity, hub_ids)
     known = {st.code for st in ctx.config.support_types}
-    q = (programs or ProgramFilter()).to_query(known)
     check_filter(info, programs)
+    q = (programs or ProgramFilter()).to_query(known)
     try:
         listed = await list_programs(ctx, q)
     except TooManyPrograms as exc:

@@ -61,10 +61,45 @@ def test_field_decisions() -> None:
     assert sector.sees_source(["LICENSING"]) and not sector.sees_source(["QRIS"])
 
 
+def test_a_value_is_judged_by_every_schema_field_that_carries_it() -> None:
+    sector = _access({"groups": ["sector"], "sectors": ["LICENSING"]})
+    refused = sector.value_denial("staff", "birth_year")
+    assert refused is not None and refused.field == "Staff.birthYear"
+    assert "Staff.birthYear" in refused.reason
+    # program.qris_level is shown as Program.qrisRating then QrisRating.level.
+    qris = sector.value_denial("program", "qris_level")
+    assert qris is not None and qris.field == "Program.qrisRating"
+    assert sector.value_denial("program", "name") is None
+    public = _access(None)
+    assert public.value_denial("program", "name") is None
+    # city is Program.address then Address.city: public may read neither.
+    city = public.value_denial("program", "city")
+    assert city is not None and city.field == "Program.address"
+    # A field without a schema field of its own is judged as the one it would be.
+    assert public.value_denial("program", "accreditation") is not None
+    assert _access({"groups": ["admin"]}).value_denial("program", "accreditation") is None
+
+
+def test_the_audit_view_hides_what_the_reader_may_not_read() -> None:
+    note = {"author": "other", "visibility": "TEAM", "body": "secret", "version": 2}
+    ta = _access({"groups": ["ta"]}, user="coach")
+    assert ta.audit_view("NOTE", note) == note  # TEAM is in the default note_visibility
+    private = {**note, "visibility": "PRIVATE"}
+    assert ta.audit_view("NOTE", private) == {**private, "body": None}
+    assert _access({"groups": ["ta"]}, user="other").audit_view("NOTE", private) == private
+    # Field rules: a public reader may read no Note field at all.
+    assert _access(None).audit_view("NOTE", note) == dict.fromkeys(note)
+    # Refusals (and other kinds with no object fields) are left as they are.
+    deny = {"asked": "Staff.email", "reason": "r", "operation": "query", "count": 1}
+    assert _access(None).audit_view("FIELD", deny) == deny
+    assert ta.audit_view("NOTE", None) is None
+
+
 def test_without_an_access_section_nothing_is_restricted() -> None:
     access = AccessPolicy(Config()).access_for(None)
     assert not access.enabled and access.detail
     assert access.field_denial("Staff", "birthYear") is None
+    assert access.value_denial("staff", "birth_year") is None
 
 
 @pytest.mark.parametrize(
