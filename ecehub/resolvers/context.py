@@ -145,6 +145,22 @@ class RequestContext:
         self.deny(next(iter(programs), None), kind, merged.hub_id, reason)
         raise Forbidden(reason)
 
+    async def check_write_right(
+        self, object_type: ObjectType, program_id: str | None = None
+    ) -> None:
+        """:class:`Forbidden` (noted for the audit log) unless this request's role may write
+        objects of this type at all (and, given ``program_id``, in that program). Called
+        before a write's input is looked at, so a caller without the right learns nothing
+        about it; the store checks the write itself again, whole, inside its transaction
+        (:meth:`acting`)."""
+        try:
+            self.access.check_kind(object_type, program_id)
+            if program_id is not None and self.access.enabled:
+                self.access.check_program(await self.scope(), program_id)
+        except Forbidden as exc:
+            self.deny(program_id, object_type, object_type.value, exc.message)
+            raise
+
     def deny(
         self, program_id: str | None, object_type: ObjectType, object_id: str, reason: str
     ) -> None:

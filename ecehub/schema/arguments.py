@@ -10,10 +10,11 @@ import strawberry
 from graphql import GraphQLError
 
 from ecehub.errors import Forbidden, HubStoreError, NotFound, ValidationFailed, VersionConflict
-from ecehub.hub.enums import SubjectType
+from ecehub.hub.enums import ObjectType, SubjectType
 from ecehub.hub.transaction import Actor
 from ecehub.ids import InvalidId, decode_global_id, encode_global_id
 from ecehub.schema.common import Info
+from ecehub.schema.extensions import unauthenticated
 
 __all__ = [
     "SUBJECT_TYPE_NAMES",
@@ -25,6 +26,7 @@ __all__ = [
     "program_hub_id",
     "store_error",
     "user_error",
+    "write_right",
 ]
 
 T = TypeVar("T")
@@ -70,11 +72,7 @@ async def acting_user(info: Info) -> Actor:
     """The acting user, carrying the request's write rules (checked by the store inside each
     write's transaction: a refused write is FORBIDDEN and changes nothing)."""
     if info.context.actor is None:
-        raise GraphQLError(
-            "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
-            "development header mode, the X-Ecehub-User header",
-            extensions={"code": "UNAUTHENTICATED"},
-        )
+        raise unauthenticated()
     return await info.context.acting()
 
 
@@ -103,3 +101,11 @@ async def program_hub_id(info: Info, given: str) -> str:
     if found is None:
         raise GraphQLError(f"no source knows program {given!r}", extensions={"code": "NOT_FOUND"})
     return found.hub_id
+
+
+async def write_right(info: Info, object_type: ObjectType, program_id: str | None = None) -> None:
+    """FORBIDDEN (audited) unless the acting user's role may write ``object_type`` at all
+    (and, given ``program_id``, in that program): asked before a write's input is looked at,
+    so a caller without the right learns nothing about it. The store checks the write itself
+    again, whole, in its transaction."""
+    await call_store(lambda: info.context.check_write_right(object_type, program_id))
