@@ -3,7 +3,7 @@ user, and hub-store, access and input errors as GraphQL errors with a ``code``."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
@@ -24,7 +24,9 @@ __all__ = [
     "forbidden",
     "global_id",
     "program_hub_id",
+    "sector_ids",
     "store_error",
+    "subject_hub_id",
     "user_error",
     "write_right",
 ]
@@ -40,6 +42,9 @@ SUBJECT_TYPE_NAMES = {
     SubjectType.TASK: "QipTask",
 }
 """The GraphQL type whose ID names a note's or file's subject."""
+
+SECTOR_ENTITIES = {"Site": "site", "Room": "room", "Staff": "staff"}
+"""The sector objects a write may name, by GraphQL type: each must be its program's."""
 
 
 def global_id(type_name: str, hub_id: str) -> strawberry.ID:
@@ -109,3 +114,31 @@ async def write_right(info: Info, object_type: ObjectType, program_id: str | Non
     so a caller without the right learns nothing about it. The store checks the write itself
     again, whole, in its transaction."""
     await call_store(lambda: info.context.check_write_right(object_type, program_id))
+
+
+async def sector_ids(
+    info: Info, program: str, type_name: str, hub_ids: Sequence[str], field: str
+) -> list[str]:
+    """The canonical hub IDs of the sites, rooms or staff (``type_name``) a write for the
+    program ``program`` names in its input ``field``, each checked to belong to that program
+    (:meth:`~ecehub.resolvers.context.RequestContext.check_in_program`): FORBIDDEN (audited)
+    for one outside the request's scope, VALIDATION_FAILED on ``field`` for one unknown or of
+    another program; nothing is written."""
+    entity = SECTOR_ENTITIES[type_name]
+    return await call_store(lambda: info.context.check_in_program(entity, hub_ids, program, field))
+
+
+async def subject_hub_id(info: Info, program: str, subject: SubjectType, given: str) -> str:
+    """The hub ID a note or file of ``program`` about ``given`` (a ``subject`` ID) is stored
+    under: the program's canonical ID; a site's, room's or staff member's canonical ID once it
+    is known to be the program's (:func:`sector_ids`); a QIP goal's or task's ID as given (the
+    hub store checks it is the program's)."""
+    type_name = SUBJECT_TYPE_NAMES[subject]
+    hub_id = decode_id(given, type_name, "subjectId")
+    if subject is SubjectType.PROGRAM:
+        # The subject may be any ID of the program; store its canonical one.
+        return await program_hub_id(info, given)
+    if type_name in SECTOR_ENTITIES:
+        [found] = await sector_ids(info, program, type_name, [hub_id], "subject_id")
+        return found
+    return hub_id
