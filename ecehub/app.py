@@ -18,6 +18,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types.unset import UNSET
 
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
@@ -49,6 +50,15 @@ class _GraphQL(GraphQL[RequestContext, None]):
         ctx = self.runtime.request_context(authentication_of(request), trace=trace, request=request)
         ctx.response = response
         return ctx
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Runs the request, then closes the files of a multipart upload it carried: also
+        when no resolver read them (a write refused before its resolver, an invalid query)."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            if isinstance(request, Request):
+                await request.close()
 
 
 MULTIPART_MARGIN_BYTES = 64 * 1024

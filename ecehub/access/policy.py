@@ -207,23 +207,33 @@ class Access:
     def in_scope(self, canonical_scope: Collection[str] | None, program_id: str) -> bool:
         return canonical_scope is None or program_id in canonical_scope
 
+    def check_kind(self, object_type: ObjectType, program_id: str | None = None) -> None:
+        """Raise :class:`Forbidden` unless this request's role may write objects of this type
+        at all (its ``write`` kinds), wherever they are."""
+        if not self.enabled:
+            return
+        kind = _KINDS.get(object_type, object_type.value.lower())
+        what = kind.replace("_", " ")
+        if self.rule is None:
+            raise Forbidden(f"{self.label} may not write a {what}", program_id=program_id)
+        if kind not in self.rule.write:
+            raise Forbidden(f"role {self.role!r} may not write a {what}", program_id=program_id)
+
+    def check_program(self, canonical_scope: Collection[str] | None, program_id: str) -> None:
+        """Raise :class:`Forbidden` unless ``program_id`` is in this request's scope."""
+        if not self.in_scope(canonical_scope, program_id):
+            raise Forbidden(
+                f"program {program_id} is not among role {self.role!r}'s programs",
+                program_id=program_id,
+            )
+
     def check_write(self, check: WriteCheck, canonical_scope: Collection[str] | None) -> None:
         """Raise :class:`Forbidden` unless this request may make the write ``check``."""
         if not self.enabled:
             return
-        kind = _KINDS.get(check.object_type, check.object_type.value.lower())
-        what = kind.replace("_", " ")
-        if self.rule is None:
-            raise Forbidden(f"{self.label} may not write a {what}", program_id=check.program_id)
-        if kind not in self.rule.write:
-            raise Forbidden(
-                f"role {self.role!r} may not write a {what}", program_id=check.program_id
-            )
-        if not self.in_scope(canonical_scope, check.program_id):
-            raise Forbidden(
-                f"program {check.program_id} is not among role {self.role!r}'s programs",
-                program_id=check.program_id,
-            )
+        self.check_kind(check.object_type, check.program_id)
+        self.check_program(canonical_scope, check.program_id)
+        assert self.rule is not None
         if (
             check.object_type is ObjectType.NOTE
             and check.action is not AuditAction.CREATE

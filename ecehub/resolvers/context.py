@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ecehub.access.policy import Access, Refusal
 from ecehub.access.scope import ScopedIdentity
@@ -17,7 +17,7 @@ from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.crosswalk.link_identity import identity_for
-from ecehub.errors import Forbidden
+from ecehub.errors import Forbidden, ValidationFailed
 from ecehub.hub.enums import ObjectType
 from ecehub.hub.store import ANY_PROGRAM, Denial
 from ecehub.hub.transaction import Acting, WriteCheck
@@ -124,6 +124,38 @@ class RequestContext:
         scope = await self.scope()
         if scope is None:
             return
+        programs = await self._programs_of(merged)
+        if not programs & scope:
+            self._refuse(merged, programs)
+
+    async def check_in_program(
+        self, entity: str, hub_ids: Sequence[str], program_id: str, field: str
+    ) -> list[str]:
+        """The canonical hub IDs of the sites, rooms or staff (``entity``) a write for the
+        program ``program_id`` names in its input ``field``, once each is known to belong to
+        that program (followed up its sources' parent links, as :meth:`check_scope` does).
+
+        One outside this request's scope is :class:`Forbidden` (noted for the audit log),
+        before anything about the input is said; then one that no source this request sees
+        knows, or one of another program, is :class:`ValidationFailed` on ``field``, as a
+        QIP goal or task of another program is in the hub store."""
+        found = await self.identity.resolve(entity, list(dict.fromkeys(hub_ids)))
+        programs = {h: await self._programs_of(m) for h, m in found.items()}
+        scope = await self.scope()
+        if scope is not None:
+            for hub_id, merged in found.items():
+                if not programs[hub_id] & scope:
+                    self._refuse(merged, programs[hub_id])
+        for hub_id in hub_ids:
+            if hub_id not in found:
+                raise ValidationFailed({field: f"no {entity} with ID {hub_id}"})
+            if program_id not in programs[hub_id]:
+                raise ValidationFailed({field: "belongs to another program"})
+        return [found[h].hub_id for h in hub_ids]
+
+    async def _programs_of(self, merged: Merged) -> set[str]:
+        """The canonical hub IDs of the programs a site, room or staff member's records
+        belong to, followed up their sources' parent links."""
         records, entity = list(merged.records), merged.entity
         while records and entity != "program":
             parents: list[tuple[str, str]] = []
@@ -138,15 +170,31 @@ class RequestContext:
                 break
             found = await self.loaders.fetch(parent_entity).load_many(parents)
             records, entity = [r for r in found if r is not None], parent_entity
-        programs = {self.identity.hub_id(r) for r in records} if entity == "program" else set()
-        if programs & scope:
-            return
+        return {self.identity.hub_id(r) for r in records} if entity == "program" else set()
+
+    def _refuse(self, merged: Merged, programs: set[str]) -> NoReturn:
         reason = (
             f"{merged.entity} {merged.hub_id} is not in a program of role {self.access.label!r}"
         )
         kind = ObjectType.STAFF if merged.entity == "staff" else ObjectType.SITE
-        self.deny(next(iter(programs), None), kind, merged.hub_id, reason)
+        self.deny(next(iter(sorted(programs)), None), kind, merged.hub_id, reason)
         raise Forbidden(reason)
+
+    async def check_write_right(
+        self, object_type: ObjectType, program_id: str | None = None
+    ) -> None:
+        """:class:`Forbidden` (noted for the audit log) unless this request's role may write
+        objects of this type at all (and, given ``program_id``, in that program). Called
+        before a write's input is looked at, so a caller without the right learns nothing
+        about it; the store checks the write itself again, whole, inside its transaction
+        (:meth:`acting`)."""
+        try:
+            self.access.check_kind(object_type, program_id)
+            if program_id is not None and self.access.enabled:
+                self.access.check_program(await self.scope(), program_id)
+        except Forbidden as exc:
+            self.deny(program_id, object_type, object_type.value, exc.message)
+            raise
 
     def deny(
         self, program_id: str | None, object_type: ObjectType, object_id: str, reason: str

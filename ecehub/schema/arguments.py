@@ -3,17 +3,18 @@ user, and hub-store, access and input errors as GraphQL errors with a ``code``."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 from ecehub.errors import Forbidden, HubStoreError, NotFound, ValidationFailed, VersionConflict
-from ecehub.hub.enums import SubjectType
+from ecehub.hub.enums import ObjectType, SubjectType
 from ecehub.hub.transaction import Actor
 from ecehub.ids import InvalidId, decode_global_id, encode_global_id
 from ecehub.schema.common import Info
+from ecehub.schema.extensions import unauthenticated
 
 __all__ = [
     "SUBJECT_TYPE_NAMES",
@@ -23,8 +24,11 @@ __all__ = [
     "forbidden",
     "global_id",
     "program_hub_id",
+    "sector_ids",
     "store_error",
+    "subject_hub_id",
     "user_error",
+    "write_right",
 ]
 
 T = TypeVar("T")
@@ -38,6 +42,9 @@ SUBJECT_TYPE_NAMES = {
     SubjectType.TASK: "QipTask",
 }
 """The GraphQL type whose ID names a note's or file's subject."""
+
+SECTOR_ENTITIES = {"Site": "site", "Room": "room", "Staff": "staff"}
+"""The sector objects a write may name, by GraphQL type: each must be its program's."""
 
 
 def global_id(type_name: str, hub_id: str) -> strawberry.ID:
@@ -70,11 +77,7 @@ async def acting_user(info: Info) -> Actor:
     """The acting user, carrying the request's write rules (checked by the store inside each
     write's transaction: a refused write is FORBIDDEN and changes nothing)."""
     if info.context.actor is None:
-        raise GraphQLError(
-            "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
-            "development header mode, the X-Ecehub-User header",
-            extensions={"code": "UNAUTHENTICATED"},
-        )
+        raise unauthenticated()
     return await info.context.acting()
 
 
@@ -103,3 +106,39 @@ async def program_hub_id(info: Info, given: str) -> str:
     if found is None:
         raise GraphQLError(f"no source knows program {given!r}", extensions={"code": "NOT_FOUND"})
     return found.hub_id
+
+
+async def write_right(info: Info, object_type: ObjectType, program_id: str | None = None) -> None:
+    """FORBIDDEN (audited) unless the acting user's role may write ``object_type`` at all
+    (and, given ``program_id``, in that program): asked before a write's input is looked at,
+    so a caller without the right learns nothing about it. The store checks the write itself
+    again, whole, in its transaction."""
+    await call_store(lambda: info.context.check_write_right(object_type, program_id))
+
+
+async def sector_ids(
+    info: Info, program: str, type_name: str, hub_ids: Sequence[str], field: str
+) -> list[str]:
+    """The canonical hub IDs of the sites, rooms or staff (``type_name``) a write for the
+    program ``program`` names in its input ``field``, each checked to belong to that program
+    (:meth:`~ecehub.resolvers.context.RequestContext.check_in_program`): FORBIDDEN (audited)
+    for one outside the request's scope, VALIDATION_FAILED on ``field`` for one unknown or of
+    another program; nothing is written."""
+    entity = SECTOR_ENTITIES[type_name]
+    return await call_store(lambda: info.context.check_in_program(entity, hub_ids, program, field))
+
+
+async def subject_hub_id(info: Info, program: str, subject: SubjectType, given: str) -> str:
+    """The hub ID a note or file of ``program`` about ``given`` (a ``subject`` ID) is stored
+    under: the program's canonical ID; a site's, room's or staff member's canonical ID once it
+    is known to be the program's (:func:`sector_ids`); a QIP goal's or task's ID as given (the
+    hub store checks it is the program's)."""
+    type_name = SUBJECT_TYPE_NAMES[subject]
+    hub_id = decode_id(given, type_name, "subjectId")
+    if subject is SubjectType.PROGRAM:
+        # The subject may be any ID of the program; store its canonical one.
+        return await program_hub_id(info, given)
+    if type_name in SECTOR_ENTITIES:
+        [found] = await sector_ids(info, program, type_name, [hub_id], "subject_id")
+        return found
+    return hub_id

@@ -1,7 +1,8 @@
 """The identity crosswalk in GraphQL: a review queue of suggested links and the decisions on
 them (confirm, reject, link, unlink, merge, split). Every decision is versioned and audited
 by the hub store and checked against the acting user's access rules (write kind
-``crosswalk``); only confirmed links merge data, and the next query sees the change."""
+``crosswalk``: the right itself before any input is checked, the write whole in its
+transaction); only confirmed links merge data, and the next query sees the change."""
 
 from __future__ import annotations
 
@@ -13,8 +14,16 @@ import strawberry
 from ecehub.crosswalk import records
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.store import MAX_SUGGESTION_PAGE
+from ecehub.hub.enums import ObjectType
 from ecehub.ids import record_hub_id
-from ecehub.schema.arguments import acting_user, call_store, decode_id, global_id, user_error
+from ecehub.schema.arguments import (
+    acting_user,
+    call_store,
+    decode_id,
+    global_id,
+    user_error,
+    write_right,
+)
 from ecehub.schema.common import Info, PageInfo
 from ecehub.schema.graph import Program
 
@@ -127,6 +136,15 @@ def _hub_id(given: str, field: str = "programId") -> str:
     return decode_id(given, "Program", field)
 
 
+async def _decision_on(info: Info, given: str) -> str:
+    """The link a decision is on, once the acting user's role may decide on links at all
+    (FORBIDDEN otherwise, audited under the link's program if there is such a link)."""
+    link_id = _link_id(given)
+    found = await info.context.runtime.crosswalk_store.get_link(link_id)
+    await write_right(info, ObjectType.CROSSWALK_LINK, None if found is None else found.hub_id)
+    return link_id
+
+
 async def _object(info: Info, hub_id: str) -> CrosswalkObject:
     store = info.context.runtime.crosswalk_store
     row = await store.get_hub_id(PROGRAM, hub_id)
@@ -184,7 +202,7 @@ class CrosswalkQueries:
 class CrosswalkMutations:
     @strawberry.mutation(description="Confirm a suggested link: the record joins the program")
     async def confirm_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await acting_user(info), _link_id(id)
+        actor, link = await acting_user(info), await _decision_on(info, id)
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(
             link=await call_store(lambda: store.confirm_link(actor, link, version))
@@ -194,7 +212,7 @@ class CrosswalkMutations:
         description="Reject a suggested link (the matcher will not suggest it again)"
     )
     async def reject_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await acting_user(info), _link_id(id)
+        actor, link = await acting_user(info), await _decision_on(info, id)
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(link=await call_store(lambda: store.reject_link(actor, link, version)))
 
@@ -203,6 +221,7 @@ class CrosswalkMutations:
         self, info: Info, program_id: strawberry.ID, source: str, key: str
     ) -> CrosswalkLink:
         actor, hub_id = await acting_user(info), _hub_id(program_id)
+        await write_right(info, ObjectType.CROSSWALK_LINK, hub_id)
         if source not in info.context.runtime.config.sources:
             raise user_error(f"unknown source {source!r}")
         store = info.context.runtime.crosswalk_store
@@ -212,7 +231,7 @@ class CrosswalkMutations:
 
     @strawberry.mutation(description="Unlink a record: it is its own program again")
     async def unlink_record(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
-        actor, link = await acting_user(info), _link_id(id)
+        actor, link = await acting_user(info), await _decision_on(info, id)
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(link=await call_store(lambda: store.unlink(actor, link, version)))
 
@@ -230,6 +249,7 @@ class CrosswalkMutations:
     ) -> CrosswalkChange:
         actor = await acting_user(info)
         gone, kept = _hub_id(program_id), _hub_id(into, "into")
+        await write_right(info, ObjectType.HUB_ID, gone)
         store = info.context.runtime.crosswalk_store
         change = await call_store(
             lambda: store.merge(
@@ -251,6 +271,7 @@ class CrosswalkMutations:
         new_program_id: strawberry.ID | None = None,
     ) -> CrosswalkChange:
         actor, hub_id = await acting_user(info), _hub_id(program_id)
+        await write_right(info, ObjectType.HUB_ID, hub_id)  # before the input is checked
         links = [_link_id(i) for i in link_ids]
         new = None if new_program_id is None else _hub_id(new_program_id, "newProgramId")
         store = info.context.runtime.crosswalk_store

@@ -12,7 +12,19 @@ from strawberry.extensions import SchemaExtension
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import ObjectType
 
-__all__ = ["AccessRules", "SourceReport"]
+__all__ = ["UNAUTHENTICATED", "AccessRules", "SourceReport", "unauthenticated"]
+
+UNAUTHENTICATED = (
+    "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
+    "development header mode, the X-Ecehub-User header"
+)
+
+
+def unauthenticated() -> GraphQLError:
+    """The error of a write without an acting user: every mutation answers it, before its
+    input is looked at (here for anonymous requests under access rules, in
+    :func:`ecehub.schema.arguments.acting_user` otherwise)."""
+    return GraphQLError(UNAUTHENTICATED, extensions={"code": "UNAUTHENTICATED"})
 
 
 class SourceReport(SchemaExtension):
@@ -47,7 +59,8 @@ class SourceReport(SchemaExtension):
 class AccessRules(SchemaExtension):
     """Every field a request's role may not read (``allow``/``deny``/``sector_fields``)
     resolves to null with an error coded FORBIDDEN naming the rule, and is noted for the
-    audit log; values left out of an answer that goes on (``provenance(fields: [...])``, see
+    audit log; every mutation of an anonymous request is UNAUTHENTICATED (and noted too);
+    values left out of an answer that goes on (``provenance(fields: [...])``, see
     ``RequestContext.refuse``) add an error coded FORBIDDEN each; at the end of the operation
     the request's refused accesses are written to the audit log (action DENY). Only
     installed when the config has an ``access`` section."""
@@ -88,6 +101,11 @@ class AccessRules(SchemaExtension):
         access = context.access
         if access.enabled:
             type_name, field_name = info.parent_type.name, info.field_name
+            if context.actor is None and info.parent_type is info.schema.mutation_type:
+                # A write without an acting user: UNAUTHENTICATED (as README "Authentication"
+                # says), whatever the anonymous role may read; refused, so audited too.
+                context.deny(None, ObjectType.FIELD, f"{type_name}.{field_name}", UNAUTHENTICATED)
+                raise unauthenticated()
             reason = access.field_denial(type_name, field_name)
             if reason is not None:
                 # Program, Site and Staff carry their merged object: a refused program field

@@ -18,6 +18,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.file_uploads import Upload
 
+from ecehub.hub.enums import ObjectType
 from ecehub.hub.files import (
     CHUNK_BYTES,
     FilePolicy,
@@ -28,12 +29,13 @@ from ecehub.hub.files import (
     store_upload,
 )
 from ecehub.schema.arguments import (
-    SUBJECT_TYPE_NAMES,
     acting_user,
     call_store,
     decode_id,
     program_hub_id,
     store_error,
+    subject_hub_id,
+    write_right,
 )
 from ecehub.schema.common import Info
 from ecehub.schema.qip import FileAttachment, SubjectType
@@ -98,10 +100,9 @@ class FileMutations:
         try:
             actor = await acting_user(info)
             program = await program_hub_id(info, program_id)
+            await write_right(info, ObjectType.FILE_ATTACHMENT, program)
             subject = SubjectType(subject_type)
-            subject_hub_id = decode_id(subject_id, SUBJECT_TYPE_NAMES[subject], "subjectId")
-            if subject is SubjectType.PROGRAM:
-                subject_hub_id = await program_hub_id(info, subject_id)
+            subject_id_stored = await subject_hub_id(info, program, subject, subject_id)
             config, store = info.context.runtime.config, info.context.runtime.store
             storage = file_storage(config)
             try:
@@ -116,7 +117,7 @@ class FileMutations:
                 raise _refused(exc) from None
             data = {
                 "subject_type": subject,
-                "subject_id": subject_hub_id,
+                "subject_id": subject_id_stored,
                 "filename": stored.filename,
                 "content_type": stored.content_type,
                 "size_bytes": stored.size_bytes,

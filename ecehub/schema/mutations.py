@@ -12,12 +12,15 @@ from typing import Any
 
 import strawberry
 
+from ecehub.hub.enums import ObjectType
 from ecehub.schema.arguments import (
-    SUBJECT_TYPE_NAMES,
     acting_user,
     call_store,
     decode_id,
     program_hub_id,
+    sector_ids,
+    subject_hub_id,
+    write_right,
 )
 from ecehub.schema.common import Info
 from ecehub.schema.qip import (
@@ -208,6 +211,16 @@ class FundingPatch:
 _ACTIVITY_IDS = {"staff_ids": "Staff", "room_id": "Room"}
 
 
+async def _activity_refs(info: Info, program: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An activity's input with the staff and room it names as canonical hub IDs, each
+    checked to be the program's (FORBIDDEN / VALIDATION_FAILED otherwise)."""
+    if data.get("staff_ids"):
+        data["staff_ids"] = await sector_ids(info, program, "Staff", data["staff_ids"], "staff_ids")
+    if data.get("room_id") is not None:
+        [data["room_id"]] = await sector_ids(info, program, "Room", [data["room_id"]], "room_id")
+    return data
+
+
 @strawberry.type
 class HubMutations:
     """Writes of hub data (composed into ``Mutation`` in ecehub.schema.schema)."""
@@ -325,7 +338,11 @@ class HubMutations:
             await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
+        await write_right(info, ObjectType.PD_PLAN, program)
         data = _values(input, {"staff_id": "Staff", "goal_ids": "QipGoal"})
+        [data["staff_id"]] = await sector_ids(
+            info, program, "Staff", [data["staff_id"]], "staff_id"
+        )
         return ProfessionalDevelopmentPlan(
             plan=await call_store(lambda: store.create_pd_plan(actor, program, data))
         )
@@ -397,12 +414,10 @@ class HubMutations:
             await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
+        await write_right(info, ObjectType.NOTE, program)
         data = _values(input)
         subject = SubjectType(data["subject_type"])
-        data["subject_id"] = decode_id(input.subject_id, SUBJECT_TYPE_NAMES[subject], "subjectId")
-        if subject is SubjectType.PROGRAM:
-            # The subject may be any ID of the program; store its canonical one.
-            data["subject_id"] = await program_hub_id(info, input.subject_id)
+        data["subject_id"] = await subject_hub_id(info, program, subject, input.subject_id)
         return Note(note=await call_store(lambda: store.create_note(actor, program, data)))
 
     @strawberry.mutation
@@ -446,7 +461,8 @@ class HubMutations:
             await program_hub_id(info, program_id),
             info.context.runtime.store,
         )
-        data = _values(input, _ACTIVITY_IDS)
+        await write_right(info, ObjectType.ACTIVITY_ENTRY, program)
+        data = await _activity_refs(info, program, _values(input, _ACTIVITY_IDS))
         return ActivityEntry.from_hub(
             await call_store(lambda: store.create_activity(actor, program, data))
         )
@@ -461,6 +477,13 @@ class HubMutations:
             info.context.runtime.store,
         )
         changes = _values(patch, _ACTIVITY_IDS)
+        if changes.get("staff_ids") or changes.get("room_id") is not None:
+            # The staff and room must be the entry's program's (an unknown entry: NOT_FOUND
+            # from the store below).
+            found = await store.get_activity(entry)
+            if found is not None:
+                await write_right(info, ObjectType.ACTIVITY_ENTRY, found.program_id)
+                changes = await _activity_refs(info, found.program_id, changes)
         return ActivityEntry.from_hub(
             await call_store(lambda: store.update_activity(actor, entry, version, changes))
         )

@@ -309,7 +309,7 @@ TABLE: list[Row] = [
     Row("provider", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("licensing_staff", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("analyst", "add a QIP goal in scope", F, ("createQipGoal",)),
-    Row("anonymous", "add a QIP goal in scope", F, ("createQipGoal",)),
+    Row("anonymous", "add a QIP goal in scope", U, ("createQipGoal",)),
     Row("stranger", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("licensing_staff", "add a note", D),
     Row("ta", "add a note", D),
