@@ -225,6 +225,7 @@ class DocumentFigures:
     """One document's measures: computed once per document text (see :class:`Measures`)."""
 
     cyclic: bool = False
+    too_nested: bool = False
     operations: list[OperationFigures] = field(default_factory=list)
     repeats: int = 0
     """Pairs of fields with the same response path (what validation's field-merging check
@@ -369,17 +370,20 @@ def measure(schema: GraphQLSchema, config: Config, document: DocumentNode) -> Do
     fragments = _fragments(document)
     walk = _Measure(schema, config, fragments)
     out = DocumentFigures()
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            root = schema.get_root_type(definition.operation)
-            out.operations.append(
-                OperationFigures(
-                    definition.name.value if definition.name else None,
-                    walk.selection_set(root, definition.selection_set),
+    try:
+        for definition in document.definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                root = schema.get_root_type(definition.operation)
+                out.operations.append(
+                    OperationFigures(
+                        definition.name.value if definition.name else None,
+                        walk.selection_set(root, definition.selection_set),
+                    )
                 )
-            )
-    if out.selections <= config.server.max_selections:
-        out.repeats = _repeats(document, fragments)
+        if out.selections <= config.server.max_selections:
+            out.repeats = _repeats(document, fragments)
+    except RecursionError:  # a chain of hundreds of nested fragments (max_tokens raised)
+        return DocumentFigures(too_nested=True)
     return out
 
 
@@ -429,6 +433,14 @@ class Measures:
 def document_errors(figures: DocumentFigures, server: ServerConfig) -> list[GraphQLError]:
     """The limit errors of a measured document, [] when it is within every limit."""
     limit = server.max_selections
+    if figures.too_nested:
+        return [
+            _coded(
+                "query too complex: fragments nested too deeply to measure",
+                "QUERY_TOO_COMPLEX",
+                maxSelections=limit,
+            )
+        ]
     if figures.selections > limit:
         return [
             _coded(

@@ -150,6 +150,24 @@ def demo_config() -> Config:
     return load_config(DEMO_CONFIG, env=env)
 
 
+async def test_fragments_nested_hundreds_deep_are_refused(tmp_path: Path) -> None:
+    levels = 600  # only with max_tokens raised: 10 tokens a level
+    chain = " ".join(
+        f"fragment F{i} on Query {{ supportTypes {{ ...F{i + 1} }} }}" for i in range(levels)
+    )
+    query = f"{{ ...F0 }} {chain} fragment F{levels} on Query {{ supportTypes {{ code }} }}"
+    async with limited_graph(tmp_path, max_tokens=20_000, max_depth=1000) as (_, client, _c):
+        response = await client.post(query)
+        await small_answers(client)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["data"] is None
+    assert {e["extensions"]["code"] for e in body["errors"]} <= {
+        "QUERY_TOO_COMPLEX",
+        "GRAPHQL_VALIDATION_FAILED",
+    }, body
+
+
 def test_each_fragment_is_measured_once_and_multiplied() -> None:
     config = demo_config()
     schema = build_schema(config)._schema
