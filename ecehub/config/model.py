@@ -263,6 +263,12 @@ class ServerConfig(_Strict):
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=2000, ge=1)
     max_cost: int = Field(default=200, ge=1, description="Estimated source calls per query")
+    max_selections: int = Field(
+        default=2000,
+        ge=1,
+        description="Fields, fragment spreads and inline fragments once every fragment "
+        "spread is expanded",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_bytes: int = Field(
         default=1024 * 1024,

@@ -112,8 +112,9 @@ async def test_too_costly_is_refused_and_the_cost_does_not_grow_with_the_page(
     assert small["extensions"]["maxCost"] == 3
     assert small["extensions"]["cost"] == large["extensions"]["cost"] > 3
     assert "source calls" in small["message"]
-    # programs (3 sources) + sites (3 sources), counted once per alias
-    assert aliased["extensions"]["cost"] == 2 * (3 + 3)
+    # programs (a listing round: a find per source, then the page completed by a fetch and a
+    # license-number lookup per source: 3 + 6) + sites (3 sources), counted once per alias
+    assert aliased["extensions"]["cost"] == 2 * (9 + 3)
 
 
 async def test_fragments_and_nesting_levels_are_counted(tmp_path: Path) -> None:
@@ -123,8 +124,9 @@ async def test_fragments_and_nesting_levels_are_counted(tmp_path: Path) -> None:
     """
     async with limited_graph(tmp_path, max_cost=1) as (_, client, config):
         error = refused(await client.post(query), "QUERY_TOO_COSTLY")
-    # programs (3 sources) + staff under program + trainings, then sites (3) + staff under
-    # site + trainings again: the fragment's fields and each nesting level count
+    # programs (a listing round: 3 finds + 6 to complete the page) + staff under program +
+    # trainings, then sites (3) + staff under site + trainings again: the fragment's fields
+    # and each nesting level count
     site_staff = sum(
         1
         for s in config.sources.values()
@@ -136,7 +138,7 @@ async def test_fragments_and_nesting_levels_are_counted(tmp_path: Path) -> None:
         if "staff" in s.entities and s.entities["staff"].parent_entity == "program"
     )
     trainings = sum(1 for s in config.sources.values() if "training" in s.entities)
-    expected = 3 + program_staff + trainings + 3 + site_staff + trainings
+    expected = 9 + program_staff + trainings + 3 + site_staff + trainings
     assert error["extensions"]["cost"] == expected
 
 
