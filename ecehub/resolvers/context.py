@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from ecehub.access.policy import Access, Refusal
 from ecehub.access.scope import ScopedIdentity
@@ -106,46 +106,53 @@ class RequestContext:
         )
 
     async def program(self, hub_id: str) -> Merged | None:
-        """The program with this hub ID, ``None`` if no source this request sees knows it;
-        :class:`Forbidden` (noted for the audit log) if it is outside the request's scope."""
+        """The program with this hub ID, ``None`` if no source this request sees knows it.
+        One outside the request's scope is ``None`` too, as if it did not exist (so a scoped
+        role cannot tell which IDs exist), and the refusal is noted for the audit log."""
         found = (await self.identity.resolve("program", [hub_id])).get(hub_id)
         if found is not None or not isinstance(self.identity, ScopedIdentity):
             return found
         outside = (await self.identity.inner.resolve("program", [hub_id])).get(hub_id)
-        if outside is None:
-            return None
-        reason = f"program {outside.hub_id} is not among role {self.access.label!r}'s programs"
-        self.deny(outside.hub_id, ObjectType.PROGRAM, outside.hub_id, reason)
-        raise Forbidden(reason, program_id=outside.hub_id)
+        if outside is not None:
+            reason = f"program {outside.hub_id} is not among role {self.access.label!r}'s programs"
+            self.deny(outside.hub_id, ObjectType.PROGRAM, outside.hub_id, reason)
+        return None
 
-    async def check_scope(self, merged: Merged) -> None:
-        """:class:`Forbidden` unless a site, room or staff member belongs to a program in
-        this request's scope (followed up its sources' parent links)."""
+    async def sees(self, merged: Merged) -> bool:
+        """Whether a site, room or staff member belongs to a program in this request's scope
+        (followed up its sources' parent links); one outside it is noted for the audit log,
+        and the caller answers as if it did not exist."""
         scope = await self.scope()
         if scope is None:
-            return
+            return True
         programs = await self._programs_of(merged)
-        if not programs & scope:
-            self._refuse(merged, programs)
+        if programs & scope:
+            return True
+        self._note_outside(merged, programs)
+        return False
 
     async def check_in_program(
         self, entity: str, hub_ids: Sequence[str], program_id: str, field: str
     ) -> list[str]:
         """The canonical hub IDs of the sites, rooms or staff (``entity``) a write for the
         program ``program_id`` names in its input ``field``, once each is known to belong to
-        that program (followed up its sources' parent links, as :meth:`check_scope` does).
+        that program (followed up its sources' parent links, as :meth:`sees` does).
 
-        One outside this request's scope is :class:`Forbidden` (noted for the audit log),
-        before anything about the input is said; then one that no source this request sees
-        knows, or one of another program, is :class:`ValidationFailed` on ``field``, as a
-        QIP goal or task of another program is in the hub store."""
+        One that no source this request sees knows, or one outside this request's scope (as
+        if unknown, so a scoped role learns nothing of what exists outside its programs; the
+        refusal is noted for the audit log), or one of another program, is
+        :class:`ValidationFailed` on ``field``, as a QIP goal or task of another program is in
+        the hub store."""
         found = await self.identity.resolve(entity, list(dict.fromkeys(hub_ids)))
         programs = {h: await self._programs_of(m) for h, m in found.items()}
         scope = await self.scope()
         if scope is not None:
-            for hub_id, merged in found.items():
+            for hub_id, merged in list(found.items()):
                 if not programs[hub_id] & scope:
-                    self._refuse(merged, programs[hub_id])
+                    # Answered as an unknown ID (a scoped role learns nothing of what exists
+                    # outside its programs); the refusal is noted for the audit log.
+                    self._note_outside(merged, programs[hub_id])
+                    del found[hub_id]
         for hub_id in hub_ids:
             if hub_id not in found:
                 raise ValidationFailed({field: f"no {entity} with ID {hub_id}"})
@@ -172,13 +179,15 @@ class RequestContext:
             records, entity = [r for r in found if r is not None], parent_entity
         return {self.identity.hub_id(r) for r in records} if entity == "program" else set()
 
-    def _refuse(self, merged: Merged, programs: set[str]) -> NoReturn:
+    def _note_outside(self, merged: Merged, programs: set[str]) -> str:
+        """Note for the audit log that a site, room or staff member outside this request's
+        scope was asked for; the reason."""
         reason = (
             f"{merged.entity} {merged.hub_id} is not in a program of role {self.access.label!r}"
         )
         kind = ObjectType.STAFF if merged.entity == "staff" else ObjectType.SITE
         self.deny(next(iter(sorted(programs)), None), kind, merged.hub_id, reason)
-        raise Forbidden(reason)
+        return reason
 
     async def check_write_right(
         self, object_type: ObjectType, program_id: str | None = None

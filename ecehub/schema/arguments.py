@@ -23,6 +23,7 @@ __all__ = [
     "decode_id",
     "forbidden",
     "global_id",
+    "not_found",
     "program_hub_id",
     "sector_ids",
     "store_error",
@@ -54,6 +55,10 @@ def global_id(type_name: str, hub_id: str) -> strawberry.ID:
 
 def user_error(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def not_found(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "NOT_FOUND"})
 
 
 def forbidden(exc: Forbidden) -> GraphQLError:
@@ -100,11 +105,12 @@ async def call_store(call: Callable[[], Awaitable[T]]) -> T:
 
 
 async def program_hub_id(info: Info, given: str) -> str:
-    """The canonical hub ID of a program some source knows; NOT_FOUND otherwise."""
+    """The canonical hub ID of a program this request sees; NOT_FOUND otherwise (the same
+    for a program outside a scoped role's programs as for one no source knows)."""
     hub_id = decode_id(given, "Program", "programId")
     found = await call_store(lambda: info.context.program(hub_id))
     if found is None:
-        raise GraphQLError(f"no source knows program {given!r}", extensions={"code": "NOT_FOUND"})
+        raise not_found(f"no program {given!r} among the programs this request sees")
     return found.hub_id
 
 
@@ -121,9 +127,9 @@ async def sector_ids(
 ) -> list[str]:
     """The canonical hub IDs of the sites, rooms or staff (``type_name``) a write for the
     program ``program`` names in its input ``field``, each checked to belong to that program
-    (:meth:`~ecehub.resolvers.context.RequestContext.check_in_program`): FORBIDDEN (audited)
-    for one outside the request's scope, VALIDATION_FAILED on ``field`` for one unknown or of
-    another program; nothing is written."""
+    (:meth:`~ecehub.resolvers.context.RequestContext.check_in_program`): VALIDATION_FAILED on
+    ``field`` for one unknown, one of another program, or one outside the request's scope
+    (answered as unknown; the refusal audited); nothing is written."""
     entity = SECTOR_ENTITIES[type_name]
     return await call_store(lambda: info.context.check_in_program(entity, hub_ids, program, field))
 

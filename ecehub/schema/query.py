@@ -13,7 +13,7 @@ from ecehub.errors import Forbidden
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
 from ecehub.resolvers.listing import ListQuery
-from ecehub.schema.arguments import forbidden, user_error
+from ecehub.schema.arguments import forbidden, not_found, user_error
 from ecehub.schema.common import Info, PageInfo, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
@@ -120,15 +120,17 @@ async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merge
     except InvalidId as exc:
         raise user_error(str(exc)) from None
     ctx = info.context
-    try:
-        if entity == "program":
-            return await ctx.program(hub_id)
+    if entity == "program":
+        found = await ctx.program(hub_id)
+    else:
         found = (await ctx.identity.resolve(entity, [hub_id])).get(hub_id)
-        if found is not None:
-            await ctx.check_scope(found)
-        return found
-    except Forbidden as exc:
-        raise forbidden(exc) from None
+        if found is not None and not await ctx.sees(found):
+            found = None
+    if found is None and ctx.access.programs is not None:
+        # A scoped role gets the same answer for an ID outside its programs (the refusal is
+        # audited) as for one that does not exist: it cannot learn which IDs exist.
+        raise not_found(f"no {type_name} {global_id!r} among role {ctx.access.label!r}'s programs")
+    return found
 
 
 @strawberry.type

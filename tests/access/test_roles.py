@@ -3,9 +3,11 @@ real ES256 tokens (README "Roles and access").
 
 One demo (SQLite sector systems, QRIS over loopback HTTP, SQLite hub) serves the whole module.
 Each row of :data:`TABLE` names a role, an operation and the outcome: ``data`` (no error),
-``forbidden`` (the field at ``path`` is null with an error coded FORBIDDEN) or
-``unauthenticated``. Scoped listing with pagination, small-cell suppression, the note author
-rule and the audit of refusals have their own tests below the table.
+``forbidden`` (the field at ``path`` is null with an error coded FORBIDDEN), ``not found``
+(null with NOT_FOUND: what a scoped role gets for an ID outside its programs, the same as for
+an ID that does not exist) or ``unauthenticated``. Scoped listing with pagination, small-cell
+suppression, the note author rule and the audit of refusals have their own tests below the
+table.
 """
 
 from __future__ import annotations
@@ -220,7 +222,7 @@ CASES: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     ),
 }
 
-D, F, U = "data", "forbidden", "unauthenticated"
+D, F, N, U = "data", "forbidden", "not found", "unauthenticated"
 TABLE: list[Row] = [
     # list scoping (pagination: test_scoped_lists_page_through_exactly_the_scope)
     Row("admin", "list programs", D, check=lambda w, d: len(_ids(d)) == 2),
@@ -232,13 +234,13 @@ TABLE: list[Row] = [
     Row("stranger", "list programs", F, ("programs",)),
     Row("admin", "a program outside the scope", D),
     Row("licensing_staff", "a program outside the scope", D),
-    Row("ta", "a program outside the scope", F, ("program",)),
-    Row("provider", "a program outside the scope", F, ("program",)),
+    Row("ta", "a program outside the scope", N, ("program",)),
+    Row("provider", "a program outside the scope", N, ("program",)),
     Row("analyst", "a program outside the scope", F, ("program",)),
     Row("anonymous", "a program outside the scope", D),  # the public directory
     Row("ta", "a program in scope", D, check=lambda w, d: d["program"]["id"] == w.inside[0]),
     Row("provider", "a program in scope", D),
-    Row("ta", "a site of a program outside the scope", F, ("site",)),
+    Row("ta", "a site of a program outside the scope", N, ("site",)),
     Row("admin", "a site of a program outside the scope", D, check=lambda w, d: d["site"]),
     Row("ta", "a site of a program in scope", D, check=lambda w, d: d["site"]["id"]),
     # field rules: sector-owned fields
@@ -305,7 +307,7 @@ TABLE: list[Row] = [
     # writes
     Row("ta", "add a QIP goal in scope", D),
     Row("admin", "add a QIP goal outside the scope", D),
-    Row("ta", "add a QIP goal outside the scope", F, ("createQipGoal",)),
+    Row("ta", "add a QIP goal outside the scope", N, ("createQipGoal",)),
     Row("provider", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("licensing_staff", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("analyst", "add a QIP goal in scope", F, ("createQipGoal",)),
@@ -313,7 +315,7 @@ TABLE: list[Row] = [
     Row("stranger", "add a QIP goal in scope", F, ("createQipGoal",)),
     Row("licensing_staff", "add a note", D),
     Row("ta", "add a note", D),
-    Row("provider", "add a note", F, ("createNote",)),  # inside[1] is not the provider's
+    Row("provider", "add a note", N, ("createNote",)),  # inside[1] is not the provider's
 ]
 
 
@@ -335,7 +337,8 @@ async def test_role_table(world: World, row: Row) -> None:
         assert row.check is None or row.check(world, body["data"]), body["data"]
         return
     codes = {e["extensions"]["code"] for e in errors}
-    assert codes == {"FORBIDDEN" if row.expect == F else "UNAUTHENTICATED"}, errors
+    expected = {F: "FORBIDDEN", N: "NOT_FOUND", U: "UNAUTHENTICATED"}[row.expect]
+    assert codes == {expected}, errors
     assert any(tuple(e["path"]) == row.path for e in errors), (row.path, errors)
     assert _at(body.get("data"), row.path) is None
 

@@ -139,6 +139,15 @@ async def _denied(world: World, object_type: ObjectType, object_id: str) -> set[
     }
 
 
+def _as_unknown(body: dict[str, Any], field: str) -> None:
+    """Refused exactly as an ID no source knows is (a scoped role learns nothing of what
+    exists outside its programs): VALIDATION_FAILED on ``field``, nothing returned."""
+    assert _code(body) == "VALIDATION_FAILED" and body["data"] is None, body
+    [message] = body["errors"][0]["extensions"]["fields"].values()
+    assert set(body["errors"][0]["extensions"]["fields"]) == {field}
+    assert message.startswith("no ") and " with ID " in message, message
+
+
 def _subject(program: Program, subject: str) -> tuple[str, str]:
     """The (type name, hub ID) of a program's ``subject`` (``site``, ``room``, ``staff``)."""
     type_name = {"site": "Site", "room": "Room", "staff": "Staff"}[subject]
@@ -149,7 +158,7 @@ def _subject(program: Program, subject: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("subject", ["staff", "site", "room"])
-async def test_a_note_on_another_programs_site_room_or_staff_is_forbidden(
+async def test_a_note_on_another_programs_site_room_or_staff_is_refused_as_unknown(
     world: World, subject: str
 ) -> None:
     marker = f"TA note on their {subject}"
@@ -160,7 +169,7 @@ async def test_a_note_on_another_programs_site_room_or_staff_is_forbidden(
         "b": marker,
     }
     body = await world.run("ta", NOTE, variables)
-    assert _code(body) == "FORBIDDEN" and body["data"] is None
+    _as_unknown(body, "subject_id")
     assert await _notes_with(world, marker) == []
     # Refused like any other write: audited with the actor.
     _, hub_id = _subject(world.theirs, subject)
@@ -245,12 +254,12 @@ async def test_a_note_on_another_programs_goal_or_task_is_invalid(world: World) 
 
 
 @pytest.mark.parametrize("subject", ["site", "staff", "room"])
-async def test_a_file_on_another_programs_site_or_staff_is_forbidden(
+async def test_a_file_on_another_programs_site_or_staff_is_refused_as_unknown(
     world: World, subject: str
 ) -> None:
     variables = {"p": world.mine.id, "t": subject.upper(), "s": getattr(world.theirs, subject)}
     body = await world.upload("ta", variables)
-    assert _code(body) == "FORBIDDEN" and body["data"] is None
+    _as_unknown(body, "subject_id")
     _, hub_id = _subject(world.theirs, subject)
     async with world.store() as store:
         on_subject = await store.files_for(SubjectType(subject.upper()), [hub_id])
@@ -280,13 +289,15 @@ async def _activity_with(world: World, summary: str) -> list[Any]:
     return [a for entries in found.values() for a in entries if a.summary == summary]
 
 
-async def test_activity_naming_another_programs_staff_or_room_is_forbidden(world: World) -> None:
+async def test_activity_naming_another_programs_staff_or_room_is_refused_as_unknown(
+    world: World,
+) -> None:
     mine, theirs = world.mine, world.theirs
     for staff, room in (([mine.staff, theirs.staff], None), ([mine.staff], theirs.room)):
         summary = f"visit with {staff} in {room}"
         variables = {"p": mine.id, "staff": staff, "room": room, "s": summary}
         body = await world.run("ta", ACTIVITY, variables)
-        assert _code(body) == "FORBIDDEN" and body["data"] is None
+        _as_unknown(body, "staff_ids" if room is None else "room_id")
         assert await _activity_with(world, summary) == []
     _, staff_hub_id = _subject(theirs, "staff")
     assert (TA, "mutation") in await _denied(world, ObjectType.STAFF, staff_hub_id)
@@ -316,7 +327,7 @@ async def test_an_activity_update_names_only_its_programs_staff(world: World) ->
     variables = {"p": world.mine.id, "staff": [world.mine.staff], "s": summary}
     entry = _data(await world.run("ta", ACTIVITY, variables))["logActivity"]["id"]
     moved = {"id": entry, "v": 1, "staff": [world.theirs.staff]}
-    assert _code(await world.run("ta", UPDATE_ACTIVITY, moved)) == "FORBIDDEN"
+    _as_unknown(await world.run("ta", UPDATE_ACTIVITY, moved), "staff_ids")
     kept = {"id": entry, "v": 1, "staff": [world.mine.staff, world.mine.staff]}
     assert _data(await world.run("ta", UPDATE_ACTIVITY, kept))["updateActivity"]["version"] == 2
 
@@ -326,7 +337,7 @@ async def test_an_activity_update_names_only_its_programs_staff(world: World) ->
 
 async def test_a_pd_plan_for_another_programs_staff_is_refused(world: World) -> None:
     body = await world.run("ta", PD_PLAN, {"p": world.mine.id, "staff": world.theirs.staff})
-    assert _code(body) == "FORBIDDEN"
+    _as_unknown(body, "staff_id")
     body = await world.run("ta", PD_PLAN, {"p": world.mine.id, "staff": world.also_mine.staff})
     assert _code(body) == "VALIDATION_FAILED"
     _data(await world.run("ta", PD_PLAN, {"p": world.mine.id, "staff": world.mine.staff}))
