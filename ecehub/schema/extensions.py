@@ -12,7 +12,16 @@ from strawberry.extensions import SchemaExtension
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import ObjectType
 
-__all__ = ["AccessRules", "SourceReport"]
+__all__ = ["AccessRules", "SourceReport", "client_message"]
+
+
+def client_message(code: str, source: str, message: str) -> str:
+    """What a client reads of a source failure: a timeout says ecehub's own words; any other
+    failure only that the source is unavailable, never the source's or the database's message
+    (the gateway has logged it)."""
+    if code == "SOURCE_TIMEOUT":
+        return message
+    return f"source {source!r} is unavailable; its data is missing from this answer"
 
 
 class SourceReport(SchemaExtension):
@@ -31,7 +40,7 @@ class SourceReport(SchemaExtension):
         for failure in gateway.failures.values():
             errors.append(
                 GraphQLError(
-                    failure.message,
+                    client_message(failure.code, failure.source, failure.message),
                     extensions={"code": failure.code, "source": failure.source},
                 )
             )

@@ -8,7 +8,7 @@ from graphql import GraphQLError
 from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
-from ecehub.errors import Forbidden
+from ecehub.errors import Forbidden, ValidationFailed
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
 from ecehub.resolvers.listing import ListQuery
@@ -223,7 +223,7 @@ class ProgramQueries:
             page = await info.context.runtime.store.audit_for_program(
                 hub_id, first=first, after=after
             )
-        except ValueError:
+        except (ValueError, ValidationFailed):  # the store refuses a cursor not of this list
             raise user_error("the `after` cursor is malformed") from None
         return AuditPage(
             entries=[AuditEntry(entry=a) for a in page.entries],
