@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
+from ecehub.edge import EdgeGraphQL, error_body
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
@@ -30,7 +30,7 @@ __all__ = ["create_app"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class _GraphQL(GraphQL[RequestContext, None]):
+class _GraphQL(EdgeGraphQL):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             build_schema(runtime.config),
@@ -38,6 +38,7 @@ class _GraphQL(GraphQL[RequestContext, None]):
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
         self.runtime = runtime
+        self.production = runtime.config.server.mode == "production"
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -104,15 +105,9 @@ class BodySizeLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"request body too large: at most {limit} bytes",
-                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": limit},
-                }
-            ],
-        }
+        body = error_body(
+            f"request body too large: at most {limit} bytes", "PAYLOAD_TOO_LARGE", maxBytes=limit
+        )
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
@@ -168,7 +163,8 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
     graphql = _GraphQL(runtime)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # every method reaches the view, which answers all but GET and POST with a coded 405
+            Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/files/{id}", download_file, methods=["GET"]),
