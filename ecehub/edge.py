@@ -146,7 +146,7 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
         except RecursionError:
             raise _bad(f"the request's JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
         except ValueError:  # JSONDecodeError, UnicodeDecodeError
-            raise _bad("the request body is not JSON (UTF-8)") from None
+            raise _bad("invalid JSON (or not UTF-8) in the request") from None
         if _too_deep(value, MAX_JSON_DEPTH):
             raise _bad(f"the request's JSON nests deeper than {MAX_JSON_DEPTH} levels")
         return value
