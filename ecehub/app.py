@@ -17,12 +17,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.types.unset import UNSET
 
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
+from ecehub.edge import EdgeGraphQL, error_body
 from ecehub.ratelimit import rate_limit_middleware
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
@@ -33,7 +32,7 @@ __all__ = ["create_app"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
-class _GraphQL(GraphQL[RequestContext, None]):
+class _GraphQL(EdgeGraphQL):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(
             build_schema(runtime.config),
@@ -41,6 +40,7 @@ class _GraphQL(GraphQL[RequestContext, None]):
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
         self.runtime = runtime
+        self.production = runtime.config.server.mode == "production"
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -50,15 +50,6 @@ class _GraphQL(GraphQL[RequestContext, None]):
         ctx = self.runtime.request_context(authentication_of(request), trace=trace, request=request)
         ctx.response = response
         return ctx
-
-    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        """Runs the request, then closes the files of a multipart upload it carried: also
-        when no resolver read them (a write refused before its resolver, an invalid query)."""
-        try:
-            return await super().run(request, context, root_value)
-        finally:
-            if isinstance(request, Request):
-                await request.close()
 
 
 MULTIPART_MARGIN_BYTES = 64 * 1024
@@ -116,15 +107,9 @@ class BodySizeLimit:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"request body too large: at most {limit} bytes",
-                    "extensions": {"code": "PAYLOAD_TOO_LARGE", "maxBytes": limit},
-                }
-            ],
-        }
+        body = error_body(
+            f"request body too large: at most {limit} bytes", "PAYLOAD_TOO_LARGE", maxBytes=limit
+        )
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
@@ -188,7 +173,8 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
     graphql = _GraphQL(runtime)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            # every method reaches the view, which answers all but GET and POST with a coded 405
+            Route("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/files/{id}", download_file, methods=["GET"]),

@@ -277,6 +277,12 @@ class ServerConfig(_Strict):
         "files.max_bytes plus a margin instead",
     )
     persisted_queries: PersistedQueriesConfig = Field(default_factory=PersistedQueriesConfig)
+    max_input_chars: int = Field(
+        default=1000,
+        ge=1,
+        description="Longest string argument or variable of a query, and longest ID anywhere "
+        "(BAD_USER_INPUT); free text in mutations keeps the hub store's own limits",
+    )
     trace_header: str = "X-Ecehub-Trace"
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
 

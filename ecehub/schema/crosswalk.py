@@ -14,6 +14,7 @@ import strawberry
 from ecehub.crosswalk import records
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.store import MAX_SUGGESTION_PAGE
+from ecehub.errors import ValidationFailed
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import record_hub_id
 from ecehub.schema.arguments import (
@@ -181,7 +182,7 @@ class CrosswalkQueries:
             page = await info.context.runtime.crosswalk_store.suggestions(
                 PROGRAM, first=first, after=after
             )
-        except ValueError:
+        except (ValueError, ValidationFailed):  # the store refuses a cursor not of this list
             raise user_error("the `after` cursor is malformed") from None
         return CrosswalkSuggestions(
             links=[CrosswalkLink(link=link) for link in page.links],

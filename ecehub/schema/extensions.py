@@ -12,7 +12,7 @@ from strawberry.extensions import SchemaExtension
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import ObjectType
 
-__all__ = ["UNAUTHENTICATED", "AccessRules", "SourceReport", "unauthenticated"]
+__all__ = ["UNAUTHENTICATED", "AccessRules", "SourceReport", "client_message", "unauthenticated"]
 
 UNAUTHENTICATED = (
     "writes need an acting user: send a bearer token (auth mode jwt) or, in the "
@@ -25,6 +25,15 @@ def unauthenticated() -> GraphQLError:
     input is looked at (here for anonymous requests under access rules, in
     :func:`ecehub.schema.arguments.acting_user` otherwise)."""
     return GraphQLError(UNAUTHENTICATED, extensions={"code": "UNAUTHENTICATED"})
+
+
+def client_message(code: str, source: str, message: str) -> str:
+    """What a client reads of a source failure: a timeout says ecehub's own words; any other
+    failure only that the source is unavailable, never the source's or the database's message
+    (the gateway has logged it)."""
+    if code == "SOURCE_TIMEOUT":
+        return message
+    return f"source {source!r} is unavailable; its data is missing from this answer"
 
 
 class SourceReport(SchemaExtension):
@@ -43,7 +52,7 @@ class SourceReport(SchemaExtension):
         for failure in gateway.failures.values():
             errors.append(
                 GraphQLError(
-                    failure.message,
+                    client_message(failure.code, failure.source, failure.message),
                     extensions={"code": failure.code, "source": failure.source},
                 )
             )

@@ -9,7 +9,7 @@ from ecehub.access.fields import FILTER_FIELDS
 from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
-from ecehub.errors import Forbidden
+from ecehub.errors import Forbidden, ValidationFailed
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
 from ecehub.resolvers.listing import ListQuery
@@ -210,10 +210,9 @@ class ProgramQueries:
         if not 0 < first <= 500:
             raise user_error("`first` must be between 1 and 500")
         if info.context.access.programs is not None:
-            try:
-                found = await info.context.program(hub_id)
-            except Forbidden as exc:
-                raise forbidden(exc) from None
+            # One answer for a program outside the scope (the refusal is audited) and for
+            # one that does not exist.
+            found = await info.context.program(hub_id)
             if found is None:
                 raise forbidden(Forbidden(f"program {hub_id} is not in scope"))
             hub_id = found.hub_id
@@ -221,7 +220,7 @@ class ProgramQueries:
             page = await info.context.runtime.store.audit_for_program(
                 hub_id, first=first, after=after
             )
-        except ValueError:
+        except (ValueError, ValidationFailed):  # the store refuses a cursor not of this list
             raise user_error("the `after` cursor is malformed") from None
         return AuditPage(
             entries=[AuditEntry.seen_by(a, info.context.access) for a in page.entries],

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from ecehub.config.model import Config, ServerConfig
 from ecehub.errors import ConfigError
 from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
+from ecehub.schema.edge import EcehubSchema, ErrorCodesOfExceptions, InputGuard
 from ecehub.schema.extensions import AccessRules, SourceReport
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
@@ -63,14 +64,18 @@ def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Sche
     if not isinstance(config, Config):
         config = Config(server=config or ServerConfig())
     base_dir = config.file.parent if config.file else None
-    schema = strawberry.Schema(
+    max_chars = config.server.max_input_chars
+    schema = EcehubSchema(
         query=Query,
         mutation=Mutation,
         config=StrawberryConfig(auto_camel_case=True),
         extensions=[
             *limit_extensions(config, base_dir),
+            lambda: InputGuard(max_chars),
             SourceReport,
             *([AccessRules] if config.access is not None else []),
+            # exits before the limit extensions' ErrorCodes and MaskUnexpected
+            ErrorCodesOfExceptions,
         ],
     )
     _check_access_patterns(config, schema)

@@ -1,0 +1,214 @@
+"""The HTTP edge of /graphql: what a request must look like before the schema sees it, and how
+every answer's errors leave.
+
+- A request that is not a GraphQL request (a body that is not a JSON object, invalid UTF-8,
+  JSON nested deeper than :data:`MAX_JSON_DEPTH`, ``query``/``operationName`` not strings,
+  ``variables``/``extensions`` not objects, a broken multipart upload, an unknown operation,
+  a method other than GET/POST) gets a 4xx with a GraphQL-style JSON body
+  ``{"data": null, "errors": [{"message", "extensions": {"code"}}]}``, never a 500 or plain
+  text. The code is ``BAD_REQUEST`` (``METHOD_NOT_ALLOWED``, ``NOT_FOUND`` by status).
+- Every error of an answer leaves with ``extensions.code``: one still without a code is a server
+  fault, ``INTERNAL_SERVER_ERROR`` (its message masked in production). Production also strips
+  graphql-core's "Did you mean ...?" suggestions from messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.types import ExecutionResult
+
+from ecehub.resolvers.context import RequestContext
+from ecehub.schema.edge import INTERNAL_SERVER_ERROR, UNEXPECTED_MESSAGE, strip_suggestions
+
+__all__ = ["MAX_JSON_DEPTH", "EdgeGraphQL", "error_body"]
+
+log = logging.getLogger(__name__)
+
+MAX_JSON_DEPTH = 64
+"""The deepest nesting of objects and lists a request's JSON may have (no input of the schema
+comes near it; Python's own parser gives up near 1,000)."""
+
+_STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    """A GraphQL-style answer with one error and no data."""
+    return {
+        "data": None,
+        "errors": [{"message": message, "extensions": {"code": code, **extensions}}],
+    }
+
+
+def _bad(message: str) -> HTTPException:
+    return HTTPException(400, message)
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children: Any
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _request_data(data: object) -> GraphQLRequestData:
+    """The operation a decoded request body (or GET parameters) asks for; 400 otherwise."""
+    if isinstance(data, list):
+        raise _bad("batched requests (a JSON list) are not supported: send one JSON object")
+    if not isinstance(data, dict):
+        raise _bad("the request must be a JSON object with `query` (and optionally "
+                   "`variables`, `operationName`, `extensions`)")  # fmt: skip
+    query, name = data.get("query"), data.get("operationName")
+    variables, extensions = data.get("variables"), data.get("extensions")
+    if not isinstance(query, str | None):
+        raise _bad("`query` must be a string")
+    if not isinstance(name, str | None):
+        raise _bad("`operationName` must be a string")
+    if not isinstance(variables, dict | None):
+        raise _bad("`variables` must be a JSON object")
+    if not isinstance(extensions, dict | None):
+        raise _bad("`extensions` must be a JSON object")
+    return GraphQLRequestData(
+        query=query, variables=variables, operation_name=name, extensions=extensions
+    )
+
+
+def _place(operations: dict[str, Any], path: str, upload: UploadFile) -> None:
+    """Put ``upload`` at ``path`` (``variables.file``, ``variables.files.0``) of the operations,
+    as the GraphQL multipart request spec says; 400 for a path that names nothing there."""
+    keys = path.split(".")
+    if len(keys) < 2 or keys[0] != "variables":
+        raise _bad(f"`map` path {path[:100]!r} must point into `variables`")
+    target: Any = operations
+    for i, key in enumerate(keys):
+        last = i == len(keys) - 1
+        if isinstance(target, dict) and (last or key in target):
+            if last:
+                target[key] = upload
+            else:
+                target = target[key]
+        elif isinstance(target, list) and key.isdigit() and int(key) < len(target):
+            if last:
+                target[int(key)] = upload
+            else:
+                target = target[int(key)]
+        else:
+            raise _bad(f"`map` path {path[:100]!r} names nothing in `operations`")
+
+
+class EdgeGraphQL(GraphQL[RequestContext, None]):
+    """strawberry's ASGI view with the checks and error shapes of this module."""
+
+    production: bool = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
+            log.info("refused a /graphql request: %s %s", exc.status_code, exc.reason[:200])
+            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+        try:
+            await response(scope, receive, send)
+        finally:
+            await request.close()  # the parts of a multipart upload, also when it was refused
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise _bad(f"the request's JSON nests deeper than {MAX_JSON_DEPTH} levels") from None
+        except ValueError:  # JSONDecodeError, UnicodeDecodeError
+            raise _bad("invalid JSON (or not UTF-8) in the request") from None
+        if _too_deep(value, MAX_JSON_DEPTH):
+            raise _bad(f"the request's JSON nests deeper than {MAX_JSON_DEPTH} levels")
+        return value
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData:
+        content_type, _ = parse_content_type(request.content_type or "")
+        data: object
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        elif content_type == "multipart/form-data" and self.multipart_uploads_enabled:
+            data = await self.parse_multipart(request)
+        else:
+            raise _bad("unsupported content type: send application/json, or "
+                       "multipart/form-data for a file upload")  # fmt: skip
+        return _request_data(data)
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
+        try:
+            form = (await request.get_form_data()).form
+        except (ValueError, StarletteHTTPException):
+            raise _bad("the multipart body cannot be parsed") from None
+        parts: dict[str, Any] = {}
+        for name in ("operations", "map"):
+            part = form.get(name, "{}" if name == "map" else None)
+            if part is None:
+                raise _bad("a multipart request needs an `operations` part")
+            if not isinstance(part, str):
+                raise _bad(f"the `{name}` part must be JSON text, not a file")
+            parts[name] = self.parse_json(part)
+        operations, files_map = parts["operations"], parts["map"]
+        if not isinstance(operations, dict):
+            _request_data(operations)  # says what is wrong with it
+        if not isinstance(files_map, dict) or not all(
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+            for paths in files_map.values()
+        ):
+            raise _bad('`map` must be a JSON object of part name: ["variables.<name>", ...]')
+        for name, paths in files_map.items():
+            upload = form.get(name)
+            if not isinstance(upload, UploadFile):
+                raise _bad(f"`map` names the file part {name[:100]!r}, which is not in the request")
+            for path in paths:
+                _place(operations, path, upload)
+        return operations  # type: ignore[no-any-return]
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        for error in result.errors or []:
+            self._finish(error)
+        return await super().process_result(request, result)
+
+    def _finish(self, error: GraphQLError) -> None:
+        """Every error leaves with a code; in production without suggestions, and a server
+        fault's message masked (it is in the server log)."""
+        extensions = dict(error.extensions or {})
+        if not extensions.get("code"):
+            extensions["code"] = INTERNAL_SERVER_ERROR
+            if self.production:
+                error.message = UNEXPECTED_MESSAGE
+        if self.production:
+            error.message = strip_suggestions(error.message)
+        error.extensions = extensions
