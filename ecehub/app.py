@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
+from ecehub.graphiql import graphiql_assets_route, graphiql_page
 from ecehub.ratelimit import rate_limit_middleware
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
@@ -33,13 +34,21 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 class _GraphQL(GraphQL[RequestContext, None]):
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self, runtime: Runtime, ide_headers: Callable[[], Mapping[str, str]] | None = None
+    ) -> None:
         super().__init__(
             build_schema(runtime.config),
             graphql_ide="graphiql" if runtime.config.server.mode == "development" else None,
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
         self.runtime = runtime
+        self.ide_headers = ide_headers
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL from the package's own copies (ecehub/graphiql/), not from a CDN."""
+        return graphiql_page(self.ide_headers() if self.ide_headers else None)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -141,7 +150,15 @@ def _rate_limit(config: Config) -> list[Middleware]:
     return [rate_limit_middleware(config.server.rate_limit)] if config.server.rate_limited else []
 
 
-def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    runtime: Runtime | None = None,
+    *,
+    ide_headers: Callable[[], Mapping[str, str]] | None = None,
+) -> Starlette:
+    """``ide_headers`` gives, each time GraphiQL's page is served, the headers its Headers
+    editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
+    served in development mode only."""
     runtime = runtime or Runtime(config)
     if config.access is None:
         logging.getLogger("ecehub.access").warning(
@@ -175,13 +192,15 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
         finally:
             await runtime.aclose()
 
-    graphql = _GraphQL(runtime)
+    graphql = _GraphQL(runtime, ide_headers)
+    ide = [graphiql_assets_route()] if config.server.mode == "development" else []
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/files/{id}", download_file, methods=["GET"]),
+            *ide,
         ],
         lifespan=lifespan,
         middleware=[*_middleware(config), authentication_middleware(config), *_rate_limit(config)],
