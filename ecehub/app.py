@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,6 +22,7 @@ from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
 from ecehub.edge import EdgeGraphQL, error_body
+from ecehub.graphiql import graphiql_assets_route, graphiql_page
 from ecehub.ratelimit import rate_limit_middleware
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
@@ -33,7 +34,9 @@ _TRUE = {"1", "true", "yes", "on"}
 
 
 class _GraphQL(EdgeGraphQL):
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(
+        self, runtime: Runtime, ide_headers: Callable[[], Mapping[str, str]] | None = None
+    ) -> None:
         super().__init__(
             build_schema(runtime.config),
             graphql_ide="graphiql" if runtime.config.server.mode == "development" else None,
@@ -41,6 +44,12 @@ class _GraphQL(EdgeGraphQL):
         )
         self.runtime = runtime
         self.production = runtime.config.server.mode == "production"
+        self.ide_headers = ide_headers
+
+    @property
+    def graphql_ide_html(self) -> str:
+        """GraphiQL from the package's own copies (ecehub/graphiql/), not from a CDN."""
+        return graphiql_page(self.ide_headers() if self.ide_headers else None)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -136,7 +145,15 @@ def _rate_limit(config: Config) -> list[Middleware]:
     return [rate_limit_middleware(config.server.rate_limit)] if config.server.rate_limited else []
 
 
-def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
+def create_app(
+    config: Config,
+    runtime: Runtime | None = None,
+    *,
+    ide_headers: Callable[[], Mapping[str, str]] | None = None,
+) -> Starlette:
+    """``ide_headers`` gives, each time GraphiQL's page is served, the headers its Headers
+    editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
+    served in development mode only."""
     runtime = runtime or Runtime(config)
     if config.access is None:
         logging.getLogger("ecehub.access").warning(
@@ -170,7 +187,8 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
         finally:
             await runtime.aclose()
 
-    graphql = _GraphQL(runtime)
+    graphql = _GraphQL(runtime, ide_headers)
+    ide = [graphiql_assets_route()] if config.server.mode == "development" else []
     app = Starlette(
         routes=[
             # every method reaches the view, which answers all but GET and POST with a coded 405
@@ -178,6 +196,7 @@ def create_app(config: Config, runtime: Runtime | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/files/{id}", download_file, methods=["GET"]),
+            *ide,
         ],
         lifespan=lifespan,
         middleware=[*_middleware(config), authentication_middleware(config), *_rate_limit(config)],

@@ -216,15 +216,23 @@ async def _demo(args: argparse.Namespace) -> int:
             config = parse_config(data, file=str(demo.config_path), env={**os.environ, **demo.env})
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-            runtime = Runtime(config)
-            app = create_app(config, runtime)  # closes the runtime when the server stops
-            print(await _demo_crosswalk(runtime), flush=True)
             ta_programs = [
                 encode_global_id("Program", p.hub_id)
                 for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]
             ]
             ta_token = dev_key.mint(sub=COACH, roles=["ta_staff"], programs=ta_programs)
             admin_token = dev_key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
+            runtime = Runtime(config)
+
+            def ide_headers() -> dict[str, str]:
+                """GraphiQL's Headers editor starts with an admin token, fresh each time the
+                page is served (a token expires in an hour; the demo may run longer)."""
+                token = dev_key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
+                return {"Authorization": f"Bearer {token}"}
+
+            # The app closes the runtime when the server stops.
+            app = create_app(config, runtime, ide_headers=ide_headers)
+            print(await _demo_crosswalk(runtime), flush=True)
             server = _demo_server(
                 uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
             )
