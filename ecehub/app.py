@@ -23,7 +23,7 @@ from ecehub.config.model import Config
 from ecehub.downloads import download_file
 from ecehub.edge import EdgeGraphQL, error_body
 from ecehub.graphiql import graphiql_assets_route, graphiql_page
-from ecehub.ratelimit import rate_limit_middleware
+from ecehub.ratelimit import RateLimit, budgets_for
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
@@ -140,11 +140,6 @@ def _middleware(config: Config) -> list[Middleware]:
     ]
 
 
-def _rate_limit(config: Config) -> list[Middleware]:
-    """After authentication (it tells who the client is), when the server is rate limited."""
-    return [rate_limit_middleware(config.server.rate_limit)] if config.server.rate_limited else []
-
-
 def create_app(
     config: Config,
     runtime: Runtime | None = None,
@@ -155,6 +150,8 @@ def create_app(
     editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
     served in development mode only."""
     runtime = runtime or Runtime(config)
+    # After authentication (it tells who the client is), when the server is rate limited.
+    budgets = budgets_for(config.server.rate_limit) if config.server.rate_limited else None
     if config.access is None:
         logging.getLogger("ecehub.access").warning(
             "no access section in the config: every reader sees everything and every "
@@ -186,6 +183,8 @@ def create_app(
             yield
         finally:
             await runtime.aclose()
+            if budgets is not None:
+                await budgets.aclose()
 
     graphql = _GraphQL(runtime, ide_headers)
     ide = [graphiql_assets_route()] if config.server.mode == "development" else []
@@ -199,7 +198,11 @@ def create_app(
             *ide,
         ],
         lifespan=lifespan,
-        middleware=[*_middleware(config), authentication_middleware(config), *_rate_limit(config)],
+        middleware=[
+            *_middleware(config),
+            authentication_middleware(config),
+            *([Middleware(RateLimit, budgets=budgets)] if budgets is not None else []),
+        ],
     )
     app.state.runtime = runtime
     return app

@@ -6,26 +6,44 @@ address as the ASGI server gives it (behind a proxy, run uvicorn with ``--proxy-
 ``--forwarded-allow-ips`` so that is the caller's address, not the proxy's). Each may make
 ``burst`` requests at once, refilled at ``requests_per_minute``; past that the answer is 429
 with ``Retry-After`` and a GraphQL-style error (code ``RATE_LIMITED``), before any work.
-``/healthz`` and ``/readyz`` are never limited. The buckets live in the process: with several
-replicas each keeps its own, so a client's budget is per replica.
+``/healthz`` and ``/readyz`` are never limited.
+
+The buckets live in the process (:class:`TokenBuckets`) or, with ``rate_limit.redis_url``, in
+Redis (:class:`RedisBuckets`: one atomic script per request on Redis's own clock, so every
+replica draws on the same budget). If Redis cannot be reached the request is served, and the
+failure logged: the limit protects the service, it must not become a way to stop it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
-from starlette.middleware import Middleware
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecehub.auth.middleware import OPEN_PATHS, authentication_of
 from ecehub.config.model import RateLimitConfig
 
-__all__ = ["RateLimit", "TokenBuckets", "rate_limit_middleware"]
+__all__ = ["Budgets", "RateLimit", "RedisBuckets", "TokenBuckets", "budgets_for"]
+
+log = logging.getLogger("ecehub.ratelimit")
+
+
+class Budgets(Protocol):
+    async def take(self, key: str) -> float:
+        """Take one request from ``key``'s budget: 0 when there was one, else the seconds
+        until there is."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -35,8 +53,8 @@ class _Bucket:
 
 
 class TokenBuckets:
-    """One token bucket per client key, the least recently seen forgotten past
-    ``max_clients`` (a forgotten client starts again with a full bucket)."""
+    """One token bucket per client key in this process, the least recently seen forgotten
+    past ``max_clients`` (a forgotten client starts again with a full bucket)."""
 
     def __init__(
         self,
@@ -51,8 +69,7 @@ class TokenBuckets:
         self._clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def take(self, key: str) -> float:
-        """Take one token for ``key``: 0 when there was one, else the seconds until there is."""
+    async def take(self, key: str) -> float:
         now = self._clock()
         bucket = self._buckets.pop(key, None)
         if bucket is None:
@@ -67,6 +84,49 @@ class TokenBuckets:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.rate
+
+    async def aclose(self) -> None:
+        pass
+
+
+# One bucket per key as a Redis hash, refilled and taken from atomically on Redis's clock (the
+# replicas' clocks need not agree); it expires once it would be full again. The wait is
+# returned as text: Redis would truncate a Lua number to an integer.
+_TAKE = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]), tonumber(state[2])
+if tokens == nil or at == nil then tokens, at = burst, now end
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 1)
+return tostring(wait)
+"""
+
+
+class RedisBuckets:
+    """The token buckets in Redis, shared by every replica (keys ``ecehub:rate:<client>``)."""
+
+    def __init__(self, redis: Redis, per_minute: int, burst: int) -> None:
+        self.redis = redis
+        self.rate = per_minute / 60.0
+        self.burst = burst
+        self._script = redis.register_script(_TAKE)
+
+    async def take(self, key: str) -> float:
+        try:
+            wait = await self._script(keys=[f"ecehub:rate:{key}"], args=[self.rate, self.burst])
+        except (RedisError, OSError) as exc:
+            log.warning("rate limit not applied: Redis failed (%s)", type(exc).__name__)
+            return 0.0
+        return float(wait)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
 
 
 @dataclass(frozen=True)
@@ -86,15 +146,15 @@ class RateLimit:
     """ASGI middleware: answers 429 to a client over its budget (runs after authentication,
     which tells who the client is)."""
 
-    def __init__(self, app: ASGIApp, buckets: TokenBuckets) -> None:
+    def __init__(self, app: ASGIApp, budgets: Budgets) -> None:
         self.app = app
-        self.buckets = buckets
+        self.budgets = budgets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(_client_key(scope))
+        wait = await self.budgets.take(_client_key(scope))
         if wait <= 0:
             await self.app(scope, receive, send)
             return
@@ -112,6 +172,9 @@ class RateLimit:
         await response(scope, receive, send)
 
 
-def rate_limit_middleware(config: RateLimitConfig) -> Middleware:
-    buckets = TokenBuckets(config.requests_per_minute, config.burst, config.max_clients)
-    return Middleware(RateLimit, buckets=buckets)
+def budgets_for(config: RateLimitConfig) -> Budgets:
+    """The budgets ``config`` asks for: in Redis when it names one, else in this process."""
+    if config.redis_url is not None:
+        redis = Redis.from_url(config.redis_url.get_secret_value())
+        return RedisBuckets(redis, config.requests_per_minute, config.burst)
+    return TokenBuckets(config.requests_per_minute, config.burst, config.max_clients)

@@ -244,11 +244,19 @@ class RateLimitConfig(_Strict):
     ``burst`` at once, refilled at ``requests_per_minute``. Over it: 429 with Retry-After.
     ``enabled`` unset: on in production mode, off in development."""
 
+    # The Redis URL may hold a password: never echo a rejected value.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
     enabled: bool | None = None
     requests_per_minute: int = Field(default=600, ge=1)
     burst: int = Field(default=120, ge=1, description="Requests a client may make at once")
     max_clients: int = Field(
         default=100_000, ge=1, description="Clients remembered; the least recent are forgotten"
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description="Keep the budgets in Redis (redis://...), shared by every replica; "
+        "unset: in each process",
     )
 
 
