@@ -183,6 +183,12 @@ class HubConfig(_Strict):
         description="`ecehub db prune-audit` deletes audit entries older than this many days "
         "(unset: keep them all)",
     )
+    idempotency_key_ttl_s: int = Field(
+        default=86400,
+        ge=1,
+        description="A create's idempotencyKey is kept this many seconds: a retry with it "
+        "within that time returns the object the first call created",
+    )
 
 
 DEFAULT_ALLOWED_FILE_TYPES: tuple[str, ...] = (

@@ -47,15 +47,26 @@ class CollaborationRepository(Repository):
             if row.program_id != program_id:
                 raise ValidationFailed({"subject_id": "belongs to another program"})
 
-    async def create_note(self, actor: Actor, program_id: str, data: Mapping[str, Any]) -> Note:
+    async def create_note(
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> Note:
         """A note by ``actor`` (its author) on the program or one of its sites, rooms, staff,
         goals or tasks."""
         program_id = required_name(program_id, "program_id")
         values = self._input(NOTE, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> Note:
             await self._check_subject(tx, program_id, values["subject_type"], values["subject_id"])
             row = {**values, "program_id": program_id, "author": tx.actor}
             return await tx.insert(NOTE, row)
+
+        request = {**values, "program_id": program_id}
+        return await self._create(NOTE, actor, idempotency_key, request, make)
 
     async def get_note(self, note_id: str, *, include_deleted: bool = False) -> Note | None:
         return await self._get(NOTE, note_id, include_deleted)
@@ -116,14 +127,23 @@ class CollaborationRepository(Repository):
     # -- activity log ----------------------------------------------------------------------------
 
     async def create_activity(
-        self, actor: Actor, program_id: str, data: Mapping[str, Any]
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
     ) -> ActivityEntry:
         """An activity-log entry by ``actor`` (its author)."""
         program_id = required_name(program_id, "program_id")
         values = self._input(ACTIVITY, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> ActivityEntry:
             row = {**values, "program_id": program_id, "author": tx.actor}
             return await tx.insert(ACTIVITY, row)
+
+        request = {**values, "program_id": program_id}
+        return await self._create(ACTIVITY, actor, idempotency_key, request, make)
 
     async def get_activity(
         self, entry_id: str, *, include_deleted: bool = False
@@ -178,16 +198,25 @@ class CollaborationRepository(Repository):
             raise ValidationFailed({"qip_task_id": "is a task of another program"})
 
     async def create_funding(
-        self, actor: Actor, program_id: str, data: Mapping[str, Any]
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
     ) -> FundingEntry:
         """A hub funding entry: ``amount`` (> 0, at most 2 decimals) over a period, for a
         purpose, by support type; optionally for one of the program's QIP tasks."""
         program_id = required_name(program_id, "program_id")
         values = self._input(FUNDING, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> FundingEntry:
             if values["qip_task_id"] is not None:
                 await self._check_task(tx, program_id, values["qip_task_id"])
             return await tx.insert(FUNDING, {**values, "program_id": program_id})
+
+        request = {**values, "program_id": program_id}
+        return await self._create(FUNDING, actor, idempotency_key, request, make)
 
     async def get_funding(
         self, entry_id: str, *, include_deleted: bool = False
@@ -256,14 +285,27 @@ class CollaborationRepository(Repository):
     # -- file attachments (metadata; the bytes are the file storage's) ---------------------------
 
     async def create_file(
-        self, actor: Actor, program_id: str, data: Mapping[str, Any]
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
     ) -> FileAttachment:
-        """Record an uploaded file (after its bytes are stored under ``storage_key``)."""
+        """Record an uploaded file (after its bytes are stored under ``storage_key``). A retry
+        with the ``idempotency_key`` of the same file (same name, type and content; the new
+        ``storage_key`` is not part of the request) returns the first record: its caller
+        deletes the bytes it stored again."""
         program_id = required_name(program_id, "program_id")
         values = self._input(FILE, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> FileAttachment:
             await self._check_subject(tx, program_id, values["subject_type"], values["subject_id"])
             return await tx.insert(FILE, {**values, "program_id": program_id})
+
+        request = {k: v for k, v in values.items() if k != "storage_key"}
+        request["program_id"] = program_id
+        return await self._create(FILE, actor, idempotency_key, request, make)
 
     async def get_file(
         self, file_id: str, *, include_deleted: bool = False

@@ -68,6 +68,7 @@ from ecehub.hub.enums import (
 
 __all__ = [
     "HUB_ID_LENGTH",
+    "IDEMPOTENCY_KEY_LENGTH",
     "ActivityRow",
     "AuditRow",
     "Base",
@@ -76,6 +77,7 @@ __all__ = [
     "FundingRow",
     "GoalRow",
     "HubIdRow",
+    "IdempotencyKeyRow",
     "LinkRow",
     "PdPlanGoalRow",
     "PdPlanRow",
@@ -404,3 +406,26 @@ class CrosswalkStateRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(BigInteger)
+
+
+IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class IdempotencyKeyRow(Base):
+    """A create's idempotency key (revision 0003): per actor, the object the first call with
+    the key created and a fingerprint (SHA-256) of that call's normalised input. The primary
+    key (actor, key) is what makes two concurrent calls with one key create one object: the
+    second INSERT waits for the first transaction and fails, and the loser reads the winner's
+    row. ``object_id`` is set before the creating transaction commits, so every committed row
+    has one. Rows past ``expires_at`` are ignored and pruned."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (Index("ix_idempotency_key_expires_at", "expires_at"),)
+
+    actor: Mapped[str] = mapped_column(_hub_id(), primary_key=True)
+    key: Mapped[str] = mapped_column(String(IDEMPOTENCY_KEY_LENGTH), primary_key=True)
+    object_type: Mapped[ObjectType] = mapped_column(_enum(ObjectType))
+    object_id: Mapped[str | None] = mapped_column(String(36))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -65,18 +65,30 @@ class QipRepository(Repository):
 
     # -- goals -----------------------------------------------------------------------------------
 
-    async def create_goal(self, actor: Actor, program_id: str, data: Mapping[str, Any]) -> QipGoal:
+    async def create_goal(
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> QipGoal:
         """A goal in the program's QIP (created on first use). Without a ``position`` the goal
-        goes after the last one."""
+        goes after the last one. (``idempotency_key``: see :meth:`Repository._create`.)"""
         program_id = required_name(program_id, "program_id")
         values = self._input(GOAL, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> QipGoal:
             qip = await self._ensure_qip(tx, program_id)
-            if values["position"] is None:
+            row = {**values, "qip_id": qip.id, "program_id": program_id}
+            if row["position"] is None:
                 last = select(func.max(GoalRow.position)).where(GoalRow.qip_id == qip.id)
                 highest = await tx.session.scalar(last)
-                values["position"] = 0 if highest is None else highest + 1
-            return await tx.insert(GOAL, {**values, "qip_id": qip.id, "program_id": program_id})
+                row["position"] = 0 if highest is None else highest + 1
+            return await tx.insert(GOAL, row)
+
+        request = {**values, "program_id": program_id}
+        return await self._create(GOAL, actor, idempotency_key, request, make)
 
     async def get_goal(self, goal_id: str, *, include_deleted: bool = False) -> QipGoal | None:
         return await self._get(GOAL, goal_id, include_deleted)
@@ -103,12 +115,23 @@ class QipRepository(Repository):
 
     # -- tasks -----------------------------------------------------------------------------------
 
-    async def create_task(self, actor: Actor, goal_id: str, data: Mapping[str, Any]) -> QipTask:
+    async def create_task(
+        self,
+        actor: Actor,
+        goal_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> QipTask:
         values = self._input(TASK, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> QipTask:
             goal = await tx.live(GOAL, goal_id)
             row = {**values, "goal_id": goal.id, "program_id": goal.program_id}
             return await tx.insert(TASK, row)
+
+        request = {**values, "goal_id": goal_id}
+        return await self._create(TASK, actor, idempotency_key, request, make)
 
     async def get_task(self, task_id: str, *, include_deleted: bool = False) -> QipTask | None:
         return await self._get(TASK, task_id, include_deleted)
@@ -181,19 +204,28 @@ class QipRepository(Repository):
             )
 
     async def create_pd_plan(
-        self, actor: Actor, program_id: str, data: Mapping[str, Any]
+        self,
+        actor: Actor,
+        program_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
     ) -> PdPlan:
         """A PD plan for one staff member (``staff_id``, a hub ID), linked to QIP goals by
         ``goal_ids``."""
         program_id = required_name(program_id, "program_id")
         values = self._input(PD_PLAN, data)
+        request = {**values, "program_id": program_id}
         goal_ids: list[str] = values.pop("goal_ids")
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> PdPlan:
             qip = await self._ensure_qip(tx, program_id)
             await self._check_goals(tx, program_id, goal_ids)
             plan_id = await tx.add(PD_PLAN, {**values, "qip_id": qip.id, "program_id": program_id})
             await self._link_goals(tx, plan_id, goal_ids)
             return await tx.created(PD_PLAN, plan_id)
+
+        return await self._create(PD_PLAN, actor, idempotency_key, request, make)
 
     async def get_pd_plan(self, plan_id: str, *, include_deleted: bool = False) -> PdPlan | None:
         return await self._get(PD_PLAN, plan_id, include_deleted)
@@ -236,13 +268,22 @@ class QipRepository(Repository):
         return await self._restore(PD_PLAN, actor, plan_id, version)
 
     async def create_training(
-        self, actor: Actor, pd_plan_id: str, data: Mapping[str, Any]
+        self,
+        actor: Actor,
+        pd_plan_id: str,
+        data: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
     ) -> PdTraining:
         values = self._input(TRAINING, data)
-        async with self._writing(actor) as tx:
+
+        async def make(tx: WriteTransaction) -> PdTraining:
             plan = await tx.live(PD_PLAN, pd_plan_id)
             row = {**values, "pd_plan_id": plan.id, "program_id": plan.program_id}
             return await tx.insert(TRAINING, row)
+
+        request = {**values, "pd_plan_id": pd_plan_id}
+        return await self._create(TRAINING, actor, idempotency_key, request, make)
 
     async def get_training(
         self, training_id: str, *, include_deleted: bool = False

@@ -9,10 +9,10 @@ SQLite (see :mod:`ecehub.hub.engine`) and go through one
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -20,13 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ecehub.errors import NotFound, ValidationFailed
 from ecehub.hub.engine import WRITE_OPTION, create_hub_engine
 from ecehub.hub.enums import AuditAction
-from ecehub.hub.models import HUB_ID_LENGTH
-from ecehub.hub.transaction import Acting, Actor, Kind, WriteTransaction
+from ecehub.hub.models import HUB_ID_LENGTH, IDEMPOTENCY_KEY_LENGTH
+from ecehub.hub.transaction import Acting, Actor, Kind, WriteTransaction, fingerprint
 from ecehub.hub.validation import Rules, validate
 
-__all__ = ["Repository", "required_name"]
+__all__ = ["DEFAULT_IDEMPOTENCY_WINDOW", "Repository", "idempotency_key", "required_name"]
 
 R = TypeVar("R")
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+C = TypeVar("C", bound=_Identified)
+
+DEFAULT_IDEMPOTENCY_WINDOW = dt.timedelta(hours=24)
 
 _CHUNK = 1000
 
@@ -49,6 +59,19 @@ def required_name(value: str, field: str) -> str:
     return value.strip()
 
 
+def idempotency_key(value: str | None) -> str | None:
+    """A create's idempotency key: none, or 1 to 200 characters (kept as given)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed({"idempotency_key": "must not be empty"})
+    if len(value) > IDEMPOTENCY_KEY_LENGTH:
+        raise ValidationFailed(
+            {"idempotency_key": f"must be at most {IDEMPOTENCY_KEY_LENGTH} characters"}
+        )
+    return value
+
+
 class Repository:
     """Base of the hub store's repositories (see :class:`ecehub.hub.store.HubStore`)."""
 
@@ -68,6 +91,8 @@ class Repository:
         codes = None if support_types is None else frozenset(support_types)
         self.rules = Rules(support_types=codes)
         self._clock = clock
+        self.idempotency_window = DEFAULT_IDEMPOTENCY_WINDOW
+        """How long a create's idempotency key is kept (a retry within it gets the object)."""
 
     @classmethod
     def beside(cls: type[Self], other: Repository) -> Self:
@@ -80,6 +105,7 @@ class Repository:
             other._clock,
         )
         repository._reads, repository._writes = other._reads, other._writes
+        repository.idempotency_window = other.idempotency_window
         return repository
 
     async def aclose(self) -> None:
@@ -142,6 +168,31 @@ class Repository:
                 for row in await session.scalars(stmt):
                     out[getattr(row, key.key)].append(kind.to_record(row))
         return out
+
+    async def _create(
+        self,
+        kind: Kind[C],
+        actor: Actor,
+        key: str | None,
+        request: Mapping[str, Any],
+        make: Callable[[WriteTransaction], Awaitable[C]],
+    ) -> C:
+        """One create in one transaction: ``make`` writes it. With an idempotency ``key`` the
+        key is claimed first, in the same transaction, for the fingerprint of ``request``
+        (the validated input and the parent it names): a key already used by this actor
+        returns the object that call created and writes nothing (see
+        :meth:`WriteTransaction.claim`)."""
+        key = idempotency_key(key)
+        async with self._writing(actor) as tx:
+            if key is None:
+                return await make(tx)
+            print_ = fingerprint(kind.object_type.name, request)
+            done = await tx.claim(kind, key, print_, self.idempotency_window)
+            if done is not None:
+                return done
+            made = await make(tx)
+            await tx.claimed(key, made.id)
+            return made
 
     def _input(self, kind: Kind[Any], data: Mapping[str, Any]) -> dict[str, Any]:
         values = validate(kind.fields, data, self.rules, partial=False)

@@ -73,6 +73,7 @@ class HubStore(QipRepository, CollaborationRepository):
         codes = [s.code for s in config.support_types]
         store = cls(hub_url(config), support_types=codes, **engine_options)
         store.denial_window = dt.timedelta(seconds=config.hub.denial_audit_window_s)
+        store.idempotency_window = dt.timedelta(seconds=config.hub.idempotency_key_ttl_s)
         return store
 
     # -- audit log -------------------------------------------------------------------------------

@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ecehub.errors import NotFound, ValidationFailed, VersionConflict
@@ -34,6 +37,7 @@ from ecehub.hub.models import (
     FileRow,
     FundingRow,
     GoalRow,
+    IdempotencyKeyRow,
     NoteRow,
     PdPlanRow,
     QipRow,
@@ -88,6 +92,7 @@ __all__ = [
     "WriteCheck",
     "WriteGuard",
     "WriteTransaction",
+    "fingerprint",
     "to_record",
 ]
 
@@ -105,6 +110,18 @@ def to_record(cls: type[R], row: Any) -> R:
         value = getattr(row, f.name)
         values[f.name] = tuple(value) if isinstance(value, list) else value
     return cls(**values)
+
+
+def fingerprint(operation: str, values: Mapping[str, Any]) -> str:
+    """SHA-256 of a create's normalised input (its validated values and the parent it names),
+    as canonical JSON: the same request gives the same fingerprint."""
+    canonical = json.dumps(
+        {"operation": operation, "input": json_safe(dict(values))},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -329,3 +346,68 @@ class WriteTransaction:
             )
         )
         await self.session.flush()
+
+    # -- idempotency keys ------------------------------------------------------------------
+
+    async def claim(self, kind: Kind[R], key: str, print_: str, keep_for: dt.timedelta) -> R | None:
+        """Claim the actor's idempotency ``key`` for a create of ``kind`` whose input has the
+        fingerprint ``print_``, in this transaction. ``None``: the key is new (or expired), it
+        is now this transaction's, and :meth:`claimed` must name the object created. Else the
+        object an earlier call with the key created (nothing is to be written). The same key
+        with another input (or for another kind of object) is refused with VALIDATION_FAILED
+        on ``idempotency_key``.
+
+        Two concurrent calls with one key: the second INSERT of (actor, key) waits for the
+        first transaction; once it commits, the INSERT fails on the primary key and this call
+        reads the first one's row (a new statement sees the commit). On SQLite writes are
+        serialised by the write lock, so the second call simply finds the row."""
+        table = IdempotencyKeyRow
+        await self.session.execute(
+            delete(table).where(table.actor == self.actor, table.expires_at <= self.now)
+        )
+        stmt = (
+            select(table)
+            .where(table.actor == self.actor, table.key == key)
+            .execution_options(populate_existing=True)
+        )
+        row = await self.session.scalar(stmt)
+        if row is None:
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(
+                        table(
+                            actor=self.actor,
+                            key=key,
+                            object_type=kind.object_type,
+                            object_id=None,
+                            fingerprint=print_,
+                            created_at=self.now,
+                            expires_at=self.now + keep_for,
+                        )
+                    )
+                    await self.session.flush()
+                return None
+            except IntegrityError:  # a concurrent call with this key committed first
+                row = await self.session.scalar(stmt)
+                if row is None:  # pragma: no cover - it committed, so its row is there
+                    raise
+        if row.object_type != kind.object_type or row.fingerprint != print_:
+            raise ValidationFailed(
+                {
+                    "idempotency_key": "already used for a different request: "
+                    "send a new key for a new request"
+                }
+            )
+        found = None if row.object_id is None else await self.load(kind, row.object_id)
+        if found is None:  # pragma: no cover - a committed key names its object, never deleted
+            raise NotFound(kind.object_type.name, str(row.object_id))
+        return kind.to_record(found)
+
+    async def claimed(self, key: str, object_id: str) -> None:
+        """Name the object this transaction created under its claimed ``key``."""
+        table = IdempotencyKeyRow
+        await self.session.execute(
+            update(table)
+            .where(table.actor == self.actor, table.key == key)
+            .values(object_id=object_id)
+        )

@@ -318,7 +318,7 @@ async def test_downgrade_removes_the_crosswalk_and_its_audit(migrated_url: str) 
     async with HubStore(migrated_url) as hub_store:
         entries = (await hub_store.audit_for_program(LICENSED)).entries
         assert [e.object_type for e in entries] == [ObjectType.NOTE]
-    assert await upgrade(migrated_url) == "0002"
+    assert await upgrade(migrated_url) == "0003"
     async with CrosswalkStore(migrated_url) as store:
         assert await store.crosswalk_generation() == 0
         assert await store.hub_ids_for_records("program", [("qris", "Q-1")]) == {

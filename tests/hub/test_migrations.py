@@ -28,6 +28,7 @@ HUB_TABLES = {
     "crosswalk_state",
     "file_attachment",
     "funding_entry",
+    "idempotency_key",
     "note",
     "pd_plan",
     "pd_plan_goal",
@@ -61,16 +62,16 @@ def _differences(metadata: MetaData) -> Any:
 
 async def test_upgrade_from_empty_then_down_to_base_and_up_again(hub_db_url: str) -> None:
     assert await current(hub_db_url) is None
-    assert await upgrade(hub_db_url) == head() == "0002"
-    assert await current(hub_db_url) == "0002"
+    assert await upgrade(hub_db_url) == head() == "0003"
+    assert await current(hub_db_url) == "0003"
     assert await _on(hub_db_url, _tables) == HUB_TABLES
 
     assert await downgrade(hub_db_url, "base") is None
     assert await _on(hub_db_url, _tables) == set()
 
-    assert await upgrade(hub_db_url) == "0002"
+    assert await upgrade(hub_db_url) == "0003"
     assert await _on(hub_db_url, _tables) == HUB_TABLES
-    assert await upgrade(hub_db_url) == "0002"  # already at head: nothing to do
+    assert await upgrade(hub_db_url) == "0003"  # already at head: nothing to do
 
 
 async def test_models_and_migrations_agree(migrated_url: str) -> None:
@@ -115,12 +116,12 @@ async def test_db_upgrade_uses_the_configs_hub_url(tmp_path: Path) -> None:
     config.write_text("hub:\n  url: sqlite+aiosqlite:///./hub.db\n", encoding="utf-8")
     code, out, err = await _ecehub("db", "upgrade", "--config", str(config))
     assert (code, err) == (0, "")
-    assert out == "hub store at revision 0002 (newest: 0002)\n"
+    assert out == "hub store at revision 0003 (newest: 0003)\n"
     assert (tmp_path / "hub.db").exists()
     assert "sqlite" not in out
 
     code, out, _ = await _ecehub("db", "downgrade", "--config", str(config), "--revision", "base")
-    assert (code, out) == (0, "hub store at revision <empty> (newest: 0002)\n")
+    assert (code, out) == (0, "hub store at revision <empty> (newest: 0003)\n")
 
 
 async def test_db_upgrade_failure_never_prints_the_url(
@@ -140,8 +141,8 @@ async def test_db_upgrade_and_current_by_url(
     assert await asyncio.to_thread(main, ["db", "upgrade", "--url", hub_db_url]) == 0
     assert await asyncio.to_thread(main, ["db", "current", "--url", hub_db_url]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "hub store at revision <empty> (newest: 0002)",
-        "hub store at revision 0002 (newest: 0002)",
-        "hub store at revision 0002 (newest: 0002)",
+        "hub store at revision <empty> (newest: 0003)",
+        "hub store at revision 0003 (newest: 0003)",
+        "hub store at revision 0003 (newest: 0003)",
     ]
-    assert await current(hub_db_url) == "0002"
+    assert await current(hub_db_url) == "0003"
