@@ -452,7 +452,9 @@ async def _prune_audit(args: argparse.Namespace) -> int:
     older_than = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
     async with HubStore(_hub_store_url(args)) as store:
         deleted = await store.prune_audit(args.actor, older_than)
+        expired = await store.prune_idempotency_keys()
     print(f"deleted {deleted} audit entries from before {older_than:%Y-%m-%d %H:%M} UTC")
+    print(f"deleted {expired} expired idempotency keys")
     return 0
 
 
@@ -479,7 +481,9 @@ def _add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
             command.add_argument("--revision", required=True, help="target, e.g. base or -1")
         command.set_defaults(func=cmd_db)
     prune = db_sub.add_parser(
-        "prune-audit", help="delete audit entries older than the retention (itself audited)"
+        "prune-audit",
+        help="delete audit entries older than the retention (itself audited) and expired "
+        "idempotency keys",
     )
     where = prune.add_mutually_exclusive_group()
     _config_option(where, "YAML config file: its hub.url and audit_retention_days", required=False)

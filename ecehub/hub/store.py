@@ -28,7 +28,7 @@ from ecehub.errors import ValidationFailed
 from ecehub.hub.collaboration import CollaborationRepository
 from ecehub.hub.engine import hub_url
 from ecehub.hub.enums import AuditAction, ObjectType
-from ecehub.hub.models import HUB_ID_LENGTH, AuditRow
+from ecehub.hub.models import HUB_ID_LENGTH, AuditRow, IdempotencyKeyRow
 from ecehub.hub.qip import QipRepository
 from ecehub.hub.records import AuditEntry, AuditPage
 from ecehub.hub.transaction import to_record
@@ -132,6 +132,15 @@ class HubStore(QipRepository, CollaborationRepository):
                 )
             )
         return deleted
+
+    async def prune_idempotency_keys(self) -> int:
+        """Delete every actor's expired idempotency keys (each keyed write already deletes its
+        own actor's); the number deleted. Expired keys are never used, so this only frees
+        space: ``ecehub db prune-audit`` runs it."""
+        table = IdempotencyKeyRow
+        async with self._writes() as session, session.begin():
+            result = await session.execute(delete(table).where(table.expires_at <= self._clock()))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def record_denials(
         self, actor: str, denials: Sequence[Denial], *, at: dt.datetime | None = None

@@ -17,6 +17,7 @@ from ecehub.errors import ValidationFailed
 from ecehub.hub import HubStore
 from ecehub.hub.models import IdempotencyKeyRow
 from tests.hub.conftest import OTHER_PROGRAM, PROGRAM, SUPPORT_TYPES
+from tests.test_cli import run
 
 COACH = "coach@qris.example"
 CONSULTANT = "consultant@licensing.example"
@@ -292,3 +293,18 @@ async def test_20_concurrent_calls_with_one_key_and_other_inputs_make_one_object
     assert all(r.title == tasks[0].title for r in made)
     assert len(made) == CONCURRENT // 2
     assert all(isinstance(r, ValidationFailed) for r in refused)
+
+
+async def test_prune_audit_deletes_every_actors_expired_keys(migrated_url: str) -> None:
+    now = [dt.datetime.now(dt.UTC) - dt.timedelta(days=2)]
+    async with HubStore(migrated_url, support_types=SUPPORT_TYPES, clock=lambda: now[0]) as store:
+        await store.create_goal(COACH, PROGRAM, {"title": "Old"}, idempotency_key="old")
+        await store.create_goal(CONSULTANT, PROGRAM, {"title": "Old"}, idempotency_key="old")
+        now[0] = dt.datetime.now(dt.UTC)
+        await store.create_goal(CONSULTANT, OTHER_PROGRAM, {"title": "New"}, idempotency_key="n")
+        assert await _keys(store) == 2  # the consultant's write pruned their own expired key
+    code, out, err = await run("db", "prune-audit", "--url", migrated_url, "--days", "60")
+    assert code == 0, err
+    assert out.splitlines()[1] == "deleted 1 expired idempotency keys"
+    async with HubStore(migrated_url) as store:
+        assert await _keys(store) == 1
