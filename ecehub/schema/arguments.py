@@ -4,7 +4,7 @@ user, and hub-store, access and input errors as GraphQL errors with a ``code``."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -16,8 +16,19 @@ from ecehub.ids import InvalidId, decode_global_id, encode_global_id
 from ecehub.schema.common import Info
 from ecehub.schema.extensions import unauthenticated
 
+IdempotencyKey = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Your key for this create (at most 200 characters, kept 24 hours by "
+        "default): a retry with it returns the object the first call created and writes "
+        "nothing; the same key with other input is refused with VALIDATION_FAILED"
+    ),
+]
+"""A create's optional ``idempotencyKey`` argument."""
+
 __all__ = [
     "SUBJECT_TYPE_NAMES",
+    "IdempotencyKey",
     "acting_user",
     "call_store",
     "decode_id",

@@ -29,6 +29,7 @@ from ecehub.hub.files import (
     store_upload,
 )
 from ecehub.schema.arguments import (
+    IdempotencyKey,
     acting_user,
     call_store,
     decode_id,
@@ -95,6 +96,7 @@ class FileMutations:
         subject_type: SubjectType,
         subject_id: strawberry.ID,
         file: Upload,
+        idempotency_key: IdempotencyKey = None,
     ) -> FileAttachment:
         upload = _upload(file)
         try:
@@ -125,10 +127,14 @@ class FileMutations:
                 "storage_key": stored.storage_key,
             }
             try:
-                row = await call_store(lambda: store.create_file(actor, program, data))
+                row = await call_store(
+                    lambda: store.create_file(actor, program, data, idempotency_key=idempotency_key)
+                )
             except BaseException:
                 await storage.delete(stored.storage_key)
                 raise
+            if row.storage_key != stored.storage_key:  # a retry: the first upload's file
+                await storage.delete(stored.storage_key)
             return FileAttachment(file=row)
         finally:
             await upload.close()

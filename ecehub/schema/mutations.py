@@ -14,6 +14,7 @@ import strawberry
 
 from ecehub.hub.enums import ObjectType
 from ecehub.schema.arguments import (
+    IdempotencyKey,
     acting_user,
     call_store,
     decode_id,
@@ -241,7 +242,11 @@ class HubMutations:
 
     @strawberry.mutation(description="Add a goal to a program's QIP (the QIP is made if needed)")
     async def create_qip_goal(
-        self, info: Info, program_id: strawberry.ID, input: QipGoalInput
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        input: QipGoalInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> QipGoal:
         actor, program, store = (
             await acting_user(info),
@@ -249,7 +254,11 @@ class HubMutations:
             info.context.runtime.store,
         )
         return QipGoal(
-            goal=await call_store(lambda: store.create_goal(actor, program, _values(input)))
+            goal=await call_store(
+                lambda: store.create_goal(
+                    actor, program, _values(input), idempotency_key=idempotency_key
+                )
+            )
         )
 
     @strawberry.mutation
@@ -285,7 +294,11 @@ class HubMutations:
 
     @strawberry.mutation
     async def create_qip_task(
-        self, info: Info, goal_id: strawberry.ID, input: QipTaskInput
+        self,
+        info: Info,
+        goal_id: strawberry.ID,
+        input: QipTaskInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> QipTask:
         actor, goal, store = (
             await acting_user(info),
@@ -293,7 +306,11 @@ class HubMutations:
             info.context.runtime.store,
         )
         return QipTask(
-            task=await call_store(lambda: store.create_task(actor, goal, _values(input)))
+            task=await call_store(
+                lambda: store.create_task(
+                    actor, goal, _values(input), idempotency_key=idempotency_key
+                )
+            )
         )
 
     @strawberry.mutation
@@ -331,7 +348,11 @@ class HubMutations:
     # -- PD plans -------------------------------------------------------------------------
     @strawberry.mutation
     async def create_pd_plan(
-        self, info: Info, program_id: strawberry.ID, input: PdPlanInput
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        input: PdPlanInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> ProfessionalDevelopmentPlan:
         actor, program, store = (
             await acting_user(info),
@@ -344,7 +365,9 @@ class HubMutations:
             info, program, "Staff", [data["staff_id"]], "staff_id"
         )
         return ProfessionalDevelopmentPlan(
-            plan=await call_store(lambda: store.create_pd_plan(actor, program, data))
+            plan=await call_store(
+                lambda: store.create_pd_plan(actor, program, data, idempotency_key=idempotency_key)
+            )
         )
 
     @strawberry.mutation
@@ -369,13 +392,21 @@ class HubMutations:
 
     @strawberry.mutation
     async def create_pd_training(
-        self, info: Info, pd_plan_id: strawberry.ID, input: PdTrainingInput
+        self,
+        info: Info,
+        pd_plan_id: strawberry.ID,
+        input: PdTrainingInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> PdTraining:
         actor = await acting_user(info)
         plan = decode_id(pd_plan_id, "ProfessionalDevelopmentPlan", "pdPlanId")
         store = info.context.runtime.store
         return PdTraining(
-            training=await call_store(lambda: store.create_training(actor, plan, _values(input)))
+            training=await call_store(
+                lambda: store.create_training(
+                    actor, plan, _values(input), idempotency_key=idempotency_key
+                )
+            )
         )
 
     @strawberry.mutation
@@ -408,7 +439,13 @@ class HubMutations:
     @strawberry.mutation(
         description="Note on the program, or on one of its sites, rooms, staff, goals or tasks"
     )
-    async def create_note(self, info: Info, program_id: strawberry.ID, input: NoteInput) -> Note:
+    async def create_note(
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        input: NoteInput,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Note:
         actor, program, store = (
             await acting_user(info),
             await program_hub_id(info, program_id),
@@ -418,7 +455,11 @@ class HubMutations:
         data = _values(input)
         subject = SubjectType(data["subject_type"])
         data["subject_id"] = await subject_hub_id(info, program, subject, input.subject_id)
-        return Note(note=await call_store(lambda: store.create_note(actor, program, data)))
+        return Note(
+            note=await call_store(
+                lambda: store.create_note(actor, program, data, idempotency_key=idempotency_key)
+            )
+        )
 
     @strawberry.mutation
     async def update_note(
@@ -454,7 +495,11 @@ class HubMutations:
     # -- activity log ---------------------------------------------------------------------
     @strawberry.mutation(description="Log support given: a visit, coaching, a training, a call")
     async def log_activity(
-        self, info: Info, program_id: strawberry.ID, input: ActivityInput
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        input: ActivityInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> ActivityEntry:
         actor, program, store = (
             await acting_user(info),
@@ -464,7 +509,9 @@ class HubMutations:
         await write_right(info, ObjectType.ACTIVITY_ENTRY, program)
         data = await _activity_refs(info, program, _values(input, _ACTIVITY_IDS))
         return ActivityEntry.from_hub(
-            await call_store(lambda: store.create_activity(actor, program, data))
+            await call_store(
+                lambda: store.create_activity(actor, program, data, idempotency_key=idempotency_key)
+            )
         )
 
     @strawberry.mutation
@@ -502,7 +549,11 @@ class HubMutations:
     # -- funding --------------------------------------------------------------------------
     @strawberry.mutation(description="Record money given to a program (optionally to a QIP task)")
     async def create_funding(
-        self, info: Info, program_id: strawberry.ID, input: FundingInput
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        input: FundingInput,
+        idempotency_key: IdempotencyKey = None,
     ) -> Funding:
         actor, program, store = (
             await acting_user(info),
@@ -511,7 +562,9 @@ class HubMutations:
         )
         data = _values(input, {"qip_task_id": "QipTask"})
         return Funding.from_hub(
-            await call_store(lambda: store.create_funding(actor, program, data))
+            await call_store(
+                lambda: store.create_funding(actor, program, data, idempotency_key=idempotency_key)
+            )
         )
 
     @strawberry.mutation
