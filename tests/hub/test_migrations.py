@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from ecehub.cli import main
 from ecehub.config import parse_config
-from ecehub.hub import create_hub_engine, current, downgrade, head, hub_url, upgrade
+from ecehub.hub import HubStore, create_hub_engine, current, downgrade, head, hub_url, upgrade
 from ecehub.hub.models import Base
 
 HUB_TABLES = {
@@ -72,6 +72,20 @@ async def test_upgrade_from_empty_then_down_to_base_and_up_again(hub_db_url: str
     assert await upgrade(hub_db_url) == "0003"
     assert await _on(hub_db_url, _tables) == HUB_TABLES
     assert await upgrade(hub_db_url) == "0003"  # already at head: nothing to do
+
+
+async def test_0003_adds_and_removes_only_the_idempotency_keys(migrated_url: str) -> None:
+    async with HubStore(migrated_url) as store:
+        goal = await store.create_goal("coach", "P-1", {"title": "Kept"}, idempotency_key="k")
+    assert await downgrade(migrated_url, "0002") == "0002"
+    assert await _on(migrated_url, _tables) == HUB_TABLES - {"idempotency_key"}
+    async with HubStore(migrated_url) as store:
+        assert await store.get_goal(goal.id) == goal  # the objects stay; only the keys go
+    assert await upgrade(migrated_url) == "0003"
+    assert await _on(migrated_url, _tables) == HUB_TABLES
+    async with HubStore(migrated_url) as store:  # the key is gone: a new goal
+        again = await store.create_goal("coach", "P-1", {"title": "Kept"}, idempotency_key="k")
+    assert again.id != goal.id
 
 
 async def test_models_and_migrations_agree(migrated_url: str) -> None:
