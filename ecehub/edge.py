@@ -10,6 +10,13 @@ every answer's errors leave.
 - Every error of an answer leaves with ``extensions.code``: one still without a code is a server
   fault, ``INTERNAL_SERVER_ERROR`` (its message masked in production). Production also strips
   graphql-core's "Did you mean ...?" suggestions from messages.
+- The media type of the GraphQL-over-HTTP spec: a client whose ``Accept`` names
+  ``application/graphql-response+json`` (with a q-value at least ``application/json``'s) gets
+  its answers in that type, and a request error (a document that does not parse or validate,
+  variables that do not coerce, a limit's refusal: nothing ran) is HTTP 400 without ``data``.
+  Every other client (``application/json``, ``*/*``, no ``Accept``) gets ``application/json``
+  with HTTP 200 for those, as before. Errors during execution (a field's, a source's, partial
+  data) are HTTP 200 in both.
 """
 
 from __future__ import annotations
@@ -31,9 +38,21 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult
 
 from ecehub.resolvers.context import RequestContext
-from ecehub.schema.edge import INTERNAL_SERVER_ERROR, UNEXPECTED_MESSAGE, strip_suggestions
+from ecehub.schema.edge import (
+    INTERNAL_SERVER_ERROR,
+    UNEXPECTED_MESSAGE,
+    is_request_error,
+    strip_suggestions,
+)
 
-__all__ = ["MAX_JSON_DEPTH", "EdgeGraphQL", "error_body"]
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "MAX_JSON_DEPTH",
+    "EdgeGraphQL",
+    "accepts_graphql_response",
+    "error_body",
+    "refused_request",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +61,57 @@ MAX_JSON_DEPTH = 64
 comes near it; Python's own parser gives up near 1,000)."""
 
 _STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+"""The GraphQL-over-HTTP spec's media type for a GraphQL response."""
+
+_JSON_RANGES = {"application/json": 2, "application/*": 1, "*/*": 0}
+"""The media ranges that take ``application/json``, by how specific they are."""
+
+_STATUS = "ecehub_graphql_status"
+"""The request state's attribute holding the status of an answer in GRAPHQL_RESPONSE_JSON."""
+
+
+def accepts_graphql_response(accept: str | None) -> bool:
+    """Whether an ``Accept`` header asks for :data:`GRAPHQL_RESPONSE_JSON`: named explicitly
+    with a q-value above 0 and not below the one ``application/json`` gets (from its most
+    specific range); a tie goes to the spec's type. A wildcard alone, or no ``Accept`` at all,
+    keeps ``application/json``, which every client before the spec's type expects."""
+    graphql_q: float | None = None
+    json_q, json_rank = 0.0, -1
+    for media_range in (accept or "").split(","):
+        media, *params = (part.strip().lower() for part in media_range.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if not 0 <= q <= 1:  # a q-value that is not one (NaN included): the range is ignored
+            continue
+        if media == GRAPHQL_RESPONSE_JSON:
+            graphql_q = max(graphql_q or 0.0, q)
+        rank = _JSON_RANGES.get(media, -1)
+        if rank > json_rank or (rank == json_rank and rank >= 0 and q > json_q):
+            json_q, json_rank = q, rank
+    return graphql_q is not None and graphql_q > 0 and graphql_q >= json_q
+
+
+def refused_request(result: ExecutionResult) -> bool:
+    """Whether ``result`` is a request error: no data, and every error is about the request
+    (parse, validation, variable coercion, a limit), none a server fault."""
+    errors = result.errors or []
+    return (
+        result.data is None
+        and bool(errors)
+        and all(
+            is_request_error(error)
+            and (error.extensions or {}).get("code") != INTERNAL_SERVER_ERROR
+            for error in errors
+        )
+    )
 
 
 def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -135,6 +205,14 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
             code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
             log.info("refused a /graphql request: %s %s", exc.status_code, exc.reason[:200])
             response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+        else:
+            status = getattr(request.state, _STATUS, None)
+            # Only a GraphQL answer (not GraphiQL's page, not a stream) changes its type.
+            if status is not None and response.media_type == "application/json":
+                response.media_type = GRAPHQL_RESPONSE_JSON
+                response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+                if status != 200:
+                    response.status_code = status
         try:
             await response(scope, receive, send)
         finally:
@@ -199,7 +277,15 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
     ) -> GraphQLHTTPResponse:
         for error in result.errors or []:
             self._finish(error)
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        if accepts_graphql_response(request.headers.get("accept")):
+            # In the spec's type a request error has no `data` and is a 4xx; __call__ gives
+            # the answer that type and status.
+            refused = refused_request(result)
+            if refused:
+                body.pop("data", None)
+            setattr(request.state, _STATUS, 400 if refused else 200)
+        return body
 
     def _finish(self, error: GraphQLError) -> None:
         """Every error leaves with a code; in production without suggestions, and a server

@@ -328,3 +328,210 @@ async def test_suggestions_only_in_development(tmp_path: Path, mode: str) -> Non
         assert any("Cannot query field 'programz'" in m for m in messages)
     else:
         assert sum("Did you mean" in m for m in messages) == 4, messages
+
+
+# -- the media type application/graphql-response+json -----------------------------------------
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+REQUEST_ERRORS: list[tuple[str, str, dict[str, Any] | None, str]] = [
+    # (case, query, variables, the code its one error has)
+    ("parse", "{", None, "GRAPHQL_PARSE_FAILED"),
+    ("validation", "{ nope }", None, "GRAPHQL_VALIDATION_FAILED"),
+    (
+        "unused variable",
+        "query Q($id: ID!) { __typename }",
+        {"id": "x"},
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    (
+        "variable coercion: null for ID!",
+        "query($id: ID!) { program(id: $id) { name } }",
+        {"id": None},
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    (
+        "variable coercion: a string for Int!",
+        "query($n: Int!) { programs(first: $n) { nodes { name } } }",
+        {"n": "many"},
+        "GRAPHQL_VALIDATION_FAILED",
+    ),
+    (
+        "too deep",
+        "{ programs(first: 1) { nodes { qip { goals { tasks { notes { body } } } } } } }",
+        None,
+        "QUERY_TOO_DEEP",
+    ),
+    ("page too large", "{ programs(first: 100000) { nodes { name } } }", None, "BAD_USER_INPUT"),
+    (
+        "NUL in a string variable",
+        "query($n: String) { programs(first: 2, filter: {name: $n}) { nodes { name } } }",
+        {"n": "a\x00b"},
+        "BAD_USER_INPUT",
+    ),
+]
+
+
+@pytest.mark.parametrize("mode", ["development", "production"])
+async def test_request_errors_are_400_without_data_in_the_spec_media_type(
+    tmp_path: Path, mode: str
+) -> None:
+    """Accepting application/graphql-response+json, a request that fails before anything runs
+    is HTTP 400 in that type without `data`; with the same errors application/json answers
+    200 with `data: null`, as before."""
+    async with bare_app(tmp_path, mode=mode, max_depth=4) as client:
+        for case, query, variables, code in REQUEST_ERRORS:
+            payload = {"query": query, "variables": variables}
+            spec = await client.post("/graphql", json=payload, headers={"accept": GRAPHQL_RESPONSE})
+            plain = await client.post(
+                "/graphql", json=payload, headers={"accept": "application/json"}
+            )
+            assert spec.status_code == 400, (case, spec.text)
+            assert spec.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8", case
+            assert plain.status_code == 200, (case, plain.text)
+            assert plain.headers["content-type"] == "application/json", case
+            assert "data" not in spec.json(), (case, spec.text)
+            assert plain.json() == {"data": None, **spec.json()}, case
+            assert codes(spec.json()) == [code], (case, spec.text)
+
+
+@pytest.mark.parametrize(
+    ("accept", "spec_type"),
+    [
+        (None, False),
+        ("*/*", False),
+        ("application/json", False),
+        ("application/*", False),
+        ("text/html", False),
+        ("application/json, application/graphql-response+json;q=0.9", False),
+        ("application/graphql-response+json;q=0, application/json", False),
+        ("application/graphql-response+json;q=0", False),
+        ("*/*, application/graphql-response+json;q=0.5", False),
+        ("application/graphql-response+json;q=2", False),  # not a q-value: ignored
+        ("application/graphql-response+json", True),
+        ("Application/GraphQL-Response+JSON", True),
+        ("application/graphql-response+json, application/json", True),
+        ("application/json, application/graphql-response+json", True),  # a tie: the spec's
+        ("application/graphql-response+json,application/json;q=0.9", True),  # Apollo Client
+        (
+            "application/graphql-response+json; charset=utf-8, application/json; charset=utf-8",
+            True,
+        ),  # graphql-http's client
+        ("application/json;q=0.5, application/graphql-response+json;q=0.8, */*;q=0.1", True),
+        ("*/*, application/graphql-response+json", True),
+    ],
+)
+def test_which_accept_headers_get_the_spec_media_type(accept: str | None, spec_type: bool) -> None:
+    from ecehub.edge import accepts_graphql_response
+
+    assert accepts_graphql_response(accept) is spec_type
+
+
+async def test_the_media_type_follows_accept_and_only_request_errors_change_status(
+    tmp_path: Path,
+) -> None:
+    async with bare_app(tmp_path) as client:
+        answers = {
+            accept: await client.post(
+                "/graphql", json={"query": "{ nope }"}, headers={"accept": accept} if accept else {}
+            )
+            for accept in (None, "*/*", "application/json", "text/html", GRAPHQL_RESPONSE)
+        }
+        ok = await client.post(
+            "/graphql", json={"query": "{ __typename }"}, headers={"accept": GRAPHQL_RESPONSE}
+        )
+        got = await client.get(
+            "/graphql", params={"query": "{ nope }"}, headers={"accept": GRAPHQL_RESPONSE}
+        )
+    for accept, response in answers.items():
+        spec = accept == GRAPHQL_RESPONSE
+        assert response.status_code == (400 if spec else 200), (accept, response.text)
+        assert response.headers["content-type"].startswith(
+            GRAPHQL_RESPONSE if spec else "application/json"
+        ), accept
+        assert ("data" in response.json()) is not spec, accept
+    assert ok.status_code == 200 and ok.json() == {"data": {"__typename": "Query"}}
+    assert ok.headers["content-type"] == f"{GRAPHQL_RESPONSE}; charset=utf-8"
+    assert got.status_code == 400 and "data" not in got.json(), got.text
+    assert codes(got.json()) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+async def test_a_malformed_request_keeps_its_coded_4xx_in_either_media_type(
+    tmp_path: Path,
+) -> None:
+    """Not a GraphQL request at all: the same coded 4xx and body whatever the client accepts."""
+    async with bare_app(tmp_path) as client:
+        for case, method, request_args in MALFORMED:
+            args = {**request_args, "headers": {**request_args.get("headers", {})}}
+            plain = await client.request(method, "/graphql", **args)
+            args["headers"]["accept"] = GRAPHQL_RESPONSE
+            spec = await client.request(method, "/graphql", **args)
+            assert 400 <= spec.status_code < 500, (case, spec.text)
+            assert (spec.status_code, spec.json()) == (plain.status_code, plain.json()), case
+            assert spec.json()["data"] is None, case
+
+
+async def test_execution_errors_stay_200_with_their_data_in_the_spec_media_type(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A field's error, a failed source, partial data, a null root from a failed non-null
+    field: all happened while executing, so HTTP 200 with `data` in either media type."""
+    from ecehub.errors import SourceUnavailable
+    from ecehub.sources.gateway import SourceGateway
+
+    real = SourceGateway._call
+
+    async def refuse(self: SourceGateway, source: str, op: str, call: Any, empty: Any) -> Any:
+        if source == "licensing":
+            self._fail(SourceUnavailable(source, "down"))
+            return empty
+        return await real(self, source, op, call, empty)
+
+    queries = [
+        ('{ program(id: "bad") { name } }', "BAD_USER_INPUT"),
+        (
+            'query($p: ID!) { audit(programId: $p, after: "garbage") { endCursor } }',
+            "BAD_USER_INPUT",
+        ),
+        ("{ programs(first: 2) { nodes { name license { number } } } }", "SOURCE_UNAVAILABLE"),
+    ]
+    data: list[Any] = []
+    async with edge_graph(tmp_path) as graph:
+        first = await graph.query("{ programs(first: 1) { nodes { id } } }")
+        program = first["data"]["programs"]["nodes"][0]["id"]
+        monkeypatch.setattr(SourceGateway, "_call", refuse)
+        for query, code in queries:
+            answers = [
+                await graph.client.post(
+                    "/graphql",
+                    json={"query": query, "variables": {"p": program}},
+                    headers={"accept": accept},
+                )
+                for accept in ("application/json", GRAPHQL_RESPONSE)
+            ]
+            plain, spec = answers
+            assert spec.status_code == plain.status_code == 200, (query, spec.text)
+            assert spec.headers["content-type"].startswith(GRAPHQL_RESPONSE), query
+            assert "data" in spec.json() and spec.json() == plain.json(), query
+            assert code in codes(spec.json()), (query, spec.text)
+            data.append(spec.json()["data"])
+    assert data[0] == {"program": None}
+    assert data[1] is None  # `audit` is non-null: its error nulls the whole answer
+    assert data[2]["programs"]["nodes"], "partial data"
+
+
+async def test_a_server_fault_before_execution_is_not_a_request_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault of the hub outside any field is no 400: 200 with `data: null` and the coded
+    error, in either media type."""
+    monkeypatch.setattr("ecehub.schema.edge.check_inputs", _explode)
+    async with bare_app(tmp_path, mode="production") as client:
+        for accept in ("application/json", GRAPHQL_RESPONSE):
+            response = await client.post(
+                "/graphql", json={"query": "{ __typename }"}, headers={"accept": accept}
+            )
+            assert response.status_code == 200, (accept, response.text)
+            assert response.headers["content-type"].startswith(accept)
+            body = response.json()
+            assert body["data"] is None and codes(body) == ["INTERNAL_SERVER_ERROR"], body

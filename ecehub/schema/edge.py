@@ -65,6 +65,7 @@ __all__ = [
     "InputGuard",
     "check_inputs",
     "code_of",
+    "is_request_error",
     "strip_suggestions",
 ]
 
@@ -97,11 +98,17 @@ def code_of(error: GraphQLError) -> str | None:
         return "BAD_USER_INPUT"
     if isinstance(original, HubStoreError | SourceError):
         return original.code
-    # graphql-core's own errors about the request carry no field path; coercing a variable
-    # keeps the scalar's exception but points at the variable (locations).
-    if error.path is None and (original is None or error.locations):
+    if is_request_error(error):
         return code_for(error) or "GRAPHQL_VALIDATION_FAILED"
     return None
+
+
+def is_request_error(error: GraphQLError) -> bool:
+    """Whether ``error`` is about the request rather than a field: graphql-core's parse and
+    validation errors and the limits' refusals carry no field path and no exception; coercing
+    a variable keeps the scalar's exception but points at the variable (locations). An
+    exception raised outside any field (a server fault) has neither path nor locations."""
+    return error.path is None and (error.original_error is None or bool(error.locations))
 
 
 class ErrorCodesOfExceptions(SchemaExtension):
