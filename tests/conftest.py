@@ -10,6 +10,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -99,3 +100,12 @@ def hub_db_url(request: pytest.FixtureRequest) -> str:
     """A fresh database for the hub store, on SQLite and on PostgreSQL (runs twice)."""
     name = {"sqlite": "sqlite_url", "postgresql": "postgres_url"}
     return str(request.getfixturevalue(name[request.param]))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Lines a test recorded as its ``summary`` property (the graphql-http audit's result),
+    at the end of the run; they reach here from xdist workers too."""
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "summary":
+                terminalreporter.write_line(str(value))
