@@ -1,5 +1,5 @@
 """The Starlette app: /graphql (GraphiQL in a browser), /files/{id} (downloads), /healthz,
-/readyz."""
+/readyz, /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,12 +23,14 @@ from starlette.websockets import WebSocket
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
-from ecehub.edge import EdgeGraphQL, error_body
+from ecehub.edge import EdgeGraphQL, OperationSeen, error_body
 from ecehub.graphiql import graphiql_assets_route, graphiql_page
+from ecehub.metrics import CONTENT_TYPE, HttpMetrics, Metrics
 from ecehub.ratelimit import RateLimit, budgets_for
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
+from ecehub.schema.limits import load_allow_list
 
 __all__ = ["create_app"]
 
@@ -35,16 +39,23 @@ _TRUE = {"1", "true", "yes", "on"}
 
 class _GraphQL(EdgeGraphQL):
     def __init__(
-        self, runtime: Runtime, ide_headers: Callable[[], Mapping[str, str]] | None = None
+        self,
+        runtime: Runtime,
+        ide_headers: Callable[[], Mapping[str, str]] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        schema = build_schema(runtime.config)
+        if metrics is not None:
+            schema.extensions = (*schema.extensions, OperationSeen)
         super().__init__(
-            build_schema(runtime.config),
+            schema,
             graphql_ide="graphiql" if runtime.config.server.mode == "development" else None,
             multipart_uploads_enabled=True,  # file uploads (GraphQL multipart request spec)
         )
         self.runtime = runtime
         self.production = runtime.config.server.mode == "production"
         self.ide_headers = ide_headers
+        self.metrics = metrics
 
     @property
     def graphql_ide_html(self) -> str:
@@ -122,14 +133,43 @@ class BodySizeLimit:
         await JSONResponse(body, status_code=413)(scope, receive, send)
 
 
-def _middleware(config: Config) -> list[Middleware]:
+def _persisted_operation_names(config: Config) -> list[str] | None:
+    """The operation names of the allow-listed queries (``None`` unless in allow-list mode):
+    the metrics always count them under their own names."""
+    pq = config.server.persisted_queries
+    if pq.mode != "allow_list" or pq.file is None:
+        return None
+    base = config.file.parent if config.file else None
+    path = pq.file if pq.file.is_absolute() or base is None else base / pq.file
+    names: list[str] = []
+    for text in load_allow_list(Path(path)).values():
+        try:
+            document = parse(text)
+        except GraphQLError:
+            continue
+        names += [
+            d.name.value
+            for d in document.definitions
+            if isinstance(d, OperationDefinitionNode) and d.name is not None
+        ]
+    return names
+
+
+def _middleware(config: Config, metrics: Metrics | None) -> list[Middleware]:
     server = config.server
     return [
+        # Outermost: every answer is counted, refusals included.
+        *([Middleware(HttpMetrics, metrics=metrics)] if metrics is not None else []),
         Middleware(
             CORSMiddleware,
             allow_origins=list(server.cors_origins),
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Ecehub-User", server.trace_header],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "X-Ecehub-User",
+                server.trace_header,
+            ],
             max_age=600,
         ),
         Middleware(
@@ -150,6 +190,10 @@ def create_app(
     editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
     served in development mode only."""
     runtime = runtime or Runtime(config)
+    metrics = runtime.metrics if config.server.metrics else None
+    if metrics is not None:
+        names = _persisted_operation_names(config)
+        metrics.know_operations(names or [], only=names is not None)
     # After authentication (it tells who the client is), when the server is rate limited.
     budgets = budgets_for(config.server.rate_limit) if config.server.rate_limited else None
     if config.access is None:
@@ -177,6 +221,10 @@ def create_app(
         status = 200 if sources_ok and store_problem is None else 503
         return JSONResponse(body, status_code=status)
 
+    async def metrics_page(request: Request) -> Response:
+        assert metrics is not None
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
@@ -186,7 +234,7 @@ def create_app(
             if budgets is not None:
                 await budgets.aclose()
 
-    graphql = _GraphQL(runtime, ide_headers)
+    graphql = _GraphQL(runtime, ide_headers, metrics)
     ide = [graphiql_assets_route()] if config.server.mode == "development" else []
     app = Starlette(
         routes=[
@@ -195,11 +243,12 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/files/{id}", download_file, methods=["GET"]),
+            *([Route("/metrics", metrics_page, methods=["GET"])] if metrics is not None else []),
             *ide,
         ],
         lifespan=lifespan,
         middleware=[
-            *_middleware(config),
+            *_middleware(config, metrics),
             authentication_middleware(config),
             *([Middleware(RateLimit, budgets=budgets)] if budgets is not None else []),
         ],

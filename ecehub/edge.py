@@ -17,26 +17,33 @@ every answer's errors leave.
   Every other client (``application/json``, ``*/*``, no ``Accept``) gets ``application/json``
   with HTTP 200 for those, as before. Errors during execution (a field's, a source's, partial
   data) are HTTP 200 in both.
+- With the app's :class:`~ecehub.metrics.Metrics`, every operation is counted by type, name and
+  outcome with its latency (:meth:`EdgeGraphQL.execute_operation`; :class:`OperationSeen`
+  notes the operation's type and name on the context).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, get_operation_ast
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.extensions import SchemaExtension
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
+from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
 from ecehub.schema.edge import (
     INTERNAL_SERVER_ERROR,
@@ -49,6 +56,7 @@ __all__ = [
     "GRAPHQL_RESPONSE_JSON",
     "MAX_JSON_DEPTH",
     "EdgeGraphQL",
+    "OperationSeen",
     "accepts_graphql_response",
     "error_body",
     "refused_request",
@@ -188,10 +196,29 @@ def _place(operations: dict[str, Any], path: str, upload: UploadFile) -> None:
             raise _bad(f"`map` path {path[:100]!r} names nothing in `operations`")
 
 
+class OperationSeen(SchemaExtension):
+    """Notes the type (``query``/``mutation``) and name of the operation a document runs on
+    the request's context, once the document parsed (for the metrics)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        ctx = self.execution_context
+        context = ctx.context
+        if ctx.graphql_document is None or not isinstance(context, RequestContext):
+            return
+        operation = get_operation_ast(ctx.graphql_document, ctx.operation_name)
+        if operation is not None:
+            context.operation_type = operation.operation.value
+            context.operation_name = operation.name.value if operation.name else None
+
+
 class EdgeGraphQL(GraphQL[RequestContext, None]):
     """strawberry's ASGI view with the checks and error shapes of this module."""
 
     production: bool = False
+    metrics: Metrics | None = None
+    """Where operations are counted (the schema needs :class:`OperationSeen` for their
+    type and name)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -271,6 +298,33 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
             for path in paths:
                 _place(operations, path, upload)
         return operations  # type: ignore[no-any-return]
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: RequestContext,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        started = time.perf_counter()
+        result = await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+        if self.metrics is not None and isinstance(result, ExecutionResult):
+            codes = [
+                (error.extensions or {}).get("code") or INTERNAL_SERVER_ERROR
+                for error in result.errors or []
+            ]
+            self.metrics.operation(
+                context.operation_type,
+                context.operation_name,
+                result.data is not None,
+                codes,
+                time.perf_counter() - started,
+            )
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult

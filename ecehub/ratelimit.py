@@ -6,7 +6,7 @@ address as the ASGI server gives it (behind a proxy, run uvicorn with ``--proxy-
 ``--forwarded-allow-ips`` so that is the caller's address, not the proxy's). Each may make
 ``burst`` requests at once, refilled at ``requests_per_minute``; past that the answer is 429
 with ``Retry-After`` and a GraphQL-style error (code ``RATE_LIMITED``), before any work.
-``/healthz`` and ``/readyz`` are never limited.
+``/healthz``, ``/readyz`` and ``/metrics`` are never limited.
 
 The buckets live in the process (:class:`TokenBuckets`) or, with ``rate_limit.redis_url``, in
 Redis (:class:`RedisBuckets`: one atomic script per request on Redis's own clock, so every

@@ -4,8 +4,8 @@
 an ``Authorization: Bearer`` token is verified (:mod:`ecehub.auth.tokens`); a bad one is
 answered 401 with a GraphQL-style error and ``WWW-Authenticate``; no token means anonymous.
 Either way the result is put on the request (``request.state.ecehub_auth``), where the HTTP
-app reads it (:func:`authentication_of`) and hands it to the request's context. ``/healthz``
-and ``/readyz`` stay open.
+app reads it (:func:`authentication_of`) and hands it to the request's context. ``/healthz``,
+``/readyz`` and ``/metrics`` stay open.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ log = logging.getLogger("ecehub.auth")
 
 ACTOR_HEADER = "X-Ecehub-User"
 STATE_KEY = "ecehub_auth"
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Never authenticated nor rate limited: the probes and the Prometheus scrape."""
 
 
 def authentication_of(request: Any) -> Authentication | None:

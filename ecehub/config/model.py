@@ -299,6 +299,11 @@ class ServerConfig(_Strict):
     )
     trace_header: str = "X-Ecehub-Trace"
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    metrics: bool = Field(
+        default=True,
+        description="Serve Prometheus metrics at /metrics (open like /healthz: no token, "
+        "never rate limited; no per-user labels)",
+    )
 
     @property
     def rate_limited(self) -> bool:

@@ -50,6 +50,9 @@ class RequestContext:
     """Values left out of an answer that goes on (``provenance(fields: [...])``, ...): the
     message and the path of each, for ``errors[]`` (code FORBIDDEN)."""
     operation: str = "query"
+    operation_type: str | None = None
+    """``query`` or ``mutation`` once the document parsed (for the metrics)."""
+    operation_name: str | None = None
     _config: Config = field(init=False)
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
 
@@ -58,7 +61,9 @@ class RequestContext:
         sources = self.runtime.config.sources
         visible = [n for n, s in sources.items() if self.access.sees_source(s.support_types)]
         self._config = self.runtime.config_for(visible)
-        self.gateway = SourceGateway({n: self.runtime.connectors[n] for n in visible})
+        self.gateway = SourceGateway(
+            {n: self.runtime.connectors[n] for n in visible}, self.runtime.metrics
+        )
         self.loaders = Loaders(self.gateway)
         identity = identity_for(self._config, self.loaders, self.runtime.crosswalk)
         if self.access.programs is not None:

@@ -1,6 +1,6 @@
 """What lives as long as the app: the config, one connector per source, the hub store and
-the crosswalk store on one engine, the crosswalk's confirmed-link index and the access policy.
-Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
+the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy and
+the metrics. Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ecehub.connectors.registry import get_connector_class
 from ecehub.crosswalk.link_identity import CrosswalkCache
 from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
+from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
 
 __all__ = ["Runtime", "build_connectors"]
@@ -32,7 +33,10 @@ class Runtime:
         config: Config,
         connectors: dict[str, Connector] | None = None,
         store: HubStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        """``metrics``: where the sources' calls are counted (by default a registry of this
+        runtime's own when ``server.metrics`` is on, else none)."""
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
@@ -40,6 +44,11 @@ class Runtime:
         self.crosswalk = CrosswalkCache(lambda: self.crosswalk_store)  # confirmed links
         self.policy = AccessPolicy(config)
         self._views: dict[tuple[str, ...], Config] = {}
+        if metrics is None and config.server.metrics:
+            metrics = Metrics()
+        self.metrics = metrics
+        if metrics is not None:
+            metrics.watch_pool(self.pool_status)
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""
@@ -90,6 +99,17 @@ class Runtime:
                 "`ecehub db upgrade` (or serve with --migrate)"
             )
         return None
+
+    def pool_status(self) -> tuple[int, int] | None:
+        """The hub store pool's (connections in use, size); ``None`` while the store is not
+        open (a scrape never opens it) or its pool does not count them."""
+        if self._store is None:
+            return None
+        pool = self._store.engine.pool
+        checkedout, size = getattr(pool, "checkedout", None), getattr(pool, "size", None)
+        if not callable(checkedout) or not callable(size):
+            return None
+        return int(checkedout()), int(size())
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))

@@ -3,7 +3,9 @@
 Every source call of a request goes through one :class:`SourceGateway`. A call that fails or
 exceeds the source's ``timeout_s`` yields an empty result, records one error for the source
 (``SOURCE_UNAVAILABLE`` or ``SOURCE_TIMEOUT``) and marks the source failed for the rest of the
-request, so a dead source costs its timeout once, not once per nesting level.
+request, so a dead source costs its timeout once, not once per nesting level. With the app's
+:class:`~ecehub.metrics.Metrics`, every call is counted there too (by source, entity and
+method, with its latency and the code it failed with).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import TypeVar
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
 from ecehub.errors import SourceError, SourceTimeout, SourceUnavailable
+from ecehub.metrics import Metrics
 
 __all__ = ["SourceFailure", "SourceGateway", "SourceStats"]
 
@@ -40,8 +43,9 @@ class SourceFailure:
 
 
 class SourceGateway:
-    def __init__(self, connectors: Mapping[str, Connector]) -> None:
+    def __init__(self, connectors: Mapping[str, Connector], metrics: Metrics | None = None) -> None:
         self.connectors = connectors
+        self.metrics = metrics
         self.stats: dict[str, SourceStats] = {}
         self.failures: dict[str, SourceFailure] = {}
 
@@ -49,24 +53,33 @@ class SourceGateway:
         return self.connectors[source]
 
     async def _call(self, source: str, op: str, call: Callable[[], Awaitable[T]], empty: T) -> T:
+        """``op``: the method and the entity, ``"fetch program"``."""
         if source in self.failures:
             return empty
         connector = self.connectors[source]
         stats = self.stats.setdefault(source, SourceStats(source))
         stats.calls += 1
+        error: SourceError | None = None
         started = time.perf_counter()
         try:
             async with asyncio.timeout(connector.timeout_s):
                 return await call()
         except TimeoutError:
-            self._fail(SourceTimeout(source, f"no answer within {connector.timeout_s:g} s ({op})"))
+            error = SourceTimeout(source, f"no answer within {connector.timeout_s:g} s ({op})")
         except SourceError as exc:
-            self._fail(exc)
+            error = exc
         except Exception:
             log.exception("source %s failed in %s", source, op)
-            self._fail(SourceUnavailable(source, f"{op} failed; see the hub's log"))
+            error = SourceUnavailable(source, f"{op} failed; see the hub's log")
         finally:
-            stats.ms += (time.perf_counter() - started) * 1000
+            seconds = time.perf_counter() - started
+            stats.ms += seconds * 1000
+            if self.metrics is not None:
+                code = None if error is None else error.code
+                method, _, entity = op.partition(" ")
+                self.metrics.source_call(source, entity, method, seconds, code)
+        assert error is not None  # the call returned unless it failed
+        self._fail(error)
         return empty
 
     def _fail(self, exc: SourceError) -> None:
