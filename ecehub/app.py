@@ -25,6 +25,8 @@ from ecehub.config.model import Config
 from ecehub.downloads import download_file
 from ecehub.edge import EdgeGraphQL, OperationSeen, error_body
 from ecehub.graphiql import graphiql_assets_route, graphiql_page
+from ecehub.logs import HEADER as REQUEST_ID_HEADER
+from ecehub.logs import RequestId, install_record_factory
 from ecehub.metrics import CONTENT_TYPE, HttpMetrics, Metrics
 from ecehub.ratelimit import RateLimit, budgets_for
 from ecehub.resolvers.context import RequestContext
@@ -158,7 +160,8 @@ def _persisted_operation_names(config: Config) -> list[str] | None:
 def _middleware(config: Config, metrics: Metrics | None) -> list[Middleware]:
     server = config.server
     return [
-        # Outermost: every answer is counted, refusals included.
+        # Outermost: every answer gets its request ID and is counted, refusals included.
+        Middleware(RequestId),
         *([Middleware(HttpMetrics, metrics=metrics)] if metrics is not None else []),
         Middleware(
             CORSMiddleware,
@@ -169,7 +172,9 @@ def _middleware(config: Config, metrics: Metrics | None) -> list[Middleware]:
                 "Content-Type",
                 "X-Ecehub-User",
                 server.trace_header,
+                REQUEST_ID_HEADER,
             ],
+            expose_headers=[REQUEST_ID_HEADER],
             max_age=600,
         ),
         Middleware(
@@ -190,6 +195,7 @@ def create_app(
     editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
     served in development mode only."""
     runtime = runtime or Runtime(config)
+    install_record_factory()  # log records made while handling a request carry its ID
     metrics = runtime.metrics if config.server.metrics else None
     if metrics is not None:
         names = _persisted_operation_names(config)

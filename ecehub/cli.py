@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import getpass
+import logging
 import os
 import signal
 import sys
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ecehub.config import load_config, parse_config, read_yaml
 from ecehub.errors import ConfigError, EcehubError
+from ecehub.logs import setup_logging
 
 if TYPE_CHECKING:
     import uvicorn
@@ -69,7 +71,8 @@ def _serve(app: object, host: str, port: int) -> None:
     import uvicorn
 
     _settle_heap()
-    uvicorn.run(app, host=host, port=port, log_level="info")  # type: ignore[arg-type]
+    # log_config=None: uvicorn's lines go to the root handler of setup_logging, in its format
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)  # type: ignore[arg-type]
 
 
 async def _store_ready(url: str, migrate_it: bool) -> str | None:
@@ -100,6 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ecehub.hub import hub_url
 
     config = load_config(args.config)
+    setup_logging(config.server.log_format)
     refused = asyncio.run(_store_ready(hub_url(config), args.migrate))
     if refused is not None:
         print(f"ecehub serve: {refused}", file=sys.stderr)
@@ -214,6 +218,7 @@ async def _demo(args: argparse.Namespace) -> int:
             if args.config:
                 data = _with_extra(data, read_yaml(args.config), args.config)
             config = parse_config(data, file=str(demo.config_path), env={**os.environ, **demo.env})
+            setup_logging(config.server.log_format, logging.WARNING)
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
             ta_programs = [
@@ -234,7 +239,9 @@ async def _demo(args: argparse.Namespace) -> int:
             app = create_app(config, runtime, ide_headers=ide_headers)
             print(await _demo_crosswalk(runtime), flush=True)
             server = _demo_server(
-                uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
+                uvicorn.Config(
+                    app, host=args.host, port=args.port, log_level="warning", log_config=None
+                )
             )
             _settle_heap()
             url = f"http://{args.host}:{args.port}/graphql"

@@ -304,6 +304,11 @@ class ServerConfig(_Strict):
         description="Serve Prometheus metrics at /metrics (open like /healthz: no token, "
         "never rate limited; no per-user labels)",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`ecehub serve`/`demo` log lines: text, or one JSON object per line; "
+        "both carry the request's ID",
+    )
 
     @property
     def rate_limited(self) -> bool:
