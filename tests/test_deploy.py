@@ -133,3 +133,9 @@ def test_the_container_files_name_what_the_config_reads() -> None:
     [hub] = manifests[1]["spec"]["template"]["spec"]["containers"]
     assert hub["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert "--migrate" not in hub["command"]
+    scrape = manifests[1]["spec"]["template"]["metadata"]["annotations"]
+    assert scrape == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/path": "/metrics",
+        "prometheus.io/port": str(hub["ports"][0]["containerPort"]),
+    }
