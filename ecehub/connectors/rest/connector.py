@@ -13,6 +13,7 @@ How each call reaches the API:
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
@@ -29,6 +30,7 @@ from ecehub.connectors.base import (
     Page,
     Record,
     matches,
+    utcnow,
 )
 from ecehub.connectors.rest.paging import RestPaging
 from ecehub.connectors.rest.paths import ABSENT, dig
@@ -116,6 +118,7 @@ class RestConnector(Connector):
         *,
         key: str | None = None,
         parent_key: str | None = None,
+        fetched_at: dt.datetime | None = None,
     ) -> Record | None:
         if not isinstance(raw, Mapping):
             return None
@@ -130,6 +133,7 @@ class RestConnector(Connector):
             {name: dig(raw, path) for name, path in ent.fields.items()},
             {system: dig(raw, path) for system, path in ent.identifiers.items()},
             parent_key if found_parent is None else found_parent,
+            fetched_at,
         )
 
     async def _listing(
@@ -144,10 +148,13 @@ class RestConnector(Connector):
         (an unknown parent, on most APIs) means no children."""
         ent = self._entity(entity)
         out: list[Record] = []
+        fetched_at = utcnow()
         listing = self.paging.rows(ent, path, params, None, missing_ok=parent_key is not None)
         async with aclosing(listing) as rows:
             async for row in rows:
-                record = self._record(entity, ent, row.raw, parent_key=parent_key)
+                record = self._record(
+                    entity, ent, row.raw, parent_key=parent_key, fetched_at=fetched_at
+                )
                 if record is not None:
                     out.append(record)
         return out
@@ -274,9 +281,10 @@ class RestConnector(Connector):
                 local.append(flt)
         out: list[Record] = []
         has_next = False
+        fetched_at = utcnow()
         async with aclosing(self.paging.rows(ent, ent.path, params, after)) as rows:
             async for row in rows:
-                record = self._record(entity, ent, row.raw)
+                record = self._record(entity, ent, row.raw, fetched_at=fetched_at)
                 if record is None or not matches(record, local):
                     continue
                 if first is not None and len(out) >= first:
