@@ -20,7 +20,7 @@ from contextlib import aclosing
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-from ecehub.config.canonical import is_identifier_field
+from ecehub.config.canonical import identifier_field, is_identifier_field
 from ecehub.config.model import SourceConfig
 from ecehub.connectors.base import (
     Connector,
@@ -282,10 +282,33 @@ class RestConnector(Connector):
         out: list[Record] = []
         has_next = False
         fetched_at = utcnow()
+        # Filters applied here are tested on a record of the filtered fields only, built
+        # like the whole record (value mappings, constants, coercion), so a row that fails
+        # them costs no whole record.
+        named = {flt.field for flt in local}
+        probe_fields = {name: path for name, path in ent.fields.items() if name in named}
+        probe_identifiers = {
+            system: path
+            for system, path in ent.identifiers.items()
+            if identifier_field(system) in named
+        }
         async with aclosing(self.paging.rows(ent, ent.path, params, after)) as rows:
             async for row in rows:
-                record = self._record(entity, ent, row.raw, fetched_at=fetched_at)
-                if record is None or not matches(record, local):
+                raw = row.raw
+                if local:
+                    if not isinstance(raw, Mapping):
+                        continue
+                    probe = self.make_record(
+                        entity,
+                        "",
+                        {name: dig(raw, path) for name, path in probe_fields.items()},
+                        {system: dig(raw, path) for system, path in probe_identifiers.items()},
+                        fetched_at=fetched_at,
+                    )
+                    if not matches(probe, local):
+                        continue
+                record = self._record(entity, ent, raw, fetched_at=fetched_at)
+                if record is None:
                     continue
                 if first is not None and len(out) >= first:
                     has_next = True
