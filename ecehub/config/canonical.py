@@ -9,6 +9,7 @@ the same Python types: ``str``, ``int``, ``float``, ``Decimal`` (money, exact), 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
@@ -18,6 +19,7 @@ __all__ = [
     "EntitySpec",
     "FieldType",
     "coerce",
+    "coercer",
     "identifier_field",
     "is_identifier_field",
 ]
@@ -230,26 +232,51 @@ def _to_decimal(value: Any) -> Decimal:
         raise ValueError(f"not a decimal: {value!r}") from exc
 
 
+def _coerce_str(value: Any) -> Any:
+    if value is None:
+        return None
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _typed(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A coercer of a non-text type: ``None`` and ``""`` read as ``None``."""
+
+    def coerce_typed(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and value == ""):
+            return None
+        return convert(value)
+
+    return coerce_typed
+
+
+_COERCERS: dict[str, Callable[[Any], Any]] = {
+    "str": _coerce_str,
+    "int": _typed(int),
+    "float": _typed(float),
+    "decimal": _typed(_to_decimal),
+    "date": _typed(_to_date),
+    "datetime": _typed(_to_datetime),
+    "list": _typed(_to_list),
+}
+
+
+def coercer(kind: FieldType) -> Callable[[Any], Any]:
+    """The function ``coerce(kind, ...)`` applies, looked up once (e.g. once per field where
+    many records are built). Raises ``ValueError`` for an unknown kind."""
+    found = _COERCERS.get(kind)
+    if found is None:
+        raise ValueError(f"unknown field type {kind!r}")
+    return found
+
+
 def coerce(kind: FieldType, value: Any) -> Any:
     """Coerce a raw source value to the canonical Python type; ``None`` stays ``None``.
 
     Raises ``ValueError`` for a value that cannot be read as ``kind``.
     """
-    if value is None or (isinstance(value, str) and value == "" and kind != "str"):
-        return None
-    match kind:
-        case "str":
-            return value.strip() if isinstance(value, str) else str(value)
-        case "int":
-            return int(value)
-        case "float":
-            return float(value)
-        case "decimal":
-            return _to_decimal(value)
-        case "date":
-            return _to_date(value)
-        case "datetime":
-            return _to_datetime(value)
-        case "list":
-            return _to_list(value)
-    raise ValueError(f"unknown field type {kind!r}")  # pragma: no cover
+    found = _COERCERS.get(kind)
+    if found is None:
+        if value is None or (isinstance(value, str) and value == ""):
+            return None
+        raise ValueError(f"unknown field type {kind!r}")  # pragma: no cover
+    return found(value)

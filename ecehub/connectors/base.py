@@ -18,12 +18,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
-from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
+from ecehub.config.canonical import (
+    ENTITIES,
+    EntitySpec,
+    FieldType,
+    coerce,
+    coercer,
+    is_identifier_field,
+)
 
 if TYPE_CHECKING:
     from ecehub.config.model import EntityConfig, SourceConfig
@@ -48,19 +56,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclass(frozen=True)
-class FieldFilter:
-    """One condition on a canonical field (or ``identifier:<SYSTEM>``).
-
-    ``contains`` is a case-insensitive substring match; ``in`` takes a list of values.
-    """
-
-    field: str
-    op: FilterOp
-    value: Any
-
-
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One source row in canonical form, with its provenance."""
 
@@ -94,52 +90,161 @@ class Health:
     detail: str = ""
 
 
-def _kind(record: Record, field_name: str) -> FieldType:
+_Predicate = Callable[["Record"], bool]
+_NO_MATCH = (ValueError, TypeError, ArithmeticError)
+# Values of these types hash consistently with ==, so a set lookup finds what a scan with ==
+# would find (other values are compared one by one).
+_HASHABLE_VALUES: frozenset[type] = frozenset(
+    {str, int, float, bool, Decimal, dt.date, dt.datetime}
+)
+
+
+@dataclass(frozen=True)
+class FieldFilter:
+    """One condition on a canonical field (or ``identifier:<SYSTEM>``).
+
+    ``contains`` is a case-insensitive substring match; ``in`` takes a list of values.
+    """
+
+    field: str
+    op: FilterOp
+    value: Any
+
+    def predicate(self, entity: str) -> _Predicate:
+        """This filter as a test of one record of ``entity``, with the meaning of
+        :func:`matches`: the filter's values are normalised (trimmed and case-folded, or
+        coerced to the field's type) once here, not again for every record, and ``in`` is a
+        set lookup. Compiled on first use and kept on the filter (the filter is frozen, and
+        its value must not be changed after it is first used)."""
+        compiled: dict[str, _Predicate] | None = self.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = {}
+            object.__setattr__(self, "_compiled", compiled)
+        found = compiled.get(entity)
+        if found is None:
+            found = compiled[entity] = _compile(self, entity)
+        return found
+
+
+def _field_kind(entity: str, field_name: str) -> FieldType:
     if is_identifier_field(field_name):
         return "str"
-    spec = ENTITIES.get(record.entity)
+    spec = ENTITIES.get(entity)
     return spec.fields.get(field_name, "str") if spec else "str"
 
 
-def _same(value: Any, wanted: Any, kind: FieldType) -> bool:
-    if kind == "list":
-        return any(_same(v, wanted, "str") for v in value)
-    if kind == "str":
-        return str(value).strip().casefold() == str(wanted).strip().casefold()
-    try:
-        return bool(value == coerce(kind, wanted))
-    except (ValueError, TypeError, ArithmeticError):
-        return False
+def _fold(value: Any) -> str:
+    return str(value).strip().casefold()
 
 
-def _compare(value: Any, op: FilterOp, wanted: Any, kind: FieldType) -> bool:
-    if value is None:
-        return False
-    if op == "eq":
-        return _same(value, wanted, kind)
-    if op == "in":
-        pool = [wanted] if isinstance(wanted, str) or not hasattr(wanted, "__iter__") else wanted
-        return any(_same(value, w, kind) for w in pool)
+def _pool(op: FilterOp, wanted: Any) -> list[Any]:
+    """The values an ``eq`` or ``in`` filter accepts."""
+    if op != "in" or isinstance(wanted, str) or not hasattr(wanted, "__iter__"):
+        return [wanted]
+    return list(wanted)
+
+
+def _getter(field_name: str) -> Callable[[Record], Any]:
+    if is_identifier_field(field_name):
+        system = field_name.split(":", 1)[1]
+        return lambda record: record.identifiers.get(system)
+    return lambda record: record.fields.get(field_name)
+
+
+def _compile(flt: FieldFilter, entity: str) -> _Predicate:
+    get = _getter(flt.field)
+    test = _value_test(flt.op, flt.value, _field_kind(entity, flt.field))
+
+    def predicate(record: Record) -> bool:
+        value = get(record)
+        return value is not None and test(value)
+
+    return predicate
+
+
+def _value_test(op: FilterOp, wanted: Any, kind: FieldType) -> Callable[[Any], bool]:
+    """A test of a field's (not ``None``) value; see :func:`matches` for the meaning."""
+    if op in ("eq", "in"):
+        return _equality_test(_pool(op, wanted), kind)
     if op == "contains":
-        text = ", ".join(value) if kind == "list" else str(value)
-        return str(wanted).casefold() in text.casefold()
+        needle = str(wanted).casefold()
+        if kind == "list":
+            return lambda value: needle in ", ".join(value).casefold()
+        return lambda value: needle in str(value).casefold()
     try:
         bound = coerce(kind, wanted)
-        if op == "gte":
-            return bool(value >= bound)
-        return bool(value <= bound)
-    except (TypeError, ValueError, ArithmeticError):
+    except _NO_MATCH:
+        return lambda value: False
+    greater = op == "gte"
+
+    def compare(value: Any) -> bool:
+        try:
+            return bool(value >= bound) if greater else bool(value <= bound)
+        except _NO_MATCH:
+            return False
+
+    return compare
+
+
+def _equality_test(pool: list[Any], kind: FieldType) -> Callable[[Any], bool]:
+    if kind in ("str", "list"):
+        folded = {_fold(w) for w in pool}
+        if kind == "str":
+            return lambda value: _fold(value) in folded
+        if not folded:
+            return lambda value: False
+        return lambda value: any(_fold(v) in folded for v in value)
+    coerced: list[Any] = []
+    for w in pool:
+        try:
+            coerced.append(coerce(kind, w))
+        except _NO_MATCH:
+            continue  # a value the field cannot hold matches nothing
+
+    def scan(value: Any) -> bool:
+        for c in coerced:
+            try:
+                if value == c:
+                    return True
+            except _NO_MATCH:
+                continue
         return False
+
+    lookup = _value_set(coerced)
+    if lookup is None:
+        return scan
+
+    def member(value: Any) -> bool:
+        if type(value) in _HASHABLE_VALUES:
+            try:
+                if value == value:  # not NaN
+                    return value in lookup
+            except _NO_MATCH:
+                pass
+        return scan(value)
+
+    return member
+
+
+def _value_set(values: list[Any]) -> frozenset[Any] | None:
+    """``values`` as a set when a lookup in it means the same as comparing with each (every
+    value of a type hashing consistently with ``==`` and equal to itself, so no NaN)."""
+    try:
+        if all(type(v) in _HASHABLE_VALUES and v == v for v in values):
+            return frozenset(values)
+    except _NO_MATCH:
+        pass
+    return None
 
 
 def matches(record: Record, filters: Iterable[FieldFilter]) -> bool:
     """Evaluate filters in Python, with the meaning a source must give them when pushed down:
     ``eq``/``in`` compare text trimmed and case-insensitively and other types by value (the
     filter value coerced to the field's canonical type), ``contains`` is a case-insensitive
-    substring, ``gte``/``lte`` compare in the field's type."""
-    return all(
-        _compare(record.get(f.field), f.op, f.value, _kind(record, f.field)) for f in filters
-    )
+    substring, ``gte``/``lte`` compare in the field's type. Each filter is compiled once
+    (:meth:`FieldFilter.predicate`), so a filter of n values costs one lookup per record."""
+    entity = record.entity
+    return all(f.predicate(entity)(record) for f in filters)
 
 
 class Connector(ABC):
@@ -150,6 +255,7 @@ class Connector(ABC):
 
     kind: ClassVar[str] = ""
     settings_model: ClassVar[type[SourceConfig]]
+    _record_builders: dict[str, _RecordBuilder]
 
     def __init__(self, name: str, config: SourceConfig) -> None:
         self.name = name
@@ -248,35 +354,61 @@ class Connector(ABC):
         parent_key: Any = None,
         fetched_at: dt.datetime | None = None,
     ) -> Record:
-        """Build a canonical record from raw values, coercing each to its canonical type."""
-        spec = ENTITIES[entity]
-        ent = self.entities.get(entity)
-        values = ent.values if ent is not None else {}
+        """Build a canonical record from raw values, coercing each to its canonical type.
+
+        Pass one ``fetched_at`` for all the records of a call (the default reads the clock)."""
+        builder = self._record_builder(entity)
         raw = dict(raw_fields)
-        for name, mapping in values.items():
+        for name, mapping in builder.values:
             if name in raw and raw[name] is not None:
                 raw[name] = mapping.get(str(raw[name]).strip(), raw[name])
-        if ent is not None:
-            for name, constant in ent.constants.items():
-                raw.setdefault(name, constant)
-        fields = {
-            name: _coerce_named(self.name, entity, name, spec.fields[name], value)
-            for name, value in raw.items()
-        }
-        identifiers = {
-            system: str(value).strip()
-            for system, value in raw_identifiers.items()
-            if value is not None and str(value).strip() != ""
-        }
+        for name, constant in builder.constants:
+            raw.setdefault(name, constant)
+        coercers = builder.coercers
+        fields: dict[str, Any] = {}
+        for name, value in raw.items():
+            convert = coercers[name]  # KeyError: not a field of the entity
+            try:
+                fields[name] = convert(value)
+            except _NO_MATCH:
+                # A bad value in one cell must not fail the record: leave it null, and say
+                # where (never the value: it may be personal data).
+                log.debug(
+                    "source %s: %s.%s is not a valid %s; read as null",
+                    self.name,
+                    entity,
+                    name,
+                    builder.kinds[name],
+                )
+                fields[name] = None
+        identifiers: dict[str, str] = {}
+        for system, value in raw_identifiers.items():
+            if value is not None:
+                text = str(value).strip()
+                if text != "":
+                    identifiers[system] = text
         return Record(
-            source=self.name,
-            entity=entity,
-            key=str(key),
-            fields=fields,
-            identifiers=identifiers,
-            parent_key=None if parent_key is None else str(parent_key),
-            fetched_at=fetched_at or utcnow(),
+            self.name,
+            entity,
+            str(key),
+            fields,
+            identifiers,
+            None if parent_key is None else str(parent_key),
+            fetched_at or utcnow(),
         )
+
+    def _record_builder(self, entity: str) -> _RecordBuilder:
+        """What :meth:`make_record` needs of ``entity``, looked up once per entity (again if
+        the connector's entity mapping is replaced)."""
+        ent = self.entities.get(entity)
+        builders: dict[str, _RecordBuilder] | None = getattr(self, "_record_builders", None)
+        if builders is None:
+            builders = {}
+            self._record_builders = builders
+        found = builders.get(entity)
+        if found is None or found.ent is not ent:
+            found = builders[entity] = _RecordBuilder.of(ENTITIES[entity], ent)
+        return found
 
     async def __aenter__(self) -> Self:
         return self
@@ -290,11 +422,22 @@ class Connector(ABC):
         await self.aclose()
 
 
-def _coerce_named(source: str, entity: str, name: str, kind: Any, value: Any) -> Any:
-    try:
-        return coerce(kind, value)
-    except (ValueError, TypeError, ArithmeticError):
-        # A bad value in one cell must not fail the record: leave it null, and say where
-        # (never the value: it may be personal data).
-        log.debug("source %s: %s.%s is not a valid %s; read as null", source, entity, name, kind)
-        return None
+@dataclass(frozen=True, slots=True)
+class _RecordBuilder:
+    """An entity's value mappings, constants and one coercion function per canonical field."""
+
+    ent: EntityConfig | None
+    values: tuple[tuple[str, Mapping[str, str]], ...]
+    constants: tuple[tuple[str, Any], ...]
+    coercers: Mapping[str, Callable[[Any], Any]]
+    kinds: Mapping[str, FieldType]
+
+    @classmethod
+    def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
+        return cls(
+            ent,
+            tuple(ent.values.items()) if ent is not None else (),
+            tuple(ent.constants.items()) if ent is not None else (),
+            {name: coercer(kind) for name, kind in spec.fields.items()},
+            spec.fields,
+        )

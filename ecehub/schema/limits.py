@@ -6,7 +6,9 @@
   spread. Over ``server.max_selections`` (or asking for one field so often at one place that
   validation's field-merging check would take long) is refused with ``QUERY_TOO_COMPLEX``,
   over ``max_depth`` with ``QUERY_TOO_DEEP``, over ``max_aliases`` with ``TOO_MANY_ALIASES``;
-  a refused document is not validated.
+  a refused document is not validated; a document text found valid before (under the same
+  rules) is not validated again. Parsed documents are cached by text
+  (:class:`ParsedDocuments`).
 - :class:`QueryCost` estimates the source calls a query makes from its selection set and the
   config, and refuses one over ``server.max_cost`` (code ``QUERY_TOO_COSTLY``) or asking for a
   page over ``server.max_page_size`` (``BAD_USER_INPUT``), after validation and before
@@ -27,12 +29,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     FieldNode,
@@ -47,6 +52,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    parse,
     validate,
     value_from_ast_untyped,
 )
@@ -61,6 +67,7 @@ __all__ = [
     "DocumentLimits",
     "ErrorCodes",
     "MaskUnexpected",
+    "ParsedDocuments",
     "PersistedQueries",
     "QueryCost",
     "calls_of",
@@ -230,6 +237,8 @@ class DocumentFigures:
     repeats: int = 0
     """Pairs of fields with the same response path (what validation's field-merging check
     compares); only counted when the selections are within the limit."""
+    valid_under: set[tuple[type[ASTValidationRule], ...]] = field(default_factory=set)
+    """The sets of validation rules this document passed (see :class:`DocumentLimits`)."""
 
     @property
     def selections(self) -> int:
@@ -399,6 +408,9 @@ def estimate_cost(
     return _Measure(schema, config, fragments).selection_set(root, operation.selection_set).cost
 
 
+PARSED_DOCUMENTS = 256
+"""Parsed documents kept per schema (a bound, so unique texts cannot grow it)."""
+
 REPEATS_PER_SELECTION = 5
 """A document may hold at most this many pairs of same-path fields per allowed selection:
 graphql-core's field-merging check compares every such pair (quadratic)."""
@@ -483,7 +495,12 @@ class DocumentLimits(SchemaExtension):
     """Refuses, before graphql-core validates it, a document over ``max_selections``,
     ``max_depth`` or ``max_aliases`` (strawberry's QueryDepthLimiter and MaxAliasesLimiter
     count the same, but expand every fragment spread again). A document with a fragment
-    cycle is refused with validation's own error; the rest is left to validation."""
+    cycle is refused with validation's own error; the rest is left to validation.
+
+    A document text that validation found clean under the same rules (measured and
+    remembered in :class:`Measures`, by the hash of its text) is not validated again: the
+    limits above are still checked first, on every request, and a document with validation
+    errors is validated again each time it is sent (its errors are never shared)."""
 
     def __init__(self, measures: Measures) -> None:
         self.measures = measures
@@ -491,6 +508,7 @@ class DocumentLimits(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
+        clean: DocumentFigures | None = None
         if document is not None and ctx.pre_execution_errors is None:
             schema = ctx.schema._schema
             figures = self.measures.get(schema, ctx.query, document)
@@ -500,6 +518,34 @@ class DocumentLimits(SchemaExtension):
                 errors = document_errors(figures, self.measures.config.server)
                 if errors:
                     ctx.pre_execution_errors = errors
+                elif tuple(ctx.validation_rules) in figures.valid_under:
+                    ctx.pre_execution_errors = []  # validated before: strawberry skips it
+                else:
+                    clean = figures
+        yield
+        # Validation has run (strawberry sets [] when it finds nothing): remember a pass.
+        if clean is not None and ctx.pre_execution_errors == []:
+            clean.valid_under.add(tuple(ctx.validation_rules))
+
+
+class ParsedDocuments(SchemaExtension):
+    """Parses a query text once: the document is kept (LRU, :data:`PARSED_DOCUMENTS`, by text
+    and parse options, so by ``max_tokens`` too) and shared by later requests (graphql-core's
+    AST is immutable). Not strawberry's ParserCache: its ``on_parse`` raises a syntax error
+    (or the token limit's) from the extension hook, outside the try that makes it a request
+    error, so a bad query would be answered as a server fault (INTERNAL_SERVER_ERROR, HTTP
+    200). Here a text that fails to parse is left to strawberry, which parses it again and
+    reports the error as it always has (failures are not cached)."""
+
+    def __init__(self, parse_cached: Callable[..., DocumentNode]) -> None:
+        self.parse_cached = parse_cached
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is None and ctx.query is not None:
+            # A failure is left to strawberry's own parse, which reports it.
+            with suppress(Exception):
+                ctx.graphql_document = self.parse_cached(ctx.query, **ctx.parse_options)
         yield
 
 
@@ -686,6 +732,7 @@ def limit_extensions(config: Config, base_dir: Path | None = None) -> list[Any]:
 
     server: ServerConfig = config.server
     measures = Measures(config)
+    parse_cached = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
     out: list[Any] = []
     pq = server.persisted_queries
     if pq.mode == "allow_list":
@@ -699,6 +746,7 @@ def limit_extensions(config: Config, base_dir: Path | None = None) -> list[Any]:
         out.append(lambda: PersistedQueries(allowed))
     out += [
         lambda: MaxTokensLimiter(max_token_count=server.max_tokens),
+        lambda: ParsedDocuments(parse_cached),
         lambda: DocumentLimits(measures),
         lambda: QueryCost(config, measures),
     ]

@@ -13,13 +13,14 @@ How each call reaches the API:
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
-from ecehub.config.canonical import is_identifier_field
+from ecehub.config.canonical import identifier_field, is_identifier_field
 from ecehub.config.model import SourceConfig
 from ecehub.connectors.base import (
     Connector,
@@ -29,6 +30,7 @@ from ecehub.connectors.base import (
     Page,
     Record,
     matches,
+    utcnow,
 )
 from ecehub.connectors.rest.paging import RestPaging
 from ecehub.connectors.rest.paths import ABSENT, dig
@@ -116,6 +118,7 @@ class RestConnector(Connector):
         *,
         key: str | None = None,
         parent_key: str | None = None,
+        fetched_at: dt.datetime | None = None,
     ) -> Record | None:
         if not isinstance(raw, Mapping):
             return None
@@ -130,6 +133,7 @@ class RestConnector(Connector):
             {name: dig(raw, path) for name, path in ent.fields.items()},
             {system: dig(raw, path) for system, path in ent.identifiers.items()},
             parent_key if found_parent is None else found_parent,
+            fetched_at,
         )
 
     async def _listing(
@@ -144,10 +148,13 @@ class RestConnector(Connector):
         (an unknown parent, on most APIs) means no children."""
         ent = self._entity(entity)
         out: list[Record] = []
+        fetched_at = utcnow()
         listing = self.paging.rows(ent, path, params, None, missing_ok=parent_key is not None)
         async with aclosing(listing) as rows:
             async for row in rows:
-                record = self._record(entity, ent, row.raw, parent_key=parent_key)
+                record = self._record(
+                    entity, ent, row.raw, parent_key=parent_key, fetched_at=fetched_at
+                )
                 if record is not None:
                     out.append(record)
         return out
@@ -274,10 +281,34 @@ class RestConnector(Connector):
                 local.append(flt)
         out: list[Record] = []
         has_next = False
+        fetched_at = utcnow()
+        # Filters applied here are tested on a record of the filtered fields only, built
+        # like the whole record (value mappings, constants, coercion), so a row that fails
+        # them costs no whole record.
+        named = {flt.field for flt in local}
+        probe_fields = {name: path for name, path in ent.fields.items() if name in named}
+        probe_identifiers = {
+            system: path
+            for system, path in ent.identifiers.items()
+            if identifier_field(system) in named
+        }
         async with aclosing(self.paging.rows(ent, ent.path, params, after)) as rows:
             async for row in rows:
-                record = self._record(entity, ent, row.raw)
-                if record is None or not matches(record, local):
+                raw = row.raw
+                if local:
+                    if not isinstance(raw, Mapping):
+                        continue
+                    probe = self.make_record(
+                        entity,
+                        "",
+                        {name: dig(raw, path) for name, path in probe_fields.items()},
+                        {system: dig(raw, path) for system, path in probe_identifiers.items()},
+                        fetched_at=fetched_at,
+                    )
+                    if not matches(probe, local):
+                        continue
+                record = self._record(entity, ent, raw, fetched_at=fetched_at)
+                if record is None:
                     continue
                 if first is not None and len(out) >= first:
                     has_next = True
