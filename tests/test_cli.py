@@ -6,12 +6,12 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import urllib.request
 from pathlib import Path
 
 from ecehub.demo import DemoSystems
+from tests.serving import free_port
 
 
 async def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -94,14 +94,8 @@ async def test_schema_print_writes_the_sdl(tmp_path: Path) -> None:
     assert "type Query {" in out and "programs(" in out and "type Program" in out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_demo_serves_graphiql_and_answers_the_sample_query(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -326,7 +320,7 @@ async def test_demo_takes_an_extra_source_and_a_fixed_qris_port_and_cleans_up_on
     """`demo --config EXTRA --qris-port N`: the extra source joins the demo's, QRIS is served
     on N and the variables other commands need are printed; SIGTERM stops it cleanly and
     removes its temporary directory (with the private key)."""
-    port, qris_port = _free_port(), _free_port()
+    port, qris_port = free_port(), free_port()
     extra = await asyncio.to_thread(_extra_source, tmp_path)
     proc = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "ecehub", "demo", "--programs", "10", "--config", str(extra)),

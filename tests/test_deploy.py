@@ -4,10 +4,6 @@ while the store cannot serve, and the example state config loads."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import sys
 from pathlib import Path
 
 import httpx
@@ -15,6 +11,7 @@ import httpx
 from ecehub.app import create_app
 from ecehub.config import load_config, parse_config
 from ecehub.hub import migrate
+from tests.serving import free_port, serving
 from tests.test_cli import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,15 +24,9 @@ def _config(tmp_path: Path) -> tuple[Path, str]:
     return path, url
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_serve_refuses_an_unmigrated_store(tmp_path: Path) -> None:
     config, url = _config(tmp_path)
-    code, _, err = await run("serve", "--config", str(config), "--port", str(_free_port()))
+    code, _, err = await run("serve", "--config", str(config), "--port", str(free_port()))
     assert code == 1
     assert "hub store is at revision <empty>" in err and "--migrate" in err
     assert await migrate.current(url) is None  # nothing was created
@@ -43,36 +34,11 @@ async def test_serve_refuses_an_unmigrated_store(tmp_path: Path) -> None:
 
 async def test_serve_migrate_upgrades_then_serves(tmp_path: Path) -> None:
     config, url = _config(tmp_path)
-    port = _free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ecehub",
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        "--migrate",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        env=dict(os.environ),
-    )
-    try:
-        ready = None
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):  # up to 30 s on a loaded machine
-                try:
-                    ready = await client.get(f"http://127.0.0.1:{port}/readyz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        assert ready is not None and ready.status_code == 200, ready
-        assert ready.json()["hub_store"] == {"ok": True, "detail": ""}
-        assert await migrate.current(url) == migrate.head()
-    finally:
-        proc.terminate()
-        await proc.wait()
+    async with serving(config, "--migrate") as (_, client):
+        ready = await client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["hub_store"] == {"ok": True, "detail": ""}
+    assert await migrate.current(url) == migrate.head()
 
 
 async def test_readyz_fails_while_the_store_cannot_serve(tmp_path: Path) -> None:

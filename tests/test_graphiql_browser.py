@@ -22,7 +22,7 @@ import pytest
 from playwright.async_api import Request, Route, async_playwright, expect
 
 from tests.conftest import ON_CI
-from tests.test_cli import _free_port
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -82,7 +82,7 @@ async def _start_demo(port: int, data_dir: Path) -> asyncio.subprocess.Process:
 async def test_graphiql_runs_the_readme_query_with_the_network_blocked(tmp_path: Path) -> None:
     require_chromium()
     query = readme_first_query()
-    port = _free_port()
+    port = free_port()
     server = f"http://127.0.0.1:{port}/"
     shot = Path(os.environ.get("ECEHUB_GRAPHIQL_SCREENSHOT") or tmp_path / "graphiql.png")
     blocked: list[str] = []

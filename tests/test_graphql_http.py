@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ON_CI
-from tests.test_cli import _free_port
+from tests.serving import free_port
 
 AUDIT_DIR = Path(__file__).resolve().parent / "graphql_http"
 AUDITS = 61
@@ -108,7 +108,7 @@ def test_graphql_http_audits_pass(
     config.write_text(
         f"hub: {{url: 'sqlite+aiosqlite:///{tmp_path / 'hub.db'}'}}\nserver: {{mode: {mode}}}\n"
     )
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     serve = ["serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:

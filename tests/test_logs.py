@@ -8,12 +8,9 @@ import asyncio
 import io
 import json
 import logging
-import os
 import re
-import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ecehub.hub import migrate
@@ -25,7 +22,7 @@ from ecehub.logs import (
     request_id,
 )
 from tests.graph_helpers import demo_graph
-from tests.test_deploy import _free_port
+from tests.serving import serving
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 
@@ -137,35 +134,13 @@ async def test_serve_logs_json_lines_with_the_request_id(tmp_path: Path) -> None
     await migrate.upgrade(url)
     config = tmp_path / "state.yaml"
     config.write_text(f"hub: {{url: '{url}'}}\nserver: {{log_format: json}}\n")
-    port = _free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ecehub",
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env=dict(os.environ),
-    )
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            for _ in range(300):  # up to 30 s on a loaded machine
-                try:
-                    await client.get("/healthz")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            answer = await client.post(
-                "/graphql",
-                json={"query": "{ nosuchfield }"},
-                headers={"X-Request-ID": "serve-json-1"},
-            )
-            scraped = await client.get("/metrics")
-    finally:
+    async with serving(config, stderr=asyncio.subprocess.PIPE) as (proc, client):
+        answer = await client.post(
+            "/graphql",
+            json={"query": "{ nosuchfield }"},
+            headers={"X-Request-ID": "serve-json-1"},
+        )
+        scraped = await client.get("/metrics")
         proc.terminate()
         _, err = await proc.communicate()
     assert answer.headers["X-Request-ID"] == "serve-json-1"
