@@ -32,7 +32,7 @@ from ecehub.ratelimit import RateLimit, budgets_for
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
-from ecehub.schema.limits import load_allow_list
+from ecehub.schema.persisted import load_allow_list
 
 __all__ = ["create_app"]
 

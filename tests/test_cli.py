@@ -373,12 +373,12 @@ async def test_demo_takes_an_extra_source_and_a_fixed_qris_port_and_cleans_up_on
 def test_an_extra_config_may_not_reuse_a_demo_source_name() -> None:
     import pytest
 
-    from ecehub.cli import _with_extra
+    from ecehub.cli.demo import with_extra
     from ecehub.errors import ConfigError
 
     base = {"sources": {"qris": {"kind": "rest"}}, "server": {"max_depth": 12, "mode": "x"}}
-    merged = _with_extra(base, {"server": {"max_depth": 20}}, "extra.yaml")
+    merged = with_extra(base, {"server": {"max_depth": 20}}, "extra.yaml")
     assert merged["server"] == {"max_depth": 20, "mode": "x"}
     with pytest.raises(ConfigError) as info:
-        _with_extra(base, {"sources": {"qris": {"kind": "sql"}}}, "extra.yaml")
+        with_extra(base, {"sources": {"qris": {"kind": "sql"}}}, "extra.yaml")
     assert info.value.problems == [("sources.qris", "the demo has a source of this name")]

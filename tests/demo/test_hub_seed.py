@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from ecehub.app import create_app
-from ecehub.cli import SAMPLE_QUERY
+from ecehub.cli.demo import SAMPLE_QUERY
 from ecehub.config import load_config
 from ecehub.demo import DemoSystems, World, generate_world
 from ecehub.demo.hub_seed import COACH, choose_programs, director_of, seed_hub

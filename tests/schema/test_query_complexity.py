@@ -22,7 +22,7 @@ from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
 from ecehub.ids import encode_global_id
 from ecehub.resolvers.runtime import Runtime
-from ecehub.schema.limits import measure
+from ecehub.schema.measure import measure
 from ecehub.schema.schema import build_schema
 from tests.graph_helpers import NESTED, GraphClient
 from tests.schema.test_limits import PROGRAMS, limited_graph, refused
