@@ -23,7 +23,8 @@ from starlette.websockets import WebSocket
 from ecehub.auth.middleware import authentication_middleware, authentication_of
 from ecehub.config.model import Config
 from ecehub.downloads import download_file
-from ecehub.edge import EdgeGraphQL, OperationSeen, error_body
+from ecehub.edge import EdgeGraphQL, OperationSeen
+from ecehub.errors import error_body
 from ecehub.graphiql import graphiql_assets_route, graphiql_page
 from ecehub.logs import HEADER as REQUEST_ID_HEADER
 from ecehub.logs import RequestId, install_record_factory

@@ -43,6 +43,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
+from ecehub.errors import error_body
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
 from ecehub.schema.edge import (
@@ -58,7 +59,6 @@ __all__ = [
     "EdgeGraphQL",
     "OperationSeen",
     "accepts_graphql_response",
-    "error_body",
     "refused_request",
 ]
 
@@ -120,14 +120,6 @@ def refused_request(result: ExecutionResult) -> bool:
             for error in errors
         )
     )
-
-
-def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
-    """A GraphQL-style answer with one error and no data."""
-    return {
-        "data": None,
-        "errors": [{"message": message, "extensions": {"code": code, **extensions}}],
-    }
 
 
 def _bad(message: str) -> HTTPException:

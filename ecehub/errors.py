@@ -12,10 +12,14 @@
         └── NotFound           no live hub object has that ID
 
 Errors carry their context (file, config path, source name) and a suggestion, never a secret
-value: messages are built from names, never from URLs or credentials.
+value: messages are built from names, never from URLs or credentials. :func:`error_body` is
+the JSON answer of a request refused before GraphQL runs (a bad token, a rate limit, a body
+too large, a malformed request).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -29,6 +33,7 @@ __all__ = [
     "SourceUnavailable",
     "ValidationFailed",
     "VersionConflict",
+    "error_body",
 ]
 
 
@@ -142,3 +147,11 @@ class Forbidden(HubStoreError):
     def __init__(self, message: str, *, program_id: str | None = None) -> None:
         self.program_id = program_id
         super().__init__(message, suggestion="ask a state administrator for access")
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    """A GraphQL-style answer with one error and no data."""
+    return {
+        "data": None,
+        "errors": [{"message": message, "extensions": {"code": code, **extensions}}],
+    }

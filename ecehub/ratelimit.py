@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ecehub.auth.middleware import OPEN_PATHS, authentication_of
 from ecehub.config.model import RateLimitConfig
+from ecehub.errors import error_body
 
 __all__ = ["Budgets", "RateLimit", "RedisBuckets", "TokenBuckets", "budgets_for"]
 
@@ -159,15 +160,11 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         retry_after = max(1, math.ceil(wait))
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"too many requests: try again in {retry_after} s",
-                    "extensions": {"code": "RATE_LIMITED", "retryAfterSeconds": retry_after},
-                }
-            ],
-        }
+        body = error_body(
+            f"too many requests: try again in {retry_after} s",
+            "RATE_LIMITED",
+            retryAfterSeconds=retry_after,
+        )
         response = JSONResponse(body, status_code=429, headers={"Retry-After": str(retry_after)})
         await response(scope, receive, send)
 

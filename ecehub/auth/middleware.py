@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ecehub.auth.errors import AuthError, TokenRejected
 from ecehub.auth.tokens import Authentication, Principal, TokenVerifier
 from ecehub.config.model import Config
+from ecehub.errors import error_body
 
 __all__ = [
     "ACTOR_HEADER",
@@ -99,15 +100,9 @@ class Authenticate:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": exc.reason})
             return
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": f"invalid bearer token: {exc.message}",
-                    "extensions": {"code": "UNAUTHENTICATED", "reason": exc.reason},
-                }
-            ],
-        }
+        body = error_body(
+            f"invalid bearer token: {exc.message}", "UNAUTHENTICATED", reason=exc.reason
+        )
         challenge = f'Bearer error="invalid_token", error_description="{exc.reason}"'
         response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": challenge})
         await response(scope, receive, send)
