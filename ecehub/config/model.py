@@ -77,6 +77,16 @@ class EntityConfig(_Strict):
         default_factory=dict,
         description="{field: value} for fields the source has no column for, e.g. currency: USD",
     )
+    lookup_only: bool = Field(
+        default=False,
+        description="true: never enumerated when listing (an API that answers only for given "
+        "keys or identifiers); its records join objects listed from other sources",
+    )
+    identifiers_unique: bool = Field(
+        default=False,
+        description="true: an identifier value names at most one record of this entity in "
+        "this source, so the hub never asks it again for the identifiers of a record it gave",
+    )
 
     @property
     def parent_entity(self) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,7 +154,19 @@ class SharedIdentifierIdentity(Identity):
             if entity in source.entities and system in source.entities[entity].identifiers
         ]
 
-    async def _members(self, entity: str, hub_id: str) -> list[Record]:
+    def complete_in(self, entity: str, records: Iterable[Record]) -> set[str]:
+        """The sources whose records for an object are all in ``records``: those declaring
+        ``identifiers_unique`` (one record per identifier value), so asking them again for
+        the object's identifier would only return what is in hand."""
+        out: set[str] = set()
+        for record in records:
+            source = self.config.sources.get(record.source)
+            mapping = None if source is None else source.entities.get(entity)
+            if mapping is not None and mapping.identifiers_unique:
+                out.add(record.source)
+        return out
+
+    async def _members(self, entity: str, hub_id: str, skip: Collection[str] = ()) -> list[Record]:
         alone = record_of_hub_id(hub_id)
         if alone is not None:
             source, key = alone
@@ -167,11 +179,23 @@ class SharedIdentifierIdentity(Identity):
         if system not in self.config.match_on(entity) or not value:
             return []
         loader = self.loaders.by_identifier(entity, system)
-        found = await loader.load_many([(s, value) for s in self._holders(entity, system)])
+        holders = [s for s in self._holders(entity, system) if s not in skip]
+        found = await loader.load_many([(s, value) for s in holders])
         return [record for records in found for record in records]
 
-    async def resolve(self, entity: str, hub_ids: Sequence[str]) -> dict[str, Merged]:
-        members = await asyncio.gather(*(self._members(entity, h) for h in hub_ids))
+    async def resolve(
+        self,
+        entity: str,
+        hub_ids: Sequence[str],
+        *,
+        known: Mapping[str, Collection[str]] | None = None,
+    ) -> dict[str, Merged]:
+        """``known``: per hub ID, sources not to ask (their records of it are in hand, see
+        :meth:`complete_in`); the result then lacks those records."""
+        known = known or {}
+        members = await asyncio.gather(
+            *(self._members(entity, h, known.get(h, ())) for h in hub_ids)
+        )
         out: dict[str, Merged] = {}
         for hub_id, records in zip(hub_ids, members, strict=True):
             if not records:
@@ -190,5 +214,8 @@ class SharedIdentifierIdentity(Identity):
 
     async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
         groups = self.group(entity, records)
-        shared = [g.hub_id for g in groups if record_of_hub_id(g.hub_id) is None]
-        return self.fill(groups, await self.resolve(entity, shared))
+        shared = [g for g in groups if record_of_hub_id(g.hub_id) is None]
+        known = {g.hub_id: self.complete_in(entity, g.records) for g in shared}
+        return self.fill(
+            groups, await self.resolve(entity, [g.hub_id for g in shared], known=known)
+        )

@@ -26,7 +26,7 @@ crosswalk write. A write committed while a request runs shows from the next requ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
@@ -146,17 +146,24 @@ class CrosswalkIdentity(Identity):
                 hub_id = linked
         return index.survivor(entity, hub_id)
 
-    async def resolve(self, entity: str, hub_ids: Sequence[str]) -> dict[str, Merged]:
+    async def resolve(
+        self,
+        entity: str,
+        hub_ids: Sequence[str],
+        *,
+        known: Mapping[str, Collection[str]] | None = None,
+    ) -> dict[str, Merged]:
+        """``known``: as for :meth:`SharedIdentifierIdentity.resolve`."""
         if entity not in self.entities:
-            return await self.shared.resolve(entity, hub_ids)
+            return await self.shared.resolve(entity, hub_ids, known=known)
         index = await self._current()
         canonical = {h: self._canonical(index, entity, h) for h in hub_ids}
         groups, redirects = await self._groups(
-            index, entity, list(dict.fromkeys(canonical.values()))
+            index, entity, list(dict.fromkeys(canonical.values())), known or {}
         )
         targets = [t for t in dict.fromkeys(redirects.values()) if t not in groups]
         if targets:
-            more, _ = await self._groups(index, entity, targets)
+            more, _ = await self._groups(index, entity, targets, {})
             groups.update(more)
         out: dict[str, Merged] = {}
         for asked, hub_id in canonical.items():
@@ -166,7 +173,11 @@ class CrosswalkIdentity(Identity):
         return out
 
     async def _groups(
-        self, index: CrosswalkIndex, entity: str, hub_ids: Sequence[str]
+        self,
+        index: CrosswalkIndex,
+        entity: str,
+        hub_ids: Sequence[str],
+        known: Mapping[str, Collection[str]],
     ) -> tuple[dict[str, Merged], dict[str, str]]:
         """Each surviving hub ID's records: what shared identifiers give it and the hub IDs
         merged into it, plus its confirmed records, less records confirmed elsewhere. Also
@@ -181,7 +192,8 @@ class CrosswalkIdentity(Identity):
             if k[0] in self.shared.config.sources
         ]
         shared, fetched = await asyncio.gather(
-            self.shared.resolve(entity, asked), self.loaders.fetch(entity).load_many(linked)
+            self.shared.resolve(entity, asked, known=known),
+            self.loaders.fetch(entity).load_many(linked),
         )
         by_key = {k: r for k, r in zip(linked, fetched, strict=True) if r is not None}
         groups: dict[str, Merged] = {}
@@ -220,7 +232,12 @@ class CrosswalkIdentity(Identity):
             for g in groups
             if record_of_hub_id(g.hub_id) is None or index.involves(entity, g.hub_id)
         ]
-        return self.fill(groups, await self.resolve(entity, wanted))
+        known = {
+            g.hub_id: self.shared.complete_in(entity, g.records)
+            for g in groups
+            if not index.involves(entity, g.hub_id)
+        }
+        return self.fill(groups, await self.resolve(entity, wanted, known=known))
 
 
 def identity_for(config: Config, loaders: Loaders, cache: CrosswalkCache) -> Identity:

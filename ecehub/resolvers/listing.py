@@ -74,23 +74,29 @@ def _typed_sources(config: Config, q: ListQuery) -> list[str]:
 def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
     """Choose the sources to enumerate and the filter to push down (see module docstring).
     The support-type condition competes as a pivot like any filter: its holders are the
-    sources of those types."""
-    sources = [name for name, src in config.sources.items() if q.entity in src.entities]
+    sources of those types. A ``lookup_only`` source is never enumerated, so a condition
+    one of them can evaluate is no pivot (enumerating the other holders would miss the
+    objects it alone matches): the listed sources are enumerated and the condition is
+    checked on the completed objects."""
+    holding = [name for name, src in config.sources.items() if q.entity in src.entities]
+    listed = [s for s in holding if not config.sources[s].entities[q.entity].lookup_only]
+    sources = listed
     pushed: tuple[FieldFilter, ...] = ()
     # (holder count, rank, order, holders, filter or None for the support-type condition)
     options: list[tuple[int, int, int, list[str], FieldFilter | None]] = []
     if q.support_types:
-        typed = _typed_sources(config, q)
+        typed = [s for s in _typed_sources(config, q) if s in holding]
         options.append((len(typed), 0, -1, typed, None))
     for i, f in enumerate(q.filters):
-        holders = _holders(gateway, sources, q, f)
+        holders = _holders(gateway, holding, q, f)
         options.append((len(holders), 0 if f.op in ("eq", "in") else 1, i, holders, f))
-    if options:
-        # No source can evaluate some condition: nothing can match it.
-        if any(n == 0 for n, *_ in options):
-            sources = []
-        else:
-            _, _, _, sources, pivot = min(options, key=lambda o: o[:3])
+    # No source can evaluate some condition: nothing can match it.
+    if any(n == 0 for n, *_ in options):
+        sources = []
+    else:
+        usable = [o for o in options if set(o[3]) <= set(listed)]
+        if usable:
+            _, _, _, sources, pivot = min(usable, key=lambda o: o[:3])
             pushed = () if pivot is None else (pivot,)
     digest = hashlib.sha256(repr((q, sources)).encode()).hexdigest()[:12]
     return _Plan(tuple(sources), pushed, digest)
@@ -135,7 +141,9 @@ async def list_merged(
 ) -> ListResult:
     p = plan(config, gateway, q)
     position, cursor = (0, None) if after is None else _decode(p, after)
-    size = max(first + 1, _OVERFETCH)
+    # A source's page says itself whether more follows, so ask for `first` (or a few more
+    # when filters may drop some), not one more only to learn that.
+    size = max(first, _OVERFETCH)
     pages: dict[tuple[str, str | None], Page] = {}
     group_of: dict[tuple[str, str], Merged] = {}
 
@@ -159,6 +167,12 @@ async def list_merged(
     while position < len(p.sources) and len(result.items) <= first:
         source = p.sources[position]
         if (source, cursor) not in pages:
+            if len(result.items) == first:
+                # The page is full and a source says it has more: not another round of
+                # calls only to learn whether one of them is new (it may not be: then the
+                # next page is empty).
+                result.has_next = True
+                break
             await load_round(position, cursor)
         page = pages[(source, cursor)]
         for record in page.records:
@@ -175,7 +189,7 @@ async def list_merged(
             cursor = page.records[-1].cursor
         else:
             position, cursor = position + 1, None
-    result.has_next = len(result.items) > first
+    result.has_next = result.has_next or len(result.items) > first
     del result.items[first:]
     return result
 

@@ -292,7 +292,11 @@ class RestConnector(Connector):
             for system, path in ent.identifiers.items()
             if identifier_field(system) in named
         }
-        async with aclosing(self.paging.rows(ent, ent.path, params, after)) as rows:
+        # Without filters of its own here, each row read is a record: read what `first` and
+        # the one row that says whether there is more need.
+        want = None if first is None or local else first + 1
+        rows_after = self.paging.rows(ent, ent.path, params, after, want=want)
+        async with aclosing(rows_after) as rows:
             async for row in rows:
                 raw = row.raw
                 if local:

@@ -62,18 +62,28 @@ class RestPaging:
         after: str | None,
         *,
         missing_ok: bool = False,
+        want: int | None = None,
     ) -> AsyncGenerator[Row, None]:
         """Every raw record of a listing from just after ``after``, page by page.
-        With ``missing_ok`` a 404 ends the listing instead of failing it."""
+        With ``missing_ok`` a 404 ends the listing instead of failing it.
+
+        ``want``: how many rows the caller expects to read (``None``: unknown). Pages are
+        then asked for that many, up to ``page_size``, not always ``page_size``: a first
+        page of 20 costs 20 rows of the source, not its maximum page. The ``page`` style
+        does so only where the pages of that size line up with the start."""
         pag = self.settings.pagination
+        size = pag.page_size if want is None else max(1, min(want, pag.page_size))
         if pag.style == "cursor":
-            rows_after = self._cursor_rows(ent, path, params, after, missing_ok=missing_ok)
+            rows_after = self._cursor_rows(
+                ent, path, params, after, missing_ok=missing_ok, size=size
+            )
             async with aclosing(rows_after) as rows:
                 async for row in rows:
                     yield row
             return
         start = 0 if after is None else self._index_after(after)
-        size = pag.page_size
+        if pag.style == "page" and start % size:
+            size = pag.page_size
         page = start // size
         offset = start
         while True:
@@ -108,12 +118,13 @@ class RestPaging:
         after: str | None,
         *,
         missing_ok: bool,
+        size: int,
     ) -> AsyncGenerator[Row, None]:
         pag = self.settings.pagination
         page_cursor, skip = (None, -1) if after is None else self._page_cursor_after(after)
         followed: set[str] = set()
         while True:
-            query = {**params, pag.limit_param: str(pag.page_size)}
+            query = {**params, pag.limit_param: str(size)}
             if page_cursor is not None:
                 query[pag.cursor_param] = str(page_cursor)
             body = await self.transport.get(path, query, missing_ok=missing_ok)
@@ -124,7 +135,7 @@ class RestPaging:
                 if j > skip:
                     yield Row(raw, json.dumps([page_cursor, j]))
             next_cursor = dig(body, pag.next_cursor_path)
-            if next_cursor in (None, "") or len(records) < pag.page_size:
+            if next_cursor in (None, "") or len(records) < size:
                 return
             marker = json.dumps(next_cursor)
             if marker in followed:
