@@ -42,6 +42,8 @@ class SecuredUpstream:
     token_status: int | None = None
     """Make the token endpoint answer this status (with an OAuth2 error) instead of a token."""
     api_refuses_all: bool = False
+    requires_bearer: bool = True
+    """False: the API is open to any client that reaches it (the TLS tests' plain API)."""
     issued: list[str] = field(default_factory=list)
     valid: set[str] = field(default_factory=set)
     token_requests: list[dict[str, str | None]] = field(default_factory=list)
@@ -116,7 +118,7 @@ def build_secured_app(state: SecuredUpstream) -> web.Application:
     ) -> web.StreamResponse:
         if request.secure:
             state.client_certs.append(_peer_name(request))
-        if not request.path.startswith("/secure/"):
+        if not request.path.startswith("/secure/") or not state.requires_bearer:
             return await handler(request)
         header = request.headers.get("Authorization", "")
         bearer = header.removeprefix("Bearer ") if header.startswith("Bearer ") else None

@@ -31,6 +31,7 @@ from authlib.oauth2.rfc6749 import OAuth2Token
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from ecehub.connectors.rest.credentials import OAuth2ClientCredentialsAuth
+from ecehub.connectors.rest.failures import unanswered
 from ecehub.errors import SourceError, SourceTimeout, SourceUnavailable
 
 __all__ = ["ClientCredentialsTokens"]
@@ -162,8 +163,9 @@ class ClientCredentialsTokens:
             ) from None
         except aiohttp.ClientError as exc:
             # Not chained: aiohttp's message holds the token endpoint's URL.
+            secure = self.auth.token_url.startswith("https:")
             raise self._failure(
-                SourceUnavailable, f"{type(exc).__name__} on the token endpoint"
+                SourceUnavailable, unanswered(exc, "the token endpoint", secure=secure)
             ) from None
         _log.debug(
             "source %s: token endpoint -> %d in %.0f ms",

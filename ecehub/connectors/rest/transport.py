@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ecehub.connectors.rest.failures import unanswered
 from ecehub.connectors.rest.oauth import ClientCredentialsTokens
 from ecehub.connectors.rest.paths import ABSENT
 from ecehub.connectors.rest.settings import (
@@ -50,6 +51,7 @@ class RestTransport:
         self.timeout_s: float = config.timeout_s
         self._base_url = config.base_url.rstrip("/")
         self.shown_prefix = urlsplit(config.base_url).path.rstrip("/")
+        self._secure = urlsplit(config.base_url).scheme == "https"
         headers = {"Accept": "application/json", **config.headers}
         self._auth_query: dict[str, str] = {}
         auth = config.auth
@@ -168,7 +170,9 @@ class RestTransport:
                 ) from None
             except aiohttp.ClientError as exc:
                 # Not chained: aiohttp's messages may hold the full URL with its query.
-                raise SourceUnavailable(self.source, f"{type(exc).__name__} on {shown}") from None
+                raise SourceUnavailable(
+                    self.source, unanswered(exc, shown, secure=self._secure)
+                ) from None
 
     async def aclose(self) -> None:
         session, self._session, self._slots = self._session, None, None
