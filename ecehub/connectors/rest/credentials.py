@@ -52,7 +52,12 @@ def _check_env_name(value: str) -> str:
     return value
 
 
-EnvName = Annotated[str, AfterValidator(_check_env_name)]
+# The pattern is for editors (the JSON Schema); the validator gives the message.
+EnvName = Annotated[
+    str,
+    AfterValidator(_check_env_name),
+    Field(json_schema_extra={"pattern": f"^{_ENV_NAME.pattern}$"}),
+]
 
 
 def _environment(info: ValidationInfo) -> Mapping[str, str]:
