@@ -37,8 +37,10 @@ ENV = {"QRIS_CLIENT_ID": CLIENT_ID, "QRIS_CLIENT_SECRET": CLIENT_SECRET}
 @dataclass
 class SecuredUpstream:
     url: str = ""
-    expires_in: int | None = 3600
+    expires_in: int | str | None = 3600
     token_delay_s: float = 0.0
+    token_gate: asyncio.Event | None = None
+    """When set, the token endpoint answers only once the event is set."""
     token_status: int | None = None
     """Make the token endpoint answer this status (with an OAuth2 error) instead of a token."""
     api_refuses_all: bool = False
@@ -92,6 +94,8 @@ def build_secured_app(state: SecuredUpstream) -> web.Application:
         )
         if state.token_delay_s:
             await asyncio.sleep(state.token_delay_s)
+        if state.token_gate is not None:
+            await state.token_gate.wait()
         if state.token_status is not None:
             return web.json_response(
                 {"error": "temporarily_unavailable"}, status=state.token_status

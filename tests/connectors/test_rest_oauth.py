@@ -6,18 +6,22 @@ shows in an error or a log line."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from ecehub.app import create_app
 from ecehub.config import load_config
 from ecehub.connectors import Connector, FieldFilter
 from ecehub.connectors.rest import RestConnector
-from ecehub.errors import ConfigError, SourceUnavailable
+from ecehub.errors import ConfigError, SourceTimeout, SourceUnavailable
+from ecehub.resolvers.runtime import Runtime
 from ecehub.testing import ConnectorConformance, Requirements, build_connector
 from tests.connectors.secured_upstream import (
     CLIENT_SECRET,
@@ -27,6 +31,7 @@ from tests.connectors.secured_upstream import (
     oauth_source,
     serve_secured,
 )
+from tests.graph_helpers import GraphClient
 
 SOURCE = "qris_oauth"
 
@@ -139,6 +144,19 @@ async def test_a_token_without_expiry_is_kept_until_refused(
     assert len(secured.token_requests) == 2
 
 
+async def test_an_unreadable_expiry_is_reported_and_the_token_kept_until_refused(
+    secured: SecuredUpstream, made: list[RestConnector], caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    secured.expires_in = "soon"
+    connector = connect(made, secured, clock=clock)
+    await connector.fetch("program", ["P1"])
+    clock.now += 86_400
+    await connector.fetch("program", ["P1"])
+    assert len(secured.token_requests) == 1
+    assert f"source {SOURCE}: the token endpoint's expires_in is not a positive" in caplog.text
+
+
 async def test_twenty_concurrent_calls_share_one_token_request(
     secured: SecuredUpstream, made: list[RestConnector]
 ) -> None:
@@ -234,6 +252,23 @@ async def test_a_failing_or_unreachable_token_endpoint_is_named(
     assert "on the token endpoint" in str(exc.value) and "127.0.0.1" not in str(exc.value)
 
 
+async def test_a_silent_token_endpoint_is_a_source_timeout(
+    secured: SecuredUpstream, made: list[RestConnector]
+) -> None:
+    secured.token_gate = asyncio.Event()
+    source = {**oauth_source(secured), "timeout_s": 0.3}
+    connector = build_connector(SOURCE, source, env=ENV)
+    assert isinstance(connector, RestConnector)
+    made.append(connector)
+    try:
+        with pytest.raises(SourceTimeout) as exc:
+            await connector.fetch("program", ["P1"])
+    finally:
+        secured.token_gate.set()
+    assert exc.value.code == "SOURCE_TIMEOUT" and exc.value.source == SOURCE
+    assert "no answer from the token endpoint within 0.3 s" in str(exc.value)
+
+
 async def test_no_secret_or_token_in_any_log_line(
     secured: SecuredUpstream, made: list[RestConnector], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -321,3 +356,54 @@ class TestOAuth2RestConformance(ConnectorConformance):
         connector = build_connector("conformance_oauth", oauth_source(secured), env=env)
         yield connector
         await connector.aclose()
+
+
+# -- a GraphQL query through the hub -------------------------------------------------------
+
+PROGRAMS_QUERY = "{ programs(first: 20) { nodes { name sites { name } } } }"
+
+
+async def _graph_query(tmp_path: Path, secured: SecuredUpstream, env: dict[str, str]) -> Any:
+    config_file = tmp_path / "state.yaml"
+    config_file.write_text(
+        yaml.safe_dump(
+            {
+                "support_types": [{"code": "QRIS", "name": "Quality rating"}],
+                "sources": {"qris": oauth_source(secured)},
+                "hub": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"},
+            }
+        )
+    )
+    config = load_config(config_file, env=env)
+    hub = Runtime(config)
+    transport = httpx.ASGITransport(app=create_app(config, hub))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            return await GraphClient(client).query(PROGRAMS_QUERY)
+    finally:
+        await hub.aclose()
+
+
+async def test_a_graphql_query_reads_the_oauth2_source(
+    tmp_path: Path, secured: SecuredUpstream
+) -> None:
+    body = await _graph_query(tmp_path, secured, ENV)
+    assert "errors" not in body, body
+    nodes = body["data"]["programs"]["nodes"]
+    assert len(nodes) == 12 and sum(len(n["sites"]) for n in nodes) >= 20
+    assert len(secured.token_requests) == 1 and set(secured.bearers) == set(secured.issued)
+
+
+async def test_a_refused_client_is_a_coded_graphql_error_without_the_secret(
+    tmp_path: Path, secured: SecuredUpstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    body = await _graph_query(tmp_path, secured, {**ENV, "QRIS_CLIENT_SECRET": "cs-wrong-1"})
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+    assert error["extensions"]["source"] == "qris"
+    # The client learns which source failed; the operator's log says why.
+    assert "source 'qris': the token endpoint refused the client credentials" in caplog.text
+    assert "invalid_client" in caplog.text
+    for text in (json.dumps(body), caplog.text):
+        assert "cs-wrong-1" not in text and CLIENT_SECRET not in text

@@ -1,11 +1,12 @@
 """Access tokens of one ``rest`` source by OAuth2 client credentials (RFC 6749 section 4.4).
 
 authlib builds the protocol's parts (the token request body, the client authentication of
-``client_secret_basic`` / ``client_secret_post``, the token); aiohttp carries the request, as
-it carries the API's (authlib's own async client would need httpx). A token is kept per source
-and refreshed ``refresh_leeway_s`` before it expires, or halfway through a shorter life. The
-clock is ``time.monotonic`` (``clock`` may be replaced in tests): authlib's
-``OAuth2Token.is_expired`` reads wall-clock seconds, which a clock step moves.
+``client_secret_basic`` / ``client_secret_post``); aiohttp carries the request, as it carries
+the API's (authlib's own async client would need httpx). A token is kept per source and
+refreshed ``refresh_leeway_s`` before it expires, or halfway through a shorter life, on
+``time.monotonic`` (``clock`` may be replaced in tests). Not authlib's ``OAuth2Token``: its
+``is_expired`` reads wall-clock seconds, which a clock step moves, and it raises on an
+``expires_in`` that is not an integer ("3600.0").
 
 One refresh at a time: calls that find the token due wait on one ``asyncio.Lock``; the first
 asks the token endpoint, the others take its token, or its error, without asking again.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import re
 import ssl
 import time
@@ -27,7 +29,6 @@ from typing import Any
 
 import aiohttp
 from authlib.oauth2.auth import ClientAuth
-from authlib.oauth2.rfc6749 import OAuth2Token
 from authlib.oauth2.rfc6749.parameters import prepare_token_request
 
 from ecehub.connectors.rest.credentials import OAuth2ClientCredentialsAuth
@@ -44,14 +45,10 @@ _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 @dataclass(frozen=True)
 class _Held:
-    token: OAuth2Token
+    access_token: str
     refresh_at: float | None
     """The clock reading from which the token is refreshed; ``None``: the endpoint gave no
     ``expires_in``, so it is kept until the API refuses it."""
-
-    @property
-    def access_token(self) -> str:
-        return str(self.token["access_token"])
 
 
 class ClientCredentialsTokens:
@@ -69,8 +66,6 @@ class ClientCredentialsTokens:
         self.auth = auth
         self.timeout_s = timeout_s
         self.clock: Callable[[], float] = time.monotonic
-        self.requests = 0
-        """Token requests sent (the tests and the trace count them)."""
         self._ssl = ssl_context
         self._held: _Held | None = None
         self._finished = 0
@@ -144,7 +139,6 @@ class ClientCredentialsTokens:
             "POST", self.auth.token_url, headers, body
         )
         session = self._client()
-        self.requests += 1
         asked_at = self.clock()
         started = time.perf_counter()
         try:
@@ -211,23 +205,28 @@ class ClientCredentialsTokens:
                 SourceUnavailable, "the token endpoint gave a token that is not a Bearer token"
             )
         lifetime = payload.get("expires_in")
-        try:
-            lifetime_s = float(lifetime) if lifetime is not None else None
-        except (TypeError, ValueError):
-            lifetime_s = None
-        if lifetime_s is not None and lifetime_s <= 0:
-            lifetime_s = None
-        if lifetime_s is None:
+        if lifetime is None:
             _log.debug(
                 "source %s: the access token has no expires_in; kept until a 401", self.source
             )
-            return _Held(OAuth2Token(payload), None)
+            return _Held(access, None)
+        try:
+            lifetime_s = float(lifetime)
+        except (TypeError, ValueError):
+            lifetime_s = math.nan
+        if not lifetime_s > 0 or math.isinf(lifetime_s):
+            _log.warning(
+                "source %s: the token endpoint's expires_in is not a positive number of "
+                "seconds; the token is kept until the API refuses it",
+                self.source,
+            )
+            return _Held(access, None)
         # Counted from when it was asked for: the answer's travel time is spent already.
         leeway = min(self.auth.refresh_leeway_s, lifetime_s / 2)
-        return _Held(OAuth2Token(payload), asked_at + lifetime_s - leeway)
+        return _Held(access, asked_at + lifetime_s - leeway)
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
-        self._held = None
+        self._held, self._lock = None, None
         if session is not None and not session.closed:
             await session.close()
