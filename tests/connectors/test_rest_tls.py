@@ -256,6 +256,18 @@ async def test_a_refused_handshake_is_source_unavailable(
     assert tls_api.client_certs == []  # no request reached the API
 
 
+async def test_verify_false_skips_the_server_check_and_says_so(
+    pki: Pki,
+    tls_api: SecuredUpstream,
+    connected: list[RestConnector],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = _config(pki, rest_source(f"{tls_api.url}/secure/api"), {**CLIENT_TLS, "verify": False})
+    connector = build(path, connected)
+    assert set(await connector.fetch("program", ["P5"])) == {"P5"}  # no ca_file: not checked
+    assert "source qris: tls.verify is false" in caplog.text
+
+
 async def test_the_token_endpoint_is_reached_with_the_same_certificate(
     pki: Pki, tls_api: SecuredUpstream, connected: list[RestConnector]
 ) -> None:
