@@ -276,7 +276,9 @@ def parse_config(
             problems.append((f"{path}.kind", f"{exc.message}; {exc.suggestion}"))
             continue
         try:
-            sources[name] = model.model_validate(raw)
+            # The context: where relative paths start and where `*_env` settings are read
+            # (a connector's settings may name files and environment variables).
+            sources[name] = model.model_validate(raw, context={"config_file": file, "env": env})
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, path))
 

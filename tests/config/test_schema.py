@@ -44,6 +44,31 @@ def test_mistakes_fail(validator: jsonschema.protocols.Validator) -> None:
     assert _errors(validator, {"sources": {"qris": rest}}) == []
 
 
+def test_rest_auth_and_tls_settings_are_described(
+    validator: jsonschema.protocols.Validator,
+) -> None:
+    oauth = {
+        "type": "oauth2_client_credentials",
+        "token_url": "https://idp.example/oauth/token",
+        "client_id_env": "QRIS_CLIENT_ID",
+        "client_secret_env": "QRIS_CLIENT_SECRET",
+        "scope": ["providers:read"],
+        "auth_method": "client_secret_post",
+    }
+    tls = {"client_cert": "certs/hub.pem", "client_key": "certs/hub.key", "ca_file": "ca.pem"}
+    rest = {"kind": "rest", "base_url": "https://q", "auth": oauth, "tls": tls}
+
+    def errors(**changes: Any) -> list[str]:
+        return _errors(validator, {"sources": {"qris": {**rest, **changes}}})
+
+    assert errors() == []
+    assert errors(auth={**oauth, "client_secret": "s3cr3t"})  # secrets are not written here
+    assert errors(auth={**oauth, "client_secret_env": "$<QRIS_CLIENT_SECRET}"})  # a name, not ${}
+    assert errors(auth={**oauth, "auth_method": "private_key_jwt"})
+    assert errors(tls={**tls, "key_password": "pw"})
+    assert errors(tls={**tls, "verify": "no"})
+
+
 async def test_the_command_writes_it(tmp_path: Path) -> None:
     out = tmp_path / "ecehub-config.schema.json"
     code, _, err = await run("config", "schema", "-o", str(out))

@@ -5,6 +5,10 @@ Keys, fields, identifiers and parents are dotted JSON paths inside one record
 
 - :mod:`~ecehub.connectors.rest.settings`: the config models (auth, pagination, batch and
   filter params, entities, the source);
+- :mod:`~ecehub.connectors.rest.credentials`: OAuth2 client credentials and client
+  certificates (``tls``): secrets named by environment variable, files loaded at config load;
+- :mod:`~ecehub.connectors.rest.oauth`: the access token of a source (kept, refreshed before
+  it expires, one refresh at a time, a new one after a 401);
 - :mod:`~ecehub.connectors.rest.paths`: reading a dotted JSON path;
 - :mod:`~ecehub.connectors.rest.transport`: the session, auth and one GET, and what its errors
   may show;
@@ -18,20 +22,24 @@ from ecehub.connectors.rest.connector import RestConnector
 from ecehub.connectors.rest.settings import (
     ApiKeyAuth,
     BearerAuth,
+    OAuth2ClientCredentialsAuth,
     PaginationConfig,
     RestBatch,
     RestEntityConfig,
     RestFilterParam,
     RestSourceConfig,
+    TlsSettings,
 )
 
 __all__ = [
     "ApiKeyAuth",
     "BearerAuth",
+    "OAuth2ClientCredentialsAuth",
     "PaginationConfig",
     "RestBatch",
     "RestConnector",
     "RestEntityConfig",
     "RestFilterParam",
     "RestSourceConfig",
+    "TlsSettings",
 ]

@@ -1,5 +1,6 @@
 """The ``rest`` source's settings: auth, pagination, batch and filter params, the entity and
-source config models, validated when the config loads."""
+source config models, validated when the config loads. OAuth2 client credentials and client
+certificates are in :mod:`~ecehub.connectors.rest.credentials`."""
 
 from __future__ import annotations
 
@@ -18,15 +19,18 @@ from pydantic import (
 
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.connectors.base import FilterOp
+from ecehub.connectors.rest.credentials import OAuth2ClientCredentialsAuth, TlsSettings
 
 __all__ = [
     "ApiKeyAuth",
     "BearerAuth",
+    "OAuth2ClientCredentialsAuth",
     "PaginationConfig",
     "RestBatch",
     "RestEntityConfig",
     "RestFilterParam",
     "RestSourceConfig",
+    "TlsSettings",
 ]
 
 
@@ -134,7 +138,15 @@ class RestEntityConfig(EntityConfig):
 
 class RestSourceConfig(SourceConfig):
     base_url: str
-    auth: Annotated[ApiKeyAuth | BearerAuth, Field(discriminator="type")] | None = None
+    auth: (
+        Annotated[
+            ApiKeyAuth | BearerAuth | OAuth2ClientCredentialsAuth, Field(discriminator="type")
+        ]
+        | None
+    ) = None
+    tls: TlsSettings | None = Field(
+        default=None, description="client certificate (mutual TLS) and CA for an https:// API"
+    )
     headers: dict[str, str] = Field(default_factory=dict)
     records_path: str = Field(
         default="data", description="JSON path of the record array ('' = the body itself)"
@@ -154,3 +166,9 @@ class RestSourceConfig(SourceConfig):
         if urlsplit(value).scheme not in {"http", "https"}:
             raise ValueError("base_url must be an absolute http:// or https:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _tls_needs_https(self) -> Self:
+        if self.tls is not None and urlsplit(self.base_url).scheme != "https":
+            raise ValueError("`tls` needs an https:// base_url (TLS is not used over http://)")
+        return self

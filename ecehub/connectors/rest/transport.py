@@ -1,7 +1,11 @@
 """The ``rest`` connector's HTTP side: the auth header or query param, one aiohttp
 ClientSession per connector, and one GET turned into a JSON body or a source error.
 
-Every request holds one slot of a per-connector semaphore of ``max_concurrency``.
+Every request holds one slot of a per-connector semaphore of ``max_concurrency``. With OAuth2
+client credentials the access token comes from
+:class:`~ecehub.connectors.rest.oauth.ClientCredentialsTokens`; a 401 from the API drops it and
+the request is sent once more with a new one. ``tls`` gives the session an SSL context (client
+certificate, CA) used for the API and the token endpoint.
 
 Errors name the source, the method and the path only, never the base URL, a credential or a
 query string: the API key may travel as a query param.
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,13 +23,23 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from ecehub.connectors.rest.failures import unanswered
+from ecehub.connectors.rest.oauth import ClientCredentialsTokens
 from ecehub.connectors.rest.paths import ABSENT
-from ecehub.connectors.rest.settings import ApiKeyAuth, BearerAuth, RestSourceConfig
+from ecehub.connectors.rest.settings import (
+    ApiKeyAuth,
+    BearerAuth,
+    OAuth2ClientCredentialsAuth,
+    RestSourceConfig,
+)
 from ecehub.errors import SourceTimeout, SourceUnavailable
 
 __all__ = ["RestTransport"]
 
 _log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the package split
+
+_REFUSED = object()
+"""What one send returns when the API answered 401 to an OAuth2 access token."""
 
 
 class RestTransport:
@@ -36,6 +51,7 @@ class RestTransport:
         self.timeout_s: float = config.timeout_s
         self._base_url = config.base_url.rstrip("/")
         self.shown_prefix = urlsplit(config.base_url).path.rstrip("/")
+        self._secure = urlsplit(config.base_url).scheme == "https"
         headers = {"Accept": "application/json", **config.headers}
         self._auth_query: dict[str, str] = {}
         auth = config.auth
@@ -47,6 +63,20 @@ class RestTransport:
         elif isinstance(auth, BearerAuth):
             headers["Authorization"] = f"Bearer {auth.token.get_secret_value()}"
         self._headers = headers
+        self._ssl: ssl.SSLContext | None = None
+        if config.tls is not None:
+            self._ssl = config.tls.ssl_context()
+            if not config.tls.verify:
+                _log.warning(
+                    "source %s: tls.verify is false: the server's certificate is not checked "
+                    "(for tests only)",
+                    source,
+                )
+        self.tokens: ClientCredentialsTokens | None = None
+        if isinstance(auth, OAuth2ClientCredentialsAuth):
+            self.tokens = ClientCredentialsTokens(
+                source, auth, timeout_s=self.timeout_s, ssl_context=self._ssl
+            )
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
 
@@ -61,6 +91,7 @@ class RestTransport:
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                connector=None if self._ssl is None else aiohttp.TCPConnector(ssl=self._ssl),
             )
             self._slots = asyncio.Semaphore(self.settings.max_concurrency)
         return self._session, self._slots
@@ -74,15 +105,45 @@ class RestTransport:
         read_json: bool = True,
     ) -> Any:
         """GET ``path`` and return its JSON body (``ABSENT`` for a 404 when ``missing_ok``)."""
-        session, slots = self._client()
         shown = f"GET {self.shown_prefix}{path}"
         query = {**params, **self._auth_query}
+        if self.tokens is None:
+            return await self._send(path, query, None, shown, missing_ok, read_json)
+        token = await self.tokens.access_token()
+        body = await self._send(path, query, token, shown, missing_ok, read_json)
+        if body is not _REFUSED:
+            return body
+        # The token may be revoked or the server's keys rotated: one new token, one retry.
+        _log.info("source %s: %s -> 401; asking for a new access token", self.source, shown)
+        self.tokens.refused(token)
+        token = await self.tokens.access_token()
+        body = await self._send(path, query, token, shown, missing_ok, read_json)
+        if body is _REFUSED:
+            raise SourceUnavailable(
+                self.source,
+                f"HTTP 401 from {shown} with a new access token: the API does not accept "
+                f"this client's tokens (check scope and audience)",
+            )
+        return body
+
+    async def _send(
+        self,
+        path: str,
+        query: Mapping[str, str],
+        token: str | None,
+        shown: str,
+        missing_ok: bool,
+        read_json: bool,
+    ) -> Any:
+        """One GET; ``_REFUSED`` when the API answers 401 to ``token``."""
+        session, slots = self._client()
+        headers = None if token is None else {"Authorization": f"Bearer {token}"}
         async with slots:
             started = time.perf_counter()
             try:
                 # No redirects: the auth header must not follow a redirect to another host.
                 async with session.get(
-                    self._base_url + path, params=query, allow_redirects=False
+                    self._base_url + path, params=query, headers=headers, allow_redirects=False
                 ) as resp:
                     _log.debug(
                         "source %s: %s -> %d in %.0f ms",
@@ -93,6 +154,8 @@ class RestTransport:
                     )
                     if missing_ok and resp.status == 404:
                         return ABSENT
+                    if resp.status == 401 and token is not None:
+                        return _REFUSED
                     if not 200 <= resp.status < 300:
                         raise SourceUnavailable(self.source, f"HTTP {resp.status} from {shown}")
                     if not read_json:
@@ -107,9 +170,13 @@ class RestTransport:
                 ) from None
             except aiohttp.ClientError as exc:
                 # Not chained: aiohttp's messages may hold the full URL with its query.
-                raise SourceUnavailable(self.source, f"{type(exc).__name__} on {shown}") from None
+                raise SourceUnavailable(
+                    self.source, unanswered(exc, shown, secure=self._secure)
+                ) from None
 
     async def aclose(self) -> None:
         session, self._session, self._slots = self._session, None, None
         if session is not None and not session.closed:
             await session.close()
+        if self.tokens is not None:
+            await self.tokens.aclose()
