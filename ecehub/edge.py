@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, get_operation_ast
 from starlette.datastructures import UploadFile
@@ -236,6 +237,16 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
             await response(scope, receive, send)
         finally:
             await request.close()  # the parts of a multipart upload, also when it was refused
+
+    def encode_json(self, data: object) -> bytes:
+        """The answer's JSON by orjson: a tenth of the standard encoder's time, which was
+        the largest single cost of serving a page of 100 programs. A result holds only JSON
+        types (GraphQL serialised its scalars); anything orjson still refuses takes the
+        standard encoder."""
+        try:
+            return orjson.dumps(data)
+        except TypeError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

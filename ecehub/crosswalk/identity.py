@@ -21,7 +21,7 @@ from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.merge_policy import FieldValue, MergePolicy, conflicting
 from ecehub.ids import record_hub_id, record_of_hub_id, shared_hub_id
-from ecehub.sources.loaders import Loaders, normalize_identifier
+from ecehub.sources.loaders import Loaders, SourceKey, normalize_identifier
 
 __all__ = [
     "FieldValue",
@@ -136,9 +136,18 @@ class SharedIdentifierIdentity(Identity):
         self.loaders = loaders
         self.precedence = {name: i for i, name in enumerate(config.sources)}
         self.merge_policy = MergePolicy.from_config(config)
+        self._match_on_by_entity: dict[str, tuple[str, ...]] = {}
+        self._holders_of: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def _match_on(self, entity: str) -> tuple[str, ...]:
+        """``config.match_on`` kept per entity: it is asked once per record."""
+        found = self._match_on_by_entity.get(entity)
+        if found is None:
+            found = self._match_on_by_entity[entity] = tuple(self.config.match_on(entity))
+        return found
 
     def hub_id(self, record: Record) -> str:
-        for system in self.config.match_on(record.entity):
+        for system in self._match_on(record.entity):
             value = record.identifiers.get(system)
             if value:
                 return shared_hub_id(system, normalize_identifier(value))
@@ -147,12 +156,17 @@ class SharedIdentifierIdentity(Identity):
     def order(self, merged: Merged) -> None:
         merged.records.sort(key=lambda r: (self.precedence.get(r.source, 1 << 30), r.key))
 
-    def _holders(self, entity: str, system: str) -> list[str]:
-        return [
-            name
-            for name, source in self.config.sources.items()
-            if entity in source.entities and system in source.entities[entity].identifiers
-        ]
+    def _holders(self, entity: str, system: str) -> tuple[str, ...]:
+        """The sources declaring identifier ``system`` for ``entity`` (kept: asked per
+        hub ID)."""
+        found = self._holders_of.get((entity, system))
+        if found is None:
+            found = self._holders_of[(entity, system)] = tuple(
+                name
+                for name, source in self.config.sources.items()
+                if entity in source.entities and system in source.entities[entity].identifiers
+            )
+        return found
 
     def complete_in(self, entity: str, records: Iterable[Record]) -> set[str]:
         """The sources whose records for an object are all in ``records``: those declaring
@@ -166,22 +180,53 @@ class SharedIdentifierIdentity(Identity):
                 out.add(record.source)
         return out
 
-    async def _members(self, entity: str, hub_id: str, skip: Collection[str] = ()) -> list[Record]:
-        alone = record_of_hub_id(hub_id)
-        if alone is not None:
-            source, key = alone
-            source_cfg = self.config.sources.get(source)
-            if not key or source_cfg is None or entity not in source_cfg.entities:
-                return []
-            record = await self.loaders.fetch(entity).load((source, key))
-            return [] if record is None else [record]
-        system, _, value = hub_id.partition(":")
-        if system not in self.config.match_on(entity) or not value:
-            return []
-        loader = self.loaders.by_identifier(entity, system)
-        holders = [s for s in self._holders(entity, system) if s not in skip]
-        found = await loader.load_many([(s, value) for s in holders])
-        return [record for records in found for record in records]
+    async def _members(
+        self, entity: str, hub_ids: Sequence[str], known: Mapping[str, Collection[str]]
+    ) -> list[list[Record]]:
+        """Each hub ID's records, asked for in one batch per loader (not one task per hub
+        ID): ``@source:key`` IDs by key, shared-identifier IDs by identifier from every
+        source declaring it but the ``known`` ones."""
+        by_key: list[SourceKey] = []
+        by_system: dict[str, list[SourceKey]] = {}
+        plans: list[tuple[str | None, list[SourceKey]]] = []  # (system or None for by key)
+        for hub_id in hub_ids:
+            alone = record_of_hub_id(hub_id)
+            if alone is not None:
+                source, key = alone
+                source_cfg = self.config.sources.get(source)
+                if key and source_cfg is not None and entity in source_cfg.entities:
+                    by_key.append(alone)
+                    plans.append((None, [alone]))
+                else:
+                    plans.append((None, []))
+                continue
+            system, _, value = hub_id.partition(":")
+            if system not in self._match_on(entity) or not value:
+                plans.append((None, []))
+                continue
+            skip = known.get(hub_id, ())
+            keys = [(s, value) for s in self._holders(entity, system) if s not in skip]
+            by_system.setdefault(system, []).extend(keys)
+            plans.append((system, keys))
+        systems = list(by_system)
+        fetched, found = await asyncio.gather(
+            self.loaders.fetch(entity).load_many(by_key),
+            asyncio.gather(
+                *(self.loaders.by_identifier(entity, s).load_many(by_system[s]) for s in systems)
+            ),
+        )
+        records_by_key = dict(zip(by_key, fetched, strict=True))
+        records_by_value = {
+            system: dict(zip(by_system[system], lists, strict=True))
+            for system, lists in zip(systems, found, strict=True)
+        }
+        out: list[list[Record]] = []
+        for kind, keys in plans:
+            if kind is None:
+                out.append([r for k in keys if (r := records_by_key.get(k)) is not None])
+            else:
+                out.append([r for k in keys for r in records_by_value[kind][k]])
+        return out
 
     async def resolve(
         self,
@@ -192,10 +237,7 @@ class SharedIdentifierIdentity(Identity):
     ) -> dict[str, Merged]:
         """``known``: per hub ID, sources not to ask (their records of it are in hand, see
         :meth:`complete_in`); the result then lacks those records."""
-        known = known or {}
-        members = await asyncio.gather(
-            *(self._members(entity, h, known.get(h, ())) for h in hub_ids)
-        )
+        members = await self._members(entity, hub_ids, known or {})
         out: dict[str, Merged] = {}
         for hub_id, records in zip(hub_ids, members, strict=True):
             if not records:
