@@ -9,6 +9,9 @@ from pathlib import Path
 from graphql import build_schema as build_sdl_schema
 
 from ecehub.cli.schema import REFRESH_COMMAND, built_sdl, compare, read_sdl_schema
+from ecehub.config import Config, ServerConfig
+from ecehub.config.model import FederationConfig
+from ecehub.schema import build_schema
 
 COMMITTED = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -25,3 +28,13 @@ def test_the_committed_schema_is_the_built_schema() -> None:
         "with `.venv/bin/ecehub schema diff schema.graphql` (exit 1: breaking changes; say so "
         f"in the commit message), then refresh it: `{REFRESH_COMMAND}`\n{listed}"
     )
+
+
+def test_building_a_federation_schema_leaves_the_plain_one_unchanged() -> None:
+    """Federation mode keys Program, Site and Staff only while its own schema is built: a
+    plain schema built after it is still the committed one, with no @key anywhere."""
+    plain = built_sdl(None)
+    federated = build_schema(Config(server=ServerConfig(federation=FederationConfig(enabled=True))))
+    assert federated.as_str().count('@key(fields: "id"') == 3
+    assert built_sdl(None) == plain == COMMITTED.read_text(encoding="utf-8")
+    assert "@key" not in plain and "_entities" not in plain
