@@ -41,6 +41,7 @@ class World:
     outside_site: str
     inside_staff: str
     outside_staff: str
+    rated_head_start: str  # a program Head Start and QRIS both know
 
     async def run(self, role: str, query: str, variables: dict[str, Any] | None = None) -> Any:
         return await self.client.query(query, variables, token=self.tokens[role])
@@ -57,7 +58,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     async with demo_graph(tmp, 20, dev_key=key, federation=True) as (_, client):
         admin = key.mint(sub="admin@state.example", roles=["state_admin"])
         listed = await client.query(
-            "{ programs(first: 20) { nodes { id sites { id } staff { id } } } }", token=admin
+            "{ programs(first: 20) { nodes { id sources { source } sites { id } staff { id } } } }",
+            token=admin,
         )
         assert "errors" not in listed, listed
         nodes = [n for n in listed["data"]["programs"]["nodes"] if n["sites"] and n["staff"]]
@@ -68,6 +70,11 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
                 sub="director@abc.example", roles=["provider"], programs=[inside["id"]]
             ),
             "ta": key.mint(sub="coach@qris.example", roles=["ta_staff"], programs=[inside["id"]]),
+            "head_start_staff": key.mint(
+                sub="monitor@headstart.example",
+                roles=["sector_staff"],
+                support_types=["HEAD_START"],
+            ),
             "anonymous": None,
         }
         yield World(
@@ -80,6 +87,11 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
             outside["sites"][0]["id"],
             inside["staff"][0]["id"],
             outside["staff"][0]["id"],
+            next(
+                n["id"]
+                for n in nodes
+                if {"head_start", "qris"} <= {s["source"] for s in n["sources"]}
+            ),
         )
 
 
@@ -184,22 +196,34 @@ async def test_a_provider_gets_no_site_or_staff_of_another_program(
     assert errors[0][2] == errors[1][2]
 
 
-async def test_field_rules_hold_on_entities(world: World) -> None:
-    """The TA role may not read Staff.birthYear: refused the same way on both paths."""
-    query = """query($reps: [_Any!]!, $id: ID!) {
-      e: _entities(representations: $reps) { ... on Staff { id birthYear } }
-      r: staff(id: $id) { id birthYear }
-    }"""
-    reps = [{"__typename": "Staff", "id": world.inside_staff}]
-    body = await world.run("ta", query, {"reps": reps, "id": world.inside_staff})
+@pytest.mark.parametrize(
+    ("role", "type_name", "field"),
+    [
+        ("ta", "Staff", "birthYear"),  # deny: [Staff.birthYear]
+        ("head_start_staff", "Program", "qrisRating { level }"),  # sector_fields: QRIS only
+    ],
+)
+async def test_field_rules_hold_on_entities(
+    world: World, role: str, type_name: str, field: str
+) -> None:
+    """A field the role may not read is refused the same way on both paths."""
+    object_id = world.inside_staff if type_name == "Staff" else world.rated_head_start
+    root_field = type_name.lower()
+    query = f"""query($reps: [_Any!]!, $id: ID!) {{
+      e: _entities(representations: $reps) {{ ... on {type_name} {{ id {field} }} }}
+      r: {root_field}(id: $id) {{ id {field} }}
+    }}"""
+    reps = [{"__typename": type_name, "id": object_id}]
+    body = await world.run(role, query, {"reps": reps, "id": object_id})
+    name = field.split()[0]
     assert body["data"] == {
-        "e": [{"id": world.inside_staff, "birthYear": None}],
-        "r": {"id": world.inside_staff, "birthYear": None},
+        "e": [{"id": object_id, name: None}],
+        "r": {"id": object_id, name: None},
     }
     errors = coded(body)
     assert [(path, code) for path, code, _ in errors] == [
-        (["e", 0, "birthYear"], "FORBIDDEN"),
-        (["r", "birthYear"], "FORBIDDEN"),
+        (["e", 0, name], "FORBIDDEN"),
+        (["r", name], "FORBIDDEN"),
     ]
     assert errors[0][2] == errors[1][2]
 
