@@ -13,6 +13,7 @@ import httpx
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import Config, load_config
+from ecehub.config.model import FederationConfig
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
 
@@ -36,6 +37,12 @@ def with_timeout(config: Config, source: str, timeout_s: float) -> Config:
     sources = dict(config.sources)
     sources[source] = sources[source].model_copy(update={"timeout_s": timeout_s})
     return config.model_copy(update={"sources": sources})
+
+
+def with_federation(config: Config) -> Config:
+    """``config`` with ``server.federation.enabled``."""
+    server = config.server.model_copy(update={"federation": FederationConfig(enabled=True)})
+    return config.model_copy(update={"server": server})
 
 
 class GraphClient:
@@ -84,10 +91,11 @@ async def demo_graph(
     hub_url: str | None = None,
     dev_key: DevKey | None = None,
     hub_programs: int = 0,
+    federation: bool = False,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
-    demo config's ``access`` rules."""
+    demo config's ``access`` rules. ``federation``: served as a federation subgraph."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -104,6 +112,8 @@ async def demo_graph(
             config = config.model_copy(update={"access": None})
         else:
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
+        if federation:
+            config = with_federation(config)
         hub = Runtime(config)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)

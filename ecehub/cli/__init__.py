@@ -1,5 +1,5 @@
-"""The ``ecehub`` command: serve | demo | check | config schema | schema print | db | token |
-crosswalk suggest | review | apply | export."""
+"""The ``ecehub`` command: serve | demo | check | config schema | schema print | schema diff |
+db | token | crosswalk suggest | review | apply | export."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from ecehub.cli.common import config_option
 from ecehub.cli.crosswalk import add_crosswalk_parser
 from ecehub.cli.db import add_db_parser
 from ecehub.cli.demo import cmd_demo
-from ecehub.cli.server import cmd_check, cmd_config_schema, cmd_schema_print, cmd_serve
+from ecehub.cli.schema import add_schema_parser
+from ecehub.cli.server import cmd_check, cmd_config_schema, cmd_serve
 from ecehub.cli.token import add_token_parser
 from ecehub.errors import ConfigError
 
@@ -74,12 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     config_schema.add_argument("--output", "-o", default=None)
     config_schema.set_defaults(func=cmd_config_schema)
 
-    schema = sub.add_parser("schema", help="schema tools")
-    schema_sub = schema.add_subparsers(dest="schema_command", required=True)
-    printer = schema_sub.add_parser("print", help="write the GraphQL SDL")
-    printer.add_argument("--output", "-o", default=None)
-    printer.set_defaults(func=cmd_schema_print)
-
+    add_schema_parser(sub)
     add_db_parser(sub)
     add_token_parser(sub)
     add_crosswalk_parser(sub)

@@ -1,4 +1,4 @@
-"""``ecehub serve``, ``check``, ``config schema`` and ``schema print``."""
+"""``ecehub serve``, ``check`` and ``config schema``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = [
     "cmd_check",
     "cmd_config_schema",
-    "cmd_schema_print",
     "cmd_serve",
 ]
 
@@ -103,15 +102,4 @@ def cmd_config_schema(args: argparse.Namespace) -> int:
         Path(args.output).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    return 0
-
-
-def cmd_schema_print(args: argparse.Namespace) -> int:
-    from ecehub.schema import build_schema
-
-    sdl = build_schema().as_str() + "\n"
-    if args.output:
-        Path(args.output).write_text(sdl, encoding="utf-8")
-    else:
-        sys.stdout.write(sdl)
     return 0

@@ -24,6 +24,7 @@ __all__ = [
     "ClaimNames",
     "Config",
     "EntityConfig",
+    "FederationConfig",
     "FilesConfig",
     "HubConfig",
     "MergeFieldRule",
@@ -255,6 +256,25 @@ class PersistedQueriesConfig(_Strict):
     )
 
 
+class FederationConfig(_Strict):
+    """Apollo Federation v2 subgraph mode: Program, Site and Staff become entities keyed by
+    their ``id`` and the schema gains ``_service { sdl }`` and ``_entities``, so a gateway can
+    compose ecehub into a wider supergraph. Off, the schema is exactly the plain one."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Serve the schema as an Apollo Federation v2 subgraph (entities Program, "
+        'Site, Staff with @key(fields: "id"); _service and _entities)',
+    )
+    version: Literal[
+        "2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11"
+    ] = Field(
+        default="2.9",
+        description="The Federation spec version the schema links (@link): at most what your "
+        "composition accepts (Mesh Compose / Hive: up to 2.9)",
+    )
+
+
 class RateLimitConfig(_Strict):
     """Requests per client (the token's user, else the client address), as a token bucket:
     ``burst`` at once, refilled at ``requests_per_minute``. Over it: 429 with Retry-After.
@@ -314,6 +334,7 @@ class ServerConfig(_Strict):
         description="Serve Prometheus metrics at /metrics (open like /healthz: no token, "
         "never rate limited; no per-user labels)",
     )
+    federation: FederationConfig = Field(default_factory=FederationConfig)
     log_format: Literal["text", "json"] = Field(
         default="text",
         description="`ecehub serve`/`demo` log lines: text, or one JSON object per line; "

@@ -5,10 +5,13 @@ identity, and the refusals to audit. Made by
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from strawberry.dataloader import DataLoader
 
 from ecehub.access.policy import Access, Refusal
 from ecehub.access.scope import ScopedIdentity
@@ -55,6 +58,7 @@ class RequestContext:
     operation_name: str | None = None
     _config: Config = field(init=False)
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
+    _by_hub_id: dict[str, DataLoader[str, Merged | None]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.access = self.runtime.policy.access_for(self.authentication)
@@ -114,14 +118,47 @@ class RequestContext:
         """The program with this hub ID, ``None`` if no source this request sees knows it.
         One outside the request's scope is ``None`` too, as if it did not exist (so a scoped
         role cannot tell which IDs exist), and the refusal is noted for the audit log."""
-        found = (await self.identity.resolve("program", [hub_id])).get(hub_id)
-        if found is not None or not isinstance(self.identity, ScopedIdentity):
+        return (await self.programs([hub_id])).get(hub_id)
+
+    async def programs(self, hub_ids: Sequence[str]) -> dict[str, Merged]:
+        """:meth:`program` for many hub IDs at once (one resolve): those found and in scope."""
+        found = await self.identity.resolve("program", list(dict.fromkeys(hub_ids)))
+        if not isinstance(self.identity, ScopedIdentity):
             return found
-        outside = (await self.identity.inner.resolve("program", [hub_id])).get(hub_id)
-        if outside is not None:
-            reason = f"program {outside.hub_id} is not among role {self.access.label!r}'s programs"
-            self.deny(outside.hub_id, ObjectType.PROGRAM, outside.hub_id, reason)
-        return None
+        missing = [h for h in hub_ids if h not in found]
+        if missing:
+            outside = await self.identity.inner.resolve("program", missing)
+            for hub_id in missing:  # once per time asked, as one call per ID would note it
+                if hub_id in outside:
+                    program_id = outside[hub_id].hub_id
+                    reason = (
+                        f"program {program_id} is not among role {self.access.label!r}'s programs"
+                    )
+                    self.deny(program_id, ObjectType.PROGRAM, program_id, reason)
+        return found
+
+    def by_hub_id(self, entity: str) -> DataLoader[str, Merged | None]:
+        """The one way a program, site or staff member is looked up by its hub ID (the root
+        fields ``program(id:)``, ``site(id:)``, ``staff(id:)`` and federation's ``_entities``):
+        every ID asked for in one tick is resolved in one batch, and each answer has passed
+        the request's scope (a program outside it, or a site or staff member of a program
+        outside it, is ``None`` as if unknown; the refusal is noted for the audit log).
+        Not cached, so an ID asked for twice is checked, and noted, twice."""
+        loader = self._by_hub_id.get(entity)
+        if loader is None:
+
+            async def load(hub_ids: Sequence[str]) -> list[Merged | None]:
+                if entity == "program":
+                    found = await self.programs(hub_ids)
+                    return [found.get(h) for h in hub_ids]
+                resolved = await self.identity.resolve(entity, list(dict.fromkeys(hub_ids)))
+                objects = [resolved.get(h) for h in hub_ids]
+                seen = await asyncio.gather(*(self.sees(m) for m in objects if m is not None))
+                visible = iter(seen)
+                return [m if m is not None and next(visible) else None for m in objects]
+
+            loader = self._by_hub_id[entity] = DataLoader(load_fn=load, cache=False)
+        return loader
 
     async def sees(self, merged: Merged) -> bool:
         """Whether a site, room or staff member belongs to a program in this request's scope

@@ -44,6 +44,14 @@ SOURCE_FIELDS: dict[tuple[str, str], tuple[Calls, ...]] = {
     ("Query", "staff"): (Calls("resolve", "staff"), Calls("ancestors", "staff")),
     ("Query", "sources"): (Calls("health"),),
     ("Query", "audit"): (Calls("resolve", "program"),),  # a scoped role's program check
+    # Federation: one batch per entity type, however many representations.
+    ("Query", "_entities"): (
+        Calls("resolve", "program"),
+        Calls("resolve", "site"),
+        Calls("ancestors", "site"),
+        Calls("resolve", "staff"),
+        Calls("ancestors", "staff"),
+    ),
     # Reports list their programs (or resolve them by ID: fewer calls), then read children.
     ("Query", "fundingReport"): (_LIST_PROGRAMS, Calls("children", "funding", "program")),
     ("Query", "supportSummary"): (

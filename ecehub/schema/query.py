@@ -24,6 +24,7 @@ __all__ = [
     "ProgramFilter",
     "ProgramQueries",
     "SourceSystem",
+    "one_by_id",
 ]
 
 
@@ -114,18 +115,17 @@ class SourceSystem:
     detail: str
 
 
-async def _one(info: Info, entity: str, type_name: str, global_id: str) -> Merged | None:
+async def one_by_id(info: Info, entity: str, type_name: str, global_id: str) -> Merged | None:
+    """The program, site or staff member with this global ID, as every path asks for it
+    (``program(id:)``, ``site(id:)``, ``staff(id:)`` and federation's ``_entities``): one rule
+    for all. A malformed ID is ``BAD_USER_INPUT``; the lookup is batched per request
+    (:meth:`~ecehub.resolvers.context.RequestContext.by_hub_id`)."""
     try:
         hub_id = decode_global_id(global_id, type_name)
     except InvalidId as exc:
         raise user_error(str(exc)) from None
     ctx = info.context
-    if entity == "program":
-        found = await ctx.program(hub_id)
-    else:
-        found = (await ctx.identity.resolve(entity, [hub_id])).get(hub_id)
-        if found is not None and not await ctx.sees(found):
-            found = None
+    found = await ctx.by_hub_id(entity).load(hub_id)
     if found is None and ctx.access.programs is not None:
         # A scoped role gets the same answer for an ID outside its programs (the refusal is
         # audited) as for one that does not exist: it cannot learn which IDs exist.
@@ -139,7 +139,7 @@ class ProgramQueries:
 
     @strawberry.field(description="One program by its ecehub ID")
     async def program(self, info: Info, id: strawberry.ID) -> Program | None:
-        merged = await _one(info, "program", "Program", id)
+        merged = await one_by_id(info, "program", "Program", id)
         return None if merged is None else Program(merged=merged)
 
     @strawberry.field(description="Programs across all sources, merged, filtered and paged")
@@ -174,12 +174,12 @@ class ProgramQueries:
 
     @strawberry.field(description="One site by its ecehub ID")
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
-        merged = await _one(info, "site", "Site", id)
+        merged = await one_by_id(info, "site", "Site", id)
         return None if merged is None else Site(merged=merged)
 
     @strawberry.field(description="One staff member by their ecehub ID")
     async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:
-        merged = await _one(info, "staff", "Staff", id)
+        merged = await one_by_id(info, "staff", "Staff", id)
         return None if merged is None else Staff(merged=merged)
 
     @strawberry.field(description="The configured sources and whether each answers now")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from typing import Any
 
 import strawberry
 from graphql import GraphQLObjectType
@@ -13,6 +14,7 @@ from ecehub.errors import ConfigError
 from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
 from ecehub.schema.edge import EcehubSchema, ErrorCodesOfExceptions, InputGuard
 from ecehub.schema.extensions import AccessRules, SourceReport
+from ecehub.schema.federation import build_federated_schema
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
 from ecehub.schema.mutations import HubMutations
@@ -60,16 +62,17 @@ def _check_access_patterns(config: Config, schema: strawberry.Schema) -> None:
 
 def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Schema:
     """The schema with the query limits of ``config.server`` (see :mod:`ecehub.schema.limits`);
-    the cost estimate counts the sources of a whole :class:`Config`."""
+    the cost estimate counts the sources of a whole :class:`Config`. With
+    ``server.federation.enabled``, an Apollo Federation v2 subgraph of the same types."""
     if not isinstance(config, Config):
         config = Config(server=config or ServerConfig())
     base_dir = config.file.parent if config.file else None
     max_chars = config.server.max_input_chars
-    schema = EcehubSchema(
-        query=Query,
-        mutation=Mutation,
-        config=StrawberryConfig(auto_camel_case=True),
-        extensions=[
+    arguments: dict[str, Any] = {
+        "query": Query,
+        "mutation": Mutation,
+        "config": StrawberryConfig(auto_camel_case=True),
+        "extensions": [
             *limit_extensions(config, base_dir),
             lambda: InputGuard(max_chars),
             SourceReport,
@@ -77,6 +80,14 @@ def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Sche
             # exits before the limit extensions' ErrorCodes and MaskUnexpected
             ErrorCodesOfExceptions,
         ],
-    )
+    }
+    schema: strawberry.Schema
+    if config.server.federation.enabled:
+        # An Apollo Federation v2 subgraph (ecehub.schema.federation); off, the plain schema.
+        schema = build_federated_schema(
+            federation_version=config.server.federation.version, **arguments
+        )
+    else:
+        schema = EcehubSchema(**arguments)
     _check_access_patterns(config, schema)
     return schema
