@@ -15,6 +15,7 @@ from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import Config, load_config
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
+from ecehub.tracing import Tracing
 
 NESTED = """
 query($first: Int!, $after: String, $filter: ProgramFilter) {
@@ -84,10 +85,11 @@ async def demo_graph(
     hub_url: str | None = None,
     dev_key: DevKey | None = None,
     hub_programs: int = 0,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
-    demo config's ``access`` rules."""
+    demo config's ``access`` rules. ``tracing``: where the hub's spans go (none by default)."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -104,7 +106,7 @@ async def demo_graph(
             config = config.model_copy(update={"access": None})
         else:
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-        hub = Runtime(config)
+        hub = Runtime(config, tracing=tracing)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)
         try:
