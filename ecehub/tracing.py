@@ -51,6 +51,7 @@ DEFAULT_SERVICE_NAME = "ecehub"
 """``service.name`` when neither the config nor ``OTEL_SERVICE_NAME`` gives one."""
 
 _SCOPE = "ecehub"
+_SERVER_FAULT = "INTERNAL_SERVER_ERROR"
 
 T = TypeVar("T")
 
@@ -140,7 +141,7 @@ class RequestSpan:
         distinct = sorted({str(code)[:64] for code in codes})
         if distinct:
             span.set_attribute("ecehub.error_codes", distinct)
-        if outcome == "server_error":
+        if outcome == "server_error" or _SERVER_FAULT in distinct:  # partial data too
             span.set_status(Status(StatusCode.ERROR, "server fault"))
 
     def answered(self, status_code: int) -> None:
@@ -163,11 +164,15 @@ def request_span(
         yield None
         return
     parent = propagate.extract(headers)
+    # Not the SDK's exception recording: its event and status text would carry the
+    # exception's message and stack (the server log has them), and a message may hold input.
     with tracing.tracer.start_as_current_span(
         "graphql",
         context=parent,
         kind=SpanKind.SERVER,
         attributes={"http.request.method": method, "http.route": "/graphql"},
+        record_exception=False,
+        set_status_on_exception=False,
     ) as span:
         if request_id:
             span.set_attribute("ecehub.request_id", request_id)
@@ -175,6 +180,9 @@ def request_span(
         token = _current.set(current)
         try:
             yield current
+        except BaseException as exc:
+            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+            raise
         finally:
             _current.reset(token)
 

@@ -197,6 +197,27 @@ async def test_no_secret_or_input_in_any_attribute(tmp_path: Path) -> None:
     }, names
 
 
+def _explode(*_: object) -> None:
+    raise RuntimeError("a bug in the hub, holding zz-input-9c1")
+
+
+async def test_a_server_fault_marks_the_span_without_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ecehub.schema.graph.address_of", _explode)
+    tracing, exporter = in_memory()
+    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+        body = await graph.query("{ programs(first: 2) { nodes { address { city } } } }")
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"INTERNAL_SERVER_ERROR"}
+    request, _ = split(exporter.get_finished_spans())
+    assert attrs(request)["ecehub.outcome"] == "partial"  # the programs came, not the address
+    assert attrs(request)["ecehub.error_codes"] == ("INTERNAL_SERVER_ERROR",)
+    assert request.status.status_code == StatusCode.ERROR
+    assert "zz-input" not in json.dumps(
+        [attrs(request), request.status.description, [e.name for e in request.events]]
+    )
+
+
 async def test_a_refused_request_has_its_span_with_the_status(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
     async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
