@@ -136,103 +136,100 @@ def _tasks(program: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {t["id"]: t for g in program["qip"]["goals"] for t in g["tasks"]}
 
 
-async def test_a_write_on_one_replica_is_read_at_once_on_the_other(
+async def a_qip_write_is_read_at_once_on_the_other(a: Replica, b: Replica) -> None:
+    listed = (await b.data(PROGRAMS))["programs"]["nodes"]
+    with_qip = [p for p in listed if p["qip"] and p["qip"]["goals"]]
+    assert with_qip, "the seeded hub store gave no program a QIP goal"
+    program = with_qip[0]
+    goal = program["qip"]["goals"][0]["id"]
+    before = _tasks((await b.data(TASKS, id=program["id"]))["program"])  # B has read it
+
+    title = f"Coach on ITERS-3 ({uuid.uuid4().hex[:6]})"
+    created = (await a.data(CREATE, goal=goal, title=title))["createQipTask"]
+    assert (created["version"], created["status"]) == (1, "NOT_STARTED")
+    on_b = _tasks((await b.data(TASKS, id=program["id"]))["program"])
+    assert set(on_b) == {*before, created["id"]}
+    assert on_b[created["id"]] == {**created, "title": title}
+
+    # B updates what A created; A reads B's version, and A's stale version is refused.
+    updated = (await b.data(UPDATE, id=created["id"], version=1))["updateQipTask"]
+    assert (updated["version"], updated["status"]) == (2, "DONE")
+    read_on_a = (await a.data(TASKS, id=program["id"]))["program"]
+    on_a = _tasks(read_on_a)
+    assert on_a[created["id"]]["version"] == 2 and on_a[created["id"]]["status"] == "DONE"
+    stale = (await a.post(UPDATE, id=created["id"], version=1)).json()
+    [error] = stale["errors"]
+    assert error["extensions"]["code"] == "VERSION_CONFLICT"
+    assert error["extensions"]["currentVersion"] == 2
+    await both_caches_drop_what_changed(a, b, program["id"], {"qip": read_on_a["qip"]})
+
+
+async def a_crosswalk_decision_holds_at_once_on_the_other(a: Replica, b: Replica) -> None:
+    listed = (await a.data(PROGRAMS))["programs"]["nodes"]
+    gone, into = listed[-1]["id"], listed[-2]["id"]
+    # Both replicas have loaded the crosswalk (empty) and answer each program as itself.
+    for replica in (a, b):
+        assert (await replica.data(PROGRAM, id=gone))["program"]["id"] == gone
+    into_sources = (await b.data(PROGRAM, id=into))["program"]["sources"]
+    gone_sources = (await b.data(PROGRAM, id=gone))["program"]["sources"]
+
+    merged = (await a.data(MERGE, gone=gone, into=into))["mergePrograms"]["objects"]
+    assert {o["programId"]: o["mergedInto"] for o in merged}[gone] == into
+    # B, which read the crosswalk before, follows the merge on its next request.
+    program = (await b.data(PROGRAM, id=gone))["program"]
+    assert program["id"] == into
+    assert {(s["source"], s["key"]) for s in program["sources"]} == {
+        (s["source"], s["key"]) for s in [*into_sources, *gone_sources]
+    }
+    crosswalk = (await b.data(CROSSWALK, id=gone))["crosswalk"]
+    assert crosswalk["mergedInto"] == into
+    await both_caches_drop_what_changed(a, b, gone, {"id": into})
+
+    # The other way round: B links a record by hand, A answers it at once.
+    owner, taker = listed[-3]["id"], listed[-4]["id"]
+    record = (await a.data(PROGRAM, id=owner))["program"]["sources"][0]
+    linked = await b.data(
+        "mutation($id: ID!, $source: String!, $key: String!) { linkRecord(programId: $id, "
+        "source: $source, key: $key) { id status } }",
+        id=taker,
+        source=record["source"],
+        key=record["key"],
+    )
+    assert linked["linkRecord"]["status"] == "CONFIRMED"
+    program = (await a.data(PROGRAM, id=taker))["program"]
+    assert record in program["sources"]
+    await both_caches_drop_what_changed(a, b, taker, {"id": taker})
+
+
+async def the_rate_limit_budget_is_shared(a: Replica, b: Replica, key: DevKey, client: str) -> None:
+    token = key.mint(sub=client, roles=["state_admin"])
+    query = "{ supportTypes { code } }"
+    # Half the burst on each: every one answered. Kept per process, each replica
+    # would now allow as many again; shared, the next request on either is refused.
+    for replica in (a, b) * (BURST // 2):
+        answer = await replica.post(query, token=token)
+        assert answer.status_code == 200, (replica.name, answer.text)
+    for replica in (a, b):
+        refused = await replica.post(query, token=token)
+        assert refused.status_code == 429, (replica.name, refused.text)
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    # Another client's budget is its own.
+    assert (await a.post(query)).status_code == 200
+
+
+async def test_two_replicas_share_the_hub_store_and_redis(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    require_service(REDIS_URL, "Redis")
-    admin = f"admin-{uuid.uuid4().hex[:8]}@replicas.example"
-    async with two_replicas(tmp_path, postgres_url, monkeypatch, admin) as (a, b, _):
-        listed = (await b.data(PROGRAMS))["programs"]["nodes"]
-        with_qip = [p for p in listed if p["qip"] and p["qip"]["goals"]]
-        assert with_qip, "the seeded hub store gave no program a QIP goal"
-        program = with_qip[0]
-        goal = program["qip"]["goals"][0]["id"]
-        before = _tasks((await b.data(TASKS, id=program["id"]))["program"])  # B has read it
-
-        title = f"Coach on ITERS-3 ({uuid.uuid4().hex[:6]})"
-        created = (await a.data(CREATE, goal=goal, title=title))["createQipTask"]
-        assert (created["version"], created["status"]) == (1, "NOT_STARTED")
-        on_b = _tasks((await b.data(TASKS, id=program["id"]))["program"])
-        assert set(on_b) == {*before, created["id"]}
-        assert on_b[created["id"]] == {**created, "title": title}
-
-        # B updates what A created; A reads B's version, and A's stale version is refused.
-        updated = (await b.data(UPDATE, id=created["id"], version=1))["updateQipTask"]
-        assert (updated["version"], updated["status"]) == (2, "DONE")
-        read_on_a = (await a.data(TASKS, id=program["id"]))["program"]
-        on_a = _tasks(read_on_a)
-        assert on_a[created["id"]]["version"] == 2 and on_a[created["id"]]["status"] == "DONE"
-        stale = (await a.post(UPDATE, id=created["id"], version=1)).json()
-        [error] = stale["errors"]
-        assert error["extensions"]["code"] == "VERSION_CONFLICT"
-        assert error["extensions"]["currentVersion"] == 2
-        await both_caches_drop_what_changed(a, b, program["id"], {"qip": read_on_a["qip"]})
-
-
-async def test_a_crosswalk_decision_on_one_replica_holds_at_once_on_the_other(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    require_service(REDIS_URL, "Redis")
-    admin = f"admin-{uuid.uuid4().hex[:8]}@replicas.example"
-    async with two_replicas(tmp_path, postgres_url, monkeypatch, admin) as (a, b, _):
-        listed = (await a.data(PROGRAMS))["programs"]["nodes"]
-        gone, into = listed[-1]["id"], listed[-2]["id"]
-        # Both replicas have loaded the crosswalk (empty) and answer each program as itself.
-        for replica in (a, b):
-            assert (await replica.data(PROGRAM, id=gone))["program"]["id"] == gone
-        into_sources = (await b.data(PROGRAM, id=into))["program"]["sources"]
-        gone_sources = (await b.data(PROGRAM, id=gone))["program"]["sources"]
-
-        merged = (await a.data(MERGE, gone=gone, into=into))["mergePrograms"]["objects"]
-        assert {o["programId"]: o["mergedInto"] for o in merged}[gone] == into
-        # B, which read the crosswalk before, follows the merge on its next request.
-        program = (await b.data(PROGRAM, id=gone))["program"]
-        assert program["id"] == into
-        assert {(s["source"], s["key"]) for s in program["sources"]} == {
-            (s["source"], s["key"]) for s in [*into_sources, *gone_sources]
-        }
-        crosswalk = (await b.data(CROSSWALK, id=gone))["crosswalk"]
-        assert crosswalk["mergedInto"] == into
-        await both_caches_drop_what_changed(a, b, gone, {"id": into})
-
-        # The other way round: B links a record by hand, A answers it at once.
-        owner, taker = listed[-3]["id"], listed[-4]["id"]
-        record = (await a.data(PROGRAM, id=owner))["program"]["sources"][0]
-        linked = await b.data(
-            "mutation($id: ID!, $source: String!, $key: String!) { linkRecord(programId: $id, "
-            "source: $source, key: $key) { id status } }",
-            id=taker,
-            source=record["source"],
-            key=record["key"],
-        )
-        assert linked["linkRecord"]["status"] == "CONFIRMED"
-        program = (await a.data(PROGRAM, id=taker))["program"]
-        assert record in program["sources"]
-        await both_caches_drop_what_changed(a, b, taker, {"id": taker})
-
-
-async def test_the_rate_limit_budget_is_shared_by_the_replicas(
-    tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+    """One pair of replicas for the three checks (each pair costs seeding and two starts)."""
     require_service(REDIS_URL, "Redis")
     admin = f"admin-{uuid.uuid4().hex[:8]}@replicas.example"
     client = f"reader-{uuid.uuid4().hex[:8]}@replicas.example"
     redis = Redis.from_url(REDIS_URL)
     try:
         async with two_replicas(tmp_path, postgres_url, monkeypatch, admin) as (a, b, key):
-            token = key.mint(sub=client, roles=["state_admin"])
-            query = "{ supportTypes { code } }"
-            # Half the burst on each: every one answered. Kept per process, each replica
-            # would now allow as many again; shared, the next request on either is refused.
-            for replica in (a, b) * (BURST // 2):
-                answer = await replica.post(query, token=token)
-                assert answer.status_code == 200, (replica.name, answer.text)
-            for replica in (a, b):
-                refused = await replica.post(query, token=token)
-                assert refused.status_code == 429, (replica.name, refused.text)
-                assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
-            # Another client's budget is its own.
-            assert (await a.post(query)).status_code == 200
+            await a_qip_write_is_read_at_once_on_the_other(a, b)
+            await a_crosswalk_decision_holds_at_once_on_the_other(a, b)
+            await the_rate_limit_budget_is_shared(a, b, key, client)
             assert await redis.exists(f"ecehub:rate:user:{client}") == 1
     finally:
         await redis.delete(f"ecehub:rate:user:{client}", f"ecehub:rate:user:{admin}")
