@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Final, TypeVar
@@ -49,6 +50,8 @@ __all__ = [
 
 DEFAULT_SERVICE_NAME = "ecehub"
 """``service.name`` when neither the config nor ``OTEL_SERVICE_NAME`` gives one."""
+
+log = logging.getLogger(__name__)
 
 _SCOPE = "ecehub"
 _SERVER_FAULT = "INTERNAL_SERVER_ERROR"
@@ -101,6 +104,11 @@ class Tracing:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         exporter = OTLPSpanExporter(endpoint=endpoint or None)
+        log.info(
+            "tracing on: spans over OTLP/HTTP to %s, sample_ratio %g",
+            "server.tracing.otlp_endpoint" if endpoint else "the OTEL_EXPORTER_OTLP_* endpoint",
+            sample_ratio,
+        )
         return cls(exporter, service_name=service_name, sample_ratio=sample_ratio)
 
     def shutdown(self) -> None:
