@@ -48,7 +48,7 @@ class _GraphQL(EdgeGraphQL):
         metrics: Metrics | None = None,
     ) -> None:
         schema = build_schema(runtime.config)
-        if metrics is not None:
+        if metrics is not None or runtime.tracing is not None:
             schema.extensions = (*schema.extensions, OperationSeen)
         super().__init__(
             schema,
@@ -59,6 +59,7 @@ class _GraphQL(EdgeGraphQL):
         self.production = runtime.config.server.mode == "production"
         self.ide_headers = ide_headers
         self.metrics = metrics
+        self.tracing = runtime.tracing
 
     @property
     def graphql_ide_html(self) -> str:

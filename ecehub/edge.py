@@ -45,7 +45,8 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from ecehub.errors import error_body
-from ecehub.metrics import Metrics
+from ecehub.logs import request_id
+from ecehub.metrics import Metrics, outcome_of
 from ecehub.resolvers.context import RequestContext
 from ecehub.schema.edge import (
     INTERNAL_SERVER_ERROR,
@@ -53,6 +54,7 @@ from ecehub.schema.edge import (
     is_request_error,
     strip_suggestions,
 )
+from ecehub.tracing import Tracing, current_request_span, request_span
 
 __all__ = [
     "GRAPHQL_RESPONSE_JSON",
@@ -191,7 +193,7 @@ def _place(operations: dict[str, Any], path: str, upload: UploadFile) -> None:
 
 class OperationSeen(SchemaExtension):
     """Notes the type (``query``/``mutation``) and name of the operation a document runs on
-    the request's context, once the document parsed (for the metrics)."""
+    the request's context, once the document parsed (for the metrics and the trace)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -212,6 +214,9 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
     metrics: Metrics | None = None
     """Where operations are counted (the schema needs :class:`OperationSeen` for their
     type and name)."""
+    tracing: Tracing | None = None
+    """Where each request is traced (a span, its source calls' spans under it; the schema
+    needs :class:`OperationSeen`); ``None``: no span at all."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -219,20 +224,25 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
             return
         request = Request(scope=scope, receive=receive)
         response: Response
-        try:
-            response = await self.run(request)
-        except HTTPException as exc:
-            code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
-            log.info("refused a /graphql request: %s %s", exc.status_code, exc.reason[:200])
-            response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
-        else:
-            status = getattr(request.state, _STATUS, None)
-            # Only a GraphQL answer (not GraphiQL's page, not a stream) changes its type.
-            if status is not None and response.media_type == "application/json":
-                response.media_type = GRAPHQL_RESPONSE_JSON
-                response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
-                if status != 200:
-                    response.status_code = status
+        with request_span(
+            self.tracing, request.headers, method=request.method, request_id=request_id.get()
+        ) as span:
+            try:
+                response = await self.run(request)
+            except HTTPException as exc:
+                code = _STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
+                log.info("refused a /graphql request: %s %s", exc.status_code, exc.reason[:200])
+                response = JSONResponse(error_body(exc.reason, code), status_code=exc.status_code)
+            else:
+                status = getattr(request.state, _STATUS, None)
+                # Only a GraphQL answer (not GraphiQL's page, not a stream) changes its type.
+                if status is not None and response.media_type == "application/json":
+                    response.media_type = GRAPHQL_RESPONSE_JSON
+                    response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+                    if status != 200:
+                        response.status_code = status
+            if span is not None:
+                span.answered(response.status_code)
         try:
             await response(scope, receive, send)
         finally:
@@ -315,18 +325,23 @@ class EdgeGraphQL(GraphQL[RequestContext, None]):
         result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
-        if self.metrics is not None and isinstance(result, ExecutionResult):
+        span = current_request_span()
+        if (self.metrics is not None or span is not None) and isinstance(result, ExecutionResult):
             codes = [
                 (error.extensions or {}).get("code") or INTERNAL_SERVER_ERROR
                 for error in result.errors or []
             ]
-            self.metrics.operation(
-                context.operation_type,
-                context.operation_name,
-                result.data is not None,
-                codes,
-                time.perf_counter() - started,
-            )
+            if self.metrics is not None:
+                self.metrics.operation(
+                    context.operation_type,
+                    context.operation_name,
+                    result.data is not None,
+                    codes,
+                    time.perf_counter() - started,
+                )
+            if span is not None:
+                outcome = outcome_of(result.data is not None, codes)
+                span.operation(context.operation_type, context.operation_name, outcome, codes)
         return result
 
     async def process_result(

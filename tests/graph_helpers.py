@@ -16,6 +16,7 @@ from ecehub.config import Config, load_config
 from ecehub.config.model import FederationConfig
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
+from ecehub.tracing import Tracing
 
 NESTED = """
 query($first: Int!, $after: String, $filter: ProgramFilter) {
@@ -92,10 +93,12 @@ async def demo_graph(
     dev_key: DevKey | None = None,
     hub_programs: int = 0,
     federation: bool = False,
+    tracing: Tracing | None = None,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
-    demo config's ``access`` rules. ``federation``: served as a federation subgraph."""
+    demo config's ``access`` rules. ``federation``: served as a federation subgraph.
+    ``tracing``: where the hub's spans go (none by default)."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -114,7 +117,7 @@ async def demo_graph(
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
         if federation:
             config = with_federation(config)
-        hub = Runtime(config)
+        hub = Runtime(config, tracing=tracing)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)
         try:

@@ -67,10 +67,13 @@ def test_the_example_state_config_loads() -> None:
         "ECEHUB_OIDC_ISSUER": "https://login.example",
         "ECEHUB_OIDC_JWKS_URL": "https://login.example/jwks",
         "ECEHUB_PORTAL_ORIGIN": "https://portal.example",
+        "ECEHUB_REDIS_URL": "redis://redis.example:6379/0",
     }
     config = load_config(ROOT / "config" / "state.example.yaml", env=env)
     assert list(config.sources) == ["licensing", "qris"]
     assert config.server.mode == "production" and config.server.rate_limited
+    assert config.server.rate_limit.redis_url is not None  # replicas share the budgets
+    assert config.server.tracing.enabled is False
     env_example = (ROOT / ".env.example").read_text()
     assert all(f"{name}=" in env_example for name in env if name != "ECEHUB_HUB_URL")
 
@@ -85,7 +88,10 @@ def test_the_container_files_name_what_the_config_reads() -> None:
     config_text = (ROOT / "config" / "state.example.yaml").read_text()
     read = set(re.findall(r"\$\{(\w+)", config_text))
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
-    assert set(compose["services"]["hub"]["environment"]) <= read
+    services = compose["services"]
+    # Besides the config's variables, uvicorn's own: the client address behind the balancer.
+    assert set(services["hub"]["environment"]) <= read | {"FORWARDED_ALLOW_IPS"}
+    assert set(services["migrate"]["environment"]) <= read
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert set(re.findall(r"(ECEHUB_\w+)=", dockerfile)) <= read
     assert '"--migrate"]' in dockerfile
@@ -97,7 +103,9 @@ def test_the_container_files_name_what_the_config_reads() -> None:
         "Service",
     ]
     [hub] = manifests[1]["spec"]["template"]["spec"]["containers"]
+    assert manifests[1]["spec"]["replicas"] == 2
     assert hub["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert hub["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert "--migrate" not in hub["command"]
     scrape = manifests[1]["spec"]["template"]["metadata"]["annotations"]
     assert scrape == {
@@ -105,3 +113,25 @@ def test_the_container_files_name_what_the_config_reads() -> None:
         "prometheus.io/path": "/metrics",
         "prometheus.io/port": str(hub["ports"][0]["containerPort"]),
     }
+
+
+def test_compose_runs_two_replicas_behind_the_balancer() -> None:
+    """compose.yaml: the store migrated once before the replicas start, two replicas on one
+    PostgreSQL and one Redis, reached only through nginx, whose config points at them."""
+    import yaml
+
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    hub, migrate_job, balancer = services["hub"], services["migrate"], services["lb"]
+    assert hub["deploy"]["replicas"] == 2
+    assert "ports" not in hub  # several replicas cannot share a host port
+    assert "--migrate" not in hub["command"]
+    assert migrate_job["command"][:3] == ["ecehub", "db", "upgrade"]
+    assert hub["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+    assert hub["environment"]["ECEHUB_HUB_URL"] == migrate_job["environment"]["ECEHUB_HUB_URL"]
+    assert hub["environment"]["ECEHUB_REDIS_URL"].startswith("redis://redis:")
+    assert {"db", "redis"} <= set(services)
+    [mount] = balancer["volumes"]
+    local, _, _ = mount.partition(":")
+    nginx = (ROOT / local).read_text()
+    port = hub["expose"][0]
+    assert f"server hub:{port} resolve;" in nginx and "proxy_pass http://ecehub;" in nginx

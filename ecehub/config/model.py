@@ -35,6 +35,7 @@ __all__ = [
     "ServerConfig",
     "SourceConfig",
     "SupportTypeConfig",
+    "TracingConfig",
 ]
 
 
@@ -296,6 +297,28 @@ class RateLimitConfig(_Strict):
     )
 
 
+class TracingConfig(_Strict):
+    """OpenTelemetry traces: a span per GraphQL request and per source call, exported over
+    OTLP/HTTP. Off by default, and then free: no tracer provider, no spans."""
+
+    enabled: bool = False
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="The collector's OTLP/HTTP traces URL (http://collector:4318/v1/traces); "
+        "unset: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else "
+        "http://localhost:4318. Headers (a key) only from OTEL_EXPORTER_OTLP_HEADERS",
+    )
+    service_name: str | None = Field(
+        default=None, description="service.name; unset: OTEL_SERVICE_NAME, else ecehub"
+    )
+    sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces recorded; a caller's traceparent decides for its own",
+    )
+
+
 class ServerConfig(_Strict):
     mode: Literal["development", "production"] = Field(
         default="development",
@@ -340,6 +363,7 @@ class ServerConfig(_Strict):
         description="`ecehub serve`/`demo` log lines: text, or one JSON object per line; "
         "both carry the request's ID",
     )
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
 
     @property
     def rate_limited(self) -> bool:

@@ -1,6 +1,7 @@
 """What lives as long as the app: the config, one connector per source, the hub store and
-the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy and
-the metrics. Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
+the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy,
+the metrics and the tracer provider. Each request gets a
+:class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
+from ecehub.tracing import Tracing
 
 __all__ = ["Runtime", "build_connectors"]
 
@@ -34,9 +36,12 @@ class Runtime:
         connectors: dict[str, Connector] | None = None,
         store: HubStore | None = None,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         """``metrics``: where the sources' calls are counted (by default a registry of this
-        runtime's own when ``server.metrics`` is on, else none)."""
+        runtime's own when ``server.metrics`` is on, else none). ``tracing``: where requests
+        and source calls are traced (by default OTLP export when ``server.tracing.enabled``,
+        else none: no spans at all)."""
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
@@ -49,6 +54,14 @@ class Runtime:
         self.metrics = metrics
         if metrics is not None:
             metrics.watch_pool(self.pool_status)
+        settings = config.server.tracing
+        if tracing is None and settings.enabled:
+            tracing = Tracing.otlp(
+                settings.otlp_endpoint,
+                service_name=settings.service_name,
+                sample_ratio=settings.sample_ratio,
+            )
+        self.tracing = tracing
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""
@@ -115,6 +128,9 @@ class Runtime:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
         if self._store is not None:
             await self._store.aclose()
+        if self.tracing is not None:
+            # Flushes the last spans over HTTP (bounded by the exporter's timeout): off the loop.
+            await asyncio.to_thread(self.tracing.shutdown)
 
     def request_context(
         self,

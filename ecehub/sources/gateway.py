@@ -5,7 +5,8 @@ exceeds the source's ``timeout_s`` yields an empty result, records one error for
 (``SOURCE_UNAVAILABLE`` or ``SOURCE_TIMEOUT``) and marks the source failed for the rest of the
 request, so a dead source costs its timeout once, not once per nesting level. With the app's
 :class:`~ecehub.metrics.Metrics`, every call is counted there too (by source, entity and
-method, with its latency and the code it failed with).
+method, with its latency and the code it failed with), and traced as a span under the
+request's when tracing is on (:func:`ecehub.tracing.source_span`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TypeVar
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
 from ecehub.errors import SourceError, SourceTimeout, SourceUnavailable
 from ecehub.metrics import Metrics
+from ecehub.tracing import source_span
 
 __all__ = ["SourceFailure", "SourceGateway", "SourceStats"]
 
@@ -61,9 +63,10 @@ class SourceGateway:
         stats.calls += 1
         error: SourceError | None = None
         started = time.perf_counter()
+        span = source_span(source, op)  # a child of the request's span; nothing when not traced
         try:
             async with asyncio.timeout(connector.timeout_s):
-                return await call()
+                return span.answered(await call())
         except TimeoutError:
             error = SourceTimeout(source, f"no answer within {connector.timeout_s:g} s ({op})")
         except SourceError as exc:
@@ -78,6 +81,7 @@ class SourceGateway:
                 code = None if error is None else error.code
                 method, _, entity = op.partition(" ")
                 self.metrics.source_call(source, entity, method, seconds, code)
+            span.end(None if error is None else error.code)
         assert error is not None  # the call returned unless it failed
         self._fail(error)
         return empty
