@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ecehub.app import create_app
 from ecehub.config import load_config, parse_config
@@ -135,3 +136,38 @@ def test_compose_runs_two_replicas_behind_the_balancer() -> None:
     nginx = (ROOT / local).read_text()
     port = hub["expose"][0]
     assert f"server hub:{port} resolve;" in nginx and "proxy_pass http://ecehub;" in nginx
+
+
+def _workers(pid: int) -> list[int]:
+    """The live worker processes (multiprocessing spawns) under ``pid``, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_text()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z" and "spawn_main" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="counts worker processes in /proc")
+async def test_serve_workers_runs_that_many_processes_on_one_port(tmp_path: Path) -> None:
+    config, _ = _config(tmp_path)
+    async with serving(config, "--migrate", "--workers", "2") as (proc, client):
+        answers = [
+            await client.post("/graphql", json={"query": "{ __typename }"}) for _ in range(6)
+        ]
+        assert all(a.json() == {"data": {"__typename": "Query"}} for a in answers)
+        assert (await client.get("/readyz")).status_code == 200
+        # uvicorn supervises two workers, each serving the app it built from the config
+        assert len(_workers(proc.pid)) == 2
+
+
+async def test_serve_refuses_no_workers(tmp_path: Path) -> None:
+    config, _ = _config(tmp_path)
+    code, _, err = await run("serve", "--config", str(config), "--workers", "0")
+    assert code == 2 and "--workers must be at least 1" in err

@@ -51,9 +51,22 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def serve_app(app: object, host: str, port: int) -> None:
+def serve_app(app: object, host: str, port: int, *, workers: int = 1) -> None:
+    """Serve ``app`` with uvicorn. With ``workers`` > 1, ``app`` is the import string of an
+    app factory each worker process calls (uvicorn supervises them, one port)."""
     import uvicorn
 
+    if workers > 1:
+        uvicorn.run(
+            app,  # type: ignore[arg-type]
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=None,
+        )
+        return
     settle_heap()
     # log_config=None: uvicorn's lines go to the root handler of setup_logging, in its format
     uvicorn.run(app, host=host, port=port, log_level="info", log_config=None)  # type: ignore[arg-type]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ecehub.cli.common import CONFIG_MISSING, serve_app
+from ecehub.cli.common import CONFIG_ENV, CONFIG_MISSING, serve_app, settle_heap
 from ecehub.config import load_config
 from ecehub.logs import setup_logging
 
@@ -20,6 +21,7 @@ __all__ = [
     "cmd_check",
     "cmd_config_schema",
     "cmd_serve",
+    "worker_app",
 ]
 
 
@@ -50,14 +52,35 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ecehub.app import create_app
     from ecehub.hub import hub_url
 
+    if args.workers < 1:
+        print("ecehub serve: --workers must be at least 1", file=sys.stderr)
+        return 2
     config = load_config(args.config)
     setup_logging(config.server.log_format)
     refused = asyncio.run(_store_ready(hub_url(config), args.migrate))
     if refused is not None:
         print(f"ecehub serve: {refused}", file=sys.stderr)
         return 1
+    if args.workers > 1:
+        # Each worker process builds its own app from the same file (worker_app).
+        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+        serve_app(f"{__name__}:worker_app", args.host, args.port, workers=args.workers)
+        return 0
     serve_app(create_app(config), args.host, args.port)
     return 0
+
+
+def worker_app() -> object:
+    """The app of one ``serve --workers N`` worker process: the config named by
+    ``$ECEHUB_CONFIG`` (set by ``cmd_serve``), logging as configured, the heap settled as in
+    a single process."""
+    from ecehub.app import create_app
+
+    config = load_config(os.environ[CONFIG_ENV])
+    setup_logging(config.server.log_format)
+    app = create_app(config)
+    settle_heap()
+    return app
 
 
 async def _check(config_path: str) -> int:
