@@ -20,6 +20,7 @@ __all__ = [
     "WRITABLE_KINDS",
     "AccessConfig",
     "AuthConfig",
+    "BreakerConfig",
     "CacheConfig",
     "ClaimNames",
     "Config",
@@ -30,6 +31,8 @@ __all__ = [
     "MergeRule",
     "PersistedQueriesConfig",
     "RateLimitConfig",
+    "ResilienceConfig",
+    "RetryConfig",
     "RoleRule",
     "ServerConfig",
     "SourceConfig",
@@ -87,6 +90,61 @@ class EntityConfig(_Strict):
         return next(iter(self.parent.values())) if self.parent else None
 
 
+class BreakerConfig(_Strict):
+    """A source's circuit breaker: after ``failure_threshold`` failures in a row (timeouts,
+    errors, unreachable; not a request the source refused as malformed) calls fail fast for
+    ``open_s`` seconds, then one probe call at a time decides: success closes it, failure
+    opens it again."""
+
+    failure_threshold: int = Field(
+        default=5, ge=1, le=1000, description="Consecutive failed calls that open the breaker"
+    )
+    open_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds calls fail fast before a probe"
+    )
+
+
+class RetryConfig(_Strict):
+    """Retries of a failed read (every source call is one): full-jitter exponential backoff,
+    a random wait in [0, min(max_s, base_s * 2^retry)]. Not retried: a request the source
+    refused as malformed, a call the breaker refused, a try that would pass the source's
+    ``timeout_s`` (which bounds all tries of one call together)."""
+
+    attempts: int = Field(
+        default=2, ge=1, le=10, description="Tries in all, the first included (1: no retry)"
+    )
+    base_s: float = Field(default=0.05, ge=0, le=10, description="Backoff of the first retry")
+    max_s: float = Field(default=0.5, ge=0, le=60, description="Longest backoff")
+
+    @model_validator(mode="after")
+    def _base_within_max(self) -> RetryConfig:
+        if self.base_s > self.max_s:
+            raise ValueError(f"base_s ({self.base_s:g}) must not be above max_s ({self.max_s:g})")
+        return self
+
+
+class ResilienceConfig(_Strict):
+    """How the hub protects itself from one source, across requests: its circuit breaker,
+    retries of failed reads and the calls it may have in flight at once."""
+
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    max_in_flight: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Calls to this source at once, over all requests; more wait for a slot "
+        "(the wait does not count towards timeout_s)",
+    )
+    slot_wait_s: float | None = Field(
+        default=None,
+        gt=0,
+        le=300,
+        description="Longest wait for a slot before the call fails (SOURCE_TIMEOUT); "
+        "unset: the source's timeout_s",
+    )
+
+
 class SourceConfig(_Strict):
     """Settings every source has; a connector's own settings model subclasses it."""
 
@@ -95,8 +153,15 @@ class SourceConfig(_Strict):
 
     kind: str
     support_types: list[str] = Field(default_factory=list)
-    timeout_s: float = Field(default=5.0, gt=0, le=300)
+    timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest time one call may take, counted from when it has a slot "
+        "(resilience.max_in_flight), retries included",
+    )
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    resilience: ResilienceConfig = Field(default_factory=ResilienceConfig)
 
 
 class MergeFieldRule(_Strict):

@@ -1,6 +1,7 @@
-"""What lives as long as the app: the config, one connector per source, the hub store and
-the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy and
-the metrics. Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
+"""What lives as long as the app: the config, one connector and one guard (breaker, retries,
+slots) per source, the hub store and the crosswalk store on one engine, the crosswalk's
+confirmed-link index, the access policy and the metrics. Each request gets a
+:class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
+from ecehub.sources.resilience import SourceGuard, guards_for
 
 __all__ = ["Runtime", "build_connectors"]
 
@@ -49,6 +51,8 @@ class Runtime:
         self.metrics = metrics
         if metrics is not None:
             metrics.watch_pool(self.pool_status)
+        self.guards: dict[str, SourceGuard] = guards_for(self.connectors, metrics)
+        """Each source's circuit breaker, retries and slots, shared by every request."""
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""

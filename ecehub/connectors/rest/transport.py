@@ -1,7 +1,9 @@
 """The ``rest`` connector's HTTP side: the auth header or query param, one aiohttp
 ClientSession per connector, and one GET turned into a JSON body or a source error.
 
-Every request holds one slot of a per-connector semaphore of ``max_concurrency``.
+Every request holds one slot of a per-connector semaphore of ``max_concurrency``. A 4xx
+other than 408 and 429 is :class:`~ecehub.errors.SourceRejected` (the request is wrong, the
+source is well); any other non-2xx, a timeout or a transport error is a source failure.
 
 Errors name the source, the method and the path only, never the base URL, a credential or a
 query string: the API key may travel as a query param.
@@ -20,11 +22,15 @@ import aiohttp
 
 from ecehub.connectors.rest.paths import ABSENT
 from ecehub.connectors.rest.settings import ApiKeyAuth, BearerAuth, RestSourceConfig
-from ecehub.errors import SourceTimeout, SourceUnavailable
+from ecehub.errors import SourceRejected, SourceTimeout, SourceUnavailable
 
 __all__ = ["RestTransport"]
 
 _log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the package split
+
+# 4xx answers that say "not now" rather than "not this request": worth a retry, and a sign of
+# an unwell source (every other 4xx is SourceRejected: never retried, no breaker failure).
+_TRANSIENT = frozenset({408, 429})
 
 
 class RestTransport:
@@ -93,6 +99,8 @@ class RestTransport:
                     )
                     if missing_ok and resp.status == 404:
                         return ABSENT
+                    if 400 <= resp.status < 500 and resp.status not in _TRANSIENT:
+                        raise SourceRejected(self.source, f"HTTP {resp.status} from {shown}")
                     if not 200 <= resp.status < 300:
                         raise SourceUnavailable(self.source, f"HTTP {resp.status} from {shown}")
                     if not read_json:
