@@ -91,13 +91,16 @@ class EntityConfig(_Strict):
 
 
 class BreakerConfig(_Strict):
-    """A source's circuit breaker: after ``failure_threshold`` failures in a row (timeouts,
+    """A source's circuit breaker: after ``failure_threshold`` failed tries in a row (timeouts,
     errors, unreachable; not a request the source refused as malformed) calls fail fast for
     ``open_s`` seconds, then one probe call at a time decides: success closes it, failure
     opens it again."""
 
     failure_threshold: int = Field(
-        default=5, ge=1, le=1000, description="Consecutive failed calls that open the breaker"
+        default=5,
+        ge=1,
+        le=1000,
+        description="Failed tries in a row (retries included) that open the breaker",
     )
     open_s: float = Field(
         default=30.0, gt=0, le=3600, description="Seconds calls fail fast before a probe"

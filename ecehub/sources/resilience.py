@@ -72,7 +72,8 @@ class CircuitBreaker:
     probe.
 
     Calls admitted while closed that end after the breaker opened do not move it: only the
-    probe decides. One event loop uses a breaker, so its state changes need no lock."""
+    probe decides. Every failed try counts, retries included. One event loop uses a
+    breaker, so its state changes need no lock."""
 
     def __init__(
         self,
