@@ -6,7 +6,8 @@ licensing (lists the programs) and QRIS (completes them by license number). The 
 for licensing's fields only; the listing still asks QRIS for the programs only it has, so a
 hung QRIS costs every query its ``timeout_s`` until the breaker opens, and nothing after.
 The hub runs in process (httpx's ASGI transport: starlette, strawberry, the gateway; no
-socket on the hub's side). Prints figures; asserts nothing.
+socket on the hub's side). Two such systems, one healthy and one whose QRIS hangs, are
+queried in turn, so both phases see the same machine. Prints figures; asserts nothing.
 
     .venv/bin/python benchmarks/bench_breaker.py
     .venv/bin/python benchmarks/bench_breaker.py --repeat 100 --latency-ms 20 --timeout 1
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -103,7 +106,11 @@ def p50(samples: list[float]) -> float:
     return statistics.median(samples) if samples else float("nan")
 
 
-async def run(args: argparse.Namespace) -> None:
+@contextlib.asynccontextmanager
+async def system(
+    args: argparse.Namespace,
+) -> AsyncIterator[tuple[Upstream, Runtime, httpx.AsyncClient]]:
+    """Both sources on a loopback server of their own, and a hub of its own in front."""
     upstream = Upstream(args.latency_ms / 1000)
     server = web.Application()
     server.router.add_get("/licensing/providers", upstream.licensing)
@@ -120,51 +127,49 @@ async def run(args: argparse.Namespace) -> None:
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://hub", timeout=60
             ) as client:
-                await measure(args, client, upstream, runtime)
+                yield upstream, runtime, client
         finally:
             upstream.release.set()
             await runtime.aclose()
             await runner.cleanup()
 
 
-async def measure(
-    args: argparse.Namespace, client: httpx.AsyncClient, upstream: Upstream, runtime: Runtime
-) -> None:
-    for _ in range(args.warmup):
-        await timed(client)
-    healthy = []
-    for _ in range(args.repeat):
-        ms, body = await timed(client)
-        assert "errors" not in body, body  # a broken setup, not a figure
-        healthy.append(ms)
-
-    upstream.hung = True
-    breaker = runtime.guards["qris"].breaker
-    before_open: list[float] = []
-    while breaker.state is not BreakerState.OPEN:
-        ms, _ = await timed(client)
-        before_open.append(ms)
-    after_open: list[float] = []
-    codes: set[str] = set()
-    names = 0
-    for _ in range(args.repeat):
-        ms, body = await timed(client)
-        after_open.append(ms)
-        codes.update(e["extensions"]["code"] for e in body.get("errors", []))
-        names = len(body["data"]["programs"]["nodes"])
-
+async def run(args: argparse.Namespace) -> None:
+    async with system(args) as (_, _, healthy), system(args) as (upstream, runtime, hung):
+        for _ in range(args.warmup):
+            await timed(healthy)
+            await timed(hung)
+        upstream.hung = True
+        breaker = runtime.guards["qris"].breaker
+        before_open: list[float] = []
+        while breaker.state is not BreakerState.OPEN:
+            ms, _ = await timed(hung)
+            before_open.append(ms)
+        # Interleaved, so the machine's drift hits both alike.
+        healthy_ms: list[float] = []
+        after_open: list[float] = []
+        codes: set[str] = set()
+        names = 0
+        for _ in range(args.repeat):
+            ms, body = await timed(healthy)
+            assert "errors" not in body, body  # a broken setup, not a figure
+            healthy_ms.append(ms)
+            ms, body = await timed(hung)
+            after_open.append(ms)
+            codes.update(e["extensions"]["code"] for e in body.get("errors", []))
+            names = len(body["data"]["programs"]["nodes"])
     print(
         f"QRIS hung; timeout_s {args.timeout:g}, breaker failure_threshold {args.threshold}, "
         f"sources answer in {args.latency_ms:g} ms; {args.repeat} queries per phase"
     )
     print(f"{'phase':<30} {'queries':>8} {'p50 ms':>9} {'max ms':>9}")
     for name, samples in (
-        ("healthy", healthy),
+        ("healthy", healthy_ms),
         ("QRIS hung, breaker closed", before_open),
         ("QRIS hung, breaker open", after_open),
     ):
         print(f"{name:<30} {len(samples):>8} {p50(samples):>9.1f} {max(samples):>9.1f}")
-    print(f"after open / healthy p50: {p50(after_open) / p50(healthy):.2f}x")
+    print(f"after open / healthy p50: {p50(after_open) / p50(healthy_ms):.2f}x")
     print(f"answers after open: {names} programs each, errors {sorted(codes)}")
 
 
