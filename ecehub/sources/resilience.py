@@ -16,11 +16,12 @@ through its source's guard::
 
 **What timeout_s counts.** The source's own time: every try of one call plus the backoff
 between them, from the moment the call holds a slot. Time spent waiting for a slot (queued
-behind this hub's other calls to the same source) is not in it; it has its own bound. Not
-excluded: event-loop lag. The clock is the loop's, so while the loop is busy with other
-requests' work a call whose answer has already arrived keeps counting until the loop reads
-it; a connector's own limits inside the call (the rest connector's ``max_concurrency`` of
-HTTP requests) are part of the source's time too.
+behind this hub's other calls to the same source) is not in it; it has its own bound. The
+event loop's lag is excluded as far as it is measured (:mod:`ecehub.sources.deadline`): when
+a try's deadline comes, it moves on by the lag the loop had meanwhile, at most the try's time
+again, so a hung source still fails within twice its timeout. Lag in the last ~20 ms before
+the deadline is not yet measured, and a connector's own limits inside the call (the rest
+connector's ``max_concurrency`` of HTTP requests) are part of the source's time.
 
 **What counts as a failure.** A :class:`~ecehub.errors.SourceError` whose ``source_fault`` is
 set (a timeout, an error answer, a source that cannot be reached) counts towards opening the
@@ -45,6 +46,7 @@ from ecehub.config.model import BreakerConfig, ResilienceConfig
 from ecehub.connectors.base import Connector
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceTimeout
 from ecehub.metrics import Metrics
+from ecehub.sources.deadline import own_time
 
 __all__ = ["BreakerState", "CircuitBreaker", "SourceGuard", "guards_for"]
 
@@ -210,7 +212,7 @@ class SourceGuard:
                 probe = self._admit()
                 started = time.perf_counter()
                 try:
-                    async with asyncio.timeout(self.timeout_s - spent):
+                    async with own_time(self.timeout_s - spent):
                         result = await call()
                 except TimeoutError:
                     error: SourceError = SourceTimeout(

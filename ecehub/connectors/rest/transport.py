@@ -64,10 +64,13 @@ class RestTransport:
     def _client(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session and the concurrency slots, created inside the running loop."""
         if self._session is None or self._session.closed or self._slots is None:
-            self._session = aiohttp.ClientSession(
-                headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+            # Per connect and per read, not in total: the gateway bounds the whole call (all
+            # its requests) on the source's own time, without the event loop's lag; data that
+            # has arrived resets a read timer before a late timer runs.
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s
             )
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=timeout)
             self._slots = asyncio.Semaphore(self.settings.max_concurrency)
         return self._session, self._slots
 
