@@ -105,8 +105,8 @@ class CircuitBreaker:
             if wait > 0:
                 raise SourceCircuitOpen(
                     self.source,
-                    f"circuit open after {self.settings.failure_threshold} failed calls in a "
-                    f"row; calls fail fast, the next try in {wait:.1f} s",
+                    f"circuit open after {self.settings.failure_threshold} failures in a row; "
+                    f"calls fail fast, the next try in {wait:.1f} s",
                     retry_in_s=wait,
                 )
             return  # due: admit() makes this call the probe

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ecehub.app import create_app
 from ecehub.config import parse_config
+from ecehub.config.schema import config_json_schema
 from ecehub.errors import ConfigError
 from ecehub.resolvers.runtime import Runtime
 from ecehub.sources import BreakerState, SourceGuard
@@ -424,6 +425,20 @@ def test_resilience_settings_are_checked(
         parse_config(config_data(upstream, tmp_path, resilience=resilience))
     problems = info.value.problems
     assert any(p.startswith(path) and words in m for p, m in problems), problems
+
+
+def test_the_config_schema_documents_the_settings_for_every_kind() -> None:
+    schema = config_json_schema()
+    defs = schema["$defs"]
+    assert set(defs["ResilienceConfig"]["properties"]) == {
+        "breaker",
+        "retry",
+        "max_in_flight",
+        "slot_wait_s",
+    }
+    assert defs["RetryConfig"]["properties"]["attempts"]["default"] == 2
+    for kind in ("RestSourceConfig", "SqlSourceConfig"):
+        assert defs[kind]["properties"]["resilience"]["$ref"] == "#/$defs/ResilienceConfig"
 
 
 def test_defaults() -> None:
