@@ -22,7 +22,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ecehub.app import create_app
 from ecehub.config import parse_config
 from ecehub.config.schema import config_json_schema
-from ecehub.errors import ConfigError
+from ecehub.errors import ConfigError, SourceUnavailable
 from ecehub.resolvers.runtime import Runtime
 from ecehub.sources import BreakerState, SourceGuard
 
@@ -43,6 +43,8 @@ class Upstream:
     fail_next: int = 0
     """Answer this many requests with a 500 before answering as ``mode`` says."""
     delay_s: float = 0.0
+    status: int = 500
+    """The answer of mode ``status``."""
     hits: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -79,6 +81,8 @@ def build_app(state: Upstream) -> web.Application:
                 return web.json_response({"error": "boom"}, status=500)
             if state.mode == "reject":
                 return web.json_response({"error": "unknown parameter"}, status=400)
+            if state.mode == "status":
+                return web.json_response({"error": "no"}, status=state.status)
             wanted = set(request.query.get("license_numbers", "").split(","))
             return web.json_response({"data": [r for r in rows if r["license"] in wanted]})
         finally:
@@ -359,6 +363,23 @@ async def test_a_4xx_is_never_retried_and_does_not_open_the_breaker(
         assert await hub.metric("ecehub_source_retries_total", source="qris") == 0
 
 
+@pytest.mark.parametrize(
+    ("status", "retried"), [(400, False), (401, False), (404, False), (429, True), (503, True)]
+)
+async def test_which_http_answers_are_retried(
+    upstream: Upstream, tmp_path: Path, status: int, retried: bool
+) -> None:
+    resilience = {"breaker": {"failure_threshold": 2}, "retry": {"attempts": 2, "base_s": 0.01}}
+    async with serving(upstream, tmp_path, resilience=resilience) as hub:
+        upstream.mode, upstream.status = "status", status
+        assert codes(await hub.query()) == [("SOURCE_UNAVAILABLE", "qris")]
+        assert upstream.hits["qris"] == (2 if retried else 1)
+        # A refused request says nothing of the source's health; two tries of a 429 or a 5xx
+        # open it.
+        expected = BreakerState.OPEN if retried else BreakerState.CLOSED
+        assert hub.breaker_state() is expected
+
+
 async def test_a_timeout_is_not_retried_past_the_sources_time(
     upstream: Upstream, tmp_path: Path
 ) -> None:
@@ -449,3 +470,56 @@ def test_defaults() -> None:
     assert (settings.breaker.failure_threshold, settings.breaker.open_s) == (5, 30)
     assert (settings.retry.attempts, settings.retry.base_s, settings.retry.max_s) == (2, 0.05, 0.5)
     assert (settings.max_in_flight, settings.slot_wait_s) == (16, None)
+
+
+async def test_only_the_probe_moves_a_half_open_breaker() -> None:
+    """The guard alone (the call is the edge): a cancelled probe lets the next call probe,
+    and a call admitted before the breaker opened cannot close it by succeeding late."""
+    settings = parse_config(
+        {
+            "sources": {
+                "qris": {
+                    "kind": "rest",
+                    "base_url": "http://127.0.0.1:9/qris",
+                    "resilience": {
+                        "breaker": {"failure_threshold": 1, "open_s": 0.05},
+                        "retry": NO_RETRY,
+                    },
+                }
+            }
+        }
+    ).sources["qris"]
+    guard = SourceGuard("qris", 5, settings.resilience)
+
+    def state() -> BreakerState:
+        return guard.breaker.state
+
+    gate = asyncio.Event()
+
+    async def slow() -> str:
+        await gate.wait()
+        return "late"
+
+    async def failing() -> str:
+        raise SourceUnavailable("qris", "HTTP 500")
+
+    late = asyncio.create_task(guard.run("find program", slow))
+    await asyncio.sleep(0)
+    with pytest.raises(SourceUnavailable):
+        await guard.run("find program", failing)
+    assert state() is BreakerState.OPEN
+    gate.set()
+    assert await late == "late"
+    assert state() is BreakerState.OPEN  # the late success did not close it
+
+    await asyncio.sleep(0.06)
+    gate.clear()
+    probe = asyncio.create_task(guard.run("find program", slow))
+    await asyncio.sleep(0)
+    assert state() is BreakerState.HALF_OPEN
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    gate.set()
+    assert await guard.run("find program", slow) == "late"  # the next call was the probe
+    assert state() is BreakerState.CLOSED
