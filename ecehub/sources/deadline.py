@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Iterator
 
-__all__ = ["INTERVAL", "LoopLag", "own_time"]
+__all__ = ["INTERVAL", "LoopLag", "own_time", "thread_lag"]
 
 INTERVAL = 0.02
 """Seconds between the watcher's measurements: its cost while calls are in flight (50
@@ -61,15 +62,25 @@ class LoopLag:
             self.total += max(0.0, loop.time() - before - INTERVAL)
 
 
-LOOP_LAG = LoopLag()
-"""The process's watcher (one loop per process serves requests)."""
+_PER_THREAD = threading.local()
+
+
+def thread_lag() -> LoopLag:
+    """This thread's watcher (a thread runs one loop at a time; a later loop starts afresh)."""
+    lag: LoopLag | None = getattr(_PER_THREAD, "lag", None)
+    if lag is None:
+        lag = _PER_THREAD.lag = LoopLag()
+    return lag
 
 
 @contextlib.asynccontextmanager
-async def own_time(seconds: float, lag: LoopLag = LOOP_LAG) -> AsyncIterator[None]:
+async def own_time(seconds: float, lag: LoopLag | None = None) -> AsyncIterator[None]:
     """Like ``asyncio.timeout(seconds)`` (``TimeoutError`` when it runs out), with the
-    deadline moved on by the loop's lag meanwhile, up to ``seconds`` more."""
+    deadline moved on by the loop's lag meanwhile, up to ``seconds`` more. ``lag``: by
+    default this thread's watcher."""
     loop = asyncio.get_running_loop()
+    if lag is None:
+        lag = thread_lag()
     with lag.watch():
         seen = lag.total
         extended = 0.0
