@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Clock = Callable[[], float]
+Deadline = Callable[[float], contextlib.AbstractAsyncContextManager[object]]
 
 
 class BreakerState(enum.IntEnum):
@@ -182,8 +183,11 @@ class SourceGuard:
         *,
         clock: Clock = time.monotonic,
         jitter: Callable[[], float] = random.random,
+        deadline: Deadline = own_time,
     ) -> None:
-        """``jitter``: a uniform draw in [0, 1) scaling each backoff (full jitter)."""
+        """``jitter``: a uniform draw in [0, 1) scaling each backoff (full jitter).
+        ``deadline``: the timeout of one try, given the seconds left (on the source's own
+        time; ``asyncio.timeout`` counts the loop's lag too, as a benchmark compares)."""
         self.source = source
         self.timeout_s = timeout_s
         self.settings = settings
@@ -193,6 +197,7 @@ class SourceGuard:
         self.in_flight = 0
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._jitter = jitter
+        self.deadline = deadline
 
     @classmethod
     def for_connector(cls, connector: Connector, metrics: Metrics | None = None) -> SourceGuard:
@@ -212,7 +217,7 @@ class SourceGuard:
                 probe = self._admit()
                 started = time.perf_counter()
                 try:
-                    async with own_time(self.timeout_s - spent):
+                    async with self.deadline(self.timeout_s - spent):
                         result = await call()
                 except TimeoutError:
                     error: SourceError = SourceTimeout(
