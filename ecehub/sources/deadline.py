@@ -9,8 +9,12 @@ in flight a watcher measures the loop's lag (how late a short sleep wakes, every
 measured since the call began (once more each time it comes again), at most ``seconds`` more
 in all: a hung source still fails within twice its timeout on the worst loop.
 
-What this does not see: lag in the last, not yet measured interval, and a loop blocked in one
-callback (a synchronous call that never yields) is lag for every call alike.
+When the deadline comes, the decision waits one turn of the loop, so a watcher that is late
+itself measures first and an answer already woken goes on. What this does not do: it cannot
+tell a slow source from a busy loop when both happen at once (the call gets the loop's lag
+back, up to ``seconds``); the lag counted is the loop's, for every call alike; a connector's
+own timers inside the call (aiohttp's per-read timeout) run on loop time, though data that
+has arrived resets them before a late timer runs.
 """
 
 from __future__ import annotations
