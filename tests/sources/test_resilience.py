@@ -268,7 +268,7 @@ async def _never_called() -> None:
 async def test_half_open_lets_one_probe_through_and_its_success_closes_the_breaker(
     upstream: Upstream, tmp_path: Path
 ) -> None:
-    open_s = 0.3
+    open_s = 1.5  # long enough that the next request comes while it is open, on any load
     resilience = {"breaker": {"failure_threshold": 2, "open_s": open_s}, "retry": NO_RETRY}
     async with serving(upstream, tmp_path, resilience=resilience) as hub:
         upstream.mode = "fail"
