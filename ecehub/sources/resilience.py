@@ -42,7 +42,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TypeVar
 
-from ecehub.config.model import BreakerConfig, ResilienceConfig
+from ecehub.config.resilience import BreakerConfig, ResilienceConfig
 from ecehub.connectors.base import Connector
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceTimeout
 from ecehub.metrics import Metrics
