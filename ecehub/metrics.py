@@ -175,7 +175,8 @@ class Metrics:
         )
         self.source_errors = Counter(
             "ecehub_source_errors",
-            "Failed source calls by source and code (SOURCE_UNAVAILABLE, SOURCE_TIMEOUT)",
+            "Failed source calls by source and code (SOURCE_UNAVAILABLE, SOURCE_TIMEOUT, "
+            "SOURCE_CIRCUIT_OPEN)",
             ["source", "code"],
             registry=r,
         )
