@@ -5,7 +5,9 @@
     ├── ConnectorNotFound      no connector is registered under a source's ``kind``
     ├── SourceError            a source call failed; carries the source name, never secrets
     │   ├── SourceUnavailable  the source refused, errored or could not be reached
-    │   └── SourceTimeout      the source did not answer within its ``timeout_s``
+    │   │   └── SourceRejected the source refused the request itself (HTTP 4xx): not retried
+    │   ├── SourceTimeout      the source did not answer within its ``timeout_s``
+    │   └── SourceCircuitOpen  the source's circuit breaker is open: refused without a call
     └── HubStoreError          a hub-store read or write was refused; ``code`` for GraphQL
         ├── ValidationFailed   input broke a rule; ``field_errors`` maps field -> message
         ├── VersionConflict    the client's ``version`` is stale; carries the current one
@@ -28,7 +30,9 @@ __all__ = [
     "Forbidden",
     "HubStoreError",
     "NotFound",
+    "SourceCircuitOpen",
     "SourceError",
+    "SourceRejected",
     "SourceTimeout",
     "SourceUnavailable",
     "ValidationFailed",
@@ -73,9 +77,16 @@ class ConnectorNotFound(EcehubError):
 
 
 class SourceError(EcehubError):
-    """A call to a source failed. ``code`` is the GraphQL error code clients see."""
+    """A call to a source failed. ``code`` is the GraphQL error code clients see.
+
+    ``retriable``: whether trying the same read again may succeed (a 5xx, a dropped
+    connection, a timeout with budget left). ``source_fault``: whether the failure says the
+    source is unwell, so it counts towards opening its circuit breaker (a request the source
+    refused as malformed does not, nor does a refusal by the breaker itself)."""
 
     code = "SOURCE_UNAVAILABLE"
+    retriable = True
+    source_fault = True
 
     def __init__(self, source: str, message: str) -> None:
         super().__init__(f"source {source!r}: {message}")
@@ -86,8 +97,31 @@ class SourceUnavailable(SourceError):
     code = "SOURCE_UNAVAILABLE"
 
 
+class SourceRejected(SourceUnavailable):
+    """The source answered that the request itself is wrong (an HTTP 4xx other than 408 and
+    429: a filter or parameter it does not take, a credential it refuses). Asking again
+    gives the same answer, and the source is well: never retried, not a breaker failure."""
+
+    retriable = False
+    source_fault = False
+
+
 class SourceTimeout(SourceError):
     code = "SOURCE_TIMEOUT"
+
+
+class SourceCircuitOpen(SourceError):
+    """The source failed often enough that its circuit breaker opened: the call was refused
+    at once, without reaching the source. ``retry_in_s``: when the breaker lets a probe call
+    through (0 while a probe is already under way)."""
+
+    code = "SOURCE_CIRCUIT_OPEN"
+    retriable = False
+    source_fault = False
+
+    def __init__(self, source: str, message: str, *, retry_in_s: float) -> None:
+        super().__init__(source, message)
+        self.retry_in_s = retry_in_s
 
 
 class HubStoreError(EcehubError):

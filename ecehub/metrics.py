@@ -5,6 +5,9 @@ one, so several apps in one process, tests among them, do not collide).
   operation name and outcome, their latency, and their errors by code.
 - Source calls (counted by the gateway, :mod:`ecehub.sources.gateway`, which every connector
   call goes through): by source, entity and method, their latency, and failures by code.
+- Each source's guard (:mod:`ecehub.sources.resilience`): its breaker's state and
+  transitions, retries, calls refused without reaching it, the wait for a slot, calls in
+  flight.
 - HTTP answers by route and status (:class:`HttpMetrics`, outermost middleware): the requests
   refused at the edge (429, 413, 401, 400, 405) among them.
 - The hub store's connection pool, read when scraped.
@@ -20,7 +23,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -58,6 +61,10 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
 # Seconds. A query over a few sources answers in milliseconds to a second or two; a source's
 # own timeout_s bounds a call (5 s by default).
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+# Seconds a call waits for a slot of its source: none at all while the source keeps up, up to
+# the source's slot_wait_s (its timeout_s by default) when it does not.
+_WAIT_BUCKETS = (0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 _ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
 _PREFIXES = (("/files/", "/files/{id}"), ("/graphiql/", "/graphiql/static"))
@@ -168,8 +175,47 @@ class Metrics:
         )
         self.source_errors = Counter(
             "ecehub_source_errors",
-            "Failed source calls by source and code (SOURCE_UNAVAILABLE, SOURCE_TIMEOUT)",
+            "Failed source calls by source and code (SOURCE_UNAVAILABLE, SOURCE_TIMEOUT, "
+            "SOURCE_CIRCUIT_OPEN)",
             ["source", "code"],
+            registry=r,
+        )
+        self.breaker_state = Gauge(
+            "ecehub_source_breaker_state",
+            "A source's circuit breaker: 0 closed, 1 half-open (probing), 2 open (failing fast)",
+            ["source"],
+            registry=r,
+        )
+        self.breaker_transitions = Counter(
+            "ecehub_source_breaker_transitions",
+            "Changes of a source's circuit breaker, by the state it went to",
+            ["source", "state"],
+            registry=r,
+        )
+        self.source_retries = Counter(
+            "ecehub_source_retries",
+            "Source reads tried again after a failure (each retry once)",
+            ["source"],
+            registry=r,
+        )
+        self.source_refused = Counter(
+            "ecehub_source_refused",
+            "Calls refused without reaching the source: circuit_open (breaker open, or its "
+            "probe under way), no_slot (no free slot within slot_wait_s)",
+            ["source", "reason"],
+            registry=r,
+        )
+        self.source_slot_wait = Histogram(
+            "ecehub_source_slot_wait_seconds",
+            "Time a call waited for a slot of its source (max_in_flight), not in timeout_s",
+            ["source"],
+            buckets=_WAIT_BUCKETS,
+            registry=r,
+        )
+        self.source_in_flight = Gauge(
+            "ecehub_source_calls_in_flight",
+            "Calls to a source holding a slot now",
+            ["source"],
             registry=r,
         )
         self.http = Counter(
@@ -234,6 +280,26 @@ class Metrics:
         self.source_seconds.labels(source, entity, method).observe(seconds)
         if error is not None:
             self.source_errors.labels(source, _code(error)).inc()
+
+    def breaker_changed(self, source: str, state: int, name: str | None) -> None:
+        """A source's breaker went to ``state`` (0 closed, 1 half-open, 2 open) called
+        ``name``; ``name`` ``None``: its first state, at start-up (not a transition)."""
+        self.breaker_state.labels(source).set(state)
+        if name is not None:
+            self.breaker_transitions.labels(source, name).inc()
+
+    def source_retry(self, source: str) -> None:
+        self.source_retries.labels(source).inc()
+
+    def source_refusal(self, source: str, reason: str) -> None:
+        """A call refused without reaching the source: ``circuit_open`` or ``no_slot``."""
+        self.source_refused.labels(source, reason).inc()
+
+    def slot_waited(self, source: str, seconds: float) -> None:
+        self.source_slot_wait.labels(source).observe(seconds)
+
+    def in_flight(self, source: str, change: int) -> None:
+        self.source_in_flight.labels(source).inc(change)
 
     def http_request(self, path: str, status: int) -> None:
         self.http.labels(route_of(path), str(status)).inc()

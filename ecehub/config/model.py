@@ -14,6 +14,8 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ecehub.config.resilience import ResilienceConfig
+
 __all__ = [
     "DEFAULT_ALLOWED_FILE_TYPES",
     "DEFAULT_SUPPORT_TYPES",
@@ -107,8 +109,15 @@ class SourceConfig(_Strict):
 
     kind: str
     support_types: list[str] = Field(default_factory=list)
-    timeout_s: float = Field(default=5.0, gt=0, le=300)
+    timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest time one call may take, counted from when it has a slot "
+        "(resilience.max_in_flight), retries included",
+    )
     entities: dict[str, EntityConfig] = Field(default_factory=dict)
+    resilience: ResilienceConfig = Field(default_factory=ResilienceConfig)
 
 
 class MergeFieldRule(_Strict):

@@ -39,6 +39,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.errors import EcehubError
 from ecehub.sources.gateway import SourceGateway
 from ecehub.sources.loaders import Loaders
+from ecehub.sources.resilience import SourceGuard
 
 __all__ = [
     "SUGGEST_ENTITIES",
@@ -61,6 +62,9 @@ class SuggestRuntime(Protocol):
 
     @property
     def connectors(self) -> dict[str, Connector]: ...
+
+    @property
+    def guards(self) -> dict[str, SourceGuard]: ...
 
     @property
     def crosswalk(self) -> CrosswalkCache: ...
@@ -282,7 +286,7 @@ async def suggest_links(
         settings = matcher_config(config, entity, auto_link=auto_link, suggest=suggest)
     except ValueError as exc:
         raise EcehubError(f"auto_link / suggest: {exc}") from None
-    gateway = SourceGateway(runtime.connectors)
+    gateway = SourceGateway(runtime.connectors, guards=runtime.guards)
     loaders = Loaders(gateway)
     identity = identity_for(config, loaders, runtime.crosswalk)
     # The first async call loads the crosswalk index (when it is on); hub_id reads it after.

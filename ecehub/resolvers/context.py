@@ -66,7 +66,9 @@ class RequestContext:
         visible = [n for n, s in sources.items() if self.access.sees_source(s.support_types)]
         self._config = self.runtime.config_for(visible)
         self.gateway = SourceGateway(
-            {n: self.runtime.connectors[n] for n in visible}, self.runtime.metrics
+            {n: self.runtime.connectors[n] for n in visible},
+            self.runtime.metrics,
+            {n: self.runtime.guards[n] for n in visible},
         )
         self.loaders = Loaders(self.gateway)
         identity = identity_for(self._config, self.loaders, self.runtime.crosswalk)

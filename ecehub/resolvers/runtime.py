@@ -1,6 +1,6 @@
-"""What lives as long as the app: the config, one connector per source, the hub store and
-the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy,
-the metrics and the tracer provider. Each request gets a
+"""What lives as long as the app: the config, one connector and one guard (breaker, retries,
+slots) per source, the hub store and the crosswalk store on one engine, the crosswalk's
+confirmed-link index, the access policy, the metrics and the tracer provider. Each request gets a
 :class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
+from ecehub.sources.resilience import SourceGuard, guards_for
 from ecehub.tracing import Tracing
 
 __all__ = ["Runtime", "build_connectors"]
@@ -62,6 +63,8 @@ class Runtime:
                 sample_ratio=settings.sample_ratio,
             )
         self.tracing = tracing
+        self.guards: dict[str, SourceGuard] = guards_for(self.connectors, metrics)
+        """Each source's circuit breaker, retries and slots, shared by every request."""
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""

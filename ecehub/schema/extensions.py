@@ -28,18 +28,20 @@ def unauthenticated() -> GraphQLError:
 
 
 def client_message(code: str, source: str, message: str) -> str:
-    """What a client reads of a source failure: a timeout says ecehub's own words; any other
-    failure only that the source is unavailable, never the source's or the database's message
-    (the gateway has logged it)."""
-    if code == "SOURCE_TIMEOUT":
+    """What a client reads of a source failure: a timeout and an open circuit breaker say
+    ecehub's own words (the breaker's: when it tries the source again); any other failure
+    only that the source is unavailable, never the source's or the database's message (the
+    gateway has logged it)."""
+    if code in ("SOURCE_TIMEOUT", "SOURCE_CIRCUIT_OPEN"):
         return message
     return f"source {source!r} is unavailable; its data is missing from this answer"
 
 
 class SourceReport(SchemaExtension):
-    """Adds one error per failed source (code SOURCE_UNAVAILABLE / SOURCE_TIMEOUT, with the
-    source name) to a result that otherwise carries the data the other sources gave; with
-    tracing on, adds ``extensions.sources: [{source, calls, ms}]``."""
+    """Adds one error per failed source (code SOURCE_UNAVAILABLE / SOURCE_TIMEOUT /
+    SOURCE_CIRCUIT_OPEN, with the source name) to a result that otherwise carries the data
+    the other sources gave; with tracing on, adds ``extensions.sources: [{source, calls,
+    ms}]``."""
 
     def on_operation(self) -> Iterator[None]:
         yield

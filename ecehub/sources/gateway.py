@@ -1,9 +1,11 @@
-"""The per-request gateway to the sources: timeouts, failure isolation and call accounting.
+"""The per-request gateway to the sources: failure isolation and call accounting.
 
-Every source call of a request goes through one :class:`SourceGateway`. A call that fails or
-exceeds the source's ``timeout_s`` yields an empty result, records one error for the source
-(``SOURCE_UNAVAILABLE`` or ``SOURCE_TIMEOUT``) and marks the source failed for the rest of the
-request, so a dead source costs its timeout once, not once per nesting level. With the app's
+Every source call of a request goes through one :class:`SourceGateway`, and within it through
+the source's app-wide :class:`~ecehub.sources.resilience.SourceGuard` (circuit breaker,
+retries, slots, the source's ``timeout_s``). A call that fails yields an empty result, records
+one error for the source (``SOURCE_UNAVAILABLE``, ``SOURCE_TIMEOUT`` or
+``SOURCE_CIRCUIT_OPEN``) and marks the source failed for the rest of the request, so a dead
+source costs its timeout once, not once per nesting level. With the app's
 :class:`~ecehub.metrics.Metrics`, every call is counted there too (by source, entity and
 method, with its latency and the code it failed with), and traced as a span under the
 request's when tracing is on (:func:`ecehub.tracing.source_span`).
@@ -11,7 +13,6 @@ request's when tracing is on (:func:`ecehub.tracing.source_span`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -19,8 +20,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
-from ecehub.errors import SourceError, SourceTimeout, SourceUnavailable
+from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
+from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
 
 __all__ = ["SourceFailure", "SourceGateway", "SourceStats"]
@@ -45,9 +47,17 @@ class SourceFailure:
 
 
 class SourceGateway:
-    def __init__(self, connectors: Mapping[str, Connector], metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        connectors: Mapping[str, Connector],
+        metrics: Metrics | None = None,
+        guards: Mapping[str, SourceGuard] | None = None,
+    ) -> None:
+        """``guards``: the app's, one per source (the runtime's); a source without one gets
+        a guard of this gateway's own, which remembers nothing across requests."""
         self.connectors = connectors
         self.metrics = metrics
+        self.guards: dict[str, SourceGuard] = dict(guards or {})
         self.stats: dict[str, SourceStats] = {}
         self.failures: dict[str, SourceFailure] = {}
 
@@ -58,17 +68,16 @@ class SourceGateway:
         """``op``: the method and the entity, ``"fetch program"``."""
         if source in self.failures:
             return empty
-        connector = self.connectors[source]
+        guard = self.guards.get(source)
+        if guard is None:
+            guard = self.guards[source] = SourceGuard.for_connector(self.connectors[source])
         stats = self.stats.setdefault(source, SourceStats(source))
         stats.calls += 1
         error: SourceError | None = None
         started = time.perf_counter()
         span = source_span(source, op)  # a child of the request's span; nothing when not traced
         try:
-            async with asyncio.timeout(connector.timeout_s):
-                return span.answered(await call())
-        except TimeoutError:
-            error = SourceTimeout(source, f"no answer within {connector.timeout_s:g} s ({op})")
+            return span.answered(await guard.run(op, call))
         except SourceError as exc:
             error = exc
         except Exception:
@@ -88,7 +97,9 @@ class SourceGateway:
 
     def _fail(self, exc: SourceError) -> None:
         if exc.source not in self.failures:
-            log.warning("%s (%s)", exc.message, exc.code)
+            # An open breaker refuses every request: its opening was logged, once.
+            level = logging.DEBUG if isinstance(exc, SourceCircuitOpen) else logging.WARNING
+            log.log(level, "%s (%s)", exc.message, exc.code)
             self.failures[exc.source] = SourceFailure(exc.source, exc.code, exc.message)
 
     async def fetch(self, source: str, entity: str, keys: Sequence[str]) -> dict[str, Record]:

@@ -6,6 +6,9 @@ client credentials the access token comes from
 :class:`~ecehub.connectors.rest.oauth.ClientCredentialsTokens`; a 401 from the API drops it and
 the request is sent once more with a new one. ``tls`` gives the session an SSL context (client
 certificate, CA) used for the API and the token endpoint.
+A 4xx other than 408 and 429 (and an OAuth2 401, retried once) is
+:class:`~ecehub.errors.SourceRejected` (the request is wrong, the source is well); any other
+non-2xx, a timeout or a transport error is a source failure.
 
 Errors name the source, the method and the path only, never the base URL, a credential or a
 query string: the API key may travel as a query param.
@@ -32,7 +35,7 @@ from ecehub.connectors.rest.settings import (
     OAuth2ClientCredentialsAuth,
     RestSourceConfig,
 )
-from ecehub.errors import SourceTimeout, SourceUnavailable
+from ecehub.errors import SourceRejected, SourceTimeout, SourceUnavailable
 
 __all__ = ["RestTransport"]
 
@@ -40,6 +43,10 @@ _log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the
 
 _REFUSED = object()
 """What one send returns when the API answered 401 to an OAuth2 access token."""
+
+# 4xx answers that say "not now" rather than "not this request": worth a retry, and a sign of
+# an unwell source (every other 4xx is SourceRejected: never retried, no breaker failure).
+_TRANSIENT = frozenset({408, 429})
 
 
 class RestTransport:
@@ -88,9 +95,15 @@ class RestTransport:
     def _client(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         """The session and the concurrency slots, created inside the running loop."""
         if self._session is None or self._session.closed or self._slots is None:
+            # Per connect and per read, not in total: the gateway bounds the whole call (all
+            # its requests) on the source's own time, without the event loop's lag; data that
+            # has arrived resets a read timer before a late timer runs.
+            timeout = aiohttp.ClientTimeout(
+                total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s
+            )
             self._session = aiohttp.ClientSession(
                 headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                timeout=timeout,
                 connector=None if self._ssl is None else aiohttp.TCPConnector(ssl=self._ssl),
             )
             self._slots = asyncio.Semaphore(self.settings.max_concurrency)
@@ -156,6 +169,8 @@ class RestTransport:
                         return ABSENT
                     if resp.status == 401 and token is not None:
                         return _REFUSED
+                    if 400 <= resp.status < 500 and resp.status not in _TRANSIENT:
+                        raise SourceRejected(self.source, f"HTTP {resp.status} from {shown}")
                     if not 200 <= resp.status < 300:
                         raise SourceUnavailable(self.source, f"HTTP {resp.status} from {shown}")
                     if not read_json:
