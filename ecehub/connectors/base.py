@@ -254,7 +254,7 @@ def matches(record: Record, filters: Iterable[FieldFilter]) -> bool:
     return all(f.predicate(entity)(record) for f in filters)
 
 
-SettingsT = TypeVar("SettingsT", bound=SourceConfig, default=SourceConfig)
+SettingsT = TypeVar("SettingsT", bound=SourceConfig, default=SourceConfig, covariant=True)
 """A connector's settings model: ``Connector[CsvSourceConfig]`` types ``self.settings``."""
 
 
