@@ -58,7 +58,15 @@ from sqlalchemy.types import TypeEngine
 
 from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 from ecehub.config.model import EntityConfig, SourceConfig
-from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record, utcnow
+from ecehub.connectors.base import (
+    Capabilities,
+    Connector,
+    FieldFilter,
+    Health,
+    Page,
+    Record,
+    utcnow,
+)
 from ecehub.errors import SourceError, SourceUnavailable
 
 __all__ = ["MAX_KEYS_PER_QUERY", "SqlConnector", "SqlEntityConfig", "SqlSourceConfig"]
@@ -201,6 +209,9 @@ class SqlConnector(Connector[SqlSourceConfig]):
 
     kind = "sql"
     settings_model: ClassVar[type[SourceConfig]] = SqlSourceConfig
+    capabilities = Capabilities(
+        notes=("casefold holds on SQLite; PostgreSQL and MariaDB sources declare casefold=False",)
+    )
 
     def __init__(self, name: str, config: SqlSourceConfig) -> None:
         super().__init__(name, config)
