@@ -4,6 +4,8 @@ partner runs it, fails with a message naming that bug; the correct connector pas
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from ecehub.connectors import register
@@ -14,6 +16,8 @@ pytest_plugins = ["pytester"]
 
 KIT_RUN = """
 from collections.abc import AsyncIterator
+
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +103,12 @@ def test_the_kit_fails_each_broken_connector_naming_its_bug(pytester: pytest.Pyt
 def test_a_connector_of_another_contract_version_is_refused_when_registered() -> None:
     with pytest.raises(ConnectorNotFound, match="major versions differ"):
         register("memory_v2", PromisesAnotherContract)
+
+
+def test_the_contract_document_lists_every_bug_the_kit_catches() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "connectors.md").read_text()
+    section = doc[doc.index("### What the kit catches") : doc.index("## 7. Versions")]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]  # no header
+    assert len(rows) == len(BROKEN)
+    unlisted = [b.__name__ for b in BROKEN if b.catches not in section]
+    assert not unlisted, f"docs/connectors.md does not quote what the kit says for {unlisted}"
