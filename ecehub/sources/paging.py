@@ -64,28 +64,31 @@ class HubPaging:
         self._answers: dict[str, asyncio.Task[list[Record]]] = {}
 
     def _whole(
-        self,
-        connector: Connector,
-        entity: str,
-        filters: Sequence[FieldFilter],
-        read: Read,
+        self, connector: Connector, entity: str, pushed: Sequence[FieldFilter], read: Read
     ) -> asyncio.Task[list[Record]]:
-        caps = connector.capabilities
-        pushed = [f for f in filters if caps.pushes_down(f)]
-        kept = [f for f in filters if not caps.pushes_down(f)]
-        memo = repr((connector.name, entity, pushed, kept))
+        """The source's answer to ``pushed``, read once per request: every filter set the
+        hub applies itself on top of it (an identifier lookup, say) shares the one read."""
+        memo = repr((connector.name, entity, list(pushed)))
         task = self._answers.get(memo)
         if task is None:
 
             async def answer() -> list[Record]:
-                page = await read(pushed)
-                return [
-                    replace(record, cursor=hub_cursor(index, record.key))
-                    for index, record in enumerate(r for r in page.records if matches(r, kept))
-                ]
+                return (await read(pushed)).records
 
             task = self._answers[memo] = asyncio.ensure_future(answer())
         return task
+
+    async def _records(
+        self, connector: Connector, entity: str, filters: Sequence[FieldFilter], read: Read
+    ) -> list[Record]:
+        caps = connector.capabilities
+        pushed = [f for f in filters if caps.pushes_down(f)]
+        kept = [f for f in filters if not caps.pushes_down(f)]
+        whole = await asyncio.shield(self._whole(connector, entity, pushed, read))
+        return [
+            replace(record, cursor=hub_cursor(index, record.key))
+            for index, record in enumerate(r for r in whole if matches(r, kept))
+        ]
 
     async def find(
         self,
@@ -97,7 +100,7 @@ class HubPaging:
         first: int | None,
         after: str | None,
     ) -> Page:
-        records = await asyncio.shield(self._whole(connector, entity, filters, read))
+        records = await self._records(connector, entity, filters, read)
         start = _start(records, after)
         end = len(records) if first is None else start + max(first, 0)
         return Page(records[start:end], end < len(records))
@@ -134,5 +137,5 @@ class HubPaging:
         grouped: dict[str, list[Record]] = {key: [] for key in parent_keys}
         for record in await asyncio.shield(self._whole(connector, entity, (), read)):
             if record.parent_key in grouped:
-                grouped[record.parent_key].append(replace(record, cursor=None))
+                grouped[record.parent_key].append(record)
         return grouped

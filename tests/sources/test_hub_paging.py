@@ -208,3 +208,12 @@ async def test_programs_pages_through_a_connector_without_paging(
     assert more == [True, True, False]
     assert len(ids) == len(set(ids)) == 45
     assert sorted(names) == sorted(p["name"] for p in PROGRAMS)
+
+
+async def test_lookups_the_connector_cannot_push_share_one_read_per_request() -> None:
+    conn = connector("eqonly")
+    gateway = SourceGateway({"src": conn})
+    for name in ("Program 1", "Program 2", "Program 30"):
+        page = await gateway.find("src", "program", [FieldFilter("name", "contains", name)])
+        assert page.records and all(name in r.fields["name"] for r in page.records)
+    assert conn.calls == [("program", (), None, None)]
