@@ -2,7 +2,9 @@
 implements: data the hub reads instead of assuming (SQLAlchemy dialects' ``supports_*``).
 
 The hub honours capabilities at run time (:mod:`ecehub.sources.paging`): a connector without
-paging, or a filter it cannot push down, is paged and filtered by the hub for it.
+paging, or a filter it cannot push down, is paged and filtered by the hub for it. The contract
+version is checked where kinds are loaded (:mod:`ecehub.config.kinds`, so a config naming an
+incompatible connector fails to load, naming the file and the path) and re-exported here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from ecehub.config.canonical import is_identifier_field
-from ecehub.errors import ConnectorNotFound
+from ecehub.config.kinds import CONTRACT_VERSION, check_contract_version
 
 if TYPE_CHECKING:  # base.py imports this module
     from ecehub.connectors.base import FieldFilter, FilterOp
@@ -23,10 +25,6 @@ __all__ = [
     "Capabilities",
     "check_contract_version",
 ]
-
-CONTRACT_VERSION: Final = "1.0"
-"""The connector contract this hub implements (docs/connectors.md, "Versions"): a connector
-declaring ``1.x`` with ``x`` at most this minor loads; another major is refused at load."""
 
 ALL_FILTER_OPS: Final[frozenset[FilterOp]] = frozenset(("eq", "in", "contains", "gte", "lte"))
 """Every operator of ``FilterOp`` (a test holds the two the same)."""
@@ -98,39 +96,3 @@ class Capabilities:
             "max_page_size": self.max_page_size,
             "notes": list(self.notes),
         }
-
-
-def _parse(version: object) -> tuple[int, int] | None:
-    if not isinstance(version, str):
-        return None
-    major, dot, minor = version.partition(".")
-    if not (dot and major.isdigit() and minor.isdigit()):
-        return None
-    return int(major), int(minor)
-
-
-def check_contract_version(kind: str, version: object) -> None:
-    """Refuse a connector built for another major version of the contract, or for a newer
-    minor one than this hub's (it may rely on what this hub does not have yet)."""
-    hub_major, hub_minor = _parse(CONTRACT_VERSION) or (0, 0)
-    parsed = _parse(version)
-    if parsed is None:
-        raise ConnectorNotFound(
-            f"connector {kind!r} declares contract_version {version!r}, not 'MAJOR.MINOR'",
-            suggestion=f"set `contract_version = {CONTRACT_VERSION!r}` on the connector class",
-        )
-    major, minor = parsed
-    if major != hub_major:
-        raise ConnectorNotFound(
-            f"connector {kind!r} implements connector contract {version}, this ecehub "
-            f"implements {CONTRACT_VERSION}: major versions differ",
-            suggestion="install a release of the connector built for contract "
-            f"{hub_major}.x, or an ecehub release for contract {major}.x "
-            "(docs/connectors.md, 'Versions')",
-        )
-    if minor > hub_minor:
-        raise ConnectorNotFound(
-            f"connector {kind!r} implements connector contract {version}, newer than this "
-            f"ecehub's {CONTRACT_VERSION}",
-            suggestion=f"upgrade ecehub to a release implementing contract {version} or later",
-        )

@@ -82,3 +82,24 @@ def test_capabilities_must_be_capabilities() -> None:
 
     with pytest.raises(ConnectorNotFound, match=r"not an ecehub\.connectors\.Capabilities"):
         register("sloppy", Sloppy)
+
+
+def test_a_config_naming_a_connector_of_another_contract_fails_to_load(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from ecehub.config import kinds, parse_config
+    from ecehub.errors import ConfigError
+
+    future = EntryPoint("future", "tests.testing.broken:PromisesAnotherContract", "x")
+
+    def installed(**selection: str) -> list[EntryPoint]:
+        return [future] if selection.get("name") in (None, "future") else []
+
+    monkeypatch.setattr(kinds, "entry_points", installed)
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"sources": {"acme": {"kind": "future"}}}, file="state.yaml")
+    text = str(refused.value)
+    assert "state.yaml" in text and "sources.acme.kind" in text
+    assert "implements connector contract 2.0, this ecehub implements 1.0" in text
