@@ -133,7 +133,13 @@ class SourceGateway:
         largest = conn.capabilities.max_page_size
         if largest is None:
             return await page(first, after)
-        return await self.paging.within_page_size(page, largest, first=first, after=after)
+        try:
+            return await self.paging.within_page_size(
+                source, page, largest, first=first, after=after
+            )
+        except SourceError as exc:
+            self._fail(exc)
+            return Page([], False)
 
     def _whole_read(self, source: str, entity: str) -> Read:
         """``find`` of everything passing some filters, for :class:`HubPaging`."""

@@ -217,3 +217,30 @@ async def test_lookups_the_connector_cannot_push_share_one_read_per_request() ->
         page = await gateway.find("src", "program", [FieldFilter("name", "contains", name)])
         assert page.records and all(name in r.fields["name"] for r in page.records)
     assert conn.calls == [("program", (), None, None)]
+
+
+class SmallPagesWithoutCursors(SmallPages):
+    async def find(
+        self,
+        entity: str,
+        filters: Sequence[FieldFilter] = (),
+        *,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        page = await super().find(entity, filters, first=first, after=after)
+        for record in page.records:
+            record.cursor = None
+        return page
+
+
+async def test_reading_all_in_pages_without_cursors_is_a_source_failure_not_a_short_answer() -> (
+    None
+):
+    register("small_no_cursors", SmallPagesWithoutCursors)
+    CLASSES["small_no_cursors"] = SmallPagesWithoutCursors
+    gateway = SourceGateway({"src": connector("small_no_cursors")})
+    page = await gateway.find("src", "program")
+    assert page.records == []
+    failure = gateway.failures["src"]
+    assert failure.code == "SOURCE_UNAVAILABLE" and "without a cursor" in failure.message
