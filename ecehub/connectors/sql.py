@@ -466,6 +466,8 @@ class SqlConnector(Connector[SqlSourceConfig]):
             stmt = stmt.where(self._condition(entity, mapped, flt))
         if after is not None:
             try:
+                if "\x00" in after:  # no key holds NUL, and PostgreSQL refuses the statement
+                    raise ValueError(after)
                 position = _parse_as(_python_type(mapped.key), after)
             except ValueError:
                 raise ValueError(f"invalid cursor {after!r} for entity {entity}") from None
