@@ -123,23 +123,22 @@ class SourceGateway:
             return await self.paging.find(conn, entity, filters, read, first=first, after=after)
 
         async def page(first: int | None, after: str | None) -> Page:
-            return await self._call(
+            found = await self._call(
                 source,
                 f"find {entity}",
                 lambda: conn.find(entity, filters, first=first, after=after),
                 Page([], False),
             )
+            if found.has_next and (not found.records or found.records[-1].cursor is None):
+                # A next page nobody can ask for: a failure to report, not a loop or a cut.
+                self._fail(SourceUnavailable(source, "find answered has_next without a cursor"))
+                return Page(found.records, False)
+            return found
 
         largest = conn.capabilities.max_page_size
         if largest is None:
             return await page(first, after)
-        try:
-            return await self.paging.within_page_size(
-                source, page, largest, first=first, after=after
-            )
-        except SourceError as exc:
-            self._fail(exc)
-            return Page([], False)
+        return await self.paging.within_page_size(page, largest, first=first, after=after)
 
     def _whole_read(self, source: str, entity: str) -> Read:
         """``find`` of everything passing some filters, for :class:`HubPaging`."""

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record, matches
-from ecehub.errors import SourceUnavailable
 from ecehub.ids import InvalidCursor
 
 __all__ = ["HubPaging", "hub_cursor", "needs_hub_paging"]
@@ -107,7 +106,7 @@ class HubPaging:
         return Page(records[start:end], end < len(records))
 
     async def within_page_size(
-        self, source: str, page: PageCall, largest: int, *, first: int | None, after: str | None
+        self, page: PageCall, largest: int, *, first: int | None, after: str | None
     ) -> Page:
         """A ``find`` of a connector with a ``max_page_size``: a larger ``first`` asks for
         ``largest`` (``has_next`` stays true, callers follow it); ``first=None`` (all) reads
@@ -120,11 +119,7 @@ class HubPaging:
             records.extend(found.records)
             if not found.has_next:
                 return Page(records, False)
-            after = found.records[-1].cursor if found.records else None
-            if after is None:  # the rest cannot be asked for: say so, never a short answer
-                raise SourceUnavailable(
-                    source, "find answered has_next=True without a cursor to continue from"
-                )
+            after = found.records[-1].cursor  # the gateway's page() makes sure there is one
 
     async def children(
         self,

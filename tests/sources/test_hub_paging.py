@@ -234,13 +234,14 @@ class SmallPagesWithoutCursors(SmallPages):
         return page
 
 
-async def test_reading_all_in_pages_without_cursors_is_a_source_failure_not_a_short_answer() -> (
-    None
-):
+async def test_has_next_without_a_cursor_is_a_reported_failure_not_a_loop() -> None:
     register("small_no_cursors", SmallPagesWithoutCursors)
     CLASSES["small_no_cursors"] = SmallPagesWithoutCursors
     gateway = SourceGateway({"src": connector("small_no_cursors")})
     page = await gateway.find("src", "program")
-    assert page.records == []
+    assert [r.key for r in page.records] == [p["id"] for p in PROGRAMS[:7]]
+    assert page.has_next is False
     failure = gateway.failures["src"]
     assert failure.code == "SOURCE_UNAVAILABLE" and "without a cursor" in failure.message
+    # The source is marked failed for the request: no further calls loop on it.
+    assert (await gateway.find("src", "program", first=3)).records == []
