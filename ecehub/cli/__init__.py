@@ -1,5 +1,5 @@
 """The ``ecehub`` command: serve | demo | check | config schema | schema print | schema diff |
-db | token | crosswalk suggest | review | apply | export."""
+db | token | crosswalk suggest | review | apply | export | connectors | connector new."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from ecehub.cli.common import config_option
+from ecehub.cli.connectors import add_connector_parsers
 from ecehub.cli.crosswalk import add_crosswalk_parser
 from ecehub.cli.db import add_db_parser
 from ecehub.cli.demo import cmd_demo
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_parser(sub)
     add_token_parser(sub)
     add_crosswalk_parser(sub)
+    add_connector_parsers(sub)
     return parser
 
 

@@ -11,14 +11,16 @@ registers classes for tests.
 from __future__ import annotations
 
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import Any, Final
 
 from ecehub.config.model import SourceConfig
 from ecehub.errors import ConnectorNotFound
 
 __all__ = [
+    "CONTRACT_VERSION",
     "ENTRY_POINT_GROUP",
     "available_kinds",
+    "check_contract_version",
     "check_settings_model",
     "load_kind",
     "remember",
@@ -26,6 +28,11 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "ecehub.connectors"
+
+CONTRACT_VERSION: Final = "1.0"
+"""The connector contract this hub implements (docs/connectors.md, "Versions"): a connector
+declaring ``1.x`` with ``x`` at most this minor loads; another major is refused at load.
+Re-exported as ``ecehub.connectors.CONTRACT_VERSION``."""
 
 _BUILT_IN = {
     "sql": "ecehub.connectors.sql:SqlConnector",
@@ -69,6 +76,7 @@ def load_kind(kind: str) -> type[Any]:
     for point in points:
         cls = point.load()
         check_settings_model(kind, cls)
+        check_contract_version(kind, getattr(cls, "contract_version", None))
         _classes[kind] = cls
         return cls  # type: ignore[no-any-return]
     raise ConnectorNotFound(
@@ -81,3 +89,39 @@ def load_kind(kind: str) -> type[Any]:
 def settings_model(kind: str) -> type[SourceConfig]:
     """The settings model that validates a source of ``kind``."""
     return check_settings_model(kind, load_kind(kind))
+
+
+def _parse(version: object) -> tuple[int, int] | None:
+    if not isinstance(version, str):
+        return None
+    major, dot, minor = version.partition(".")
+    if not (dot and major.isdigit() and minor.isdigit()):
+        return None
+    return int(major), int(minor)
+
+
+def check_contract_version(kind: str, version: object) -> None:
+    """Refuse a connector built for another major version of the contract, or for a newer
+    minor one than this hub's (it may rely on what this hub does not have yet)."""
+    hub_major, hub_minor = _parse(CONTRACT_VERSION) or (0, 0)
+    parsed = _parse(version)
+    if parsed is None:
+        raise ConnectorNotFound(
+            f"connector {kind!r} declares contract_version {version!r}, not 'MAJOR.MINOR'",
+            suggestion=f"set `contract_version = {CONTRACT_VERSION!r}` on the connector class",
+        )
+    major, minor = parsed
+    if major != hub_major:
+        raise ConnectorNotFound(
+            f"connector {kind!r} implements connector contract {version}, this ecehub "
+            f"implements {CONTRACT_VERSION}: major versions differ",
+            suggestion="install a release of the connector built for contract "
+            f"{hub_major}.x, or an ecehub release for contract {major}.x "
+            "(docs/connectors.md, 'Versions')",
+        )
+    if minor > hub_minor:
+        raise ConnectorNotFound(
+            f"connector {kind!r} implements connector contract {version}, newer than this "
+            f"ecehub's {CONTRACT_VERSION}",
+            suggestion=f"upgrade ecehub to a release implementing contract {version} or later",
+        )

@@ -10,7 +10,10 @@ canonical entities it maps (see :mod:`ecehub.config.canonical`):
 - ``health()`` and ``aclose()``.
 
 Every call is batched: a connector never makes one source round trip per key unless its
-source offers nothing better (then with bounded concurrency).
+source offers nothing better (then with bounded concurrency). The whole contract, for
+partners, is docs/connectors.md; what a connector can do is declared on its class
+(:class:`~ecehub.connectors.capabilities.Capabilities`), with the contract version it
+implements.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Generic, Literal, Self, get_args, get_origin
+
+from typing_extensions import TypeVar
 
 from ecehub.config.canonical import (
     ENTITIES,
@@ -32,19 +37,21 @@ from ecehub.config.canonical import (
     coercer,
     is_identifier_field,
 )
-
-if TYPE_CHECKING:
-    from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.connectors.capabilities import CONTRACT_VERSION, Capabilities
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "CONTRACT_VERSION",
+    "Capabilities",
     "Connector",
     "FieldFilter",
     "FilterOp",
     "Health",
     "Page",
     "Record",
+    "SettingsT",
     "matches",
     "utcnow",
 ]
@@ -247,19 +254,57 @@ def matches(record: Record, filters: Iterable[FieldFilter]) -> bool:
     return all(f.predicate(entity)(record) for f in filters)
 
 
-class Connector(ABC):
+SettingsT = TypeVar("SettingsT", bound=SourceConfig, default=SourceConfig, covariant=True)
+"""A connector's settings model: ``Connector[CsvSourceConfig]`` types ``self.settings``."""
+
+
+def _settings_argument(cls: type) -> type[SourceConfig] | None:
+    """``X`` of a ``Connector[X]`` among ``cls``'s own generic bases, if it is a class."""
+    for base in getattr(cls, "__orig_bases__", ()):
+        origin = get_origin(base)
+        if isinstance(origin, type) and issubclass(origin, Connector):
+            for argument in get_args(base):
+                if isinstance(argument, type) and issubclass(argument, SourceConfig):
+                    return argument
+    return None
+
+
+class Connector(ABC, Generic[SettingsT]):
     """Base class of every connector. Subclasses implement the five abstract methods.
 
-    Use it as an async context manager or call :meth:`aclose` when done.
+    ``class CsvConnector(Connector[CsvSourceConfig])`` makes ``CsvSourceConfig`` its
+    ``settings_model`` (the config of its sources is validated with it) and types
+    ``self.settings`` as one. Use it as an async context manager or call :meth:`aclose`.
     """
 
     kind: ClassVar[str] = ""
     settings_model: ClassVar[type[SourceConfig]]
+    capabilities: Capabilities = Capabilities()
+    """What ``find`` and ``children`` honour; the hub does the rest (docs/connectors.md).
+    Declared on the class; an instance may narrow it in ``__init__`` (by the database it
+    talks to, say)."""
+    contract_version: ClassVar[str] = "1.0"
+    """The connector contract the class implements (``CONTRACT_VERSION`` when written)."""
     _record_builders: dict[str, _RecordBuilder]
 
-    def __init__(self, name: str, config: SourceConfig) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declared = _settings_argument(cls)
+        if declared is not None and "settings_model" not in cls.__dict__:
+            cls.settings_model = declared
+
+    def __init__(self, name: str, config: SettingsT) -> None:
+        model = getattr(type(self), "settings_model", None)
+        if isinstance(model, type) and not isinstance(config, model):
+            raise TypeError(
+                f"source {name!r}: {type(self).__name__} needs a {model.__name__}, "
+                f"not a {type(config).__name__}"
+            )
         self.name = name
-        self.config = config
+        self.settings: SettingsT = config
+        """The source's validated settings, typed by ``Connector[...]``."""
+        self.config: SettingsT = config
+        """The same object as ``settings`` (its name before contract 1.0 was written down)."""
         self.support_types: list[str] = list(config.support_types)
         self.entities: Mapping[str, EntityConfig] = config.entities
         self.timeout_s: float = config.timeout_s

@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -58,7 +58,15 @@ from sqlalchemy.types import TypeEngine
 
 from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 from ecehub.config.model import EntityConfig, SourceConfig
-from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record, utcnow
+from ecehub.connectors.base import (
+    Capabilities,
+    Connector,
+    FieldFilter,
+    Health,
+    Page,
+    Record,
+    utcnow,
+)
 from ecehub.errors import SourceError, SourceUnavailable
 
 __all__ = ["MAX_KEYS_PER_QUERY", "SqlConnector", "SqlEntityConfig", "SqlSourceConfig"]
@@ -76,13 +84,12 @@ class SqlEntityConfig(EntityConfig):
     table: str
 
 
-class SqlSourceConfig(SourceConfig):
+class SqlSourceConfig(SourceConfig[SqlEntityConfig]):
     # The URL holds the password: never echo a rejected value back in a validation error.
     model_config = ConfigDict(hide_input_in_errors=True)
 
     url: SecretStr = Field(description="SQLAlchemy async URL, e.g. postgresql+asyncpg://...")
     pool_size: int = Field(default=5, ge=1, le=100)
-    entities: dict[str, SqlEntityConfig] = Field(default_factory=dict)  # type: ignore[assignment]
 
     @field_validator("url")
     @classmethod
@@ -197,11 +204,14 @@ def _map_columns(entity: str, ent: SqlEntityConfig, table: Table) -> _MappedEnti
     )
 
 
-class SqlConnector(Connector):
+class SqlConnector(Connector[SqlSourceConfig]):
     """A relational source: one async engine (pooled), tables reflected once."""
 
     kind = "sql"
     settings_model: ClassVar[type[SourceConfig]] = SqlSourceConfig
+    capabilities = Capabilities(
+        notes=("casefold holds on SQLite; PostgreSQL and MariaDB sources declare casefold=False",)
+    )
 
     def __init__(self, name: str, config: SqlSourceConfig) -> None:
         super().__init__(name, config)
@@ -209,6 +219,10 @@ class SqlConnector(Connector):
         self._engine: AsyncEngine | None = None
         self._mapped: dict[str, _MappedEntity] = {}
         self._lock = asyncio.Lock()
+        if _backend(config) != "sqlite":
+            # PostgreSQL's lower() and MariaDB's collations fold case otherwise than
+            # str.casefold (ß; MariaDB's general_ci also equates dotless and dotted i, ñ and n).
+            self.capabilities = replace(self.capabilities, casefold=False)
 
     # -- engine and errors ----------------------------------------------------------------
     @property
@@ -452,6 +466,8 @@ class SqlConnector(Connector):
             stmt = stmt.where(self._condition(entity, mapped, flt))
         if after is not None:
             try:
+                if "\x00" in after:  # no key holds NUL, and PostgreSQL refuses the statement
+                    raise ValueError(after)
                 position = _parse_as(_python_type(mapped.key), after)
             except ValueError:
                 raise ValueError(f"invalid cursor {after!r} for entity {entity}") from None
@@ -545,13 +561,21 @@ class SqlConnector(Connector):
         return cast(column, _CAST_TYPES[kind])
 
 
+def _backend(config: SqlSourceConfig) -> str:
+    try:
+        return make_url(config.url.get_secret_value()).get_backend_name()
+    except ArgumentError:
+        return ""
+
+
 def _sqlite_unicode_lower(dbapi_connection: Any, _record: Any) -> None:
-    # SQLite's own lower() folds ASCII only; case-insensitive filters need all of Unicode.
+    # SQLite's own lower() folds ASCII only; case-insensitive filters fold as matches() does
+    # (str.casefold: ß = ss), so SQLite sources declare casefold=True.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
 
 def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _text_condition(expr: ColumnElement[Any], flt: FieldFilter) -> ColumnElement[bool]:

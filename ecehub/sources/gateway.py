@@ -8,7 +8,9 @@ one error for the source (``SOURCE_UNAVAILABLE``, ``SOURCE_TIMEOUT`` or
 source costs its timeout once, not once per nesting level. With the app's
 :class:`~ecehub.metrics.Metrics`, every call is counted there too (by source, entity and
 method, with its latency and the code it failed with), and traced as a span under the
-request's when tracing is on (:func:`ecehub.tracing.source_span`).
+request's when tracing is on (:func:`ecehub.tracing.source_span`). What a connector's
+capabilities leave out (paging, some filters, children) the gateway has
+:mod:`ecehub.sources.paging` do for it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TypeVar
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
+from ecehub.sources.paging import HubPaging, Read, needs_hub_paging
 from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
 
@@ -60,6 +63,7 @@ class SourceGateway:
         self.guards: dict[str, SourceGuard] = dict(guards or {})
         self.stats: dict[str, SourceStats] = {}
         self.failures: dict[str, SourceFailure] = {}
+        self.paging = HubPaging()
 
     def connector(self, source: str) -> Connector:
         return self.connectors[source]
@@ -110,6 +114,9 @@ class SourceGateway:
         self, source: str, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
         conn = self.connectors[source]
+        if not conn.capabilities.supports_children:
+            read = self._whole_read(source, entity)
+            return await self.paging.children(conn, entity, parent_entity, parent_keys, read)
         return await self._call(
             source,
             f"children {entity}",
@@ -127,12 +134,38 @@ class SourceGateway:
         after: str | None = None,
     ) -> Page:
         conn = self.connectors[source]
-        return await self._call(
-            source,
-            f"find {entity}",
-            lambda: conn.find(entity, filters, first=first, after=after),
-            Page([], False),
-        )
+        if needs_hub_paging(conn, filters):
+            read = self._whole_read(source, entity)
+            return await self.paging.find(conn, entity, filters, read, first=first, after=after)
+
+        async def page(first: int | None, after: str | None) -> Page:
+            found = await self._call(
+                source,
+                f"find {entity}",
+                lambda: conn.find(entity, filters, first=first, after=after),
+                Page([], False),
+            )
+            if found.has_next and (not found.records or found.records[-1].cursor is None):
+                # A next page nobody can ask for: a failure to report, not a loop or a cut.
+                self._fail(SourceUnavailable(source, "find answered has_next without a cursor"))
+                return Page(found.records, False)
+            return found
+
+        largest = conn.capabilities.max_page_size
+        if largest is None:
+            return await page(first, after)
+        return await self.paging.within_page_size(page, largest, first=first, after=after)
+
+    def _whole_read(self, source: str, entity: str) -> Read:
+        """``find`` of everything passing some filters, for :class:`HubPaging`."""
+        conn = self.connectors[source]
+
+        async def read(pushed: Sequence[FieldFilter]) -> Page:
+            return await self._call(
+                source, f"find {entity}", lambda: conn.find(entity, pushed), Page([], False)
+            )
+
+        return read
 
     def trace(self) -> list[dict[str, object]]:
         return [

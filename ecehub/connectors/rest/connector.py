@@ -85,7 +85,7 @@ async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
             await asyncio.wait(pending)
 
 
-class RestConnector(Connector):
+class RestConnector(Connector[RestSourceConfig]):
     kind = "rest"
     settings_model: ClassVar[type[SourceConfig]] = RestSourceConfig
 

@@ -136,7 +136,7 @@ class RestEntityConfig(EntityConfig):
         return self
 
 
-class RestSourceConfig(SourceConfig):
+class RestSourceConfig(SourceConfig[RestEntityConfig]):
     base_url: str
     auth: (
         Annotated[
@@ -157,7 +157,6 @@ class RestSourceConfig(SourceConfig):
         default=None,
         description="GET this for health(); default: the first entity's list, one record",
     )
-    entities: dict[str, RestEntityConfig] = Field(default_factory=dict)  # type: ignore[assignment]
 
     @field_validator("base_url")
     @classmethod
