@@ -22,7 +22,7 @@ from ecehub.connectors import Connector, FieldFilter
 from ecehub.connectors.rest import RestConnector
 from ecehub.errors import ConfigError, SourceTimeout, SourceUnavailable
 from ecehub.resolvers.runtime import Runtime
-from ecehub.testing import ConnectorConformance, Requirements, build_connector
+from ecehub.testing import CONFORMANCE_DATA, ConnectorConformance, Requirements, build_connector
 from tests.connectors.secured_upstream import (
     CLIENT_SECRET,
     ENV,
@@ -84,7 +84,11 @@ async def test_one_token_serves_many_calls(
     programs = await connector.find("program")
     fetched = await connector.fetch("program", ["P1", "P2"])
     sites = await connector.children("site", "program", ["P1"])
-    assert len(programs.records) == 12 and set(fetched) == {"P1", "P2"} and sites["P1"]
+    assert (
+        len(programs.records) == len(CONFORMANCE_DATA["program"])
+        and set(fetched) == {"P1", "P2"}
+        and sites["P1"]
+    )
     assert secured.token_requests == [
         {
             "method": auth_method.removeprefix("client_secret_"),
@@ -243,7 +247,9 @@ async def test_a_failing_or_unreachable_token_endpoint_is_named(
     with pytest.raises(SourceUnavailable, match="the token endpoint failed \\(HTTP 503"):
         await connector.find("program")
     secured.token_status = None
-    assert len((await connector.find("program")).records) == 12  # tried again on the next call
+    assert len((await connector.find("program")).records) == len(
+        CONFORMANCE_DATA["program"]
+    )  # tried again on the next call
 
     down = connect(made, secured, token_url="http://127.0.0.1:9/oauth/token")
     with pytest.raises(SourceUnavailable) as exc:
@@ -390,7 +396,9 @@ async def test_a_graphql_query_reads_the_oauth2_source(
     body = await _graph_query(tmp_path, secured, ENV)
     assert "errors" not in body, body
     nodes = body["data"]["programs"]["nodes"]
-    assert len(nodes) == 12 and sum(len(n["sites"]) for n in nodes) >= 20
+    assert (
+        len(nodes) == len(CONFORMANCE_DATA["program"]) and sum(len(n["sites"]) for n in nodes) >= 20
+    )
     assert len(secured.token_requests) == 1 and set(secured.bearers) == set(secured.issued)
 
 

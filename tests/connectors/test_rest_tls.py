@@ -24,6 +24,7 @@ from ecehub.config import load_config
 from ecehub.connectors.rest import RestConnector
 from ecehub.errors import ConfigError, SourceUnavailable
 from ecehub.resolvers.runtime import build_connectors
+from ecehub.testing import CONFORMANCE_DATA
 from tests.connectors.secured_upstream import (
     CLIENT_SECRET,
     ENV,
@@ -249,7 +250,7 @@ async def test_a_refused_handshake_is_source_unavailable(
         await connector.fetch("program", ["P1"])
     assert exc.value.code == "SOURCE_UNAVAILABLE" and exc.value.source == "qris"
     message = str(exc.value)
-    assert message.startswith("source 'qris': ") and "GET /secure/api/programs" in message
+    assert message.startswith("source 'qris': ") and "GET /secure/api/program" in message
     assert hint in message and "127.0.0.1" not in message
     health = await connector.health()
     assert not health.ok and hint in (health.detail or "")
@@ -274,7 +275,7 @@ async def test_the_token_endpoint_is_reached_with_the_same_certificate(
     tls_api.requires_bearer = True
     path = _config(pki, oauth_source(tls_api), {**CLIENT_TLS, **TRUST})
     connector = build(path, connected, ENV)
-    assert len((await connector.find("program")).records) == 12
+    assert len((await connector.find("program")).records) == len(CONFORMANCE_DATA["program"])
     assert len(tls_api.token_requests) == 1 and set(tls_api.bearers) == set(tls_api.issued)
     # The token request and every API page came over the hub's client certificate.
     assert len(tls_api.client_certs) == 1 + len(tls_api.bearers)
