@@ -30,6 +30,7 @@ ENTRY_POINT_GROUP = "ecehub.connectors"
 _BUILT_IN = {
     "sql": "ecehub.connectors.sql:SqlConnector",
     "rest": "ecehub.connectors.rest:RestConnector",
+    "csv": "ecehub.connectors.csv:CsvConnector",
 }
 
 _classes: dict[str, type[Any]] = {}
