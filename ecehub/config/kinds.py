@@ -31,6 +31,7 @@ _BUILT_IN = {
     "sql": "ecehub.connectors.sql:SqlConnector",
     "rest": "ecehub.connectors.rest:RestConnector",
     "csv": "ecehub.connectors.csv:CsvConnector",
+    "graphql": "ecehub.connectors.graphql:GraphqlConnector",
 }
 
 _classes: dict[str, type[Any]] = {}
