@@ -60,9 +60,12 @@ def column_positions(entity: str, ent: CsvEntityConfig, table: Table) -> dict[st
             found[column] = candidates[0]
             continue
         header = ", ".join(table.header) or "(no header: the file is empty)"
+        hint = ""
+        if len(table.header) == 1 and any(c in table.header[0] for c in ",;\t|"):
+            hint = "; the header reads as one column: check `delimiter`"
         problems.append(
             f"entity {entity!r}: file {table.location!r} has no column {column!r} "
-            f"(columns: {header})"
+            f"(columns: {header}){hint}"
         )
     return problems or found
 
