@@ -100,6 +100,8 @@ class FileServer:
     statuses: list[tuple[str, int]] = field(default_factory=list)
     url: str = ""
     delay_s: float = 0.0
+    hold: asyncio.Event | None = None
+    """When set, answers wait for it."""
 
     def status_of(self, name: str) -> list[int]:
         return [status for path, status in self.statuses if path == f"/files/{name}"]
@@ -109,6 +111,8 @@ def file_app(state: FileServer) -> web.Application:
     async def serve(request: web.Request) -> web.Response:
         if state.delay_s:
             await asyncio.sleep(state.delay_s)
+        if state.hold is not None:
+            await state.hold.wait()
         name = request.match_info["name"]
         if name not in state.files:
             state.statuses.append((request.path, 404))
@@ -220,6 +224,20 @@ async def test_a_url_that_does_not_answer_in_time_is_a_timeout(file_server: File
         with pytest.raises(SourceTimeout) as caught:
             await connector.fetch("program", ["P1"])
     assert "sekret" not in str(caught.value) and "/files/p.csv" in str(caught.value)
+
+
+async def test_a_call_that_gives_up_does_not_waste_the_read(file_server: FileServer) -> None:
+    file_server.files["p.csv"] = b"id,Name,City,Level,License\nP1,Sunny,Springfield,3,L-1\n"
+    file_server.hold = asyncio.Event()
+    async with csv_connector("csv_slow", program_source(f"{file_server.url}/files/p.csv")) as c:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):  # as the gateway bounds a call by timeout_s
+                await c.fetch("program", ["P1"])
+        second = asyncio.ensure_future(c.fetch("program", ["P1"]))
+        await asyncio.sleep(0)
+        file_server.hold.set()
+        assert list(await second) == ["P1"]
+    assert file_server.status_of("p.csv") == [200]  # one read, shared by both calls
 
 
 async def test_a_latin_1_file_with_accents(tmp_path: Path) -> None:

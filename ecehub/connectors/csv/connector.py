@@ -28,7 +28,6 @@ from ecehub.connectors.base import (
     Health,
     Page,
     Record,
-    matches,
     utcnow,
 )
 from ecehub.connectors.csv.index import EntityIndex, MappingProblem, build_index
@@ -54,6 +53,12 @@ def _copy(record: Record, fetched_at: dt.datetime, cursor: str | None = None) ->
     )
 
 
+def _retrieve(task: asyncio.Future[EntityIndex]) -> None:
+    """Mark a load's failure as seen: its callers may all have stopped waiting."""
+    if not task.cancelled():
+        task.exception()
+
+
 class CsvConnector(Connector):
     """A source of CSV files (local or over HTTP), one or more per entity."""
 
@@ -67,7 +72,7 @@ class CsvConnector(Connector):
         self.settings: CsvSourceConfig = config
         self.files = CsvFiles(name, config)
         self._indexes: dict[str, EntityIndex] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._loads: dict[str, asyncio.Future[EntityIndex]] = {}
 
     # -- the index ---------------------------------------------------------------------------
     def _entity(self, entity: str) -> CsvEntityConfig:
@@ -92,22 +97,33 @@ class CsvConnector(Connector):
         )
 
     async def _index(self, entity: str) -> EntityIndex:
-        """The entity's index, rebuilt when one of its files changed since it was built."""
+        """The entity's index, rebuilt when one of its files changed since it was built.
+
+        The check (and a read) runs as a task of its own that callers share and wait for
+        shielded: a call that times out (the gateway's ``timeout_s``) while a large file is
+        read does not waste the read, the next call finds it done or waits for the rest."""
+        self._entity(entity)
+        task = self._loads.get(entity)
+        if task is None or task.done():
+            task = asyncio.ensure_future(self._load(entity))
+            task.add_done_callback(_retrieve)
+            self._loads[entity] = task
+        return await asyncio.shield(task)
+
+    async def _load(self, entity: str) -> EntityIndex:
         ent = self._entity(entity)
-        lock = self._locks.setdefault(entity, asyncio.Lock())
-        async with lock:
-            tables = await self._tables(ent)
-            versions = tuple(t.version for t in tables)
-            index = self._indexes.get(entity)
-            if index is None or index.versions != versions:
-                try:
-                    index = await asyncio.to_thread(
-                        build_index, self.name, entity, ent, tables, self.make_record
-                    )
-                except MappingProblem as exc:
-                    raise SourceUnavailable(self.name, str(exc)) from None
-                self._indexes[entity] = index
-            return index
+        tables = await self._tables(ent)
+        versions = tuple(t.version for t in tables)
+        index = self._indexes.get(entity)
+        if index is None or index.versions != versions:
+            try:
+                index = await asyncio.to_thread(
+                    build_index, self.name, entity, ent, tables, self.make_record
+                )
+            except MappingProblem as exc:
+                raise SourceUnavailable(self.name, str(exc)) from None
+            self._indexes[entity] = index
+        return index
 
     def warnings(self) -> dict[str, list[str]]:
         """What the last read of each entity's files could not take as it is (values read as
@@ -166,15 +182,14 @@ class CsvConnector(Connector):
                 )
         position = None if after is None else str(decode_source_cursor("csv", after, 1)[0])
         index = await self._index(entity)
-        keys = index.keys_after(position)
-        narrowed = index.candidates(filters)
-        if narrowed is not None:
-            keys = [k for k in keys if k in narrowed]
+        keys = index.keys_after(position, index.candidates(filters))
+        # Each filter compiled once, as matches() does, then applied to each record.
+        tests = [flt.predicate(entity) for flt in filters]
         fetched_at = utcnow()
         out: list[Record] = []
         for key in keys:
             record = index.records[key]
-            if not matches(record, filters):
+            if not all(test(record) for test in tests):
                 continue
             if first is not None and len(out) >= first:
                 return Page(out, has_next=True)
@@ -206,5 +221,11 @@ class CsvConnector(Connector):
         return problems
 
     async def aclose(self) -> None:
+        loads = [task for task in self._loads.values() if not task.done()]
+        self._loads.clear()
+        for task in loads:
+            task.cancel()
+        if loads:
+            await asyncio.wait(loads)
         self._indexes.clear()
         await self.files.aclose()

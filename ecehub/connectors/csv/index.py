@@ -19,7 +19,7 @@ from typing import Any
 
 from ecehub.config.canonical import ENTITIES
 from ecehub.connectors.base import FieldFilter, Record
-from ecehub.connectors.csv.reading import Table
+from ecehub.connectors.csv.reading import Table, paused_gc
 from ecehub.connectors.csv.settings import KEY_SEPARATOR, CsvEntityConfig
 
 __all__ = ["EntityIndex", "MappingProblem", "build_index", "column_positions"]
@@ -85,8 +85,11 @@ class EntityIndex:
     """Values read as null because they are not of their field's type, by field."""
     _by_text: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
-    def keys_after(self, after: str | None) -> Sequence[str]:
-        """The keys in order, from just after ``after`` (a key, present or not)."""
+    def keys_after(self, after: str | None, among: set[str] | None = None) -> Sequence[str]:
+        """The keys in order, from just after ``after`` (a key, present or not); only those
+        in ``among`` when given (sorted on their own: a lookup's few keys, not a scan)."""
+        if among is not None:
+            return sorted(k for k in among if after is None or k > after)
         if after is None:
             return self.ordered
         return self.ordered[bisect.bisect_right(self.ordered, after) :]
@@ -185,18 +188,19 @@ def build_index(
     if problems:
         raise MappingProblem(problems)
     records: dict[str, Record] = {}
-    for table, where in zip(tables, positions, strict=True):
-        if where is not None:
-            _read_rows(entity, ent, table, where, make_record, records, tally)
-    ordered = sorted(records)
     by_parent: dict[str, list[str]] = {}
     by_identifier: dict[str, dict[str, list[str]]] = {system: {} for system in ent.identifiers}
-    for key in ordered:
-        record = records[key]
-        if record.parent_key is not None:
-            by_parent.setdefault(record.parent_key, []).append(key)
-        for system, value in record.identifiers.items():
-            by_identifier[system].setdefault(_fold(value), []).append(key)
+    with paused_gc():
+        for table, where in zip(tables, positions, strict=True):
+            if where is not None:
+                _read_rows(entity, ent, table, where, make_record, records, tally)
+        ordered = sorted(records)
+        for key in ordered:
+            record = records[key]
+            if record.parent_key is not None:
+                by_parent.setdefault(record.parent_key, []).append(key)
+            for system, value in record.identifiers.items():
+                by_identifier[system].setdefault(_fold(value), []).append(key)
     kinds: dict[str, str] = dict(ENTITIES[entity].fields)
     index = EntityIndex(
         entity,
