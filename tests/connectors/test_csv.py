@@ -515,3 +515,12 @@ def test_settings_are_checked_when_the_config_loads(
     with pytest.raises(ConfigError) as caught:
         build_connector("registry", source)
     assert any(p == path and message in m for p, m in caught.value.problems), caught.value.problems
+
+
+def test_a_validated_entity_validates_again_from_its_dump() -> None:
+    entity = {"file": "/d/e.csv", "key": ["program", "year"], "fields": {"count": "kids"}}
+    first = CsvEntityConfig.model_validate(entity)
+    again = CsvEntityConfig.model_validate(first.model_dump())
+    assert again == first and again.key_columns == ("program", "year")
+    with pytest.raises(ValueError, match="key: \\[column"):
+        CsvEntityConfig.model_validate({**entity, "key": "program", "key_columns": ["x"]})

@@ -91,7 +91,7 @@ class CsvEntityConfig(EntityConfig):
         "a list of them"
     )
     key: _Key
-    key_columns: SkipJsonSchema[tuple[str, ...]] = Field(default=(), exclude=True)
+    key_columns: SkipJsonSchema[tuple[str, ...]] = ()
     """The key's columns, from ``key`` (set by the validator, never written in the file)."""
     encoding: str | None = Field(default=None, description="overrides the source's")
     delimiter: str | None = Field(default=None, description="overrides the source's")
@@ -101,9 +101,12 @@ class CsvEntityConfig(EntityConfig):
     @classmethod
     def _key_columns(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            if "key_columns" in data:
-                raise ValueError("give the key columns as `key: [column, ...]`")
             key = data.get("key")
+            if "key_columns" in data:  # a dump of a validated model: keep it if it is one
+                columns = data["key_columns"]
+                if not isinstance(columns, list | tuple) or key != " + ".join(columns):
+                    raise ValueError("give the key columns as `key: [column, ...]`")
+                return data
             if isinstance(key, list | tuple):
                 if not key or not all(isinstance(c, str) and c for c in key):
                     raise ValueError("`key` is a column name or a non-empty list of them")

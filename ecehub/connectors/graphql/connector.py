@@ -287,8 +287,6 @@ class GraphqlConnector(Connector):
         if style == "o" and query.paging == "offset":
             offset, skip = skip, 0  # the API skips them: ask from there
         keyless = 0
-        if first == 0:
-            return Page([], has_next=False)
         while True:
             page: dict[str, Any] = {}
             if query.paging == "connection":
