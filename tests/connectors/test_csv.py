@@ -30,6 +30,7 @@ from ecehub.testing import (
     build_connector,
     entity_mapping,
 )
+from tests.test_cli import run
 
 
 def csv_text(rows: list[dict[str, Any]], delimiter: str = ",") -> str:
@@ -524,3 +525,28 @@ def test_a_validated_entity_validates_again_from_its_dump() -> None:
     assert again == first and again.key_columns == ("program", "year")
     with pytest.raises(ValueError, match="key: \\[column"):
         CsvEntityConfig.model_validate({**entity, "key": "program", "key_columns": ["x"]})
+
+
+async def test_ecehub_check_shows_what_was_counted_and_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "good.csv").write_text("id,Name,City,Level,License\nP1,A,X,high,L-1\nP2,B,Y,2,\n")
+    (tmp_path / "bad.csv").write_text("id,Name,Town,Level,License\nP1,A,X,1,L-1\n")
+    (tmp_path / "state.yaml").write_text(
+        "sources:\n"
+        + "".join(
+            f"  {name}:\n    kind: csv\n    entities:\n      program:\n"
+            f"        file: {name}.csv\n        key: id\n"
+            "        fields: {name: Name, city: City, qris_level: Level}\n"
+            for name in ("good", "bad")
+        )
+        + f"hub: {{url: 'sqlite+aiosqlite:///{tmp_path}/hub.db'}}\n"
+    )
+    code, out, err = await run("check", "--config", str(tmp_path / "state.yaml"))
+    assert code == 1, err
+    good, bad = out.strip().splitlines()
+    assert good.split()[:3] == ["ok", "good", "csv"]
+    assert good.endswith("program.qris_level: 1 value(s) are not a valid int (read as null)")
+    assert bad.split()[:3] == ["FAIL", "bad", "csv"]
+    assert bad.endswith(
+        "entity 'program': file '" + str(tmp_path / "bad.csv") + "' has no "
+        "column 'City' (columns: id, Name, Town, Level, License)"
+    )
