@@ -8,18 +8,25 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiohttp import web
 from graphql import GraphQLError, GraphQLResolveInfo, build_schema, graphql
 
+from ecehub.app import create_app
+from ecehub.config import parse_config
 from ecehub.connectors import Connector, FieldFilter
 from ecehub.connectors.graphql import GraphqlConnector
 from ecehub.errors import ConfigError, SourceTimeout, SourceUnavailable
+from ecehub.resolvers.runtime import Runtime
 from ecehub.testing import CONFORMANCE_DATA, ConnectorConformance, Requirements, build_connector
+from tests.graph_helpers import GraphClient, calls_by_source
 
 TOKEN = "gql-sekret-9876"
 
@@ -499,3 +506,69 @@ def test_the_url_must_be_http_and_is_never_echoed() -> None:
         "sources.partner.url",
         "Value error, url must be an absolute http:// or https:// URL",
     ) in (caught.value.problems)
+
+
+# -- through the hub ------------------------------------------------------------------------------
+
+GRAPH = """
+{ programs(first: 20) { nodes { name license { number status } qrisRating { level source }
+    sites { name } } } }
+"""
+
+
+async def test_a_graphql_source_merges_with_sql_through_the_api(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    db = tmp_path / "licensing.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE facility (license_no TEXT PRIMARY KEY, status TEXT)")
+        conn.executemany(
+            "INSERT INTO facility VALUES (?, ?)", [("LIC-100", "Licensed"), ("LIC-800", "Closed")]
+        )
+    partner = graphql_source(f"{upstream.url}/graphql")
+    config = parse_config(
+        {
+            "sources": {
+                "licensing": {
+                    "kind": "sql",
+                    "url": f"sqlite+aiosqlite:///{db}",
+                    "support_types": ["LICENSING"],
+                    "entities": {
+                        "program": {
+                            "table": "facility",
+                            "key": "license_no",
+                            "fields": {"license_status": "status"},
+                            "identifiers": {"LICENSE_NUMBER": "license_no"},
+                        }
+                    },
+                },
+                "partner": partner,
+            },
+            "merge": {"program": {"match_on": ["LICENSE_NUMBER"]}},
+            "hub": {"url": f"sqlite+aiosqlite:///{tmp_path}/hub.db"},
+        },
+        env=ENV,
+    )
+    hub = Runtime(config)
+    transport = httpx.ASGITransport(app=create_app(config, hub))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            body = await GraphClient(client).query(GRAPH)
+    finally:
+        await hub.aclose()
+    assert "errors" not in body, body
+    programs = {p["name"]: p for p in body["data"]["programs"]["nodes"]}
+    assert len(programs) == 12
+    sunshine = programs["Sunshine Kids"]
+    assert sunshine["license"] == {"number": "LIC-100", "status": "Licensed"}
+    assert sunshine["qrisRating"] == {"level": 3, "source": "partner"}
+    assert sorted(s["name"] for s in sunshine["sites"]) == [
+        "Sunshine Main",
+        "Sunshine North Room",
+        "sunshine annex",
+    ]
+    assert programs["Stepping Stones"]["license"]["status"] == "Closed"
+    # The sites of 12 programs: one request (sitesOf, aliased by 3 keys), not one per program.
+    children = [b for b in upstream.bodies if b.get("operationName") == "EcehubChildren"]
+    assert len(children) == 1
+    assert calls_by_source(body)["partner"] <= 8
