@@ -59,7 +59,9 @@ type ProgramConnection { edges: [ProgramEdge!]! pageInfo: PageInfo! }
 type ProgramEdge { cursor: String! node: Program! }
 type ProgramNodes { nodes: [Program!]! pageInfo: PageInfo! }
 type PageInfo { hasNextPage: Boolean! endCursor: String }
-type Site { site_key: ID! program_key: ID! name: String city: String capacity: Int }
+type Site {
+  site_key: ID! program_key: ID! owner: ID name: String city: String capacity: Int
+}
 """
 
 
@@ -324,17 +326,46 @@ async def test_a_fetch_of_100_keys_is_one_request(
     upstream: Upstream, fetch: dict[str, Any]
 ) -> None:
     upstream.programs = _many_programs(150)
-    keys = [f"K{i}" for i in range(100)] + ['NOPE") { x } #']
+    keys = [f"K{i}" for i in range(99)] + ['NOPE") { x } #']  # 100 keys, one not there
     async with connect(f"{upstream.url}/graphql", fetch=fetch) as connector:
         records = await connector.fetch("program", keys)
-    assert sorted(records) == sorted(keys[:100])
+    assert sorted(records) == sorted(keys[:99])
     assert upstream.requests == 1
     body = upstream.bodies[0]
     # Keys travel as variables only, never in the document.
     assert "K1" not in body["query"] and "NOPE" not in body["query"]
     sent = json.dumps(body["variables"])
-    assert all(f'"K{i}"' in sent for i in range(100))
+    assert all(f'"K{i}"' in sent for i in range(99)) and "NOPE" in sent
     assert upstream.headers[0]["Authorization"] == f"Bearer {TOKEN}"
+
+
+async def test_more_calls_than_max_aliases_take_more_requests(upstream: Upstream) -> None:
+    upstream.programs = _many_programs(30)
+    source = graphql_source(f"{upstream.url}/graphql")
+    source["max_aliases"] = 10
+    source["entities"]["program"]["fetch"] = {"field": "program", "argument": "key", "type": "ID!"}
+    async with build_connector("partner", source, env=ENV) as connector:
+        records = await connector.fetch("program", [f"K{i}" for i in range(25)])
+    assert len(records) == 25
+    assert sorted(len(b["variables"]) for b in upstream.bodies) == [5, 10, 10]
+
+
+async def test_children_without_a_parent_are_counted(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    # `owner` is the parent key, and S1 has none (its program_key still lets sitesOf list it).
+    upstream.sites = [{**site, "owner": site["program_key"]} for site in upstream.sites]
+    upstream.sites[0]["owner"] = None
+    source = graphql_source(f"{upstream.url}/graphql")
+    source["entities"]["site"]["parent"] = {"program": "owner"}
+    with caplog.at_level(logging.WARNING, logger="ecehub.connectors.graphql"):
+        async with build_connector("partner", source, env=ENV) as connector:
+            grouped = await connector.children("site", "program", ["P1"])
+    assert sorted(r.key for r in grouped["P1"]) == ["S2", "S3"]
+    assert any(
+        "1 site record(s) without a value at the parent path 'owner'" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 async def test_children_are_one_request_grouped_by_parent(upstream: Upstream) -> None:

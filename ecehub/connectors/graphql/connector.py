@@ -2,8 +2,9 @@
 
 How each call reaches it (see :mod:`ecehub.connectors.graphql.document` for the documents):
 
-- ``fetch``: the entity's ``fetch`` field, every key in ONE request (aliased calls of
-  ``max`` keys, or one per key for a field taking one key), keys as variables;
+- ``fetch``: the entity's ``fetch`` field, every key in one request (aliased calls of
+  ``max`` keys, or one per key for a field taking one key; more than ``max_aliases`` calls
+  take more requests, sent together), keys as variables;
 - ``children``: the ``children`` field with the parent keys, the same way; a record's parent
   is read at its ``parent`` path, else it is the key its aliased call asked for;
 - ``find``: the ``find`` field page by page; filters with a ``filters`` argument are pushed
@@ -17,11 +18,12 @@ without edge cursors), or the record's absolute index (offset, none).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, TypeVar
 
 from graphql import GraphQLError, build_client_schema, get_introspection_query, parse, validate
 
@@ -30,7 +32,7 @@ from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record,
 from ecehub.connectors.graphql.document import (
     Document,
     find_document,
-    keys_document,
+    keys_documents,
     record_tree,
     to_variable,
     walk,
@@ -51,6 +53,23 @@ __all__ = ["GraphqlConnector"]
 log = logging.getLogger("ecehub.connectors.graphql")
 
 _KIND = "graphql"
+
+_T = TypeVar("_T")
+
+
+async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
+    """Run concurrently; on the first failure cancel the rest, wait for them, re-raise.
+    (Not ``asyncio.TaskGroup``: on Python 3.11 a failing child leaves the parent task
+    marked as cancelling, which breaks an enclosing ``asyncio.timeout``.)"""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        pending = [t for t in tasks if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
 
 class GraphqlConnector(Connector):
@@ -101,28 +120,35 @@ class GraphqlConnector(Connector):
             fetched_at,
         )
 
-    def _records(
+    async def _by_keys(
         self,
         entity: str,
         ent: GraphqlEntityConfig,
         query: GraphqlKeysQuery,
-        document: Document,
-        data: Mapping[str, Any],
+        keys: list[str],
+        operation: str,
         *,
         parents: bool,
     ) -> list[Record]:
+        """The records ``query`` answers for ``keys``: one request for up to
+        ``max_aliases`` calls, the requests of more sent together."""
+        documents = keys_documents(
+            operation, query, record_tree(ent), keys, self.settings.max_aliases
+        )
+        answers = await _gather(self.transport.post(d, operation) for d in documents)
         fetched_at = utcnow()
         out: list[Record] = []
         keyless = 0
-        for alias, keys in document.aliases:
-            # A field taking one key answers for that key: it is the parent of what it lists.
-            known = keys[0] if parents and not query.takes_list else None
-            for raw, _ in walk(data.get(alias), query.records_path):
-                record = self._record(entity, ent, raw, fetched_at, parent_key=known)
-                if record is None:
-                    keyless += 1
-                else:
-                    out.append(record)
+        for document, data in zip(documents, answers, strict=True):
+            for alias, asked in document.aliases:
+                # A field taking one key answers for it: the parent of what it lists.
+                known = asked[0] if parents and not query.takes_list else None
+                for raw, _ in walk(data.get(alias), query.records_path):
+                    record = self._record(entity, ent, raw, fetched_at, parent_key=known)
+                    if record is None:
+                        keyless += 1
+                    else:
+                        out.append(record)
         self._report_keyless(entity, keyless)
         return out
 
@@ -147,11 +173,7 @@ class GraphqlConnector(Connector):
         wanted = list(dict.fromkeys(str(k) for k in keys))
         if not wanted:
             return {}
-        document = keys_document("EcehubFetch", ent.fetch, record_tree(ent), wanted)
-        if not document.aliases:
-            return {}  # no key the argument's type can hold
-        data = await self.transport.post(document, "EcehubFetch")
-        records = self._records(entity, ent, ent.fetch, document, data, parents=False)
+        records = await self._by_keys(entity, ent, ent.fetch, wanted, "EcehubFetch", parents=False)
         asked = set(wanted)
         return {r.key: r for r in records if r.key in asked}
 
@@ -173,15 +195,25 @@ class GraphqlConnector(Connector):
         grouped: dict[str, list[Record]] = {key: [] for key in wanted}
         if not wanted:
             return grouped
-        document = keys_document("EcehubChildren", ent.children, record_tree(ent), wanted)
-        if not document.aliases:
-            return grouped
-        data = await self.transport.post(document, "EcehubChildren")
+        records = await self._by_keys(
+            entity, ent, ent.children, wanted, "EcehubChildren", parents=True
+        )
         seen: set[str] = set()
-        for record in self._records(entity, ent, ent.children, document, data, parents=True):
-            if record.parent_key in grouped and record.key not in seen:
+        orphans = 0
+        for record in records:
+            if record.parent_key is None:
+                orphans += 1
+            elif record.parent_key in grouped and record.key not in seen:
                 seen.add(record.key)
                 grouped[record.parent_key].append(record)
+        if orphans:
+            log.warning(
+                "source %s: %d %s record(s) without a value at the parent path %r (skipped)",
+                self.name,
+                orphans,
+                entity,
+                ent.parent_column,
+            )
         return grouped
 
     async def find(
@@ -370,10 +402,15 @@ class GraphqlConnector(Connector):
             inner = record_tree(ent)
             documents: list[tuple[str, Document]] = []
             if ent.fetch is not None:
-                documents.append(("fetch", keys_document("EcehubFetch", ent.fetch, inner, ["1"])))
+                documents.append(
+                    ("fetch", keys_documents("EcehubFetch", ent.fetch, inner, ["1"], 1)[0])
+                )
             if ent.children is not None:
                 documents.append(
-                    ("children", keys_document("EcehubChildren", ent.children, inner, ["1"]))
+                    (
+                        "children",
+                        keys_documents("EcehubChildren", ent.children, inner, ["1"], 1)[0],
+                    )
                 )
             if ent.find is not None:
                 page: dict[str, Any] = {}

@@ -22,7 +22,7 @@ __all__ = [
     "Document",
     "Tree",
     "find_document",
-    "keys_document",
+    "keys_documents",
     "record_tree",
     "to_variable",
     "walk",
@@ -102,12 +102,13 @@ def to_variable(type_: str, value: Any) -> Any:
     return str(value)
 
 
-def keys_document(
-    operation: str, query: GraphqlKeysQuery, inner: Tree, keys: Sequence[str]
-) -> Document:
-    """One document asking ``query``'s field for every key: one aliased call per ``max``
-    keys of a list argument, or per key of a single one. Keys the argument's type cannot hold
-    are left out (no record has them)."""
+def keys_documents(
+    operation: str, query: GraphqlKeysQuery, inner: Tree, keys: Sequence[str], max_aliases: int
+) -> list[Document]:
+    """Documents asking ``query``'s field for every key: one aliased call per ``max`` keys
+    of a list argument, or per key of a single one; at most ``max_aliases`` calls per
+    document (so 100 keys are one document by default). Keys the argument's type cannot
+    hold are left out (no record has them)."""
     usable: list[tuple[str, Any]] = []
     element = query.type.rstrip("!")[1:-1] if query.takes_list else query.type
     for key in keys:
@@ -119,6 +120,15 @@ def keys_document(
         groups = [usable[i : i + query.max] for i in range(0, len(usable), query.max)]
     else:
         groups = [[pair] for pair in usable]
+    return [
+        _keys_document(operation, query, inner, groups[i : i + max_aliases])
+        for i in range(0, len(groups), max_aliases)
+    ]
+
+
+def _keys_document(
+    operation: str, query: GraphqlKeysQuery, inner: Tree, groups: list[list[tuple[str, Any]]]
+) -> Document:
     selection = render(_wrapped(query.records_path, inner))
     declared: list[str] = []
     calls: list[str] = []

@@ -75,8 +75,9 @@ class _Strict(BaseModel):
 
 class GraphqlKeysQuery(_Strict):
     """A root field taking keys: a list of them (``providers(ids: [ID!]!)``, one call per
-    ``max`` keys) or one (``provider(id: ID!)``, one call per key). Every call of one
-    ``fetch`` or ``children`` goes in ONE request, as aliases of one document."""
+    ``max`` keys) or one (``provider(id: ID!)``, one call per key). The calls of one
+    ``fetch`` or ``children`` go in one request, as aliases of one document (up to the
+    source's ``max_aliases``)."""
 
     field: GraphqlName
     argument: GraphqlName
@@ -158,6 +159,14 @@ class GraphqlSourceConfig(SourceConfig):
         default_factory=dict,
         description="sent with every request, e.g. Authorization: Bearer ${PARTNER_TOKEN}",
     )
+    max_aliases: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="aliased calls in one request (fetch/children of more keys than that "
+        "take more requests, sent together); keep it within the API's own alias limit",
+    )
+    max_concurrency: int = Field(default=8, ge=1, le=256, description="requests in flight")
     entities: dict[str, GraphqlEntityConfig] = Field(default_factory=dict)  # type: ignore[assignment]
 
     @field_validator("url")

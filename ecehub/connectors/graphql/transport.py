@@ -11,6 +11,7 @@ accounted). Messages are cut short and never hold the URL or a header's value.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -48,13 +49,16 @@ class GraphqlTransport:
         if query:
             self._secrets.append(query)
         self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
         self.requests = 0
         """Requests sent (for traces and tests)."""
         self.partial_errors = 0
         """GraphQL errors inside otherwise good answers (their values read as null)."""
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+    def _client(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        """The session and the concurrency slots, made inside the running loop."""
+        if self._session is None or self._session.closed or self._slots is None:
+            self._slots = asyncio.Semaphore(self.settings.max_concurrency)
             headers = {
                 "Accept": "application/graphql-response+json, application/json",
                 **{k: v.get_secret_value() for k, v in self.settings.headers.items()},
@@ -62,10 +66,10 @@ class GraphqlTransport:
             self._session = aiohttp.ClientSession(
                 headers=headers, timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s)
             )
-        return self._session
+        return self._session, self._slots
 
     async def aclose(self) -> None:
-        session, self._session = self._session, None
+        session, self._session, self._slots = self._session, None, None
         if session is not None and not session.closed:
             await session.close()
 
@@ -82,29 +86,34 @@ class GraphqlTransport:
 
     async def post(self, document: Document, operation: str) -> dict[str, Any]:
         """The ``data`` of the answer to ``document``."""
-        session = self._client()
+        session, slots = self._client()
         payload = {
             "query": document.text,
             "variables": document.variables,
             "operationName": operation,
         }
-        self.requests += 1
-        started = time.perf_counter()
-        try:
-            # No redirects: the headers (a token) must not follow one to another host.
-            async with session.post(self.settings.url, json=payload, allow_redirects=False) as resp:
-                status = resp.status
-                try:
-                    body = await resp.json(content_type=None)
-                except ValueError:
-                    body = None
-        except TimeoutError:
-            raise SourceTimeout(
-                self.source, f"no answer within {self.settings.timeout_s:g} s to {self.shown}"
-            ) from None
-        except aiohttp.ClientError as exc:
-            # Not chained: aiohttp's message may hold the whole URL.
-            raise SourceUnavailable(self.source, f"{type(exc).__name__} on {self.shown}") from None
+        async with slots:
+            self.requests += 1
+            started = time.perf_counter()
+            try:
+                # No redirects: the headers (a token) must not follow one to another host.
+                async with session.post(
+                    self.settings.url, json=payload, allow_redirects=False
+                ) as resp:
+                    status = resp.status
+                    try:
+                        body = await resp.json(content_type=None)
+                    except ValueError:
+                        body = None
+            except TimeoutError:
+                raise SourceTimeout(
+                    self.source, f"no answer within {self.settings.timeout_s:g} s to {self.shown}"
+                ) from None
+            except aiohttp.ClientError as exc:
+                # Not chained: aiohttp's message may hold the whole URL.
+                raise SourceUnavailable(
+                    self.source, f"{type(exc).__name__} on {self.shown}"
+                ) from None
         log.debug(
             "source %s: %s %s -> %d in %.0f ms",
             self.source,
