@@ -33,17 +33,23 @@ from ecehub.testing import (
 from tests.test_cli import run
 
 
+def _cell_text(value: Any) -> str:
+    """A value as a spreadsheet writes it: lists as "a, b", dates in ISO form, null empty."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def csv_text(rows: list[dict[str, Any]], delimiter: str = ",") -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=delimiter)
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                k: "" if v is None else v.isoformat() if isinstance(v, dt.date) else v
-                for k, v in row.items()
-            }
-        )
+        writer.writerow({k: _cell_text(v) for k, v in row.items()})
     return out.getvalue()
 
 
