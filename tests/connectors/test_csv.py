@@ -556,3 +556,34 @@ async def test_ecehub_check_shows_what_was_counted_and_what_is_missing(tmp_path:
         "entity 'program': file '" + str(tmp_path / "bad.csv") + "' has no "
         "column 'City' (columns: id, Name, Town, Level, License)"
     )
+
+
+async def test_two_entities_read_one_file_once_and_its_rows_are_let_go(tmp_path: Path) -> None:
+    path = tmp_path / "facility.csv"
+    path.write_text("license,name,seats\nL-1,Sunny,40\nL-2,Acorns,30\n")
+    old = 1_600_000_000_000_000_000
+    os.utime(path, ns=(old, old))
+    mapping = {"file": str(path), "key": "license", "fields": {"name": "name"}}
+    source = {
+        "kind": "csv",
+        "entities": {
+            "program": mapping,
+            "site": {**mapping, "parent": {"program": "license"}, "fields": {"capacity": "seats"}},
+        },
+    }
+    async with csv_connector("csv_shared", source) as connector:
+        await connector.fetch("program", ["L-1"])
+        [cached] = connector.files._cache.values()
+        assert len(cached.table.rows) == 2  # the site entity has not read it yet
+        grouped = await connector.children("site", "program", ["L-1", "L-2"])
+        assert cached.table.rows == []  # both indexed: the rows are only in the indexes now
+        assert {p: [r.fields["capacity"] for r in rs] for p, rs in grouped.items()} == {
+            "L-1": [40],
+            "L-2": [30],
+        }
+        assert (await connector.fetch("program", ["L-2"]))["L-2"].fields["name"] == "Acorns"
+        path.write_text("license,name,seats\nL-1,Sunny,45\n")
+        grouped = await connector.children("site", "program", ["L-1", "L-2"])
+        assert grouped == {"L-1": grouped["L-1"], "L-2": []}
+        assert grouped["L-1"][0].fields["capacity"] == 45
+        assert list(await connector.fetch("program", ["L-1", "L-2"])) == ["L-1"]

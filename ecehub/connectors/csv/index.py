@@ -11,6 +11,7 @@ build (never a value: it may be personal data) and kept in :attr:`EntityIndex.wa
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,10 @@ __all__ = ["EntityIndex", "MappingProblem", "build_index", "column_positions"]
 log = logging.getLogger("ecehub.connectors.csv")
 
 MakeRecord = Callable[..., Record]
+
+_BUILT_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+"""The ``fetched_at`` of the records kept in an index: never handed out (each call hands
+out copies stamped with the call's time), so one constant spares a clock read per row."""
 
 
 class MappingProblem(Exception):
@@ -255,6 +260,7 @@ def _read_rows(
             raw,
             {system: _cell(row[i]) for system, i in identifier_at.items()},
             parent,
+            _BUILT_AT,
         )
         for name, value in raw.items():
             if value is not None and record.fields.get(name) is None:

@@ -56,7 +56,10 @@ class Table:
     location: str
     header: list[str]
     rows: list[list[str]]
+    """Emptied once every entity reading the file has indexed this version."""
     version: int
+    location_key: tuple[str, Dialect]
+    """The location as configured and the dialect it was read with."""
 
 
 @dataclass
@@ -164,7 +167,7 @@ class CsvFiles:
         if cached is not None and cached.digest == digest:
             cached.signature, cached.read_ns = signature, read_ns
             return cached
-        table = await asyncio.to_thread(self._parse, shown, data, dialect)
+        table = await asyncio.to_thread(self._parse, (path, dialect), data)
         return _Cached(table, time.monotonic(), signature=signature, digest=digest, read_ns=read_ns)
 
     # -- URLs -------------------------------------------------------------------------------
@@ -212,13 +215,15 @@ class CsvFiles:
         if cached is not None and cached.digest == digest:
             cached.etag, cached.last_modified = etag, last_modified
             return cached
-        table = await asyncio.to_thread(self._parse, shown_location(url), data, dialect)
+        table = await asyncio.to_thread(self._parse, (url, dialect), data)
         return _Cached(
             table, time.monotonic(), digest=digest, etag=etag, last_modified=last_modified
         )
 
     # -- parsing ----------------------------------------------------------------------------
-    def _parse(self, shown: str, data: bytes, dialect: Dialect) -> Table:
+    def _parse(self, key: tuple[str, Dialect], data: bytes) -> Table:
+        location, dialect = key
+        shown = shown_location(location)
         try:
             text = data.decode(dialect.encoding)
         except UnicodeDecodeError as exc:
@@ -249,7 +254,7 @@ class CsvFiles:
             raise SourceUnavailable(
                 self.source, f"file {shown!r} is not valid CSV at line {reader.line_num}: {exc}"
             ) from None
-        return Table(shown, header, rows, self._next_version())
+        return Table(shown, header, rows, self._next_version(), key)
 
 
 def _read_bytes(path: str) -> bytes:
