@@ -1,6 +1,7 @@
-"""End to end: a state's config mixing a SQL database and CSV files (relative to the config
-file's folder, one in latin-1 with ``;``), merged into programs through the GraphQL API, with
-filters on values only the CSV gives and a CSV file changed while the hub runs."""
+"""End to end through the GraphQL API: a state's config mixing a SQL database and CSV files
+(relative to the config file's folder, one in latin-1 with ``;``) merged into programs, with
+filters on values only the CSV gives and a CSV file changed while the hub runs; and a SQL
+database with a partner's GraphQL API."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ import httpx
 import pytest
 
 from ecehub.app import create_app
-from ecehub.config import load_config
+from ecehub.config import load_config, parse_config
 from ecehub.resolvers.runtime import Runtime
+from tests.connectors.graphql_upstream import ENV, Upstream, graphql_source, serving_upstream
 from tests.graph_helpers import GraphClient, calls_by_source
 
 CONFIG = """
@@ -152,3 +154,77 @@ async def test_filters_on_csv_values_and_a_changed_file(graph: tuple[Path, Graph
     rated = _by_name(await client.query(PROGRAMS, {"filter": {"qrisLevelMin": 3}}))
     assert set(rated) == {"Sunshine Kids Center", "Home Care Only", "Pequenos Pasos"}
     assert rated["Pequenos Pasos"]["qrisRating"]["level"] == 5
+
+
+# -- through the hub ------------------------------------------------------------------------------
+
+GRAPH = """
+{ programs(first: 20) { nodes { name license { number status } qrisRating { level source }
+    sites { name } } } }
+"""
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Upstream]:
+    async with serving_upstream() as state:
+        yield state
+
+
+async def test_a_graphql_source_merges_with_sql_through_the_api(
+    upstream: Upstream, tmp_path: Path
+) -> None:
+    db = tmp_path / "licensing.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE facility (license_no TEXT PRIMARY KEY, status TEXT)")
+        conn.executemany(
+            "INSERT INTO facility VALUES (?, ?)", [("LIC-100", "Licensed"), ("LIC-800", "Closed")]
+        )
+    partner = graphql_source(f"{upstream.url}/graphql")
+    config = parse_config(
+        {
+            "sources": {
+                "licensing": {
+                    "kind": "sql",
+                    "url": f"sqlite+aiosqlite:///{db}",
+                    "support_types": ["LICENSING"],
+                    "entities": {
+                        "program": {
+                            "table": "facility",
+                            "key": "license_no",
+                            "fields": {"license_status": "status"},
+                            "identifiers": {"LICENSE_NUMBER": "license_no"},
+                        }
+                    },
+                },
+                "partner": partner,
+            },
+            "merge": {"program": {"match_on": ["LICENSE_NUMBER"]}},
+            "hub": {"url": f"sqlite+aiosqlite:///{tmp_path}/hub.db"},
+        },
+        env=ENV,
+    )
+    hub = Runtime(config)
+    transport = httpx.ASGITransport(app=create_app(config, hub))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+            body = await GraphClient(client).query(GRAPH)
+    finally:
+        await hub.aclose()
+    assert "errors" not in body, body
+    programs = {p["name"]: p for p in body["data"]["programs"]["nodes"]}
+    assert len(programs) == 12
+    sunshine = programs["Sunshine Kids"]
+    assert sunshine["license"] == {"number": "LIC-100", "status": "Licensed"}
+    assert sunshine["qrisRating"] == {"level": 3, "source": "partner"}
+    assert sorted(s["name"] for s in sunshine["sites"]) == [
+        "Sunshine Main",
+        "Sunshine North Room",
+        "sunshine annex",
+    ]
+    assert programs["Stepping Stones"]["license"]["status"] == "Closed"
+    # The sites of 12 programs: one request (sitesOf, aliased by 3 keys), not one per program.
+    children = [b for b in upstream.bodies if b.get("operationName") == "EcehubChildren"]
+    assert len(children) == 1
+    # The listing (3 pages of 4), finding by license number, the children: a handful of
+    # requests whatever the number of programs.
+    assert calls_by_source(body)["partner"] <= 4 and upstream.requests <= 8
