@@ -15,6 +15,7 @@ import pytest
 from ecehub.connectors import Connector, FieldFilter
 from ecehub.connectors.graphql import GraphqlConnector
 from ecehub.errors import ConfigError, SourceTimeout, SourceUnavailable
+from ecehub.ids import encode_source_cursor
 from ecehub.testing import ConnectorConformance, Requirements, build_connector
 from tests.connectors.graphql_upstream import (
     ENV,
@@ -203,7 +204,13 @@ async def test_offset_paging_and_a_bad_cursor(upstream: Upstream) -> None:
         assert [r.key for r in rest.records] == [f"S{i}" for i in range(8, 21)]
         offsets = [b["variables"]["offset"] for b in upstream.bodies[-3:]]
         assert offsets == [7, 13, 19]  # resumed where the cursor pointed, not from the start
-        for bad in ("S7", "WyJjc3YiLCJTNyJd", after + "x"):
+        malformed = [
+            encode_source_cursor("graphql", "e", "c1", 0),  # a connection's, not an offset's
+            encode_source_cursor("graphql", "o", None, "3"),
+            encode_source_cursor("graphql", "o", None, -1),
+            encode_source_cursor("csv", "S7"),
+        ]
+        for bad in ("S7", after + "x", *malformed):
             with pytest.raises(ValueError, match="invalid `after` cursor"):
                 await connector.find("site", after=bad)
 

@@ -286,13 +286,21 @@ class GraphqlConnector(Connector):
         if after is None:
             return ("o", 0, 0) if query.paging != "connection" else ("p", None, 0)
         style, position, index = decode_source_cursor(_KIND, after, 3)
+        connection = query.paging == "connection"
         valid = (
-            (style == "e" and isinstance(position, str) and query.paging == "connection")
-            or (style == "p" and query.paging == "connection" and isinstance(index, int))
-            or (style == "o" and query.paging != "connection" and isinstance(index, int))
+            isinstance(index, int)
+            and not isinstance(index, bool)
+            and index >= 0
+            and (
+                (style == "e" and connection and isinstance(position, str))
+                or (style == "p" and connection and (position is None or isinstance(position, str)))
+                or (style == "o" and not connection and position is None)
+            )
         )
-        if not valid or isinstance(index, bool) or index < 0:
-            raise ValueError(f"invalid `after` cursor {after[:80]!r} for entity listing")
+        if not valid:
+            raise ValueError(
+                f"invalid `after` cursor {after[:80]!r} for a listing of source {self.name!r}"
+            )
         if style == "e":
             return ("p", position, 0)
         return (style, position, index + 1)
@@ -309,15 +317,15 @@ class GraphqlConnector(Connector):
         everything_pushed: bool,
     ) -> Page:
         style, position, skip = start
-        size = query.page_size
-        if first is not None and everything_pushed and query.paging != "none":
-            size = max(1, min(size, first + 1 + skip))
-        inner = record_tree(ent)
-        out: list[Record] = []
-        followed: set[str] = set()
         offset = 0
         if style == "o" and query.paging == "offset":
             offset, skip = skip, 0  # the API skips them: ask from there
+        size = query.page_size
+        if first is not None and everything_pushed and query.paging != "none":
+            size = max(1, min(size, first + 1 + skip))  # enough to tell has_next, no more
+        inner = record_tree(ent)
+        out: list[Record] = []
+        followed: set[str] = set()
         keyless = 0
         while True:
             page: dict[str, Any] = {}
