@@ -158,12 +158,11 @@ class CsvFiles:
             )
         read_ns = time.time_ns()
         try:
-            data = await asyncio.to_thread(_read_bytes, path)
+            data, digest = await asyncio.to_thread(_read_bytes, path)
         except OSError as exc:
             raise SourceUnavailable(
                 self.source, f"cannot read file {shown!r}: {exc.strerror or type(exc).__name__}"
             ) from None
-        digest = hashlib.sha256(data).digest()
         if cached is not None and cached.digest == digest:
             cached.signature, cached.read_ns = signature, read_ns
             return cached
@@ -211,7 +210,7 @@ class CsvFiles:
         except aiohttp.ClientError as exc:
             # Not chained: aiohttp's message may hold the whole URL with its query.
             raise SourceUnavailable(self.source, f"{type(exc).__name__} on {shown}") from None
-        digest = hashlib.sha256(data).digest()
+        digest = await asyncio.to_thread(_digest, data)
         if cached is not None and cached.digest == digest:
             cached.etag, cached.last_modified = etag, last_modified
             return cached
@@ -257,9 +256,16 @@ class CsvFiles:
         return Table(shown, header, rows, self._next_version(), key)
 
 
-def _read_bytes(path: str) -> bytes:
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _read_bytes(path: str) -> tuple[bytes, bytes]:
+    """A file's bytes and their digest (off the event loop: both take a while for a big
+    file)."""
     with open(path, "rb") as handle:
-        return handle.read()
+        data = handle.read()
+    return data, _digest(data)
 
 
 async def _read_limited(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
