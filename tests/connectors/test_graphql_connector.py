@@ -316,3 +316,22 @@ def test_the_url_must_be_http_and_is_never_echoed() -> None:
         "sources.partner.url",
         "Value error, url must be an absolute http:// or https:// URL",
     ) in (caught.value.problems)
+
+
+async def test_values_that_do_not_parse_are_null_and_counted(
+    upstream: Upstream, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream.programs[0]["license_expires"] = "soon"
+    upstream.programs[1]["license_expires"] = "06/30/2025"
+    with caplog.at_level(logging.WARNING, logger="ecehub.connectors.graphql"):
+        async with connect(f"{upstream.url}/graphql") as connector:
+            records = await connector.fetch("program", ["P1", "P2", "P3"])
+            await connector.find("program", first=1)
+    assert records["P1"].fields["license_expires"] is None
+    assert records["P3"].fields["license_expires"] is not None
+    # Counted as read: the fetch's two, and the find's two (P2 read to tell has_next).
+    assert connector.unreadable == {"program.license_expires": 4}
+    logged = [r.getMessage() for r in caplog.records]
+    expected = "program.license_expires: 2 value(s) are not a valid date (read as null)"
+    assert logged == [f"source partner: {expected}"] * 2
+    assert not any("soon" in m for m in logged)

@@ -22,11 +22,14 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from graphql import GraphQLError, build_client_schema, get_introspection_query, parse, validate
 
+from ecehub.config.canonical import ENTITIES
 from ecehub.config.model import SourceConfig
 from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record, matches, utcnow
 from ecehub.connectors.graphql.document import (
@@ -72,6 +75,14 @@ async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
             await asyncio.wait(pending)
 
 
+@dataclass
+class _Tally:
+    """What one call could not take as it is."""
+
+    keyless: int = 0
+    unreadable: Counter[str] = field(default_factory=Counter)
+
+
 class GraphqlConnector(Connector):
     kind = _KIND
     settings_model: ClassVar[type[SourceConfig]] = GraphqlSourceConfig
@@ -82,6 +93,9 @@ class GraphqlConnector(Connector):
         super().__init__(name, config)
         self.settings: GraphqlSourceConfig = config
         self.transport = GraphqlTransport(name, config)
+        self.unreadable: Counter[str] = Counter()
+        """Values read as null because they are not of their field's type, by
+        ``entity.field``, since the connector was made (each call also logs its own)."""
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -102,23 +116,52 @@ class GraphqlConnector(Connector):
         ent: GraphqlEntityConfig,
         raw: Any,
         fetched_at: dt.datetime,
+        tally: _Tally,
         *,
         parent_key: str | None = None,
     ) -> Record | None:
-        if not isinstance(raw, Mapping):
-            return None
-        key = dig(raw, ent.key)
+        """The canonical record of one answer item; ``None`` (counted) without a key."""
+        key = dig(raw, ent.key) if isinstance(raw, Mapping) else None
         if key is None or str(key).strip() == "":
+            tally.keyless += 1
             return None
+        fields = {name: dig(raw, path) for name, path in ent.fields.items()}
         found_parent = dig(raw, ent.parent_column) if ent.parent_column else None
-        return self.make_record(
+        record = self.make_record(
             entity,
             key,
-            {name: dig(raw, path) for name, path in ent.fields.items()},
+            fields,
             {system: dig(raw, path) for system, path in ent.identifiers.items()},
             parent_key if found_parent is None else found_parent,
             fetched_at,
         )
+        for name, value in fields.items():
+            if value is not None and value != "" and record.fields.get(name) is None:
+                tally.unreadable[name] += 1
+        return record
+
+    def _report(self, entity: str, tally: _Tally) -> None:
+        """Log what one call could not take as it is (once per call, with counts, never a
+        value) and add it to :attr:`unreadable`."""
+        if tally.keyless:
+            log.warning(
+                "source %s: %d %s record(s) without a value at the key path %r (skipped)",
+                self.name,
+                tally.keyless,
+                entity,
+                self._entity(entity).key,
+            )
+        kinds = ENTITIES[entity].fields
+        for name, count in sorted(tally.unreadable.items()):
+            self.unreadable[f"{entity}.{name}"] += count
+            log.warning(
+                "source %s: %s.%s: %d value(s) are not a valid %s (read as null)",
+                self.name,
+                entity,
+                name,
+                count,
+                kinds[name],
+            )
 
     async def _by_keys(
         self,
@@ -138,29 +181,17 @@ class GraphqlConnector(Connector):
         answers = await _gather(self.transport.post(d, operation) for d in documents)
         fetched_at = utcnow()
         out: list[Record] = []
-        keyless = 0
+        tally = _Tally()
         for document, data in zip(documents, answers, strict=True):
             for alias, asked in document.aliases:
                 # A field taking one key answers for it: the parent of what it lists.
                 known = asked[0] if parents and not query.takes_list else None
                 for raw, _ in walk(data.get(alias), query.records_path):
-                    record = self._record(entity, ent, raw, fetched_at, parent_key=known)
-                    if record is None:
-                        keyless += 1
-                    else:
+                    record = self._record(entity, ent, raw, fetched_at, tally, parent_key=known)
+                    if record is not None:
                         out.append(record)
-        self._report_keyless(entity, keyless)
+        self._report(entity, tally)
         return out
-
-    def _report_keyless(self, entity: str, count: int) -> None:
-        if count:
-            log.warning(
-                "source %s: %d %s record(s) without a value at the key path %r (skipped)",
-                self.name,
-                count,
-                entity,
-                self._entity(entity).key,
-            )
 
     # -- the contract ------------------------------------------------------------------------
     async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
@@ -326,7 +357,7 @@ class GraphqlConnector(Connector):
         inner = record_tree(ent)
         out: list[Record] = []
         followed: set[str] = set()
-        keyless = 0
+        tally = _Tally()
         while True:
             page: dict[str, Any] = {}
             if query.paging == "connection":
@@ -341,14 +372,13 @@ class GraphqlConnector(Connector):
             for index, (raw, above) in enumerate(items):
                 if index < skip:
                     continue
-                record = self._record(entity, ent, raw, fetched_at)
+                record = self._record(entity, ent, raw, fetched_at, tally)
                 if record is None:
-                    keyless += 1
                     continue
                 if not matches(record, filters):
                     continue
                 if first is not None and len(out) >= first:
-                    self._report_keyless(entity, keyless)
+                    self._report(entity, tally)
                     return Page(out, has_next=True)
                 record.cursor = self._cursor(query, position, offset, index, above)
                 out.append(record)
@@ -370,7 +400,7 @@ class GraphqlConnector(Connector):
                 )
             followed.add(str(end))
             position = str(end)
-        self._report_keyless(entity, keyless)
+        self._report(entity, tally)
         return Page(out, has_next=False)
 
     @staticmethod
