@@ -19,6 +19,8 @@ from ecehub.resolvers.runtime import Runtime
 from tests.connectors.graphql_upstream import ENV, Upstream, graphql_source, serving_upstream
 from tests.graph_helpers import GraphClient, calls_by_source
 
+# -- sql + csv -------------------------------------------------------------------------
+
 CONFIG = """
 support_types:
   - {code: LICENSING, name: Child-care licensing}
@@ -156,7 +158,7 @@ async def test_filters_on_csv_values_and_a_changed_file(graph: tuple[Path, Graph
     assert rated["Pequenos Pasos"]["qrisRating"]["level"] == 5
 
 
-# -- through the hub ------------------------------------------------------------------------------
+# -- sql + graphql -----------------------------------------------------------------------
 
 GRAPH = """
 { programs(first: 20) { nodes { name license { number status } qrisRating { level source }
