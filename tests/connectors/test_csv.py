@@ -462,6 +462,28 @@ async def test_every_canonical_type_values_and_constants(tmp_path: Path) -> None
         }
 
 
+async def test_dates_in_a_declared_format(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "id,Name,Expires,Rated\nP1,A,06/30/2025,2024-05-01T09:30\nP2,B,2025-13-45,\n"
+        "P3,C,2025-07-01,\n"
+    )
+    entity = {
+        "file": str(path),
+        "key": "id",
+        "fields": {"name": "Name", "license_expires": "Expires"},
+        "formats": {"license_expires": "%m/%d/%Y"},
+    }
+    async with csv_connector("csv_dates", {"kind": "csv", "entities": {"program": entity}}) as c:
+        records = await c.fetch("program", ["P1", "P2", "P3"])
+        assert records["P1"].fields["license_expires"] == dt.date(2025, 6, 30)
+        assert records["P2"].fields["license_expires"] is None
+        assert records["P3"].fields["license_expires"] == dt.date(2025, 7, 1)  # ISO still reads
+        assert c.warnings() == {
+            "program": ["program.license_expires: 1 value(s) are not a valid date (read as null)"]
+        }
+
+
 async def test_records_are_fresh_copies(tmp_path: Path) -> None:
     paths = write_conformance_files(tmp_path)
     source = csv_source({e: str(p) for e, p in paths.items()})
@@ -510,6 +532,16 @@ def test_a_relative_path_is_taken_from_the_config_files_folder(
         ({"file": []}, "sources.registry.entities.program.file", "at least one file"),
         ({"key": []}, "sources.registry.entities.program", "non-empty list"),
         ({"sheet": "A"}, "sources.registry.entities.program.sheet", "unknown setting"),
+        (
+            {"formats": {"name": "%m/%d/%Y"}},
+            "sources.registry",
+            "formats.name: only date and datetime fields take a format",
+        ),
+        (
+            {"formats": {"license_expires": "%m/%d/%Y"}},
+            "sources.registry.entities.program",
+            "not mapped in `fields`: license_expires",
+        ),
     ],
 )
 def test_settings_are_checked_when_the_config_loads(
@@ -518,7 +550,7 @@ def test_settings_are_checked_when_the_config_loads(
     entity: dict[str, Any] = {"file": "p.csv", "key": "id", "fields": {"name": "Name"}}
     source: dict[str, Any] = {"kind": "csv", "entities": {"program": entity}}
     for name, value in settings.items():
-        (entity if name in {"file", "key", "sheet"} else source)[name] = value
+        (entity if name in {"file", "key", "sheet", "formats"} else source)[name] = value
     with pytest.raises(ConfigError) as caught:
         build_connector("registry", source)
     assert any(p == path and message in m for p, m in caught.value.problems), caught.value.problems

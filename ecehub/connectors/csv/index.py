@@ -236,6 +236,12 @@ def _read_rows(
     field_at = {name: where[column] for name, column in ent.fields.items()}
     identifier_at = {system: where[column] for system, column in ent.identifiers.items()}
     parent_at = where[ent.parent_column] if ent.parent_column else None
+    kinds = ENTITIES[entity].fields
+    formats = {
+        name: (form, kinds[name] == "date")
+        for name, form in ent.formats.items()
+        if name in field_at
+    }
     for row in table.rows:
         if len(row) < width:
             tally.short += 1
@@ -250,7 +256,15 @@ def _read_rows(
         if key in records:
             tally.duplicate += 1
             continue
-        raw = {name: _cell(row[i]) for name, i in field_at.items()}
+        raw: dict[str, Any] = {name: _cell(row[i]) for name, i in field_at.items()}
+        for name, (form, as_date) in formats.items():
+            text = raw[name]
+            if text is not None:
+                try:
+                    moment = dt.datetime.strptime(text, form)
+                except ValueError:
+                    continue  # left as text: not ISO either, so read as null and counted
+                raw[name] = moment.date() if as_date else moment
         parent = None if parent_at is None else _cell(row[parent_at])
         if parent_at is not None and parent is None:
             tally.no_parent += 1

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from ecehub.config.canonical import ENTITIES
 from ecehub.config.loader import CONFIG_DIR_CONTEXT
 from ecehub.config.model import EntityConfig, SourceConfig
 
@@ -93,6 +94,11 @@ class CsvEntityConfig(EntityConfig):
     key: _Key
     key_columns: SkipJsonSchema[tuple[str, ...]] = ()
     """The key's columns, from ``key`` (set by the validator, never written in the file)."""
+    formats: dict[str, str] = Field(
+        default_factory=dict,
+        description="{field: strptime format} for date and datetime fields not written in "
+        "ISO form, e.g. license_expires: '%m/%d/%Y'",
+    )
     encoding: str | None = Field(default=None, description="overrides the source's")
     delimiter: str | None = Field(default=None, description="overrides the source's")
     quotechar: str | None = Field(default=None, description="overrides the source's")
@@ -114,6 +120,13 @@ class CsvEntityConfig(EntityConfig):
             elif isinstance(key, str):
                 data = {**data, "key_columns": (key,)}
         return data
+
+    @model_validator(mode="after")
+    def _formats_of_mapped_fields(self) -> Self:
+        unmapped = sorted(set(self.formats) - set(self.fields))
+        if unmapped:
+            raise ValueError(f"formats for field(s) not mapped in `fields`: {', '.join(unmapped)}")
+        return self
 
     @field_validator("file")
     @classmethod
@@ -163,8 +176,20 @@ class CsvSourceConfig(SourceConfig):
     _chars = field_validator("delimiter", "quotechar")(_check_char)
 
     @model_validator(mode="after")
-    def _distinct_characters(self) -> Self:
+    def _entity_settings(self) -> Self:
         for name, ent in self.entities.items():
+            kinds = ENTITIES[name].fields if name in ENTITIES else {}
+            for field_name, form in ent.formats.items():
+                if kinds and kinds.get(field_name) not in ("date", "datetime"):
+                    raise ValueError(
+                        f"entities.{name}.formats.{field_name}: only date and datetime fields "
+                        f"take a format"
+                    )
+                if "%" not in form:
+                    raise ValueError(
+                        f"entities.{name}.formats.{field_name}: not a strptime format, e.g. "
+                        f"'%m/%d/%Y'"
+                    )
             delimiter = ent.delimiter or self.delimiter
             if delimiter == (ent.quotechar or self.quotechar):
                 raise ValueError(f"entities.{name}: the delimiter and quotechar must differ")
