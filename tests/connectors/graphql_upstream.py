@@ -28,6 +28,7 @@ type Query {
   program(key: ID!): Program
   programPage(
     first: Int, after: String, city: String, levelAtLeast: Int, licenses: [String!]
+    keys: [ID!]
   ): ProgramConnection!
   programNodes(first: Int, after: String): ProgramNodes!
   sites(keys: [ID!]!): [Site!]!
@@ -122,8 +123,11 @@ def build_app(state: Upstream) -> web.Application:
         city: str | None = None,
         levelAtLeast: int | None = None,
         licenses: list[str] | None = None,
+        keys: list[str] | None = None,
     ) -> dict[str, Any]:
         rows = state.programs
+        if keys is not None:
+            rows = [p for p in rows if p["program_key"] in set(keys)]
         if licenses is not None:
             wanted = {_fold(v) for v in licenses}
             rows = [p for p in rows if p["license_number"] and _fold(p["license_number"]) in wanted]

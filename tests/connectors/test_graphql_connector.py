@@ -112,6 +112,24 @@ async def test_a_fetch_of_100_keys_is_one_request(
     assert upstream.headers[0]["Authorization"] == f"Bearer {TOKEN}"
 
 
+async def test_without_fetch_keys_are_found_through_a_filter_argument(
+    upstream: Upstream,
+) -> None:
+    source = graphql_source(f"{upstream.url}/graphql")
+    program = source["entities"]["program"]
+    del program["fetch"]
+    program["identifiers"] = {"LICENSE_NUMBER": "license_number", "PARTNER_ID": "program_key"}
+    program["filters"]["identifier:PARTNER_ID"] = {"argument": "keys", "op": "in", "type": "[ID!]"}
+    async with build_connector("partner", source, env=ENV) as connector:
+        records = await connector.fetch("program", ["P1", "P10", "NOPE", "P2"])
+    assert sorted(records) == ["P1", "P10", "P2"]
+    assert all(r.cursor is None for r in records.values())
+    assert [b["variables"]["f0"] for b in upstream.bodies] == [["P1", "P10", "NOPE", "P2"]]
+    del program["filters"]["identifier:PARTNER_ID"]
+    with pytest.raises(ConfigError, match="without `fetch`, records are fetched by key"):
+        build_connector("partner", source, env=ENV)
+
+
 async def test_more_calls_than_max_aliases_take_more_requests(upstream: Upstream) -> None:
     upstream.programs = _many_programs(30)
     source = graphql_source(f"{upstream.url}/graphql")

@@ -196,17 +196,46 @@ class GraphqlConnector(Connector):
     # -- the contract ------------------------------------------------------------------------
     async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         ent = self._entity(entity)
-        if ent.fetch is None:
-            raise ValueError(
-                f"source {self.name!r} cannot fetch {entity!r} by key: set `fetch` (a root "
-                f"field taking keys, e.g. {{field: providers, argument: ids, type: '[ID!]!'}})"
-            )
         wanted = list(dict.fromkeys(str(k) for k in keys))
-        if not wanted:
-            return {}
-        records = await self._by_keys(entity, ent, ent.fetch, wanted, "EcehubFetch", parents=False)
+        if ent.fetch is None:
+            by_key = self._key_filter(ent)
+            if by_key is None:
+                raise ValueError(
+                    f"source {self.name!r} cannot fetch {entity!r} by key: set `fetch` (a root "
+                    f"field taking keys, e.g. {{field: providers, argument: ids, type: "
+                    f"'[ID!]!'}}) or a `filters` entry with op `in` for the field or "
+                    f"identifier whose path is the key ({ent.key!r})"
+                )
+            if not wanted:
+                return {}
+            # One listing call with every key as the filter's value (the find pages it).
+            page = await self.find(entity, [FieldFilter(by_key, "in", wanted)])
+            records = page.records
+        else:
+            if not wanted:
+                return {}
+            records = await self._by_keys(
+                entity, ent, ent.fetch, wanted, "EcehubFetch", parents=False
+            )
         asked = set(wanted)
+        for record in records:
+            record.cursor = None
         return {r.key: r for r in records if r.key in asked}
+
+    @staticmethod
+    def _key_filter(ent: GraphqlEntityConfig) -> str | None:
+        """The field or identifier whose path is the key and whose ``filters`` argument
+        takes many values (``op: in``), if one is."""
+        for name, argument in ent.filters.items():
+            if argument.op != "in":
+                continue
+            if name.startswith("identifier:"):
+                path = ent.identifiers.get(name.split(":", 1)[1])
+            else:
+                path = ent.fields.get(name)
+            if path == ent.key:
+                return name
+        return None
 
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]

@@ -142,6 +142,20 @@ class GraphqlEntityConfig(EntityConfig):
     def _queries(self) -> Self:
         if self.fetch is None and self.find is None:
             raise ValueError("give `fetch` (a field taking keys), `find` (a listing) or both")
+        if self.fetch is None and not any(
+            argument.op == "in"
+            and (
+                self.identifiers.get(name.split(":", 1)[1])
+                if name.startswith("identifier:")
+                else self.fields.get(name)
+            )
+            == self.key
+            for name, argument in self.filters.items()
+        ):
+            raise ValueError(
+                "without `fetch`, records are fetched by key through `find`: give a `filters` "
+                "entry with op `in` for the field or identifier mapped to the key's path"
+            )
         if self.children is not None and not self.parent:
             raise ValueError("`children` needs `parent: {parent_entity: path.of.parent.key}`")
         if self.filters and self.find is None:
