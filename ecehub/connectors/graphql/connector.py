@@ -48,7 +48,7 @@ from ecehub.connectors.graphql.settings import (
 )
 from ecehub.connectors.graphql.transport import GraphqlTransport
 from ecehub.connectors.paths import dig
-from ecehub.errors import EcehubError, SourceUnavailable
+from ecehub.errors import EcehubError, SourceError, SourceUnavailable
 from ecehub.ids import decode_source_cursor, encode_source_cursor
 
 __all__ = ["GraphqlConnector"]
@@ -461,7 +461,8 @@ class GraphqlConnector(Connector):
         try:
             data = await self.transport.post(introspection, "IntrospectionQuery")
             schema = build_client_schema(data)  # type: ignore[arg-type]
-        except (SourceUnavailable, TypeError, GraphQLError) as exc:
+        except (SourceError, TypeError, GraphQLError) as exc:
+            # Introspection turned off (as in production mode) or not answered in time.
             log.info("source %s: cannot verify the mapping: %s", self.name, exc)
             return []
         problems: list[str] = []
