@@ -76,6 +76,7 @@ class Upstream:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     delay_s: float = 0.0
+    introspection: bool = True
     programs: list[dict[str, Any]] = field(
         default_factory=lambda: [_program(r) for r in CONFORMANCE_DATA["program"]]
     )
@@ -179,6 +180,8 @@ def build_app(state: Upstream) -> web.Application:
         state.headers.append(dict(request.headers))
         if state.delay_s:
             await asyncio.sleep(state.delay_s)
+        if not state.introspection and "__schema" in body["query"]:
+            return web.json_response({"errors": [{"message": "introspection is disabled"}]})
         result = await graphql(
             schema,
             body["query"],

@@ -275,6 +275,10 @@ async def test_http_errors_and_timeouts(upstream: Upstream) -> None:
 async def test_verify_checks_every_query_against_the_apis_schema(upstream: Upstream) -> None:
     async with connect(f"{upstream.url}/graphql") as connector:
         assert await connector.verify() == []
+    upstream.introspection = False  # as in production mode: nothing can be told
+    async with connect(f"{upstream.url}/graphql", fields={"name": "nom"}) as connector:
+        assert await connector.verify() == []
+    upstream.introspection = True
     wrong = {**PROGRAM_FIELDS, "city": "address.town"}
     async with connect(
         f"{upstream.url}/graphql",
