@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from graphql import GraphQLError, GraphQLResolveInfo, build_schema, graphql
+from graphql import (
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    build_schema,
+    graphql,
+)
 
 from ecehub.testing import CONFORMANCE_DATA
 
@@ -46,6 +52,7 @@ type Program {
   license_expires: String
   license_number: String
   secret_note: String
+  sites: [Site!]!
 }
 type Address { city: String county: String }
 type ProgramConnection { edges: [ProgramEdge!]! pageInfo: PageInfo! }
@@ -109,6 +116,13 @@ def _page(rows: list[dict[str, Any]], first: int | None, after: str | None) -> d
 
 def build_app(state: Upstream) -> web.Application:
     schema = build_schema(SDL)
+
+    def sites_of_program(program: dict[str, Any], info: Info) -> list[dict[str, Any]]:
+        return [s for s in state.sites if s["program_key"] == program["program_key"]]
+
+    program_type = schema.type_map["Program"]
+    assert isinstance(program_type, GraphQLObjectType)
+    program_type.fields["sites"].resolve = sites_of_program
 
     def programs(info: Info, keys: list[str]) -> list[dict[str, Any]]:
         wanted = set(keys)

@@ -71,6 +71,45 @@ class TestGraphqlNodesPagingConformance(TestGraphqlConformance):
         await connector.aclose()
 
 
+class TestGraphqlNestedChildrenConformance(TestGraphqlConformance):
+    """Children listed inside their parent: ``programs(keys) { program_key sites { ... } }``."""
+
+    @pytest.fixture
+    async def connector(self, upstream: Upstream) -> AsyncIterator[Connector]:
+        source = graphql_source(f"{upstream.url}/graphql")
+        source["entities"]["site"]["children"] = {
+            "field": "programs",
+            "argument": "keys",
+            "records_path": "sites",
+            "parent_key_path": "program_key",
+        }
+        async with build_connector("partner", source, env=ENV) as connector:
+            yield connector
+
+
+async def test_nested_children_need_no_parent_field_of_their_own(upstream: Upstream) -> None:
+    source = graphql_source(f"{upstream.url}/graphql")
+    site = source["entities"]["site"]
+    site["parent"] = {"program": ""}  # the API's sites do not name their program
+    site["fields"] = {"name": "name"}
+    site["children"] = {
+        "field": "programs",
+        "argument": "keys",
+        "records_path": "sites",
+        "parent_key_path": "program_key",
+    }
+    async with build_connector("partner", source, env=ENV) as connector:
+        grouped = await connector.children("site", "program", ["P1", "P4", "P8"])
+        assert await connector.verify() == []
+    assert {p: sorted(r.key for r in rs) for p, rs in grouped.items()} == {
+        "P1": ["S1", "S2", "S3"],
+        "P4": [],
+        "P8": ["S12", "S13", "S14"],
+    }
+    sent = upstream.bodies[0]["query"]
+    assert "programs(keys: $k0) { sites { site_key name } program_key }" in sent
+
+
 # -- batching, variables, paging --------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ How each call reaches it (see :mod:`ecehub.connectors.graphql.document` for the 
   ``max`` keys, or one per key for a field taking one key; more than ``max_aliases`` calls
   take more requests, sent together), keys as variables;
 - ``children``: the ``children`` field with the parent keys, the same way; a record's parent
-  is read at its ``parent`` path, else it is the key its aliased call asked for;
+  is read at its ``parent`` path, else at ``parent_key_path`` in the object holding it
+  (children listed inside their parent), else it is the key its aliased call asked for;
 - ``find``: the ``find`` field page by page; filters with a ``filters`` argument are pushed
   down as variables, and every filter is checked here with
   :func:`~ecehub.connectors.base.matches` on the canonical record.
@@ -186,7 +187,10 @@ class GraphqlConnector(Connector):
             for alias, asked in document.aliases:
                 # A field taking one key answers for it: the parent of what it lists.
                 known = asked[0] if parents and not query.takes_list else None
-                for raw, _ in walk(data.get(alias), query.records_path):
+                for raw, holder in walk(data.get(alias), query.records_path):
+                    if parents and query.parent_key_path is not None:
+                        found = dig(holder, query.parent_key_path)
+                        known = None if found is None else str(found)
                     record = self._record(entity, ent, raw, fetched_at, tally, parent_key=known)
                     if record is not None:
                         out.append(record)

@@ -129,7 +129,11 @@ def keys_documents(
 def _keys_document(
     operation: str, query: GraphqlKeysQuery, inner: Tree, groups: list[list[tuple[str, Any]]]
 ) -> Document:
-    selection = render(_wrapped(query.records_path, inner))
+    tree = _wrapped(query.records_path, inner)
+    if query.parent_key_path is not None:  # the parent's key, next to its children
+        holder = [p for p in query.records_path.split(".") if p and not p.isdigit()][:-1]
+        _add(tree, ".".join([*holder, query.parent_key_path]))
+    selection = render(tree)
     declared: list[str] = []
     calls: list[str] = []
     variables: dict[str, Any] = {}

@@ -86,10 +86,26 @@ class GraphqlKeysQuery(_Strict):
         default="", description="where the records are in the field's value, e.g. nodes"
     )
     max: int = Field(default=500, ge=1, le=10_000, description="keys per call of a list field")
+    parent_key_path: GraphqlPath | None = Field(
+        default=None,
+        description="children listed inside their parent (e.g. field: providers, "
+        "records_path: sites): the path of the parent's key in the object holding them, "
+        "e.g. id",
+    )
 
     @property
     def takes_list(self) -> bool:
         return self.type.startswith("[")
+
+    @model_validator(mode="after")
+    def _parent_key_path(self) -> Self:
+        names = [p for p in self.records_path.split(".") if p and not p.isdigit()]
+        if self.parent_key_path is not None and not names:
+            raise ValueError(
+                "parent_key_path needs records_path: where the children are inside the "
+                "parent's object (e.g. sites)"
+            )
+        return self
 
 
 class GraphqlFindQuery(_Strict):
