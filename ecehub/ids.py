@@ -27,10 +27,12 @@ __all__ = [
     "decode_global_id",
     "decode_list_cursor",
     "decode_score_cursor",
+    "decode_source_cursor",
     "encode_audit_cursor",
     "encode_global_id",
     "encode_list_cursor",
     "encode_score_cursor",
+    "encode_source_cursor",
     "other_query_cursor",
     "record_hub_id",
     "record_of_hub_id",
@@ -167,3 +169,25 @@ def decode_score_cursor(cursor: str) -> tuple[float, str]:
     if not sep or not link_id:
         raise InvalidCursor(_NOT_OURS)
     return score, link_id
+
+
+# -- connector cursors (Record.cursor: where a source's find continues) ----------------------
+
+
+def encode_source_cursor(kind: str, *position: str | int | None) -> str:
+    """An opaque ``Record.cursor`` of a connector of ``kind``: the position is JSON, so any
+    key (or a source's own page cursor) survives, and a cursor another kind made is refused."""
+    return _encode(json.dumps([kind, *position], separators=(",", ":")))
+
+
+def decode_source_cursor(kind: str, cursor: str, size: int) -> list[Any]:
+    """The ``size`` position values of a cursor :func:`encode_source_cursor` made for
+    ``kind``; :class:`InvalidCursor` (a ``ValueError``, as the connector contract asks) for
+    anything else."""
+    try:
+        data: Any = json.loads(_decode(cursor))
+    except ValueError:
+        data = None
+    if not isinstance(data, list) or len(data) != size + 1 or data[0] != kind:
+        raise InvalidCursor(f"invalid `after` cursor {cursor[:80]!r} for a {kind} source")
+    return data[1:]

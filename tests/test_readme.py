@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+import yaml
+
 from ecehub.auth.devtokens import DevKey
+from ecehub.config import parse_config
 from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
 from tests.graph_helpers import demo_graph
 
@@ -44,3 +48,26 @@ async def test_the_mutation_walkthrough_works_as_written(tmp_path: Path) -> None
     [error] = replay["errors"]
     assert error["extensions"]["code"] == "VERSION_CONFLICT"
     assert error["extensions"]["currentVersion"] == 2
+
+
+def _yaml_after(heading: str) -> str:
+    start = README.index(heading)
+    found = re.search(r"```yaml\n(.*?)```", README[start:], re.S)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("heading", "kind"),
+    [("### CSV files (`kind: csv`)", "csv"), ("### A GraphQL API (`kind: graphql`)", "graphql")],
+)
+def test_the_source_examples_load(heading: str, kind: str, tmp_path: Path) -> None:
+    env = {
+        "REGISTRY_TOKEN": "t",
+        "PARTNER_GRAPHQL_URL": "https://partner.example.org/graphql",
+        "PARTNER_TOKEN": "t",
+    }
+    data = yaml.safe_load(_yaml_after(heading))
+    config = parse_config(data, env=env, config_dir=tmp_path)
+    [source] = config.sources.values()
+    assert source.kind == kind and len(source.entities) == 2

@@ -37,6 +37,8 @@ Re-exported as ``ecehub.connectors.CONTRACT_VERSION``."""
 _BUILT_IN = {
     "sql": "ecehub.connectors.sql:SqlConnector",
     "rest": "ecehub.connectors.rest:RestConnector",
+    "csv": "ecehub.connectors.csv:CsvConnector",
+    "graphql": "ecehub.connectors.graphql:GraphqlConnector",
 }
 
 _classes: dict[str, type[Any]] = {}

@@ -20,7 +20,7 @@ from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, MergeRule, SourceConfig
 from ecehub.errors import ConfigError, ConnectorNotFound
 
-__all__ = ["load_config", "parse_config", "read_yaml"]
+__all__ = ["CONFIG_DIR_CONTEXT", "load_config", "parse_config", "read_yaml"]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -240,10 +240,23 @@ def _causes(problems: Problems, unset: int) -> Problems:
     return problems[:unset] + [p for p in problems[unset:] if not follows(p[0])]
 
 
+CONFIG_DIR_CONTEXT = "config_dir"
+"""The key of the validation context holding the config file's folder (a :class:`Path`, or
+``None`` for config not read from a file): a connector's settings model takes its relative
+paths relative to it (``info.context``), as ``files.directory`` is."""
+
+
 def parse_config(
-    data: Any, *, file: str = "<config>", env: Mapping[str, str] | None = None
+    data: Any,
+    *,
+    file: str = "<config>",
+    env: Mapping[str, str] | None = None,
+    config_dir: Path | None = None,
 ) -> Config:
-    """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem."""
+    """Validate already-parsed YAML data. Raises :class:`ConfigError` listing every problem.
+
+    ``config_dir``: the folder relative paths in source settings are taken from (a config
+    file's folder); ``None``: the working directory's."""
     env = os.environ if env is None else env
     if data is None:
         data = {}
@@ -278,7 +291,8 @@ def parse_config(
         try:
             # The context: where relative paths start and where `*_env` settings are read
             # (a connector's settings may name files and environment variables).
-            sources[name] = model.model_validate(raw, context={"config_file": file, "env": env})
+            context = {"config_file": file, "env": env, CONFIG_DIR_CONTEXT: config_dir}
+            sources[name] = model.model_validate(raw, context=context)
         except ValidationError as exc:
             problems.extend(_pydantic_problems(exc, path))
 
@@ -388,4 +402,6 @@ def read_yaml(path: str | Path) -> Any:
 
 def load_config(path: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a YAML config file."""
-    return parse_config(read_yaml(path), file=str(path), env=env)
+    return parse_config(
+        read_yaml(path), file=str(path), env=env, config_dir=Path(path).resolve().parent
+    )

@@ -74,3 +74,34 @@ async def test_the_command_writes_it(tmp_path: Path) -> None:
     code, _, err = await run("config", "schema", "-o", str(out))
     assert code == 0, err
     assert json.loads(out.read_text())["title"] == "ecehub configuration"
+
+
+def test_the_csv_and_graphql_kinds_are_described(validator: jsonschema.protocols.Validator) -> None:
+    csv = {
+        "kind": "csv",
+        "delimiter": ";",
+        "entities": {
+            "enrollment": {
+                "file": ["a.csv", "https://data.example.org/b.csv"],
+                "key": ["program", "year"],
+                "parent": {"program": "program"},
+                "fields": {"count": "kids"},
+            }
+        },
+    }
+    assert _errors(validator, {"sources": {"registry": csv}}) == []
+    assert _errors(validator, {"sources": {"registry": {**csv, "delimeter": ";"}}})
+    assert _errors(validator, {"sources": {"registry": {**csv, "base_url": "http://x"}}})
+    graphql = {
+        "kind": "graphql",
+        "url": "https://partner.example.org/graphql",
+        "entities": {
+            "program": {
+                "key": "id",
+                "fetch": {"field": "providers", "argument": "ids"},
+                "find": {"field": "providerList", "paging": "offset"},
+            }
+        },
+    }
+    assert _errors(validator, {"sources": {"partner": graphql}}) == []
+    assert _errors(validator, {"sources": {"partner": {**graphql, "records_path": "data"}}})
