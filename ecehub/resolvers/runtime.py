@@ -1,6 +1,7 @@
 """What lives as long as the app: the config, one connector per source, the hub store and
-the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy and
-the metrics. Each request gets a :class:`~ecehub.resolvers.context.RequestContext` from it."""
+the crosswalk store on one engine, the crosswalk's confirmed-link index, the access policy, the
+metrics and the source cache. Each request gets a
+:class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
+from ecehub.sources.cache import SourceCache
 
 __all__ = ["Runtime", "build_connectors"]
 
@@ -34,9 +36,11 @@ class Runtime:
         connectors: dict[str, Connector] | None = None,
         store: HubStore | None = None,
         metrics: Metrics | None = None,
+        cache: SourceCache | None = None,
     ) -> None:
         """``metrics``: where the sources' calls are counted (by default a registry of this
-        runtime's own when ``server.metrics`` is on, else none)."""
+        runtime's own when ``server.metrics`` is on, else none). ``cache``: the source
+        cache (by default the one ``config.cache`` asks for; none for ``backend: none``)."""
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
@@ -49,6 +53,8 @@ class Runtime:
         self.metrics = metrics
         if metrics is not None:
             metrics.watch_pool(self.pool_status)
+        self.cache = cache if cache is not None else SourceCache.from_config(config, metrics)
+        """Source answers shared by every request (below access control)."""
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""
@@ -113,6 +119,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
+        if self.cache is not None:
+            await self.cache.aclose()
         if self._store is not None:
             await self._store.aclose()
 
