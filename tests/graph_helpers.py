@@ -12,7 +12,7 @@ import httpx
 
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
-from ecehub.config import Config, load_config
+from ecehub.config import CacheConfig, Config, load_config
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
 
@@ -84,10 +84,12 @@ async def demo_graph(
     hub_url: str | None = None,
     dev_key: DevKey | None = None,
     hub_programs: int = 0,
+    live: bool = False,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
-    demo config's ``access`` rules."""
+    demo config's ``access`` rules. ``live``: no source cache (for tests that count the
+    source calls of each query, which a warm cache would answer with none)."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -104,6 +106,8 @@ async def demo_graph(
             config = config.model_copy(update={"access": None})
         else:
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
+        if live:
+            config = config.model_copy(update={"cache": CacheConfig(backend="none")})
         hub = Runtime(config)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)

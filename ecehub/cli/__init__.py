@@ -1,5 +1,5 @@
 """The ``ecehub`` command: serve | demo | check | config schema | schema print | db | token |
-crosswalk suggest | review | apply | export."""
+crosswalk suggest | review | apply | export | cache drop."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ecehub.cli.cache import add_cache_parser
 from ecehub.cli.common import config_option
 from ecehub.cli.crosswalk import add_crosswalk_parser
 from ecehub.cli.db import add_db_parser
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_db_parser(sub)
     add_token_parser(sub)
     add_crosswalk_parser(sub)
+    add_cache_parser(sub)
     return parser
 
 

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp import web
 
+from ecehub.cli import main
 from ecehub.config import Config, parse_config
 from ecehub.connectors import Connector, FieldFilter
 from ecehub.metrics import Metrics
@@ -102,6 +104,10 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 
 def _config(upstream: Upstream, sqlite_path: Path, cache: dict[str, Any]) -> Config:
+    return parse_config(_config_data(upstream, sqlite_path, cache))
+
+
+def _config_data(upstream: Upstream, sqlite_path: Path, cache: dict[str, Any]) -> dict[str, Any]:
     with sqlite3.connect(sqlite_path) as db:
         db.execute(
             "CREATE TABLE IF NOT EXISTS facility (license_no TEXT PRIMARY KEY, name TEXT, "
@@ -112,59 +118,57 @@ def _config(upstream: Upstream, sqlite_path: Path, cache: dict[str, Any]) -> Con
             "INSERT INTO facility VALUES (?, ?, ?, ?)",
             [(f"L-{i}", f"Facility {i}", f"2024-0{i % 9 + 1}-15", 10 * i) for i in range(1, 31)],
         )
-    return parse_config(
-        {
-            "sources": {
-                "qris": {
-                    "kind": "rest",
-                    "base_url": upstream.url,
-                    "support_types": ["QRIS"],
-                    "timeout_s": 2,
-                    "records_path": "data",
-                    "pagination": {"style": "none"},
-                    "entities": {
-                        "program": {
-                            "path": "/v1/providers",
-                            "key": "id",
-                            "batch": {"param": "ids", "max": 500},
-                            "fields": {
-                                "name": "name",
-                                "qris_level": "level",
-                                "qris_rated_on": "rated_on",
-                            },
-                            "identifiers": {"QRIS_PROVIDER_ID": "id"},
-                            "filters": {"qris_level": {"param": "level", "op": "eq"}},
+    return {
+        "sources": {
+            "qris": {
+                "kind": "rest",
+                "base_url": upstream.url,
+                "support_types": ["QRIS"],
+                "timeout_s": 2,
+                "records_path": "data",
+                "pagination": {"style": "none"},
+                "entities": {
+                    "program": {
+                        "path": "/v1/providers",
+                        "key": "id",
+                        "batch": {"param": "ids", "max": 500},
+                        "fields": {
+                            "name": "name",
+                            "qris_level": "level",
+                            "qris_rated_on": "rated_on",
                         },
-                        "staff": {
-                            "path": "/v1/staff",
-                            "key": "id",
-                            "parent": {"program": "provider"},
-                            "parent_batch": {"param": "provider_ids", "max": 500},
-                            "fields": {"first_name": "first", "pd_hours": "hours"},
-                        },
+                        "identifiers": {"QRIS_PROVIDER_ID": "id"},
+                        "filters": {"qris_level": {"param": "level", "op": "eq"}},
                     },
-                },
-                "licensing": {
-                    "kind": "sql",
-                    "url": f"sqlite+aiosqlite:///{sqlite_path}",
-                    "support_types": ["LICENSING"],
-                    "entities": {
-                        "program": {
-                            "table": "facility",
-                            "key": "license_no",
-                            "fields": {
-                                "name": "name",
-                                "license_issued": "issued",
-                                "licensed_capacity": "capacity",
-                            },
-                            "identifiers": {"LICENSE_NUMBER": "license_no"},
-                        }
+                    "staff": {
+                        "path": "/v1/staff",
+                        "key": "id",
+                        "parent": {"program": "provider"},
+                        "parent_batch": {"param": "provider_ids", "max": 500},
+                        "fields": {"first_name": "first", "pd_hours": "hours"},
                     },
                 },
             },
-            "cache": cache,
-        }
-    )
+            "licensing": {
+                "kind": "sql",
+                "url": f"sqlite+aiosqlite:///{sqlite_path}",
+                "support_types": ["LICENSING"],
+                "entities": {
+                    "program": {
+                        "table": "facility",
+                        "key": "license_no",
+                        "fields": {
+                            "name": "name",
+                            "license_issued": "issued",
+                            "licensed_capacity": "capacity",
+                        },
+                        "identifiers": {"LICENSE_NUMBER": "license_no"},
+                    }
+                },
+            },
+        },
+        "cache": cache,
+    }
 
 
 class Clock:
@@ -489,3 +493,43 @@ async def test_without_a_reachable_redis_every_read_goes_to_the_source(
     assert len(upstream.hits) == 2
     assert "the cache backend failed" in caplog.text
     assert "s3cret-pw" not in caplog.text
+
+
+async def test_the_drop_command_reaches_a_shared_cache(
+    upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_service(REDIS_URL, "Redis")
+    settings = {"backend": "redis", "url": REDIS_URL, "key_prefix": f"t{uuid.uuid4().hex[:12]}"}
+    data = _config_data(upstream, tmp_path / "l.db", settings)
+    path = tmp_path / "state.yaml"
+    path.write_text(yaml.safe_dump(data))
+    config = parse_config(data)
+    cache = SourceCache.from_config(config)
+    assert cache is not None
+    connectors = build_connectors(config)
+    try:
+        for _ in range(2):
+            await SourceGateway(connectors, None, cache.session()).fetch(
+                "qris", "program", ["P001"]
+            )
+        assert len(upstream.hits) == 1
+        drop = ["cache", "drop", "--config", str(path), "--source", "qris", "--entity", "program"]
+        assert await asyncio.to_thread(main, drop) == 0
+        assert "dropped the cached answers of qris program" in capsys.readouterr().out
+        await SourceGateway(connectors, None, cache.session()).fetch("qris", "program", ["P001"])
+        assert len(upstream.hits) == 2
+        assert await asyncio.to_thread(main, [*drop, "--key", "P001"]) == 0
+        assert await asyncio.to_thread(main, [*drop[:-2], "--entity", "site"]) == 2
+        assert "has no entity 'site'" in capsys.readouterr().err
+    finally:
+        await cache.aclose()
+        await asyncio.gather(*(c.aclose() for c in connectors.values()))
+    memory = tmp_path / "memory.yaml"
+    memory.write_text(yaml.safe_dump(_config_data(upstream, tmp_path / "l.db", {})))
+    assert (
+        await asyncio.to_thread(
+            main, ["cache", "drop", "--config", str(memory), "--source", "qris"]
+        )
+        == 1
+    )
+    assert "lives in each serving process" in capsys.readouterr().err
