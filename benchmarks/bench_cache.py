@@ -7,8 +7,10 @@ The demo systems: QRIS is its REST API on loopback, answering every request afte
 (``create_app`` over a ``Runtime``, queried through httpx's ASGI transport). A cold sample
 first drops every source's entries (``SourceCache.drop``: a new generation, as after a
 restart), so every source is read; a warm sample follows it unchanged. Cold and warm samples
-alternate so drift hits both alike. Printed: source calls per request, p50 and p95 of each,
-and p50 cold / p50 warm.
+alternate so drift hits both alike, and each round also times the same query on a hub with
+no cache over sources with no delay: the hub's own work, which bounds what a cache can save.
+Printed: source calls per request, p50 and p95 of each, p50 cold / p50 warm and p50 warm /
+p50 own.
 
 Run from the repository root::
 
@@ -117,60 +119,94 @@ async def run(args: argparse.Namespace) -> None:
             connectors = build_connectors(config)
             for name in ("head_start", "licensing"):  # QRIS: its own server is delayed
                 connectors[name] = DelayedConnector(connectors[name], delay)
-            runtime = Runtime(config, connectors=connectors)
-            assert runtime.cache is not None
-            transport = httpx.ASGITransport(app=create_app(config, runtime))
+            cached = Runtime(config, connectors=connectors)
+            # The hub's own work: no cache, and (while it is asked) sources with no delay.
+            live_config = config.model_copy(update={"cache": CacheConfig(backend="none")})
+            live = Runtime(live_config)
             try:
-                async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-                    await measure(args, client, runtime)
+                async with (
+                    client_of(create_app(config, cached)) as client,
+                    client_of(create_app(live_config, live)) as live_client,
+                ):
+                    await measure(args, demo, client, cached, live_client)
             finally:
-                await runtime.aclose()
+                await cached.aclose()
+                await live.aclose()
 
 
-async def measure(args: argparse.Namespace, client: httpx.AsyncClient, runtime: Runtime) -> None:
+def client_of(app: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+
+
+def ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+async def query(client: httpx.AsyncClient, first: int) -> tuple[float, dict[str, int], int]:
+    """One nested query: its latency, its source calls, the programs it returned."""
+    started = time.perf_counter()
+    response = await client.post(
+        "/graphql",
+        json={"query": NESTED, "variables": {"first": first}},
+        headers={"X-Ecehub-Trace": "1"},
+    )
+    seconds = time.perf_counter() - started
+    body = response.json()
+    assert "errors" not in body, body.get("errors")
+    calls = {s["source"]: s["calls"] for s in body["extensions"]["sources"]}
+    return seconds, calls, len(body["data"]["programs"]["nodes"])
+
+
+async def measure(
+    args: argparse.Namespace,
+    demo: DemoSystems,
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    live_client: httpx.AsyncClient,
+) -> None:
+    """Rounds of: cold, warm, and the hub's own work (no cache, no delays)."""
     cache = runtime.cache
     assert cache is not None
-
-    async def once() -> tuple[float, dict[str, int], int]:
-        started = time.perf_counter()
-        response = await client.post(
-            "/graphql",
-            json={"query": NESTED, "variables": {"first": args.programs}},
-            headers={"X-Ecehub-Trace": "1"},
-        )
-        seconds = time.perf_counter() - started
-        body = response.json()
-        assert "errors" not in body, body.get("errors")
-        calls = {s["source"]: s["calls"] for s in body["extensions"]["sources"]}
-        return seconds, calls, len(body["data"]["programs"]["nodes"])
+    delay = demo.qris.delay_s
 
     async def drop_all() -> None:
         for source in runtime.config.sources:
             await cache.drop(source)
 
+    async def floor() -> float:
+        demo.qris.delay_s = 0.0
+        try:
+            return (await query(live_client, args.programs))[0]
+        finally:
+            demo.qris.delay_s = delay
+
     for _ in range(args.warmup):  # pools opened, tables reflected
         await drop_all()
-        await once()
+        await query(client, args.programs)
+        await floor()
     cold: list[float] = []
     warm: list[float] = []
+    own: list[float] = []
     cold_calls: dict[str, int] = {}
     warm_calls: dict[str, int] = {}
     programs = 0
     for _ in range(args.repeat):
         await drop_all()
-        seconds, cold_calls, programs = await once()
+        seconds, cold_calls, programs = await query(client, args.programs)
         cold.append(seconds)
-        seconds, warm_calls, _ = await once()
+        seconds, warm_calls, _ = await query(client, args.programs)
         warm.append(seconds)
-    cold_p50, warm_p50 = statistics.median(cold), statistics.median(warm)
+        own.append(await floor())
     print(
         f"nested query, {programs} programs, every source {args.delay_ms:g} ms away, "
         f"backend {args.backend}, {args.repeat} rounds"
     )
     print(f"  source calls per request: cold {cold_calls}, warm {warm_calls or 'none'}")
-    print(f"  cold: p50 {cold_p50 * 1000:7.1f} ms   p95 {p95(cold) * 1000:7.1f} ms")
-    print(f"  warm: p50 {warm_p50 * 1000:7.1f} ms   p95 {p95(warm) * 1000:7.1f} ms")
-    print(f"  p50 cold / p50 warm: {cold_p50 / warm_p50:.1f}x")
+    print(f"  cold: p50 {ms(cold):7.1f} ms   p95 {p95(cold) * 1000:7.1f} ms")
+    print(f"  warm: p50 {ms(warm):7.1f} ms   p95 {p95(warm) * 1000:7.1f} ms")
+    print(f"  own:  p50 {ms(own):7.1f} ms   p95 {p95(own) * 1000:7.1f} ms  (no cache, no delays)")
+    print(f"  p50 cold / p50 warm: {ms(cold) / ms(warm):.1f}x")
+    print(f"  p50 warm / p50 own:  {ms(warm) / ms(own):.2f}x")
 
 
 def main() -> None:
