@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
@@ -147,6 +148,17 @@ async def test_stale_answers_carry_their_age_and_nothing_older_than_allowed(
         assert gone["data"]["program"]["qrisRating"] is None
         # The other sources stayed fresh enough to be asked again, and answered.
         assert gone["data"]["program"]["license"] == fresh["data"]["program"]["license"]
+        # /metrics counted it all, by source, entity and result.
+        scraped = (await g.client.client.get("/metrics")).text
+        lookups: dict[tuple[str, str], float] = {}
+        for family in text_string_to_metric_families(scraped):
+            for sample in family.samples:
+                if sample.name == "ecehub_cache_lookups_total":
+                    key = (sample.labels["source"], sample.labels["result"])
+                    lookups[key] = lookups.get(key, 0) + sample.value
+        assert lookups[("qris", "stale")] > 0 and lookups[("qris", "miss")] > 0
+        assert lookups[("licensing", "miss")] > 0
+        assert {source for source, _ in lookups} <= {"qris", "licensing", "head_start"}
 
 
 async def test_only_an_administrators_no_cache_header_reads_live(tmp_path: Path) -> None:
