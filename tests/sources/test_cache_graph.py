@@ -62,15 +62,24 @@ class CachedGraph:
 
 
 @contextlib.asynccontextmanager
-async def cached_graph(tmp_path: Path, programs: int = 40) -> AsyncIterator[CachedGraph]:
+async def cached_graph(
+    tmp_path: Path, programs: int = 40, backend: str = "memory"
+) -> AsyncIterator[CachedGraph]:
     key = DevKey.load_or_create(tmp_path / "keys")
     async with DemoSystems(programs=programs, data_dir=tmp_path / "demo") as demo:
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
-        settings = CacheConfig(ttl_s=30, stale_max_age_s=600, bypass_roles=["state_admin"])
+        settings = CacheConfig(
+            backend=backend, ttl_s=30, stale_max_age_s=600, bypass_roles=["state_admin"]
+        )
         config = config.model_copy(update={"auth": dev_auth_config(key), "cache": settings})
         clock, metrics = Clock(), Metrics()
-        cache = SourceCache(config, CacheStore.memory(), metrics, clock=clock)
+        cache = (
+            None
+            if backend == "none"
+            else SourceCache(config, CacheStore.memory(), metrics, clock=clock)
+        )
         runtime = Runtime(config, metrics=metrics, cache=cache)
+        assert (runtime.cache is None) == (backend == "none")
         transport = httpx.ASGITransport(app=create_app(config, runtime))
         try:
             async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
@@ -208,3 +217,18 @@ async def test_a_crosswalk_link_shows_at_once_over_a_warm_cache(tmp_path: Path) 
             (s["source"], s["key"]) for s in after["data"]["program"]["sources"]
         }
         assert after["data"]["program"]["qrisRating"] is not None
+
+
+async def test_backend_none_reads_every_source_on_every_request(tmp_path: Path) -> None:
+    async with cached_graph(tmp_path, backend="none") as g:
+        [pid] = _ids(g.demo, 1)
+        admin = g.token("state_admin")
+        first = await g.post(PROGRAM, admin, id=pid)
+        again = await g.post(PROGRAM, admin, id=pid)
+        assert calls_by_source(again) == calls_by_source(first) != {}
+        await g.demo.stop_qris()
+        down = await g.post(PROGRAM, admin, id=pid)
+        assert "stale" not in down["extensions"]
+        assert [e["extensions"] for e in down["errors"]] == [
+            {"code": "SOURCE_UNAVAILABLE", "source": "qris"}
+        ]
