@@ -12,7 +12,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -63,7 +63,7 @@ class CachedGraph:
 
 @contextlib.asynccontextmanager
 async def cached_graph(
-    tmp_path: Path, programs: int = 40, backend: str = "memory"
+    tmp_path: Path, programs: int = 40, backend: Literal["memory", "none"] = "memory"
 ) -> AsyncIterator[CachedGraph]:
     key = DevKey.load_or_create(tmp_path / "keys")
     async with DemoSystems(programs=programs, data_dir=tmp_path / "demo") as demo:
