@@ -18,8 +18,9 @@ source, entity and listing has a generation counter in the backend (:meth:`Sourc
 bumps it; with Redis every replica sees it at once); a request reads the counters once per
 source and entity and uses them in its keys, so dropped entries are never read again.
 
-A backend that fails (Redis down) never fails a request: the read goes to the source, the
-error is logged (at most once a minute) and counted.
+A backend that fails (Redis down or hung) never fails a request: the read goes to the source,
+the error is logged (at most once a minute) and counted, and for the next few seconds requests
+do not try the backend at all.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ Kind = Literal["fetch", "children", "find"]
 
 _FORMAT = "v1"  # in every key: entries of another format are never read
 _ERROR_LOG_EVERY_S = 60.0
+_BACKEND_RETRY_S = 5.0
+"""After the backend fails, requests go straight to the sources this long before it is tried
+again, so a hung Redis costs one request its ``timeout_s``, not every request."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class SourceCache:
         self._prefix = f"{self.settings.key_prefix}:{_FORMAT}"
         self._flights: dict[str, asyncio.Future[Outcome]] = {}
         self._last_error_log = float("-inf")
+        self._backend_down_until = float("-inf")
 
     @classmethod
     def from_config(cls, config: Config, metrics: Metrics | None = None) -> SourceCache | None:
@@ -164,6 +169,8 @@ class SourceCache:
     async def _namespaces(self, source: str, entity: str) -> tuple[str, str] | None:
         """The key prefixes of a source's entity at its current generations: for ``fetch``
         and ``children``, and for ``find``; ``None`` when the backend cannot say."""
+        if time.monotonic() < self._backend_down_until:
+            return None
         try:
             g_source, g_entity, g_find = await self.store.counters(
                 self._generation_keys(source, entity)
@@ -335,6 +342,7 @@ class SourceCache:
         if self.metrics is not None:
             self.metrics.cache_error(operation)
         now = time.monotonic()
+        self._backend_down_until = now + _BACKEND_RETRY_S
         if now - self._last_error_log >= _ERROR_LOG_EVERY_S:
             self._last_error_log = now
             # The exception's type only: its text may name the backend's address.

@@ -37,8 +37,8 @@ class CacheStore:
 
     @classmethod
     def redis(cls, url: str, *, timeout_s: float) -> CacheStore:
-        """A store in the Redis at ``url`` (``redis://``, ``rediss://`` or ``unix://``; its
-        password never reaches a log). Each operation waits at most ``timeout_s``."""
+        """A store in the Redis at ``url`` (``redis://`` or ``rediss://``; its password never
+        reaches a log). Each operation waits at most ``timeout_s``."""
         options: dict[str, Any] = dict(parse_url(url))
         backend = RedisCache(
             serializer=StringSerializer(),

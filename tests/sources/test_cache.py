@@ -493,6 +493,14 @@ async def test_without_a_reachable_redis_every_read_goes_to_the_source(
     assert len(upstream.hits) == 2
     assert "the cache backend failed" in caplog.text
     assert "s3cret-pw" not in caplog.text
+    # Tried once: the second request went straight to the source.
+    errors = [
+        s.value
+        for metric in metrics.registry.collect()
+        for s in metric.samples
+        if s.name == "ecehub_cache_errors_total"
+    ]
+    assert errors == [1.0]
 
 
 async def test_the_drop_command_reaches_a_shared_cache(
