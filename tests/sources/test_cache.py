@@ -507,7 +507,11 @@ async def test_the_drop_command_reaches_a_shared_cache(
     upstream: Upstream, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     require_service(REDIS_URL, "Redis")
-    settings = {"backend": "redis", "url": REDIS_URL, "key_prefix": f"t{uuid.uuid4().hex[:12]}"}
+    settings: dict[str, Any] = {
+        "backend": "redis",
+        "url": REDIS_URL,
+        "key_prefix": f"t{uuid.uuid4().hex[:12]}",
+    }
     data = _config_data(upstream, tmp_path / "l.db", settings)
     path = tmp_path / "state.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -532,6 +536,12 @@ async def test_the_drop_command_reaches_a_shared_cache(
     finally:
         await cache.aclose()
         await asyncio.gather(*(c.aclose() for c in connectors.values()))
+    dead = tmp_path / "dead.yaml"
+    settings.update(url="redis://:pw-never-printed@127.0.0.1:9/0", timeout_s=0.5)
+    dead.write_text(yaml.safe_dump(_config_data(upstream, tmp_path / "l.db", settings)))
+    assert await asyncio.to_thread(main, [*drop[:3], str(dead), *drop[4:]]) == 1
+    said = capsys.readouterr().err
+    assert "the cache backend failed" in said and "pw-never-printed" not in said
     memory = tmp_path / "memory.yaml"
     memory.write_text(yaml.safe_dump(_config_data(upstream, tmp_path / "l.db", {})))
     assert (
