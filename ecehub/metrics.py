@@ -8,6 +8,8 @@ one, so several apps in one process, tests among them, do not collide).
 - Each source's guard (:mod:`ecehub.sources.resilience`): its breaker's state and
   transitions, retries, calls refused without reaching it, the wait for a slot, calls in
   flight.
+- The source cache (:mod:`ecehub.sources.cache`): lookups by source, entity and result (hit,
+  miss, stale), and backend failures.
 - HTTP answers by route and status (:class:`HttpMetrics`, outermost middleware): the requests
   refused at the edge (429, 413, 401, 400, 405) among them.
 - The hub store's connection pool, read when scraped.
@@ -218,6 +220,20 @@ class Metrics:
             ["source"],
             registry=r,
         )
+        self.cache_lookups = Counter(
+            "ecehub_cache_lookups",
+            "Source answers looked up in the cache by source, entity and result: hit (served "
+            "from the cache), miss (asked the source), stale (a miss whose source failed, "
+            "answered by an older entry); per key, per page for listings",
+            ["source", "entity", "result"],
+            registry=r,
+        )
+        self.cache_errors = Counter(
+            "ecehub_cache_errors",
+            "Cache backend operations that failed (the sources were read live instead)",
+            ["operation"],
+            registry=r,
+        )
         self.http = Counter(
             "ecehub_http_requests",
             "HTTP requests by route and status; 4xx are refused at the edge (429 rate "
@@ -300,6 +316,15 @@ class Metrics:
 
     def in_flight(self, source: str, change: int) -> None:
         self.source_in_flight.labels(source).inc(change)
+
+    def cache_lookup(self, source: str, entity: str, result: str, count: int = 1) -> None:
+        """Count ``count`` answers looked up in the source cache (``result``: ``hit``,
+        ``miss`` or ``stale``; source and entity are the config's, so bounded)."""
+        self.cache_lookups.labels(source, entity, result).inc(count)
+
+    def cache_error(self, operation: str) -> None:
+        """Count one failed cache backend operation (``get``, ``set``, ``generations``)."""
+        self.cache_errors.labels(operation).inc()
 
     def http_request(self, path: str, status: int) -> None:
         self.http.labels(route_of(path), str(status)).inc()

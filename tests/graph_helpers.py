@@ -12,7 +12,7 @@ import httpx
 
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
-from ecehub.config import Config, load_config
+from ecehub.config import CacheConfig, Config, load_config
 from ecehub.config.model import FederationConfig
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
@@ -94,11 +94,14 @@ async def demo_graph(
     hub_programs: int = 0,
     federation: bool = False,
     tracing: Tracing | None = None,
+    live: bool = False,
 ) -> AsyncIterator[tuple[DemoSystems, GraphClient]]:
     """The demo systems behind an in-process hub. Without ``dev_key``: header auth and no
     access rules (every reader sees everything). With it: jwt auth trusting that key and the
     demo config's ``access`` rules. ``federation``: served as a federation subgraph.
-    ``tracing``: where the hub's spans go (none by default)."""
+    ``tracing``: where the hub's spans go (none by default). ``live``: no source cache (for
+    tests that count the source calls of each query, which a warm cache would answer with
+    none)."""
     async with DemoSystems(
         hub_url=hub_url,
         programs=programs,
@@ -117,6 +120,8 @@ async def demo_graph(
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
         if federation:
             config = with_federation(config)
+        if live:
+            config = config.model_copy(update={"cache": CacheConfig(backend="none")})
         hub = Runtime(config, tracing=tracing)
         app = create_app(config, hub)
         transport = httpx.ASGITransport(app=app)

@@ -17,7 +17,7 @@ import pytest
 from pydantic import SecretStr
 
 from ecehub.app import create_app
-from ecehub.config import Config, load_config
+from ecehub.config import CacheConfig, Config, load_config
 from ecehub.config.model import HubConfig, ServerConfig
 from ecehub.demo import DemoSystems
 from ecehub.resolvers.runtime import Runtime
@@ -168,12 +168,18 @@ async def test_well_formed_requests_still_run(tmp_path: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def edge_graph(tmp_path: Path, **server: Any) -> AsyncIterator[GraphClient]:
+async def edge_graph(
+    tmp_path: Path, *, live: bool = False, **server: Any
+) -> AsyncIterator[GraphClient]:
+    """``live``: no source cache (a source made to fail after a first query must fail the
+    next one, not be answered from that query's entries)."""
     async with DemoSystems(programs=6, data_dir=tmp_path) as demo:
         config = load_config(demo.config_path, env={**os.environ, **demo.env})
         config = config.model_copy(
             update={"access": None, "server": config.server.model_copy(update=server)}
         )
+        if live:
+            config = config.model_copy(update={"cache": CacheConfig(backend="none")})
         runtime = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, runtime))
         try:
@@ -496,7 +502,7 @@ async def test_execution_errors_stay_200_with_their_data_in_the_spec_media_type(
         ("{ programs(first: 2) { nodes { name license { number } } } }", "SOURCE_UNAVAILABLE"),
     ]
     data: list[Any] = []
-    async with edge_graph(tmp_path) as graph:
+    async with edge_graph(tmp_path, live=True) as graph:
         first = await graph.query("{ programs(first: 1) { nodes { id } } }")
         program = first["data"]["programs"]["nodes"][0]["id"]
         monkeypatch.setattr(SourceGateway, "_call", refuse)

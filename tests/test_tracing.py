@@ -57,7 +57,7 @@ def attrs(span: ReadableSpan) -> dict[str, Any]:
 
 async def test_a_span_per_source_call_under_the_request_span(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
-    async with demo_graph(tmp_path, programs=8, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=8, tracing=tracing, live=True) as (_, graph):
         answer = await graph.client.post(
             "/graphql",
             json={"query": DIRECTORY, "variables": {"name": ""}},
@@ -117,7 +117,7 @@ def test_records_are_counted_in_each_shape_a_source_answers() -> None:
 
 async def test_a_failed_source_s_span_carries_its_code(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
-    async with demo_graph(tmp_path, programs=5, tracing=tracing) as (demo, graph):
+    async with demo_graph(tmp_path, programs=5, tracing=tracing, live=True) as (demo, graph):
         await demo.stop_qris()
         body = await graph.query(DIRECTORY)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["SOURCE_UNAVAILABLE"]
@@ -134,7 +134,7 @@ async def test_a_failed_source_s_span_carries_its_code(tmp_path: Path) -> None:
 
 async def test_the_caller_s_traceparent_is_continued(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
-    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=3, tracing=tracing, live=True) as (_, graph):
         await graph.client.post(
             "/graphql",
             json={"query": "{ programs(first: 2) { nodes { name } } }"},
@@ -153,7 +153,7 @@ async def test_the_caller_s_traceparent_is_continued(tmp_path: Path) -> None:
 async def test_sampling_drops_new_traces_and_follows_the_caller(tmp_path: Path) -> None:
     tracing, exporter = in_memory(sample_ratio=0.0)
     query = {"query": "{ programs(first: 2) { nodes { name } } }"}
-    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=3, tracing=tracing, live=True) as (_, graph):
         await graph.client.post("/graphql", json=query)
         unsampled = list(exporter.get_finished_spans())
         await graph.client.post(
@@ -170,7 +170,7 @@ async def test_no_secret_or_input_in_any_attribute(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
     secret_name = "zz-variable-value-7f31"
     user = "coach.secret-user@example.org"
-    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=3, tracing=tracing, live=True) as (_, graph):
         await graph.client.post(
             "/graphql",
             json={"query": DIRECTORY, "variables": {"name": secret_name}},
@@ -206,7 +206,7 @@ async def test_a_server_fault_marks_the_span_without_its_message(
 ) -> None:
     monkeypatch.setattr("ecehub.schema.graph.address_of", _explode)
     tracing, exporter = in_memory()
-    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=3, tracing=tracing, live=True) as (_, graph):
         body = await graph.query("{ programs(first: 2) { nodes { address { city } } } }")
     assert {e["extensions"]["code"] for e in body["errors"]} == {"INTERNAL_SERVER_ERROR"}
     request, _ = split(exporter.get_finished_spans())
@@ -220,7 +220,7 @@ async def test_a_server_fault_marks_the_span_without_its_message(
 
 async def test_a_refused_request_has_its_span_with_the_status(tmp_path: Path) -> None:
     tracing, exporter = in_memory()
-    async with demo_graph(tmp_path, programs=3, tracing=tracing) as (_, graph):
+    async with demo_graph(tmp_path, programs=3, tracing=tracing, live=True) as (_, graph):
         refused = await graph.client.post(
             "/graphql", content=b"{not json", headers={"content-type": "application/json"}
         )

@@ -1,5 +1,6 @@
 """The ``ecehub`` command: serve | demo | check | config schema | schema print | schema diff |
-db | token | crosswalk suggest | review | apply | export | connectors | connector new."""
+db | token | crosswalk suggest | review | apply | export | connectors | connector new |
+cache drop."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from ecehub.cli.cache import add_cache_parser
 from ecehub.cli.common import config_option
 from ecehub.cli.connectors import add_connector_parsers
 from ecehub.cli.crosswalk import add_crosswalk_parser
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_token_parser(sub)
     add_crosswalk_parser(sub)
     add_connector_parsers(sub)
+    add_cache_parser(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "AccessConfig",
     "AuthConfig",
     "CacheConfig",
+    "CacheTiming",
     "ClaimNames",
     "Config",
     "EntityConfig",
@@ -37,6 +38,7 @@ __all__ = [
     "RateLimitConfig",
     "RoleRule",
     "ServerConfig",
+    "SourceCacheConfig",
     "SourceConfig",
     "SupportTypeConfig",
     "TracingConfig",
@@ -258,10 +260,75 @@ class FilesConfig(_Strict):
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
+class CacheTiming(_Strict):
+    """How long one source's (or one entity's) answers are kept; unset: as the level above."""
+
+    ttl_s: float | None = Field(
+        default=None, ge=0, description="Seconds an answer is served without asking; 0: not cached"
+    )
+    stale_max_age_s: float | None = Field(
+        default=None,
+        ge=0,
+        description="Oldest an answer may be (seconds since it was read) to stand in while the "
+        "source fails; 0: never served stale",
+    )
+
+
+class SourceCacheConfig(CacheTiming):
+    """One source's cache times, and its entities' own (``entities: {program: {ttl_s: 10}}``)."""
+
+    entities: dict[str, CacheTiming] = Field(default_factory=dict)
+
+
 class CacheConfig(_Strict):
+    """The cache of source answers (see README "Cache"): in the process by default, in Redis
+    (shared by every replica) with ``backend: redis``; ``none`` reads every source live."""
+
+    # The Redis URL may hold a password: never echo a rejected value.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
     backend: Literal["memory", "redis", "none"] = "memory"
-    url: SecretStr | None = None
-    ttl_s: float = Field(default=30.0, ge=0)
+    url: SecretStr | None = Field(
+        default=None,
+        description="redis://... for backend redis; unset: the ECEHUB_CACHE_URL environment "
+        "variable",
+    )
+    ttl_s: float = Field(
+        default=30.0, ge=0, description="Seconds an answer is served without asking; 0: off"
+    )
+    stale_max_age_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Oldest an answer may be (seconds since it was read) to stand in, marked "
+        "stale, while its source fails; 0: never",
+    )
+    key_prefix: str = Field(
+        default="ecehub",
+        pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+        description="Prefix of every key (several hubs on one Redis need their own)",
+    )
+    timeout_s: float = Field(
+        default=1.0, gt=0, le=30, description="Longest wait for the cache backend per operation"
+    )
+    bypass_roles: list[str] = Field(
+        default_factory=list,
+        description="Roles whose `Cache-Control: no-cache` request header reads the sources "
+        "live and refreshes the cache (others' is ignored); without an access section, anyone's",
+    )
+    sources: dict[str, SourceCacheConfig] = Field(
+        default_factory=dict, description="Per source (and entity) cache times"
+    )
+
+    def timing(self, source: str, entity: str) -> tuple[float, float]:
+        """``(ttl_s, stale_max_age_s)`` of one source's entity: the entity's own, else the
+        source's, else these defaults."""
+        ttl, stale = self.ttl_s, self.stale_max_age_s
+        own = self.sources.get(source)
+        for level in (own, own.entities.get(entity) if own else None):
+            if level is not None:
+                ttl = ttl if level.ttl_s is None else level.ttl_s
+                stale = stale if level.stale_max_age_s is None else level.stale_max_age_s
+        return ttl, stale
 
 
 class PersistedQueriesConfig(_Strict):
@@ -618,6 +685,31 @@ class Config(_Strict):
             raise ValueError(
                 f"access names unknown support type(s) {', '.join(unknown)}; declared: "
                 f"{', '.join(sorted(known))}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _cache_names(self) -> Config:
+        cache = self.cache
+        for source, timing in cache.sources.items():
+            config = self.sources.get(source)
+            if config is None:
+                raise ValueError(
+                    f"cache.sources names unknown source {source!r}; sources: "
+                    f"{', '.join(self.sources) or '(none)'}"
+                )
+            unknown = sorted(set(timing.entities) - set(config.entities))
+            if unknown:
+                raise ValueError(
+                    f"cache.sources.{source}.entities names {', '.join(unknown)}, which source "
+                    f"{source!r} does not map; it maps: {', '.join(config.entities)}"
+                )
+        roles = set(self.access.roles) if self.access is not None else set()
+        strangers = [r for r in cache.bypass_roles if r not in roles]
+        if strangers and self.access is not None:
+            raise ValueError(
+                f"cache.bypass_roles names unknown role(s) {', '.join(strangers)}; roles: "
+                f"{', '.join(self.access.roles)}"
             )
         return self
 

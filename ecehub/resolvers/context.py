@@ -65,16 +65,34 @@ class RequestContext:
         sources = self.runtime.config.sources
         visible = [n for n, s in sources.items() if self.access.sees_source(s.support_types)]
         self._config = self.runtime.config_for(visible)
+        cache = self.runtime.cache
         self.gateway = SourceGateway(
             {n: self.runtime.connectors[n] for n in visible},
             self.runtime.metrics,
             {n: self.runtime.guards[n] for n in visible},
+            None if cache is None else cache.session(bypass=self._bypasses_cache()),
         )
         self.loaders = Loaders(self.gateway)
         identity = identity_for(self._config, self.loaders, self.runtime.crosswalk)
         if self.access.programs is not None:
             identity = ScopedIdentity(identity, self.access.programs)
         self.identity = identity
+
+    def _bypasses_cache(self) -> bool:
+        """Whether this request reads the sources live: it sends ``Cache-Control:
+        no-cache`` and its role is one of ``cache.bypass_roles`` (anyone's, without access
+        rules). Anyone else's header is ignored, not refused."""
+        headers = getattr(self.request, "headers", None)
+        if headers is None:
+            return False
+        directives = {d.strip().lower() for d in str(headers.get("cache-control", "")).split(",")}
+        if "no-cache" not in directives:
+            return False
+        if not self.access.enabled:
+            return True
+        return self.access.rule is not None and (
+            self.access.role in self.runtime.config.cache.bypass_roles
+        )
 
     @property
     def hub_loaders(self) -> HubLoaders:

@@ -1,6 +1,7 @@
 """What lives as long as the app: the config, one connector and one guard (breaker, retries,
 slots) per source, the hub store and the crosswalk store on one engine, the crosswalk's
-confirmed-link index, the access policy, the metrics and the tracer provider. Each request gets a
+confirmed-link index, the access policy, the metrics, the tracer provider and the source cache.
+Each request gets a
 :class:`~ecehub.resolvers.context.RequestContext` from it."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.hub import HubStore, migrate
 from ecehub.metrics import Metrics
 from ecehub.resolvers.context import RequestContext
+from ecehub.sources.cache import SourceCache
 from ecehub.sources.resilience import SourceGuard, guards_for
 from ecehub.tracing import Tracing
 
@@ -38,11 +40,13 @@ class Runtime:
         store: HubStore | None = None,
         metrics: Metrics | None = None,
         tracing: Tracing | None = None,
+        cache: SourceCache | None = None,
     ) -> None:
         """``metrics``: where the sources' calls are counted (by default a registry of this
         runtime's own when ``server.metrics`` is on, else none). ``tracing``: where requests
         and source calls are traced (by default OTLP export when ``server.tracing.enabled``,
-        else none: no spans at all)."""
+        else none: no spans at all). ``cache``: the source cache (by default the one
+        ``config.cache`` asks for; none for ``backend: none``)."""
         self.config = config
         self.connectors = connectors if connectors is not None else build_connectors(config)
         self._store = store
@@ -65,6 +69,8 @@ class Runtime:
         self.tracing = tracing
         self.guards: dict[str, SourceGuard] = guards_for(self.connectors, metrics)
         """Each source's circuit breaker, retries and slots, shared by every request."""
+        self.cache = cache if cache is not None else SourceCache.from_config(config, metrics)
+        """Source answers shared by every request (below access control)."""
 
     def config_for(self, sources: Sequence[str]) -> Config:
         """The config as a request that sees only ``sources`` sees it (cached per set)."""
@@ -129,6 +135,8 @@ class Runtime:
 
     async def aclose(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.connectors.values()))
+        if self.cache is not None:
+            await self.cache.aclose()
         if self._store is not None:
             await self._store.aclose()
         if self.tracing is not None:

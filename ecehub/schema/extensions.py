@@ -41,17 +41,25 @@ class SourceReport(SchemaExtension):
     """Adds one error per failed source (code SOURCE_UNAVAILABLE / SOURCE_TIMEOUT /
     SOURCE_CIRCUIT_OPEN, with the source name) to a result that otherwise carries the data
     the other sources gave; with tracing on, adds ``extensions.sources: [{source, calls,
-    ms}]``."""
+    ms}]``.
+
+    A source whose failure cached answers fully stood in for (stale-if-error) gets no error:
+    it is listed in ``extensions.stale: [{source, ageSeconds}]`` (the oldest answer's age,
+    whole seconds) instead. One that failed leaving something unanswered gets its error and,
+    if stale answers stood in for part of it, is listed there too."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context
         gateway = getattr(context, "gateway", None)
         result = self.execution_context.result
-        if gateway is None or result is None or not gateway.failures:
+        if gateway is None or result is None:
+            return
+        failures = gateway.reported_failures()
+        if not failures:
             return
         errors = list(getattr(result, "errors", None) or [])
-        for failure in gateway.failures.values():
+        for failure in failures:
             errors.append(
                 GraphQLError(
                     client_message(failure.code, failure.source, failure.message),
@@ -62,9 +70,16 @@ class SourceReport(SchemaExtension):
 
     def get_results(self) -> dict[str, Any]:
         context = self.execution_context.context
+        gateway = getattr(context, "gateway", None)
+        results: dict[str, Any] = {}
+        if gateway is not None and gateway.stale:
+            results["stale"] = [
+                {"source": source, "ageSeconds": int(age)}
+                for source, age in sorted(gateway.stale.items())
+            ]
         if getattr(context, "trace", False):
-            return {"sources": context.gateway.trace()}
-        return {}
+            results["sources"] = context.gateway.trace()
+        return results
 
 
 class AccessRules(SchemaExtension):

@@ -11,6 +11,13 @@ method, with its latency and the code it failed with), and traced as a span unde
 request's when tracing is on (:func:`ecehub.tracing.source_span`). What a connector's
 capabilities leave out (paging, some filters, children) the gateway has
 :mod:`ecehub.sources.paging` do for it.
+
+With the app's :class:`~ecehub.sources.cache.SourceCache` (a request's
+:class:`~ecehub.sources.cache.CacheSession`), ``fetch``, ``children`` and ``find`` look in the
+cache first and ask the source (through :meth:`SourceGateway._call`) only for what it does not
+hold fresh. When the source fails, older entries (up to ``stale_max_age_s``) answer instead:
+the source is then listed in :attr:`SourceGateway.stale` with their age, and its error is
+reported only if something stayed unanswered (:meth:`SourceGateway.reported_failures`).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import TypeVar
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
+from ecehub.sources.cache import CacheRead, CacheSession, Failed
 from ecehub.sources.paging import HubPaging, Read, needs_hub_paging
 from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
@@ -55,15 +63,23 @@ class SourceGateway:
         connectors: Mapping[str, Connector],
         metrics: Metrics | None = None,
         guards: Mapping[str, SourceGuard] | None = None,
+        cache: CacheSession | None = None,
     ) -> None:
         """``guards``: the app's, one per source (the runtime's); a source without one gets
-        a guard of this gateway's own, which remembers nothing across requests."""
+        a guard of this gateway's own, which remembers nothing across requests. ``cache``:
+        the request's session of the app's source cache (none: every read is live)."""
         self.connectors = connectors
         self.metrics = metrics
         self.guards: dict[str, SourceGuard] = dict(guards or {})
+        self.cache = cache
+        self.paging = HubPaging()
         self.stats: dict[str, SourceStats] = {}
         self.failures: dict[str, SourceFailure] = {}
-        self.paging = HubPaging()
+        """Sources that failed in this request (asked no more): the first failure of each."""
+        self.stale: dict[str, float] = {}
+        """Sources cached answers stood in for while they failed: the oldest one's age (s)."""
+        self.unanswered: set[str] = set()
+        """Sources that failed leaving something out of the answer (not covered stale)."""
 
     def connector(self, source: str) -> Connector:
         return self.connectors[source]
@@ -106,23 +122,97 @@ class SourceGateway:
             log.log(level, "%s (%s)", exc.message, exc.code)
             self.failures[exc.source] = SourceFailure(exc.source, exc.code, exc.message)
 
+    def reported_failures(self) -> list[SourceFailure]:
+        """The failures to report in ``errors[]``: those of sources whose failure left
+        something out of the answer (not those stale entries fully stood in for)."""
+        return [f for source, f in self.failures.items() if source in self.unanswered]
+
+    async def _ask(
+        self, source: str, op: str, call: Callable[[], Awaitable[T]], empty: T
+    ) -> T | Failed:
+        """:meth:`_call`, telling a real answer from the ``empty`` of a failed (or skipped)
+        call: by whether ``call`` returned, so :meth:`_call` itself stays as it is."""
+        answered = False
+
+        async def tracked() -> T:
+            nonlocal answered
+            result = await call()
+            answered = True
+            return result
+
+        result = await self._call(source, op, tracked, empty)
+        if answered:
+            return result
+        failure = self.failures.get(source) or SourceFailure(
+            source, "SOURCE_UNAVAILABLE", f"{op} failed"
+        )
+        return Failed(failure)
+
+    def _note(self, source: str, read: CacheRead) -> None:
+        """What a read through the cache tells about the source for this request."""
+        if read.failure is not None and isinstance(read.failure.detail, SourceFailure):
+            # A call this request joined (single flight) may have failed in another request.
+            self.failures.setdefault(source, read.failure.detail)
+        elif read.failure is not None:
+            self.failures.setdefault(
+                source, SourceFailure(source, "SOURCE_UNAVAILABLE", "a shared call failed")
+            )
+        if read.unanswered:
+            self.unanswered.add(source)
+        if read.stale_age_s is not None:
+            self.stale[source] = max(read.stale_age_s, self.stale.get(source, 0.0))
+
+    def _cached(self, source: str, entity: str) -> CacheSession | None:
+        if self.cache is not None and self.cache.caches(source, entity):
+            return self.cache
+        return None
+
+    async def _uncached(
+        self, source: str, op: str, call: Callable[[], Awaitable[T]], empty: T
+    ) -> T:
+        answer = await self._ask(source, op, call, empty)
+        if isinstance(answer, Failed):
+            self.unanswered.add(source)
+            return empty
+        return answer
+
     async def fetch(self, source: str, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         conn = self.connectors[source]
-        return await self._call(source, f"fetch {entity}", lambda: conn.fetch(entity, keys), {})
+        op = f"fetch {entity}"
+        cache = self._cached(source, entity)
+        if cache is None:
+            return await self._uncached(source, op, lambda: conn.fetch(entity, keys), {})
+
+        async def ask(missing: list[str]) -> dict[str, Record] | Failed:
+            return await self._ask(source, op, lambda: conn.fetch(entity, missing), {})
+
+        read = await cache.read(source, entity, "fetch", list(dict.fromkeys(keys)), ask)
+        self._note(source, read)
+        return {k: r for k, r in read.answers.items() if r is not None}
 
     async def children(
         self, source: str, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
         conn = self.connectors[source]
         if not conn.capabilities.supports_children:
-            read = self._whole_read(source, entity)
-            return await self.paging.children(conn, entity, parent_entity, parent_keys, read)
-        return await self._call(
-            source,
-            f"children {entity}",
-            lambda: conn.children(entity, parent_entity, parent_keys),
-            {},
-        )
+            whole = self._whole_read(source, entity)
+            return await self.paging.children(conn, entity, parent_entity, parent_keys, whole)
+        op = f"children {entity}"
+        cache = self._cached(source, entity)
+        if cache is None:
+            return await self._uncached(
+                source, op, lambda: conn.children(entity, parent_entity, parent_keys), {}
+            )
+
+        async def ask(missing: list[str]) -> dict[str, list[Record]] | Failed:
+            return await self._ask(
+                source, op, lambda: conn.children(entity, parent_entity, missing), {}
+            )
+
+        unique = list(dict.fromkeys(parent_keys))
+        read = await cache.read(source, entity, "children", unique, ask, parent_entity)
+        self._note(source, read)
+        return {k: records for k, records in read.answers.items() if records}
 
     async def find(
         self,
@@ -135,19 +225,34 @@ class SourceGateway:
     ) -> Page:
         conn = self.connectors[source]
         if needs_hub_paging(conn, filters):
-            read = self._whole_read(source, entity)
-            return await self.paging.find(conn, entity, filters, read, first=first, after=after)
+            whole = self._whole_read(source, entity)
+            return await self.paging.find(conn, entity, filters, whole, first=first, after=after)
+        op = f"find {entity}"
+        empty = Page([], False)
+        cache = self._cached(source, entity)
 
         async def page(first: int | None, after: str | None) -> Page:
-            found = await self._call(
-                source,
-                f"find {entity}",
-                lambda: conn.find(entity, filters, first=first, after=after),
-                Page([], False),
+            def call() -> Awaitable[Page]:
+                return conn.find(entity, filters, first=first, after=after)
+
+            async def ask() -> Page | Failed:
+                return await self._ask(source, op, call, empty)
+
+            read = (
+                None
+                if cache is None
+                else await cache.read_page(source, entity, filters, first, after, ask)
             )
+            if read is None:
+                found = await self._uncached(source, op, call, empty)
+            else:
+                self._note(source, read)
+                answer = next(iter(read.answers.values()), None)
+                found = answer if isinstance(answer, Page) else empty
             if found.has_next and (not found.records or found.records[-1].cursor is None):
                 # A next page nobody can ask for: a failure to report, not a loop or a cut.
                 self._fail(SourceUnavailable(source, "find answered has_next without a cursor"))
+                self.unanswered.add(source)
                 return Page(found.records, False)
             return found
 
@@ -157,11 +262,12 @@ class SourceGateway:
         return await self.paging.within_page_size(page, largest, first=first, after=after)
 
     def _whole_read(self, source: str, entity: str) -> Read:
-        """``find`` of everything passing some filters, for :class:`HubPaging`."""
+        """``find`` of everything passing some filters, for :class:`HubPaging` (live: a
+        whole read is this request's own)."""
         conn = self.connectors[source]
 
         async def read(pushed: Sequence[FieldFilter]) -> Page:
-            return await self._call(
+            return await self._uncached(
                 source, f"find {entity}", lambda: conn.find(entity, pushed), Page([], False)
             )
 

@@ -58,6 +58,7 @@ sources:
 merge:
   program: {match_on: [LICENSE_NUMBER]}
 hub: {url: "sqlite+aiosqlite:///{hub}"}
+cache: {backend: none}   # a changed file shows on the next query, not after the cache's ttl
 """
 
 PROVIDERS = (

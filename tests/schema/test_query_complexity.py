@@ -18,7 +18,7 @@ from graphql import get_introspection_query, parse
 
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
-from ecehub.config import Config, load_config
+from ecehub.config import CacheConfig, Config, load_config
 from ecehub.demo import DemoSystems
 from ecehub.ids import encode_global_id
 from ecehub.resolvers.runtime import Runtime
@@ -274,6 +274,9 @@ async def graph_as(
             truth = next(t for t in demo.world.truth if t.license_no is not None)
             pid = encode_global_id("Program", f"LICENSE_NUMBER:{truth.license_no}")
             token = key.mint(sub=f"{role}@state.example", roles=[role], programs=[pid])
+        # Every query reads its sources: a warm source cache would answer a later root
+        # field's reads with no call, hiding what its estimate must cover.
+        config = config.model_copy(update={"cache": CacheConfig(backend="none")})
         hub = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, hub))
         try:

@@ -424,7 +424,7 @@ NESTED_COST = """query($n: Int!) { programs(first: $n) { nodes { supportSummary 
 
 
 async def test_source_calls_do_not_grow_with_the_number_of_programs(tmp_path: Path) -> None:
-    async with demo_graph(tmp_path, programs=40) as (_, client):
+    async with demo_graph(tmp_path, programs=40, live=True) as (_, client):
         listed = await _ok(client, "{ programs(first: 40) { nodes { id } } }")
         ids = [n["id"] for n in listed["programs"]["nodes"]]
         assert len(ids) == 40

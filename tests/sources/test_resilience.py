@@ -149,6 +149,8 @@ def config_data(upstream: Upstream, tmp_path: Path, **qris: Any) -> dict[str, An
         },
         "merge": {"program": {"match_on": ["LICENSE_NUMBER"]}},
         "hub": {"url": f"sqlite+aiosqlite:///{tmp_path}/hub.db"},
+        # Every read reaches the guard: a cached answer would skip the source being tested.
+        "cache": {"backend": "none"},
     }
 
 
