@@ -19,6 +19,8 @@ __all__ = [
     "DEFAULT_SUPPORT_TYPES",
     "WRITABLE_KINDS",
     "AccessConfig",
+    "AppConfig",
+    "AppOidcConfig",
     "AuthConfig",
     "CacheConfig",
     "ClaimNames",
@@ -266,6 +268,29 @@ class RateLimitConfig(_Strict):
     )
 
 
+class AppOidcConfig(_Strict):
+    """How the reference front end (``/app``) signs people in: OIDC authorization code with
+    PKCE (S256) against ``issuer`` (its discovery document), as the public client
+    ``client_id``; the access token it gets is sent to /graphql as a bearer token."""
+
+    issuer: str = Field(
+        min_length=1,
+        description="The identity provider's issuer URL (discovery: "
+        "<issuer>/.well-known/openid-configuration); usually auth.issuer",
+    )
+    client_id: str = Field(min_length=1, description="The front end's public client ID")
+    scope: str = Field(default="openid", min_length=1)
+
+
+class AppConfig(_Strict):
+    """The reference front end served at ``/app`` (see README "The reference front end")."""
+
+    enabled: bool = Field(default=True, description="Serve the front end at /app")
+    oidc: AppOidcConfig | None = Field(
+        default=None, description="Sign-in with the state's identity provider (PKCE)"
+    )
+
+
 class ServerConfig(_Strict):
     mode: Literal["development", "production"] = Field(
         default="development",
@@ -298,6 +323,7 @@ class ServerConfig(_Strict):
         "(BAD_USER_INPUT); free text in mutations keeps the hub store's own limits",
     )
     trace_header: str = "X-Ecehub-Trace"
+    app: AppConfig = Field(default_factory=AppConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     metrics: bool = Field(
         default=True,

@@ -1,0 +1,57 @@
+// What the views share: the support types and sources (asked once), and how errors show.
+
+import { codeOf, gql } from "../api.js";
+import { h, notice } from "../ui.js";
+
+let start = null;
+
+/** Support types and sources (with their status), asked once per page load. */
+export async function startData() {
+  if (!start) {
+    const { data } = await gql("AppStart");
+    start = { supportTypes: data?.supportTypes ?? [], sources: data?.sources ?? [] };
+  }
+  return start;
+}
+
+/** The errors that are not a source's (those show in the panels they concern). */
+export function errorList(errors) {
+  const shown = errors.filter((e) => !codeOf(e).startsWith("SOURCE_"));
+  if (shown.length === 0) return null;
+  return h(
+    "div",
+    { className: "notice error", role: "alert" },
+    h("ul", {}, shown.map((e) => h("li", {}, `${e.message} (${codeOf(e)})`))),
+  );
+}
+
+/** The sources that failed in this answer: {name: message}. */
+export function downSources(errors) {
+  const down = {};
+  for (const error of errors) {
+    if (codeOf(error).startsWith("SOURCE_")) down[error.extensions.source ?? "a source"] = error.message;
+  }
+  return down;
+}
+
+/**
+ * A panel's source notice: the failed sources that feed it (the error's path names the
+ * panel's field, or the source supplies the panel's entity), else nothing.
+ */
+export function panelDown(errors, fieldName, entity, sources) {
+  const names = new Set();
+  for (const error of errors) {
+    if (!codeOf(error).startsWith("SOURCE_")) continue;
+    const source = error.extensions.source;
+    const path = error.path ?? [];
+    const onField = path.includes(fieldName);
+    const supplies = sources.find((s) => s.name === source)?.entities.includes(entity);
+    if (onField || (path.length <= 1 && supplies)) names.add(source);
+  }
+  if (names.size === 0) return null;
+  return notice("warning", `Source ${[...names].join(", ")} is unavailable: this panel may be incomplete.`);
+}
+
+export function conflictNote(error) {
+  return codeOf(error) === "VERSION_CONFLICT";
+}
