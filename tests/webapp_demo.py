@@ -17,6 +17,7 @@ import uvicorn
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import parse_config, read_yaml
+from ecehub.config.model import CacheConfig
 from ecehub.crosswalk.suggest import suggest_links
 from ecehub.demo import DemoSystems
 from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
@@ -43,7 +44,11 @@ async def served_demo(data_dir: Path, programs: int = 30) -> AsyncIterator[Serve
         data = read_yaml(demo.config_path)
         config = parse_config(data, file=str(demo.config_path), env={**os.environ, **demo.env})
         key = DevKey.load_or_create(data_dir / "dev-keys")
-        config = config.model_copy(update={"auth": dev_auth_config(key)})
+        # No cache: a sector system stopped in a test is seen at once (with the demo's memory
+        # cache its records would still answer for up to cache.ttl_s, as they should).
+        config = config.model_copy(
+            update={"auth": dev_auth_config(key), "cache": CacheConfig(backend="none")}
+        )
         runtime = Runtime(config)
         roster = DemoTokens(key, demo.world)
         app = create_app(config, runtime, dev_tokens=roster)

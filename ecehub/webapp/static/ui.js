@@ -55,14 +55,16 @@ export function select(name, options, value = "") {
   );
 }
 
+/** A table in a scroll box that takes keyboard focus (wide tables scroll on a tablet). */
 export function table(caption, headers, rows) {
-  return h(
+  const inner = h(
     "table",
     {},
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
     h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell))))),
   );
+  return h("div", { className: "scroll", tabindex: "0", role: "group", "aria-label": caption }, inner);
 }
 
 export function panel(title, ...body) {

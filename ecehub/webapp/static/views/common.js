@@ -45,7 +45,7 @@ export function panelDown(errors, fieldName, entity, sources) {
     const source = error.extensions.source;
     const path = error.path ?? [];
     const onField = path.includes(fieldName);
-    const supplies = sources.find((s) => s.name === source)?.entities.includes(entity);
+    const supplies = (sources.find((s) => s.name === source)?.entities ?? []).includes(entity);
     if (onField || (path.length <= 1 && supplies)) names.add(source);
   }
   if (names.size === 0) return null;

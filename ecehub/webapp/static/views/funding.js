@@ -38,7 +38,7 @@ function monthChart(byMonth) {
   });
   return svg(
     "svg",
-    { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Funding by month in ${currency}, ${months.length} months, highest ${max.toLocaleString("en-US")}`, className: "chart" },
+    { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": `Funding by month in ${currency}, ${months.length} months, highest ${max.toLocaleString("en-US")}`, class: "chart" },
     svg("line", { x1: left, y1: height - bottom, x2: width - 5, y2: height - bottom, stroke: "#222" }),
     svg("text", { x: 4, y: 16, "font-size": 11, fill: "#222" }, `${max.toLocaleString("en-US")} ${currency}`),
     ...bars,
