@@ -11,7 +11,6 @@ JWKS endpoints, real RS256 tokens) that the hub trusts through its JWKS:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import hashlib
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import RSAKey
@@ -31,8 +29,8 @@ from playwright.async_api import Request, Route, async_playwright, expect
 
 from ecehub.app import create_app
 from ecehub.config.model import Config
-from tests.serving import free_port
 from tests.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.webapp_demo import serve_in_process
 
 CLIENT_ID = "ecehub-app"
 AUDIENCE = "ecehub-api"
@@ -146,20 +144,8 @@ async def hub_trusting(provider: Provider, tmp_path: Path) -> AsyncIterator[str]
             "server": {"app": {"oidc": {"issuer": provider.url, "client_id": CLIENT_ID}}},
         }
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config), host="127.0.0.1", port=port, log_level="warning", log_config=None
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        await serving
+    async with serve_in_process(create_app(config)) as url:
+        yield url
 
 
 async def test_pkce_sign_in_against_a_loopback_provider(tmp_path: Path) -> None:

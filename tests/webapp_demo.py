@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
@@ -25,7 +26,7 @@ from ecehub.demo.tokens import DemoTokens
 from ecehub.resolvers.runtime import Runtime
 from tests.serving import free_port
 
-__all__ = ["ServedDemo", "served_demo"]
+__all__ = ["ServedDemo", "serve_in_process", "served_demo"]
 
 
 @dataclass
@@ -53,18 +54,25 @@ async def served_demo(data_dir: Path, programs: int = 30) -> AsyncIterator[Serve
         roster = DemoTokens(key, demo.world)
         app = create_app(config, runtime, dev_tokens=roster)
         await suggest_links(runtime, "program", actor="matcher@ecehub-test")
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
-        )
-        serving = asyncio.create_task(server.serve())
-        try:
-            for _ in range(300):
-                if server.started or serving.done():
-                    break
-                await asyncio.sleep(0.05)
-            assert server.started, "uvicorn did not start"
-            yield ServedDemo(f"http://127.0.0.1:{port}/", demo, roster)
-        finally:
-            server.should_exit = True
-            await serving
+        async with serve_in_process(app) as url:
+            yield ServedDemo(url, demo, roster)
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(app: ASGIApp) -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free loopback port in this event loop; its root URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        for _ in range(300):
+            if server.started or serving.done():
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        await serving
