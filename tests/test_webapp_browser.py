@@ -179,6 +179,8 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 audit = page.get_by_role("region", name="Audit log")
                 await expect(audit.locator("tr", has_text="CREATE").first).to_be_visible()
                 await expect(audit).to_contain_text(users["ta_staff"].sub)
+                await page.evaluate("window.scrollTo(0, 0)")
+                await page.screenshot(path=str(shot_path(tmp_path, "qip")))
                 task_id = await card.get_attribute("data-task")
                 assert task_id
                 # Someone else updates the task meanwhile: the board's stale save is refused.
@@ -208,7 +210,6 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 ]
                 assert (task["status"], task["version"]) == ("IN_PROGRESS", 2)
                 violations["qip"] = await axe_violations(page, axe)
-                await page.screenshot(path=str(shot_path(tmp_path, "qip")), full_page=False)
 
                 await page.get_by_role("link", name="Funding").click()
                 await expect(page.locator("svg.chart")).to_be_visible()

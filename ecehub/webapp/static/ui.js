@@ -78,5 +78,5 @@ export function notice(kind, ...text) {
 
 export function money(totals) {
   if (!totals || totals.length === 0) return "—";
-  return totals.map((t) => `${Number(t.amount).toLocaleString("en-US", { maximumFractionDigits: 2 })} ${t.currency}`).join(" + ");
+  return totals.map((t) => `${Number(t.amount).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${t.currency}`).join(" + ");
 }
