@@ -5,7 +5,7 @@ blocked). One demo for the whole story, to keep the browser tests short:
 - a TA signs in by picking the role, sees its four programs (each row naming the sectors that
   know it), opens one (the first meaningful paint is printed), adds a QIP task on the board
   and finds it in the audit log; a stale update of that task is shown as a conflict and
-  overwrites nothing;
+  overwrites nothing; a file attached to the task is listed and downloads intact;
 - a provider sees only its own program, and another program's page is "not found";
 - the state administrator confirms a crosswalk suggestion and the program shows both sectors;
 - the QRIS API is stopped: the profile says so in its panels and renders the rest;
@@ -209,6 +209,20 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                     if t["id"] == task_id
                 ]
                 assert (task["status"], task["version"]) == ("IN_PROGRESS", 2)
+                # Evidence on the task: upload a file, then download it with the token.
+                evidence = f"Sign-in sheet for {title}\n".encode()
+                await card.locator("summary", has_text="Attach a file").click()
+                await card.get_by_label("File").set_input_files(
+                    files=[{"name": "sign-in.txt", "mimeType": "text/plain", "buffer": evidence}]
+                )
+                await card.get_by_role("button", name="Attach").click()
+                attached = card.get_by_role("button", name="sign-in.txt")
+                await expect(attached).to_be_visible()
+                async with page.expect_download() as downloading:
+                    await attached.click()
+                downloaded = await downloading.value
+                assert downloaded.suggested_filename == "sign-in.txt"
+                assert Path(await downloaded.path()).read_bytes() == evidence
                 violations["qip"] = await axe_violations(page, axe)
 
                 await page.get_by_role("link", name="Funding").click()

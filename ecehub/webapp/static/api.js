@@ -62,8 +62,7 @@ export async function gql(name, variables = {}) {
   };
   // An allow-listed server knows the app's operations by hash; others get the text too.
   if (!settings.persistedOnly) body.query = operation.query;
-  const headers = { "Content-Type": "application/json", Accept: "application/json" };
-  if (token()) headers.Authorization = `Bearer ${token()}`;
+  const headers = { "Content-Type": "application/json", Accept: "application/json", ...authorization() };
   const response = await fetch("../graphql", { method: "POST", headers, body: JSON.stringify(body) });
   if (response.status === 401) {
     setToken(null);
@@ -76,6 +75,49 @@ export async function gql(name, variables = {}) {
     throw new Error(`the server answered HTTP ${response.status}`);
   }
   return { data: result.data ?? null, errors: result.errors ?? [] };
+}
+
+function authorization() {
+  return token() ? { Authorization: `Bearer ${token()}` } : {};
+}
+
+/**
+ * Runs the named operation with one file (the GraphQL multipart request spec): the file is
+ * the variable ``fileVariable``.
+ */
+export async function gqlUpload(name, variables, fileVariable, file) {
+  const operation = operations[name];
+  const body = new FormData();
+  const payload = {
+    operationName: name,
+    variables: { ...variables, [fileVariable]: null },
+    extensions: { persistedQuery: { version: 1, sha256Hash: operation.sha256 } },
+  };
+  if (!settings.persistedOnly) payload.query = operation.query;
+  body.append("operations", JSON.stringify(payload));
+  body.append("map", JSON.stringify({ 0: [`variables.${fileVariable}`] }));
+  body.append("0", file, file.name);
+  const response = await fetch("../graphql", { method: "POST", headers: authorization(), body });
+  if (response.status === 401) {
+    setToken(null);
+    throw new SignedOut("Your sign-in is no longer valid; please sign in again.");
+  }
+  const result = await response.json().catch(() => ({ errors: [{ message: `HTTP ${response.status}` }] }));
+  return { data: result.data ?? null, errors: result.errors ?? [] };
+}
+
+/** Downloads a file (GET /files/ID needs the token, so a plain link will not do). */
+export async function download(fileId, filename) {
+  const response = await fetch(`../files/${encodeURIComponent(fileId)}`, { headers: authorization() });
+  if (!response.ok) throw new Error(`download refused: HTTP ${response.status}`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** The errors' codes, e.g. VERSION_CONFLICT. */

@@ -2,7 +2,7 @@
 // task with its version (a conflict is shown, never overwritten), notes, PD plans, the
 // activity log and the audit log.
 
-import { codeOf, gql } from "../api.js";
+import { codeOf, download, gql, gqlUpload } from "../api.js";
 import { clear, field, h, money, notice, orDash, panel, say, select, table } from "../ui.js";
 import { errorList, startData } from "./common.js";
 
@@ -17,7 +17,40 @@ function key() {
   return `app-${crypto.getRandomValues(new Uint32Array(2)).join("-")}`;
 }
 
-function taskCard(task, reload) {
+function fileButtons(files) {
+  return files.map((f) =>
+    h("button", { type: "button", className: "link", onClick: () => download(f.id, f.filename).catch((e) => alert(e.message)) }, `${f.filename} (${Math.ceil(f.sizeBytes / 1024)} KB)`),
+  );
+}
+
+/** Attach a file to the program or one of its tasks (uploadFile, multipart). */
+function uploadForm(programId, subjectType, subjectId, reload) {
+  const message = h("div");
+  const input = h("input", { name: "file", type: "file", required: true });
+  const idempotency = key();
+  return h(
+    "form",
+    {
+      className: "upload",
+      onSubmit: async (event) => {
+        event.preventDefault();
+        const file = input.files[0];
+        if (!file) return;
+        const { errors } = await gqlUpload("UploadFile", { programId, subjectType, subjectId, key: `${idempotency}-${file.name}` }, "file", file);
+        if (errors.length) clear(message, errorList(errors));
+        else {
+          say(`File ${file.name} attached`);
+          await reload();
+        }
+      },
+    },
+    field("File", input),
+    h("button", { type: "submit" }, "Attach"),
+    message,
+  );
+}
+
+function taskCard(task, programId, reload) {
   const message = h("div", { className: "card-message" });
   const status = select("status", STATUSES, task.status);
   const minutes = h("input", { name: "minutesSpent", type: "number", min: "0", value: String(task.minutesSpent) });
@@ -62,8 +95,9 @@ function taskCard(task, reload) {
     h("p", { className: "sub" }, `${orDash(task.owner)} · due ${orDash(task.dueDate)} · ${task.minutesSpent} min · ${orDash(task.supportType)} · v${task.version}`),
     task.funding.length ? h("p", {}, "Funding: ", money(task.funding)) : null,
     task.notes.length ? h("ul", { className: "notes" }, task.notes.map((n) => h("li", {}, `${n.body} — ${n.author}`))) : null,
-    task.files.length ? h("p", {}, "Files: ", task.files.map((f) => h("a", { href: `../files/${encodeURIComponent(f.id)}` }, f.filename))) : null,
+    task.files.length ? h("p", { className: "files" }, "Files: ", fileButtons(task.files)) : null,
     h("details", {}, h("summary", {}, "Update"), form),
+    h("details", {}, h("summary", {}, "Attach a file"), uploadForm(programId, "TASK", task.id, reload)),
     message,
   );
 }
@@ -100,7 +134,7 @@ function newTaskForm(goal, supportTypes, reload) {
   );
 }
 
-function goalSection(goal, supportTypes, reload) {
+function goalSection(goal, programId, supportTypes, reload) {
   return h(
     "section",
     { className: "goal", "aria-label": `Goal: ${goal.title}` },
@@ -110,7 +144,7 @@ function goalSection(goal, supportTypes, reload) {
       { className: "board" },
       STATUSES.map(([code, label]) => {
         const tasks = goal.tasks.filter((t) => t.status === code);
-        return h("div", { className: "column", "aria-label": label }, h("h4", { className: "column-title" }, `${label} (${tasks.length})`), h("ul", {}, tasks.map((t) => taskCard(t, reload))));
+        return h("div", { className: "column", "aria-label": label }, h("h4", { className: "column-title" }, `${label} (${tasks.length})`), h("ul", {}, tasks.map((t) => taskCard(t, programId, reload))));
       }),
     ),
     h("details", {}, h("summary", {}, "Add a task"), newTaskForm(goal, supportTypes, reload)),
@@ -162,6 +196,60 @@ function noteForm(programId, reload) {
   );
 }
 
+function activityForm(programId, supportTypes, reload) {
+  const message = h("div");
+  const kind = select("kind", [["SITE_VISIT", "Site visit"], ["COACHING", "Coaching"], ["TRAINING", "Training"], ["PHONE_VIRTUAL", "Phone or virtual"], ["OTHER", "Other"]], "SITE_VISIT");
+  const when = h("input", { name: "occurredAt", type: "date", required: true });
+  const minutes = h("input", { name: "minutes", type: "number", min: "0", required: true, value: "60" });
+  const support = select("supportType", [["", "None"], ...supportTypes.map((t) => [t.code, t.name])]);
+  const summary = h("input", { name: "summary" });
+  const idempotency = key();
+  return h(
+    "form",
+    {
+      className: "new-task",
+      onSubmit: async (event) => {
+        event.preventDefault();
+        const input = { kind: kind.value, occurredAt: `${when.value}T12:00:00Z`, minutes: Number(minutes.value), supportType: support.value || null, summary: summary.value };
+        const { errors } = await gql("LogActivity", { programId, input, key: idempotency });
+        if (errors.length) clear(message, errorList(errors));
+        else await reload();
+      },
+    },
+    field("Kind", kind),
+    field("Date", when),
+    field("Minutes", minutes),
+    field("Support type", support),
+    field("Summary", summary),
+    h("button", { type: "submit" }, "Log activity"),
+    message,
+  );
+}
+
+/** The activity log (hub and sector entries), filtered by support type in the page. */
+function activityPanel(p, supportTypes, reload) {
+  const entries = p.activity ?? [];
+  const body = h("div");
+  const show = (code) =>
+    clear(
+      body,
+      table(
+        "Visits, coaching and other activity",
+        ["Date", "Kind", "Support type", "Minutes", "Summary", "By", "Source"],
+        entries.filter((a) => !code || a.supportType === code).map((a) => [orDash(a.occurredOn), orDash(a.kind), orDash(a.supportType), orDash(a.minutes), orDash(a.summary), orDash(a.author), a.source]),
+      ),
+    );
+  const filter = select("activitySupportType", [["", "All support types"], ...supportTypes.map((t) => [t.code, t.name])]);
+  filter.addEventListener("change", () => show(filter.value));
+  show("");
+  return panel(
+    "Activity log",
+    field("Show", filter),
+    body,
+    h("details", {}, h("summary", {}, "Log an activity"), activityForm(p.id, supportTypes, reload)),
+  );
+}
+
 async function auditPanel(programId) {
   const { data, errors } = await gql("ProgramAudit", { programId });
   const entries = data?.audit?.entries ?? [];
@@ -184,20 +272,21 @@ export async function renderQip(main, programId) {
   const qip = p.qip;
   const summary = p.supportSummary;
   const audit = await auditPanel(programId);
+  const staffNames = new Map((p.staff ?? []).map((s) => [s.id, s.name]));
   clear(
     main,
     h("h1", {}, `${orDash(p.name)}: the shared QIP`),
     h("nav", { className: "tabs", "aria-label": "Program" }, h("a", { href: `#/program/${encodeURIComponent(p.id)}` }, "Profile"), h("a", { href: `#/program/${encodeURIComponent(p.id)}/qip`, "aria-current": "page" }, "QIP, notes and activity")),
     errorList(errors),
     qip ? h("p", { className: "sub" }, `${qip.title} · version ${qip.version}`) : notice("info", "No QIP yet: add a first goal."),
-    ...(qip?.goals ?? []).map((g) => goalSection(g, start.supportTypes, reload)),
+    ...(qip?.goals ?? []).map((g) => goalSection(g, p.id, start.supportTypes, reload)),
     h("details", { className: "panel" }, h("summary", {}, "Add a goal"), newGoalForm(p.id, reload)),
     h(
       "div",
       { className: "grid" },
       panel(
         "PD plans",
-        table("Professional development plans", ["Staff", "Credential target", "Hours (done / planned)", "Trainings"], (qip?.pdPlans ?? []).map((d) => [d.staffId, orDash(d.credentialTarget), `${d.completedHours} / ${d.plannedHours}`, d.trainings.map((t) => `${t.title} (${t.status})`).join("; ") || "—"])),
+        table("Professional development plans", ["Staff", "Credential target", "Hours (done / planned)", "Trainings"], (qip?.pdPlans ?? []).map((d) => [staffNames.get(d.staffId) ?? d.staffId, orDash(d.credentialTarget), `${d.completedHours} / ${d.plannedHours}`, d.trainings.map((t) => `${t.title} (${t.status})`).join("; ") || "—"])),
       ),
       panel(
         "Support by sector",
@@ -206,10 +295,8 @@ export async function renderQip(main, programId) {
           : null,
       ),
       panel("Notes", h("ul", { className: "notes" }, (p.notes ?? []).map((n) => h("li", {}, h("p", {}, n.body), h("p", { className: "sub" }, `${n.author} · ${n.visibility} · ${n.createdAt.slice(0, 10)}`)))), noteForm(p.id, reload)),
-      panel(
-        "Activity log",
-        table("Visits, coaching and other activity by support type", ["Date", "Kind", "Support type", "Minutes", "Summary", "By", "Source"], (p.activity ?? []).map((a) => [orDash(a.occurredOn), orDash(a.kind), orDash(a.supportType), orDash(a.minutes), orDash(a.summary), orDash(a.author), a.source])),
-      ),
+      panel("Files", h("p", { className: "files" }, fileButtons(p.files ?? [])), uploadForm(p.id, "PROGRAM", p.id, reload)),
+      activityPanel(p, start.supportTypes, reload),
       audit,
     ),
   );
