@@ -28,6 +28,7 @@ import httpx
 import pytest
 from playwright.async_api import (
     BrowserContext,
+    FilePayload,
     Page,
     Request,
     Route,
@@ -97,6 +98,10 @@ async def signed_in(context: BrowserContext, served: ServedDemo, label: str) -> 
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Programs", exact=True)).to_be_visible()
     return page
+
+
+def contents(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 def shot_path(tmp_path: Path, name: str) -> Path:
@@ -212,9 +217,12 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 # Evidence on the task: upload a file, then download it with the token.
                 evidence = f"Sign-in sheet for {title}\n".encode()
                 await card.locator("summary", has_text="Attach a file").click()
-                await card.get_by_label("File").set_input_files(
-                    files=[{"name": "sign-in.txt", "mimeType": "text/plain", "buffer": evidence}]
-                )
+                upload: FilePayload = {
+                    "name": "sign-in.txt",
+                    "mimeType": "text/plain",
+                    "buffer": evidence,
+                }
+                await card.get_by_label("File").set_input_files(files=upload)
                 await card.get_by_role("button", name="Attach").click()
                 attached = card.get_by_role("button", name="sign-in.txt")
                 await expect(attached).to_be_visible()
@@ -222,7 +230,7 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                     await attached.click()
                 downloaded = await downloading.value
                 assert downloaded.suggested_filename == "sign-in.txt"
-                assert Path(await downloaded.path()).read_bytes() == evidence
+                assert contents(await downloaded.path()) == evidence
                 violations["qip"] = await axe_violations(page, axe)
 
                 await page.get_by_role("link", name="Funding").click()
