@@ -7,7 +7,8 @@ blocked). One demo for the whole story, to keep the browser tests short:
   and finds it in the audit log; a stale update of that task is shown as a conflict and
   overwrites nothing; a file attached to the task is listed and downloads intact;
 - a provider sees only its own program, and another program's page is "not found";
-- the state administrator confirms a crosswalk suggestion and the program shows both sectors;
+- the state administrator pages through the programs and filters them, confirms a crosswalk
+  suggestion (the program shows both sectors) and merges two programs;
 - the QRIS API is stopped: the profile says so in its panels and renders the rest;
 - axe-core (npm, pinned in tests/webapp_axe/) finds no serious or critical violation on the
   profile, the QIP board, the funding report and the crosswalk queue.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -255,6 +257,38 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 # --- The state administrator: confirm a crosswalk suggestion.
                 admin_context = await new_context()
                 admin = await signed_in(admin_context, served, labels["state_admin"])
+                # Paged with cursors, filtered in the form.
+                admin_rows = admin.locator("main table tbody tr")
+                await expect(admin_rows).to_have_count(20)
+                first_name = await admin_rows.first.get_by_role("link").inner_text()
+                await admin.get_by_role("link", name="Next page").click()
+                await expect(admin.locator('.results[data-shown*="after="]')).to_be_visible()
+                await expect(admin.get_by_role("link", name="First page")).to_be_visible()
+                assert await admin_rows.first.get_by_role("link").inner_text() != first_name
+                await admin.get_by_label("Support type").select_option("QRIS")
+                await admin.get_by_role("button", name="Search").click()
+                await expect(
+                    admin.locator('.results[data-shown*="supportType=QRIS"]')
+                ).to_be_visible()
+                await expect(admin.get_by_role("link", name="First page")).to_have_count(0)
+                listed = await admin_rows.count()
+                assert listed > 2
+                for index in range(listed):
+                    await expect(
+                        admin_rows.nth(index).locator(
+                            ".tag:not(.source)", has_text=re.compile("^QRIS$")
+                        )
+                    ).to_have_count(1)
+                hrefs = [
+                    await admin_rows.nth(index).get_by_role("link").get_attribute("href") or ""
+                    for index in range(listed)
+                ]
+                spare = [
+                    h.rsplit("/", 1)[1]
+                    for h in hrefs
+                    if h.rsplit("/", 1)[1] not in users["ta_staff"].programs
+                ]
+
                 await admin.get_by_role("link", name="Crosswalk review").click()
                 suggestion = admin.locator("ol.queue > li").first
                 await expect(suggestion).to_be_visible()
@@ -277,6 +311,19 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 assert {"source": source, "key": key} in [
                     {"source": s["source"], "key": s["key"]} for s in merged["program"]["sources"]
                 ]
+                # Merge two programs by their IDs: the first now resolves to the second.
+                merge = admin.get_by_role("region", name="Merge two programs")
+                await merge.get_by_label("Program ID to merge").fill(spare[-1])
+                await merge.get_by_label("Into program ID").fill(spare[-2])
+                await merge.get_by_role("button", name="Merge programs").click()
+                await expect(merge.locator(".notice.success")).to_contain_text("Merged")
+                resolved = await graphql(
+                    served,
+                    "state_admin",
+                    "query($id: ID!) { program(id: $id) { id } }",
+                    id=spare[-1],
+                )
+                assert resolved["program"]["id"] == spare[-2]
                 await admin_context.close()
 
                 # --- The QRIS API stops: its panels say so, the rest renders.

@@ -75,4 +75,5 @@ export async function renderPrograms(main, params) {
     if (connection.nodes.length === 0) parts.push(notice("info", "No program matches these filters."));
   }
   clear(results, ...parts);
+  results.dataset.shown = location.hash; // which listing is on screen (tests wait on it)
 }
