@@ -5,6 +5,7 @@ served with a strict content security policy and no inline script."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -19,6 +20,8 @@ from ecehub.app import create_app
 from ecehub.config.model import Config
 from ecehub.schema import build_schema
 from ecehub.webapp import STATIC_DIR, allow_list, operations
+from tests.serving import free_port
+from tests.test_graphiql_browser import start_demo
 
 OTHER_QUERY = "{ supportTypes { code } }"
 
@@ -152,3 +155,34 @@ async def test_the_page_has_a_strict_policy_and_no_inline_script(tmp_path: Path)
         for imported in re.findall(r'from "([^"]+)"', module.read_text(encoding="utf-8")):
             assert imported.startswith("."), f"{module.name} imports {imported}"
             assert (module.parent / imported).resolve().is_file(), f"{module.name}: {imported}"
+
+
+async def test_ecehub_demo_offers_a_working_token_per_role(tmp_path: Path) -> None:
+    """The real ``ecehub demo`` command: /app is served, the sign-in offers a token per role,
+    each one accepted by /graphql, and the provider's lists its one program only."""
+    port = free_port()
+    demo = await start_demo(port, tmp_path / "demo")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            page = await client.get("/app/")
+            offered = (await client.get("/app/dev-tokens")).json()["tokens"]
+            listed: dict[str, Any] = {}
+            for entry in offered:
+                answer = await client.post(
+                    "/graphql",
+                    json={"query": operations()["ProgramList"], "variables": {"first": 50}},
+                    headers={"Authorization": f"Bearer {entry['token']}"},
+                )
+                assert answer.status_code == 200, answer.text
+                listed[entry["role"]] = answer.json()
+    finally:
+        demo.terminate()
+        await asyncio.wait_for(demo.wait(), timeout=20)
+    assert page.status_code == 200 and "static/app.js" in page.text
+    roles = [entry["role"] for entry in offered]
+    assert roles == ["state_admin", "ta_staff", "provider", "sector_staff", "analyst"]
+    assert len(listed["provider"]["data"]["programs"]["nodes"]) == 1
+    assert len(listed["ta_staff"]["data"]["programs"]["nodes"]) == 4
+    assert len(listed["state_admin"]["data"]["programs"]["nodes"]) > 4
+    # The analyst reads aggregates only: the listing is refused field by field.
+    assert {e["extensions"]["code"] for e in listed["analyst"]["errors"]} == {"FORBIDDEN"}
