@@ -6,7 +6,8 @@ blocked). One demo for the whole story, to keep the browser tests short:
   know it), opens one (the first meaningful paint is printed), adds a QIP task on the board
   and finds it in the audit log; a stale update of that task is shown as a conflict and
   overwrites nothing; a file attached to the task is listed and downloads intact;
-- a provider sees only its own program, and another program's page is "not found";
+- a provider signs in with the keyboard only and sees only its own program; another
+  program's page is "not found";
 - the state administrator pages through the programs and filters them, confirms a crosswalk
   suggestion (the program shows both sectors) and merges two programs;
 - the QRIS API is stopped: the profile says so in its panels and renders the rest;
@@ -98,6 +99,32 @@ async def signed_in(context: BrowserContext, served: ServedDemo, label: str) -> 
     await page.goto(f"{served.url}app/")
     await page.get_by_label("Role").select_option(label=label)
     await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Programs", exact=True)).to_be_visible()
+    return page
+
+
+async def signed_in_by_keyboard(context: BrowserContext, served: ServedDemo, label: str) -> Page:
+    """Sign-in with the keyboard only: Tab to the role, arrows to the choice, Enter."""
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(f"{served.url}app/")
+    await expect(page.get_by_label("Role")).to_be_visible()
+    for _ in range(10):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.name") == "role":
+            break
+    else:
+        raise AssertionError("the role picker is not reachable with Tab")
+    for _ in range(10):
+        chosen = await page.evaluate("document.activeElement.selectedOptions[0].text")
+        if chosen == label:
+            break
+        await page.keyboard.press("ArrowDown")
+    else:
+        raise AssertionError(f"{label} is not reachable with the arrow keys")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Sign in"
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("heading", name="Programs", exact=True)).to_be_visible()
     return page
 
@@ -245,7 +272,7 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
 
                 # --- The provider: its own program only.
                 provider_context = await new_context()
-                provider = await signed_in(provider_context, served, labels["provider"])
+                provider = await signed_in_by_keyboard(provider_context, served, labels["provider"])
                 provider_rows = provider.locator("main table tbody tr")
                 await expect(provider_rows).to_have_count(1)
                 await expect(provider_rows.first).to_contain_text(name)

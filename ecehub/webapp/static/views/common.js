@@ -14,14 +14,22 @@ export async function startData() {
   return start;
 }
 
-/** The errors that are not a source's (those show in the panels they concern). */
+/**
+ * The errors that are not a source's (those show in the panels they concern), each message
+ * once with how often it came (a role refused a field gets one error per program listed).
+ */
 export function errorList(errors) {
-  const shown = errors.filter((e) => !codeOf(e).startsWith("SOURCE_"));
-  if (shown.length === 0) return null;
+  const counted = new Map();
+  for (const error of errors) {
+    if (codeOf(error).startsWith("SOURCE_")) continue;
+    const text = `${error.message} (${codeOf(error)})`;
+    counted.set(text, (counted.get(text) ?? 0) + 1);
+  }
+  if (counted.size === 0) return null;
   return h(
     "div",
     { className: "notice error", role: "alert" },
-    h("ul", {}, shown.map((e) => h("li", {}, `${e.message} (${codeOf(e)})`))),
+    h("ul", {}, [...counted].map(([text, count]) => h("li", {}, count > 1 ? `${text} ×${count}` : text))),
   );
 }
 
