@@ -229,20 +229,35 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 await card.get_by_label("Status").select_option("DONE")
                 await card.get_by_role("button", name="Save").click()
                 await expect(card.get_by_role("alert")).to_contain_text("not saved")
-                after = await graphql(
-                    served,
-                    "state_admin",
-                    "query($id: ID!) { program(id: $id) "
-                    "{ qip { goals { tasks { id status version } } } } }",
-                    id=program_id,
-                )
-                [task] = [
-                    t
-                    for g in after["program"]["qip"]["goals"]
-                    for t in g["tasks"]
-                    if t["id"] == task_id
-                ]
-                assert (task["status"], task["version"]) == ("IN_PROGRESS", 2)
+                await expect(card.get_by_role("alert")).to_contain_text("Now: status IN_PROGRESS")
+
+                async def task_now() -> tuple[str, int]:
+                    after = await graphql(
+                        served,
+                        "state_admin",
+                        "query($id: ID!) { program(id: $id) "
+                        "{ qip { goals { tasks { id status version } } } } }",
+                        id=program_id,
+                    )
+                    [task] = [
+                        t
+                        for g in after["program"]["qip"]["goals"]
+                        for t in g["tasks"]
+                        if t["id"] == task_id
+                    ]
+                    return task["status"], task["version"]
+
+                assert await task_now() == ("IN_PROGRESS", 2)  # nothing overwritten
+                # The TA decides: its change on top of the current version.
+                await card.get_by_role("button", name="Apply mine on version 2").click()
+                await expect(page.locator("li.card", has_text=title)).to_contain_text("v3")
+                assert await task_now() == ("DONE", 3)
+                card = page.locator("li.card", has_text=title)
+                # A note on the task.
+                await card.locator("summary", has_text="Add a note").click()
+                await card.get_by_label("Note").fill("Circle time observed; strong routines.")
+                await card.get_by_role("button", name="Add note").click()
+                await expect(card).to_contain_text("Circle time observed; strong routines.")
                 # Evidence on the task: upload a file, then download it with the token.
                 evidence = f"Sign-in sheet for {title}\n".encode()
                 await card.locator("summary", has_text="Attach a file").click()

@@ -50,11 +50,51 @@ function uploadForm(programId, subjectType, subjectId, reload) {
   );
 }
 
+/**
+ * A stale save: nothing was written. Shows the task as it is now next to the user's change;
+ * the user keeps theirs (reload) or applies the change on top of the current version, a
+ * decision made knowingly, never an overwrite behind anyone's back.
+ */
+async function showConflict(task, patch, currentVersion, message, reload) {
+  const { data } = await gql("ProgramWork", { id: task.programId });
+  const now = (data?.program?.qip?.goals ?? []).flatMap((g) => g.tasks).find((t) => t.id === task.id);
+  const describe = (t) => `status ${t.status}, ${t.minutesSpent} min, owner ${orDash(t.owner)}`;
+  clear(
+    message,
+    h(
+      "div",
+      { className: "notice error", role: "alert" },
+      h("p", {}, `Someone else changed this task (now version ${currentVersion}); your change was not saved.`),
+      now ? h("p", {}, `Now: ${describe(now)} (by ${now.updatedBy}).`) : null,
+      h("p", {}, `Yours: ${describe({ ...task, ...patch })}.`),
+      h("button", { type: "button", onClick: reload }, "Keep theirs"),
+      " ",
+      h(
+        "button",
+        {
+          type: "button",
+          onClick: async () => {
+            const again = await gql("UpdateQipTask", { id: task.id, version: currentVersion, patch });
+            if (again.errors.length) clear(message, errorList(again.errors));
+            else {
+              say(`Your change applied on version ${currentVersion}`);
+              await reload();
+            }
+          },
+        },
+        `Apply mine on version ${currentVersion}`,
+      ),
+    ),
+  );
+  say("Version conflict: your change was not saved");
+}
+
 function taskCard(task, programId, reload) {
   const message = h("div", { className: "card-message" });
   const status = select("status", STATUSES, task.status);
   const minutes = h("input", { name: "minutesSpent", type: "number", min: "0", value: String(task.minutesSpent) });
   const owner = h("input", { name: "owner", value: task.owner ?? "" });
+  task = { ...task, programId };
   const form = h(
     "form",
     {
@@ -65,16 +105,7 @@ function taskCard(task, programId, reload) {
         const { data, errors } = await gql("UpdateQipTask", { id: task.id, version: task.version, patch });
         const conflict = errors.find((e) => codeOf(e) === "VERSION_CONFLICT");
         if (conflict) {
-          clear(
-            message,
-            notice(
-              "error",
-              `Someone else changed this task (now version ${conflict.extensions.currentVersion}); your change was not saved. `,
-              h("button", { type: "button", onClick: reload }, "Reload the board"),
-              " and apply it again.",
-            ),
-          );
-          say("Version conflict: your change was not saved");
+          await showConflict(task, patch, conflict.extensions.currentVersion, message, reload);
         } else if (errors.length) {
           clear(message, errorList(errors));
         } else {
@@ -98,6 +129,7 @@ function taskCard(task, programId, reload) {
     task.files.length ? h("p", { className: "files" }, "Files: ", fileButtons(task.files)) : null,
     h("details", {}, h("summary", {}, "Update"), form),
     h("details", {}, h("summary", {}, "Attach a file"), uploadForm(programId, "TASK", task.id, reload)),
+    h("details", {}, h("summary", {}, "Add a note"), noteForm(programId, reload, "TASK", task.id)),
     message,
   );
 }
@@ -173,7 +205,7 @@ function newGoalForm(programId, reload) {
   );
 }
 
-function noteForm(programId, reload) {
+function noteForm(programId, reload, subjectType = "PROGRAM", subjectId = programId) {
   const message = h("div");
   const body = h("textarea", { name: "body", required: true, rows: "3" });
   const visibility = select("visibility", [["TEAM", "Team"], ["PROGRAM", "Program (providers too)"], ["PRIVATE", "Only me"]], "TEAM");
@@ -183,7 +215,7 @@ function noteForm(programId, reload) {
     {
       onSubmit: async (event) => {
         event.preventDefault();
-        const input = { subjectType: "PROGRAM", subjectId: programId, body: body.value, visibility: visibility.value };
+        const input = { subjectType, subjectId, body: body.value, visibility: visibility.value };
         const { errors } = await gql("CreateNote", { programId, input, key: idempotency });
         if (errors.length) clear(message, errorList(errors));
         else await reload();
