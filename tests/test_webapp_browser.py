@@ -279,6 +279,12 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
 
                 await page.get_by_role("link", name="Funding").click()
                 await expect(page.locator("svg.chart")).to_be_visible()
+                by_type = page.get_by_role("region", name="By support type")
+                await expect(by_type.locator("tbody tr")).not_to_have_count(1)
+                await page.get_by_label("Support type", exact=True).select_option("QRIS")
+                await page.get_by_role("button", name="Show").click()
+                await expect(by_type.locator("tbody tr")).to_have_count(1)
+                await expect(by_type.locator("tbody tr")).to_contain_text("QRIS")
                 await expect(page.get_by_role("region", name="Support summary")).to_contain_text(
                     "All sectors together"
                 )
@@ -376,10 +382,14 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 sectors = page.get_by_role("region", name="Sectors")
                 await expect(sectors.locator("tr", has_text="qris")).to_contain_text("unavailable")
                 await expect(page.locator(".notice.warning").first).to_contain_text("qris")
+                rating = page.get_by_role("region", name="QRIS rating")
+                await expect(rating).to_contain_text("Source qris is unavailable")
+                await expect(rating).not_to_contain_text("No QRIS rating on record")
                 await expect(page.get_by_role("region", name="License")).to_contain_text(
                     "licensing"
                 )
                 await expect(page.get_by_role("region", name="Sites and rooms")).to_be_visible()
+                await page.screenshot(path=str(tmp_path / "source-down.png"), full_page=True)
                 await ta_context.close()
             finally:
                 await browser.close()

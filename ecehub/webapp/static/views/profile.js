@@ -64,6 +64,9 @@ export async function renderProfile(main, id) {
   const d = (field, entity) => panelDown(errors, field, entity, start.sources);
   const address = p.address ? [p.address.street, p.address.city, p.address.state, p.address.zip].filter(Boolean).join(", ") : "—";
   const downList = Object.keys(down);
+  // Nothing on record and nothing known are not the same: a failed source says which.
+  const licenseDown = d("license", "program");
+  const qrisDown = d("qrisRating", "program");
   clear(
     main,
     h("h1", {}, orDash(p.name)),
@@ -78,17 +81,17 @@ export async function renderProfile(main, id) {
       { className: "grid" },
       panel(
         "License",
-        d("license", "program"),
+        licenseDown,
         p.license
           ? h("dl", {}, ...["number", "status", "issuedOn", "expiresOn", "capacity", "agesServed", "source"].flatMap((k) => [h("dt", {}, k), h("dd", {}, orDash(p.license[k]))]))
-          : h("p", {}, "No license on record."),
+          : h("p", {}, licenseDown ? "Unknown while a source is unavailable." : "No license on record."),
       ),
       panel(
         "QRIS rating",
-        d("qrisRating", "program"),
+        qrisDown,
         p.qrisRating
           ? h("p", { className: "big" }, `Level ${p.qrisRating.level}`, h("span", { className: "sub" }, ` rated ${orDash(p.qrisRating.ratedOn)}, expires ${orDash(p.qrisRating.expiresOn)} (${p.qrisRating.source})`))
-          : h("p", {}, "No QRIS rating on record."),
+          : h("p", {}, qrisDown ? "Unknown while a source is unavailable." : "No QRIS rating on record."),
       ),
       panel(
         "Sites and rooms",
