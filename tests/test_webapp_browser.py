@@ -390,6 +390,15 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 )
                 await expect(page.get_by_role("region", name="Sites and rooms")).to_be_visible()
                 await page.screenshot(path=str(tmp_path / "source-down.png"), full_page=True)
+                # The list and the funding report name the missing source too.
+                await page.get_by_role("link", name="Programs").click()
+                await expect(page.locator("main .notice.warning")).to_contain_text(
+                    "Unavailable now: qris"
+                )
+                await page.get_by_role("link", name="Funding").click()
+                await expect(page.locator("main .notice.warning")).to_contain_text(
+                    "Unavailable now: qris"
+                )
                 await ta_context.close()
             finally:
                 await browser.close()

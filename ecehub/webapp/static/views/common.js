@@ -33,6 +33,13 @@ export function errorList(errors) {
   );
 }
 
+/** A banner naming the sources that failed in this answer (what they hold may be missing). */
+export function sourceBanner(errors, what = "what they hold may be missing") {
+  const names = Object.keys(downSources(errors));
+  if (names.length === 0) return null;
+  return notice("warning", `Unavailable now: ${names.join(", ")}; ${what}.`);
+}
+
 /** The sources that failed in this answer: {name: message}. */
 export function downSources(errors) {
   const down = {};

@@ -3,7 +3,7 @@
 
 import { gql } from "../api.js";
 import { clear, field, h, money, notice, orDash, panel, select, table } from "../ui.js";
-import { errorList, startData } from "./common.js";
+import { errorList, sourceBanner, startData } from "./common.js";
 
 const PURPOSES = ["PROFESSIONAL_DEVELOPMENT", "PROGRAM_SUPPORT", "MATERIALS", "QIP_TASK", "SCHOLARSHIP", "WAGE_INCENTIVE", "OTHER"];
 const SVG = "http://www.w3.org/2000/svg";
@@ -87,7 +87,7 @@ export async function renderFunding(main, params) {
   ]);
   const f = report.data?.fundingReport;
   const s = support.data?.supportSummary;
-  const parts = [errorList([...report.errors, ...support.errors])];
+  const parts = [sourceBanner([...report.errors, ...support.errors], "their funding and support are not in these totals"), errorList([...report.errors, ...support.errors])];
   if (f) {
     const totals = f.totals;
     parts.push(

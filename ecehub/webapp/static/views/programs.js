@@ -3,7 +3,7 @@
 
 import { gql } from "../api.js";
 import { clear, field, h, notice, orDash, select, table } from "../ui.js";
-import { errorList, startData } from "./common.js";
+import { errorList, sourceBanner, startData } from "./common.js";
 
 const PAGE = 20;
 const FILTERS = ["name", "supportType", "county", "city", "qrisLevel", "licenseStatus"];
@@ -49,7 +49,7 @@ export async function renderPrograms(main, params) {
   const after = params.get("after");
   const { data, errors } = await gql("ProgramList", { filter: filterOf(params), first: PAGE, after });
   const connection = data?.programs;
-  const parts = [errorList(errors)];
+  const parts = [sourceBanner(errors, "programs and sectors they know may be missing from this list"), errorList(errors)];
   if (connection) {
     const rows = connection.nodes.map((p) => [
       h("a", { href: `#/program/${encodeURIComponent(p.id)}` }, orDash(p.name)),

@@ -4,7 +4,7 @@
 
 import { codeOf, download, gql, gqlUpload } from "../api.js";
 import { clear, field, h, money, notice, orDash, panel, say, select, table } from "../ui.js";
-import { errorList, startData } from "./common.js";
+import { errorList, sourceBanner, startData } from "./common.js";
 
 const STATUSES = [
   ["NOT_STARTED", "Not started"],
@@ -309,6 +309,7 @@ export async function renderQip(main, programId) {
     main,
     h("h1", {}, `${orDash(p.name)}: the shared QIP`),
     h("nav", { className: "tabs", "aria-label": "Program" }, h("a", { href: `#/program/${encodeURIComponent(p.id)}` }, "Profile"), h("a", { href: `#/program/${encodeURIComponent(p.id)}/qip`, "aria-current": "page" }, "QIP, notes and activity")),
+    sourceBanner(errors),
     errorList(errors),
     qip ? h("p", { className: "sub" }, `${qip.title} · version ${qip.version}`) : notice("info", "No QIP yet: add a first goal."),
     ...(qip?.goals ?? []).map((g) => goalSection(g, p.id, start.supportTypes, reload)),
