@@ -6,9 +6,11 @@ served with a strict content security policy and no inline script."""
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import json
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -186,3 +188,18 @@ async def test_ecehub_demo_offers_a_working_token_per_role(tmp_path: Path) -> No
     assert len(listed["state_admin"]["data"]["programs"]["nodes"]) > 4
     # The analyst reads aggregates only: the listing is refused field by field.
     assert {e["extensions"]["code"] for e in listed["analyst"]["errors"]} == {"FORBIDDEN"}
+
+
+def test_every_file_the_app_serves_is_package_data() -> None:
+    """A file under ecehub/webapp/ that pyproject's package-data globs miss would be absent
+    from an installed package (and the page broken there, not here)."""
+    root = Path(__file__).resolve().parents[1]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["ecehub"]
+    package = root / "ecehub"
+    shipped = [STATIC_DIR.parent / "operations.graphql", *STATIC_DIR.rglob("*.*")]
+    for path in shipped:
+        relative = path.relative_to(package).as_posix()
+        assert any(
+            fnmatch.fnmatchcase(relative, g) and g.count("/") == relative.count("/") for g in globs
+        ), f"{relative} is not in [tool.setuptools.package-data]"

@@ -348,6 +348,17 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                     "is now part of"
                 )
                 await expect(suggestion.locator(".notice.success")).to_contain_text(source)
+                # The next one is rejected: it will not merge, nor be suggested again.
+                second = admin.locator("ol.queue > li").nth(1)
+                await second.get_by_role("button", name="Reject").click()
+                await expect(second.locator(".notice.success")).to_contain_text("Rejected by")
+                rejected = await second.get_attribute("data-link")
+                queue = await graphql(
+                    served, "state_admin", "{ crosswalkSuggestions(first: 500) { links { id } } }"
+                )
+                assert rejected and rejected not in {
+                    link["id"] for link in queue["crosswalkSuggestions"]["links"]
+                }
                 merged_link = suggestion.locator(".notice.success a")
                 merged_id = (await merged_link.get_attribute("href") or "").rsplit("/", 1)[1]
                 merged = await graphql(

@@ -37,7 +37,7 @@ function suggestion(link, reload) {
   const label = `${link.record?.name ?? link.sourceKey} → ${link.program?.name ?? link.programId}`;
   return h(
     "li",
-    { className: "card", "aria-label": label },
+    { className: "card", "aria-label": label, "data-link": link.id },
     h("h3", {}, `${(link.score ?? 0).toFixed(3)} ${link.auto ? "(auto)" : ""}`),
     h("p", {}, h("strong", {}, `${link.source} ${link.sourceKey}: `), orDash(link.record?.name), ` · ${orDash(link.record?.address?.street)}, ${orDash(link.record?.address?.city)} · ${orDash(link.record?.phone)}`),
     h("p", {}, h("strong", {}, "would join: "), orDash(link.program?.name), ` (known to ${(link.program?.sources ?? []).map((s) => s.source).join(", ") || "—"})`),
