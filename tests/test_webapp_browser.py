@@ -187,6 +187,8 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 )
                 print(f"\nprofile first meaningful paint: {painted_ms:.0f} ms from the click")
                 await expect(page.get_by_role("heading", level=1)).to_have_text(name)
+                await expect(page).to_have_title(f"{name} · ecehub")
+                assert await page.evaluate("document.activeElement.id") == "main"
                 for panel in (
                     "License",
                     "QRIS rating",
@@ -211,8 +213,10 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 card = page.locator("li.card", has_text=title)
                 await expect(card).to_be_visible()
                 audit = page.get_by_role("region", name="Audit log")
-                await expect(audit.locator("tr", has_text="CREATE").first).to_be_visible()
-                await expect(audit).to_contain_text(users["ta_staff"].sub)
+                created_row = audit.locator("tr", has_text=title)
+                await expect(created_row).to_have_count(1)
+                await expect(created_row).to_contain_text("CREATE")
+                await expect(created_row).to_contain_text(users["ta_staff"].sub)
                 await page.evaluate("window.scrollTo(0, 0)")
                 await page.screenshot(path=str(shot_path(tmp_path, "qip")))
                 task_id = await card.get_attribute("data-task")
@@ -403,10 +407,13 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 await page.screenshot(path=str(tmp_path / "source-down.png"), full_page=True)
                 # The list and the funding report name the missing source too.
                 await page.get_by_role("link", name="Programs").click()
-                await expect(page.locator("main .notice.warning")).to_contain_text(
+                await expect(page.locator(".results .notice.warning")).to_contain_text(
                     "Unavailable now: qris"
                 )
                 await page.get_by_role("link", name="Funding").click()
+                await expect(
+                    page.get_by_role("heading", name="Funding and support")
+                ).to_be_visible()
                 await expect(page.locator("main .notice.warning")).to_contain_text(
                     "Unavailable now: qris"
                 )

@@ -41,7 +41,15 @@ function signOut() {
   location.hash = "#/signin";
 }
 
-async function route() {
+/** After a navigation: the page title names the view, and focus moves to its content
+ * (screen readers announce the new view; the keyboard starts from it). */
+function settle(moved) {
+  const heading = main.querySelector("h1");
+  document.title = heading ? `${heading.textContent} · ecehub` : "ecehub";
+  if (moved) main.focus({ preventScroll: true });
+}
+
+async function route(event) {
   renderNav();
   const [path, query = ""] = location.hash.replace(/^#/, "").split("?");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
@@ -68,6 +76,7 @@ async function route() {
       clear(main, h("h1", {}, "Something went wrong"), notice("error", String(error.message || error)));
     }
   }
+  settle(event instanceof HashChangeEvent);
 }
 
 async function start() {

@@ -282,13 +282,20 @@ function activityPanel(p, supportTypes, reload) {
   );
 }
 
+/** What an audited object is, in words: its title, file name or (the start of) its body. */
+function auditSubject(after) {
+  if (!after || typeof after !== "object") return "—";
+  const text = after.title ?? after.filename ?? after.body ?? after.summary ?? "";
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text || "—";
+}
+
 async function auditPanel(programId) {
   const { data, errors } = await gql("ProgramAudit", { programId });
   const entries = data?.audit?.entries ?? [];
   return panel(
     "Audit log",
     errorList(errors),
-    table("Who changed what", ["When", "Who", "Action", "Object", "Fields"], entries.map((e) => [e.at.replace("T", " ").slice(0, 19), e.actor, e.action, e.objectType, e.changedFields.join(", ")])),
+    table("Who changed what", ["When", "Who", "Action", "Object", "What", "Fields"], entries.map((e) => [e.at.replace("T", " ").slice(0, 19), e.actor, e.action, e.objectType, auditSubject(e.after), e.changedFields.join(", ")])),
   );
 }
 
