@@ -198,7 +198,11 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                     await expect(page.get_by_role("region", name=panel)).to_be_visible()
                 program_id = page.url.rsplit("/", 1)[1]
                 violations["profile"] = await axe_violations(page, axe)
-                await page.screenshot(path=str(shot_path(tmp_path, "profile")))
+                await page.screenshot(
+                    path=str(shot_path(tmp_path, "profile")),
+                    full_page=True,
+                    clip={"x": 0, "y": 0, "width": TABLET["width"], "height": 1300},
+                )
 
                 await page.get_by_role("link", name="QIP, notes and activity").click()
                 await expect(page.get_by_role("heading", name="Audit log")).to_be_visible()

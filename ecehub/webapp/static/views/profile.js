@@ -29,6 +29,8 @@ function fieldRows(p) {
 }
 
 function identity(p) {
+  const rows = fieldRows(p);
+  const conflicts = p.conflicts ?? [];
   return panel(
     "Identity across sectors",
     h("p", {}, "Names: ", (p.names ?? []).join(" · ") || "—"),
@@ -37,7 +39,19 @@ function identity(p) {
       ["System", "Value", "Source"],
       (p.identifiers ?? []).map((i) => [i.system, i.value, i.source]),
     ),
-    table("Fields and where they come from", ["Field", "Shown", "From", "Other sources", "Sources"], fieldRows(p)),
+    conflicts.length
+      ? table(
+          "Where the sectors disagree",
+          ["Field", "Values (the shown one first)", "Rule"],
+          conflicts.map((c) => [c.field, c.values.map((v) => `${v.value} (${v.source})`).join(" · "), c.rule]),
+        )
+      : h("p", {}, "The sectors agree on every field they share."),
+    h(
+      "details",
+      {},
+      h("summary", {}, `Every field and where it comes from (${rows.length})`),
+      table("Fields and their sources", ["Field", "Shown", "From", "Other sources", "Sources"], rows),
+    ),
   );
 }
 
@@ -83,7 +97,7 @@ export async function renderProfile(main, id) {
         "License",
         licenseDown,
         p.license
-          ? h("dl", {}, ...["number", "status", "issuedOn", "expiresOn", "capacity", "agesServed", "source"].flatMap((k) => [h("dt", {}, k), h("dd", {}, orDash(p.license[k]))]))
+          ? h("dl", {}, ...[["number", "Number"], ["status", "Status"], ["issuedOn", "Issued"], ["expiresOn", "Expires"], ["capacity", "Capacity"], ["agesServed", "Ages served"], ["source", "Source"]].flatMap(([k, label]) => [h("dt", {}, label), h("dd", {}, orDash(p.license[k]))]))
           : h("p", {}, licenseDown ? "Unknown while a source is unavailable." : "No license on record."),
       ),
       panel(
