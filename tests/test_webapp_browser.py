@@ -10,6 +10,7 @@ blocked). One demo for the whole story, to keep the browser tests short:
   program's page is "not found";
 - the state administrator pages through the programs and filters them, confirms a crosswalk
   suggestion (the program shows both sectors) and merges two programs;
+- the analyst lands on the funding report: totals, no lines, what its role may not read said;
 - the QRIS API is stopped: the profile says so in its panels and renders the rest;
 - axe-core (npm, pinned in tests/webapp_axe/) finds no serious or critical violation on the
   profile, the QIP board, the funding report and the crosswalk queue.
@@ -309,6 +310,22 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 await provider.goto(f"{served.url}app/#/program/{other}")
                 await expect(provider.get_by_role("alert")).to_contain_text("NOT_FOUND")
                 await provider_context.close()
+
+                # --- The analyst: aggregates only, starting on the funding report.
+                analyst_context = await new_context()
+                analyst = await analyst_context.new_page()
+                await analyst.goto(f"{served.url}app/")
+                await analyst.get_by_label("Role").select_option(label=labels["analyst"])
+                await analyst.get_by_role("button", name="Sign in").click()
+                await expect(
+                    analyst.get_by_role("heading", name="Funding and support")
+                ).to_be_visible()
+                await expect(analyst.locator("main p.big")).to_contain_text("across")
+                await expect(analyst.locator("main .notice.info")).to_contain_text(
+                    "Not shown to your role"
+                )
+                await expect(analyst.get_by_role("region", name="Lines")).to_have_count(0)
+                await analyst_context.close()
 
                 # --- The state administrator: confirm a crosswalk suggestion.
                 admin_context = await new_context()

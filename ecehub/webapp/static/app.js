@@ -56,12 +56,12 @@ async function route(event) {
   const params = new URLSearchParams(query);
   try {
     if (parts[0] === "signin" || (!token() && parts.length === 0)) {
-      await renderSignIn(main, () => { location.hash = "#/programs"; });
+      await renderSignIn(main, () => { location.hash = hasRole("analyst") ? "#/funding" : "#/programs"; });
     } else if (parts[0] === "program" && parts[1] && parts[2] === "qip") {
       await renderQip(main, parts[1]);
     } else if (parts[0] === "program" && parts[1]) {
       await renderProfile(main, parts[1]);
-    } else if (parts[0] === "funding") {
+    } else if (parts[0] === "funding" || (parts.length === 0 && hasRole("analyst"))) {
       await renderFunding(main, params);
     } else if (parts[0] === "crosswalk") {
       await renderCrosswalk(main);

@@ -19,17 +19,22 @@ export async function startData() {
  * once with how often it came (a role refused a field gets one error per program listed).
  */
 export function errorList(errors) {
-  const counted = new Map();
+  const refused = new Map();
+  const failed = new Map();
   for (const error of errors) {
     if (codeOf(error).startsWith("SOURCE_")) continue;
-    const text = `${error.message} (${codeOf(error)})`;
-    counted.set(text, (counted.get(text) ?? 0) + 1);
+    // FORBIDDEN: what this role may not read, by the server's rules; not a failure.
+    const into = codeOf(error) === "FORBIDDEN" ? refused : failed;
+    const text = into === refused ? error.message : `${error.message} (${codeOf(error)})`;
+    into.set(text, (into.get(text) ?? 0) + 1);
   }
-  if (counted.size === 0) return null;
+  const list = (counted) => h("ul", {}, [...counted].map(([text, count]) => h("li", {}, count > 1 ? `${text} ×${count}` : text)));
+  if (refused.size === 0 && failed.size === 0) return null;
   return h(
     "div",
-    { className: "notice error", role: "alert" },
-    h("ul", {}, [...counted].map(([text, count]) => h("li", {}, count > 1 ? `${text} ×${count}` : text))),
+    {},
+    failed.size ? h("div", { className: "notice error", role: "alert" }, list(failed)) : null,
+    refused.size ? h("div", { className: "notice info" }, h("p", {}, "Not shown to your role:"), list(refused)) : null,
   );
 }
 
