@@ -311,6 +311,15 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 await expect(provider.get_by_role("alert")).to_contain_text("NOT_FOUND")
                 await provider_context.close()
 
+                # --- Anonymous: the public directory (names, addresses, support types).
+                public_context = await new_context()
+                public = await public_context.new_page()
+                await public.goto(f"{served.url}app/#/programs")
+                await expect(public.locator("main table tbody tr")).to_have_count(20)
+                await expect(public.locator("#who")).to_contain_text("Sign in")
+                await expect(public.get_by_label("Support type").locator("option")).to_have_count(4)
+                await public_context.close()
+
                 # --- The analyst: aggregates only, starting on the funding report.
                 analyst_context = await new_context()
                 analyst = await analyst_context.new_page()

@@ -4,6 +4,7 @@
 import { SignedOut, claims, hasRole, loadSettings, setToken, token } from "./api.js";
 import { finishOidc, renderSignIn } from "./auth.js";
 import { clear, h, notice } from "./ui.js";
+import { forgetStartData } from "./views/common.js";
 import { renderCrosswalk } from "./views/crosswalk.js";
 import { renderFunding } from "./views/funding.js";
 import { renderProfile } from "./views/profile.js";
@@ -36,8 +37,14 @@ function renderNav() {
   );
 }
 
+function signedIn() {
+  forgetStartData();
+  location.hash = hasRole("analyst") ? "#/funding" : "#/programs";
+}
+
 function signOut() {
   setToken(null);
+  forgetStartData();
   location.hash = "#/signin";
 }
 
@@ -56,7 +63,7 @@ async function route(event) {
   const params = new URLSearchParams(query);
   try {
     if (parts[0] === "signin" || (!token() && parts.length === 0)) {
-      await renderSignIn(main, () => { location.hash = hasRole("analyst") ? "#/funding" : "#/programs"; });
+      await renderSignIn(main, signedIn);
     } else if (parts[0] === "program" && parts[1] && parts[2] === "qip") {
       await renderQip(main, parts[1]);
     } else if (parts[0] === "program" && parts[1]) {
@@ -70,7 +77,8 @@ async function route(event) {
     }
   } catch (error) {
     if (error instanceof SignedOut) {
-      await renderSignIn(main, () => { location.hash = "#/programs"; }, error.message);
+      forgetStartData();
+      await renderSignIn(main, signedIn, error.message);
       renderNav();
     } else {
       clear(main, h("h1", {}, "Something went wrong"), notice("error", String(error.message || error)));
@@ -82,9 +90,9 @@ async function route(event) {
 async function start() {
   await loadSettings();
   try {
-    if (await finishOidc()) location.hash = "#/programs";
+    if (await finishOidc()) signedIn();
   } catch (error) {
-    await renderSignIn(main, () => { location.hash = "#/programs"; }, error.message);
+    await renderSignIn(main, signedIn, error.message);
     return;
   }
   window.addEventListener("hashchange", route);

@@ -5,10 +5,17 @@ import { h, notice } from "../ui.js";
 
 let start = null;
 
-/** Support types and sources (with their status), asked once per page load. */
+/** Forget them: another user (or none) now signs the requests. */
+export function forgetStartData() {
+  start = null;
+}
+
+/** Support types and sources (with their status), asked once per user and page load. */
 export async function startData() {
   if (!start) {
-    const { data } = await gql("AppStart");
+    let { data } = await gql("AppStart");
+    // A role that may not read the sources (the public) still gets the support types.
+    if (!data) data = (await gql("SupportTypeList")).data;
     start = { supportTypes: data?.supportTypes ?? [], sources: data?.sources ?? [] };
   }
   return start;

@@ -47,7 +47,14 @@ export async function renderPrograms(main, params) {
   const results = h("div", { className: "results" });
   clear(main, h("h1", {}, "Programs"), form, results);
   const after = params.get("after");
-  const { data, errors } = await gql("ProgramList", { filter: filterOf(params), first: PAGE, after });
+  const variables = { filter: filterOf(params), first: PAGE, after };
+  let { data, errors } = await gql("ProgramList", variables);
+  if (!data?.programs && errors.some((e) => e.extensions?.code === "FORBIDDEN")) {
+    // A role that reads the directory only (the public): the list without the sectors.
+    const directory = await gql("ProgramDirectory", variables);
+    data = directory.data;
+    errors = [...errors.filter((e) => e.extensions?.code === "FORBIDDEN"), ...directory.errors];
+  }
   const connection = data?.programs;
   const parts = [sourceBanner(errors, "programs and sectors they know may be missing from this list"), errorList(errors)];
   if (connection) {
@@ -57,7 +64,7 @@ export async function renderPrograms(main, params) {
       orDash(p.address?.city),
       orDash(p.address?.county),
       (p.supportTypes ?? []).map((t) => h("span", { className: "tag" }, t.code)),
-      (p.sources ?? []).map((s) => h("span", { className: "tag source", title: `${s.source} ${s.key}` }, s.source)),
+      p.sources ? p.sources.map((s) => h("span", { className: "tag source", title: `${s.source} ${s.key}` }, s.source)) : "—",
     ]);
     parts.push(table(`Programs (${connection.nodes.length} on this page)`, ["Name", "Type", "City", "County", "Support types", "Known to"], rows));
     const pager = h("nav", { className: "pager", "aria-label": "Pages" });
