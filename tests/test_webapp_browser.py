@@ -306,6 +306,17 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 provider_rows = provider.locator("main table tbody tr")
                 await expect(provider_rows).to_have_count(1)
                 await expect(provider_rows.first).to_contain_text(name)
+                # It may write tasks but not goals: the refusal is shown, nothing is made.
+                await provider.goto(f"{served.url}app/#/program/{program_id}/qip")
+                await provider.locator("summary", has_text="Add a goal").click()
+                await provider.get_by_label("Goal", exact=True).fill("A goal of our own")
+                await provider.get_by_role("button", name="Add goal").click()
+                await expect(provider.locator("main .notice.info")).to_contain_text(
+                    "Not allowed for your role"
+                )
+                await expect(
+                    provider.locator("section.goal", has_text="A goal of our own")
+                ).to_have_count(0)
                 other = users["ta_staff"].programs[1]
                 await provider.goto(f"{served.url}app/#/program/{other}")
                 await expect(provider.get_by_role("alert")).to_contain_text("NOT_FOUND")
@@ -331,7 +342,7 @@ async def test_the_front_end_in_a_browser(tmp_path: Path) -> None:
                 ).to_be_visible()
                 await expect(analyst.locator("main p.big")).to_contain_text("across")
                 await expect(analyst.locator("main .notice.info")).to_contain_text(
-                    "Not shown to your role"
+                    "Not allowed for your role"
                 )
                 await expect(analyst.get_by_role("region", name="Lines")).to_have_count(0)
                 await analyst_context.close()

@@ -41,7 +41,7 @@ export function errorList(errors) {
     "div",
     {},
     failed.size ? h("div", { className: "notice error", role: "alert" }, list(failed)) : null,
-    refused.size ? h("div", { className: "notice info" }, h("p", {}, "Not shown to your role:"), list(refused)) : null,
+    refused.size ? h("div", { className: "notice info" }, h("p", {}, "Not allowed for your role (the server's access rules):"), list(refused)) : null,
   );
 }
 
