@@ -59,8 +59,12 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,47}")
 # own timeout_s bounds a call (5 s by default).
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
-_PREFIXES = (("/files/", "/files/{id}"), ("/graphiql/", "/graphiql/static"))
+_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/app")
+_PREFIXES = (
+    ("/files/", "/files/{id}"),
+    ("/graphiql/", "/graphiql/static"),
+    ("/app/", "/app"),  # the front end's page, files, settings and operations
+)
 
 PoolStatus = Callable[[], "tuple[int, int] | None"]
 """Gives the hub store pool's (connections in use, pool size), or ``None`` while the store is

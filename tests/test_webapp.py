@@ -20,6 +20,7 @@ from graphql import parse, validate
 
 from ecehub.app import create_app
 from ecehub.config.model import Config
+from ecehub.metrics import route_of
 from ecehub.schema import build_schema
 from ecehub.webapp import STATIC_DIR, allow_list, operations
 from tests.serving import free_port
@@ -203,3 +204,8 @@ def test_every_file_the_app_serves_is_package_data() -> None:
         assert any(
             fnmatch.fnmatchcase(relative, g) and g.count("/") == relative.count("/") for g in globs
         ), f"{relative} is not in [tool.setuptools.package-data]"
+
+
+def test_the_apps_requests_are_counted_under_app() -> None:
+    assert {route_of(p) for p in ("/app", "/app/", "/app/static/views/qip.js")} == {"/app"}
+    assert route_of("/apple") == "other"
