@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from graphql import parse, validate
 
 from ecehub.app import create_app
+from ecehub.config import load_config
 from ecehub.config.model import Config
+from ecehub.errors import ConfigError
 from ecehub.metrics import route_of
 from ecehub.schema import build_schema
 from ecehub.webapp import STATIC_DIR, allow_list, operations
@@ -209,3 +212,12 @@ def test_every_file_the_app_serves_is_package_data() -> None:
 def test_the_apps_requests_are_counted_under_app() -> None:
     assert {route_of(p) for p in ("/app", "/app/", "/app/static/views/qip.js")} == {"/app"}
     assert route_of("/apple") == "other"
+
+
+def test_a_bad_issuer_is_a_config_error_naming_the_path(tmp_path: Path) -> None:
+    config = tmp_path / "state.yaml"
+    config.write_text("server:\n  app:\n    oidc: {issuer: login.state.example, client_id: app}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(config, env={})
+    text = str(raised.value)
+    assert str(config) in text and "server.app.oidc.issuer" in text and "https://" in text

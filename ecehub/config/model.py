@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import ClassVar, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -280,6 +281,17 @@ class AppOidcConfig(_Strict):
     )
     client_id: str = Field(min_length=1, description="The front end's public client ID")
     scope: str = Field(default="openid", min_length=1)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError(
+                "not an http(s) URL: the issuer's URL, as in its tokens' iss, e.g. "
+                "https://login.state.example/realms/ece"
+            )
+        return value
 
 
 class AppConfig(_Strict):
