@@ -120,6 +120,7 @@ async def test_dev_tokens_only_when_given_and_in_development(tmp_path: Path) -> 
         offered = await client.get("/app/dev-tokens")
         settings = (await client.get("/app/config.json")).json()
     assert offered.status_code == 200 and offered.json() == {"tokens": list(roster())}
+    assert offered.headers["cache-control"] == "no-store"
     assert settings["devTokens"] is True
 
     async with client_of(config_of(tmp_path)) as client:  # a state's server: no roster

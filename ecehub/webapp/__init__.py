@@ -61,7 +61,7 @@ _CONTENT_TYPES = {
     ".svg": "image/svg+xml",
 }
 # The files change with the package, not by version in their names: revalidate each time.
-_NO_STORE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+_REVALIDATE = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
 @functools.cache
@@ -121,7 +121,7 @@ def webapp_routes(config: Config, dev_tokens: DevTokens | None = None) -> list[B
     if not config.server.app.enabled:
         return []
     policy = content_security_policy(config)
-    headers = {**_NO_STORE, "Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
+    headers = {**_REVALIDATE, "Content-Security-Policy": policy, "Referrer-Policy": "no-referrer"}
     offer_tokens = dev_tokens is not None and config.server.mode == "development"
     oidc = config.server.app.oidc
     persisted_only = config.server.persisted_queries.mode == "allow_list"
@@ -160,7 +160,9 @@ def webapp_routes(config: Config, dev_tokens: DevTokens | None = None) -> list[B
 
     async def tokens(request: Request) -> Response:
         assert dev_tokens is not None
-        return JSONResponse({"tokens": [dict(t) for t in dev_tokens()]}, headers=headers)
+        # Bearer tokens: never kept by a browser or proxy cache.
+        private = {**headers, "Cache-Control": "no-store"}
+        return JSONResponse({"tokens": [dict(t) for t in dev_tokens()]}, headers=private)
 
     return [
         Route(APP_PATH, to_index, methods=["GET", "HEAD"]),
