@@ -1,5 +1,5 @@
 """The Starlette app: /graphql (GraphiQL in a browser), /files/{id} (downloads), /healthz,
-/readyz, /metrics (Prometheus)."""
+/readyz, /metrics (Prometheus), /app (the reference front end)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema import build_schema
 from ecehub.schema.persisted import load_allow_list
+from ecehub.webapp import DevTokens, webapp_routes
+from ecehub.webapp import allow_list as app_allow_list
 
 __all__ = ["create_app"]
 
@@ -47,7 +49,9 @@ class _GraphQL(EdgeGraphQL):
         ide_headers: Callable[[], Mapping[str, str]] | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        schema = build_schema(runtime.config)
+        config = runtime.config
+        # The served front end's own operations are allowed while it is enabled.
+        schema = build_schema(config, app_allow_list() if config.server.app.enabled else None)
         if metrics is not None or runtime.tracing is not None:
             schema.extensions = (*schema.extensions, OperationSeen)
         super().__init__(
@@ -146,7 +150,10 @@ def _persisted_operation_names(config: Config) -> list[str] | None:
     base = config.file.parent if config.file else None
     path = pq.file if pq.file.is_absolute() or base is None else base / pq.file
     names: list[str] = []
-    for text in load_allow_list(Path(path)).values():
+    allowed = load_allow_list(Path(path))
+    if config.server.app.enabled:
+        allowed = {**app_allow_list(), **allowed}
+    for text in allowed.values():
         try:
             document = parse(text)
         except GraphQLError:
@@ -192,10 +199,13 @@ def create_app(
     runtime: Runtime | None = None,
     *,
     ide_headers: Callable[[], Mapping[str, str]] | None = None,
+    dev_tokens: DevTokens | None = None,
 ) -> Starlette:
     """``ide_headers`` gives, each time GraphiQL's page is served, the headers its Headers
     editor starts with (``ecehub demo``: a fresh admin token). GraphiQL and its files are
-    served in development mode only."""
+    served in development mode only. ``dev_tokens`` gives the development tokens the front
+    end's sign-in offers (``ecehub demo`` only; served at ``/app/dev-tokens`` in development
+    mode only)."""
     runtime = runtime or Runtime(config)
     install_record_factory()  # log records made while handling a request carry its ID
     metrics = runtime.metrics if config.server.metrics else None
@@ -253,6 +263,7 @@ def create_app(
             Route("/files/{id}", download_file, methods=["GET"]),
             *([Route("/metrics", metrics_page, methods=["GET"])] if metrics is not None else []),
             *ide,
+            *webapp_routes(config, dev_tokens),
         ],
         lifespan=lifespan,
         middleware=[

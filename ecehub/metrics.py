@@ -68,8 +68,12 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 # the source's slot_wait_s (its timeout_s by default) when it does not.
 _WAIT_BUCKETS = (0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
-_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics")
-_PREFIXES = (("/files/", "/files/{id}"), ("/graphiql/", "/graphiql/static"))
+_ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/app")
+_PREFIXES = (
+    ("/files/", "/files/{id}"),
+    ("/graphiql/", "/graphiql/static"),
+    ("/app/", "/app"),  # the front end's page, files, settings and operations
+)
 
 PoolStatus = Callable[[], "tuple[int, int] | None"]
 """Gives the hub store pool's (connections in use, pool size), or ``None`` while the store is

@@ -55,7 +55,7 @@ def require_chromium() -> None:
         pytest.skip(reason)
 
 
-async def _start_demo(port: int, data_dir: Path) -> asyncio.subprocess.Process:
+async def start_demo(port: int, data_dir: Path) -> asyncio.subprocess.Process:
     proc = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "ecehub", "demo", "--port", str(port)),
         *("--programs", "30", "--data-dir", str(data_dir)),
@@ -95,7 +95,7 @@ async def test_graphiql_runs_the_readme_query_with_the_network_blocked(tmp_path:
             blocked.append(request.url)
             await route.abort("blockedbyclient")
 
-    demo = await _start_demo(port, tmp_path / "demo")
+    demo = await start_demo(port, tmp_path / "demo")
     try:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(

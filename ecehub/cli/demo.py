@@ -72,8 +72,8 @@ async def _demo(args: argparse.Namespace) -> int:
     from ecehub.app import create_app
     from ecehub.auth.devtokens import DevKey, dev_auth_config
     from ecehub.demo import DemoSystems
-    from ecehub.demo.hub_seed import COACH, DEFAULT_HUB_PROGRAMS, choose_programs
-    from ecehub.ids import encode_global_id
+    from ecehub.demo.hub_seed import COACH, DEFAULT_HUB_PROGRAMS
+    from ecehub.demo.tokens import DemoTokens
     from ecehub.resolvers.runtime import Runtime
 
     with tempfile.TemporaryDirectory(prefix="ecehub-demo-") as tmp:
@@ -95,12 +95,10 @@ async def _demo(args: argparse.Namespace) -> int:
             setup_logging(config.server.log_format, logging.WARNING)
             dev_key = DevKey.load_or_create((data_dir / "dev-keys").resolve())
             config = config.model_copy(update={"auth": dev_auth_config(dev_key)})
-            ta_programs = [
-                encode_global_id("Program", p.hub_id)
-                for p in choose_programs(demo.world, DEFAULT_HUB_PROGRAMS)[:4]
-            ]
-            ta_token = dev_key.mint(sub=COACH, roles=["ta_staff"], programs=ta_programs)
-            admin_token = dev_key.mint(sub="state.admin@clearwater.example", roles=["state_admin"])
+            roster = DemoTokens(dev_key, demo.world)
+            ta_programs = next(u.programs for u in roster.users if u.role == "ta_staff")
+            ta_token = roster.token("ta_staff")
+            admin_token = roster.token("state_admin")
             runtime = Runtime(config)
 
             def ide_headers() -> dict[str, str]:
@@ -110,7 +108,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 return {"Authorization": f"Bearer {token}"}
 
             # The app closes the runtime when the server stops.
-            app = create_app(config, runtime, ide_headers=ide_headers)
+            app = create_app(config, runtime, ide_headers=ide_headers, dev_tokens=roster)
             print(await _demo_crosswalk(runtime), flush=True)
             server = _demo_server(
                 uvicorn.Config(
@@ -136,8 +134,11 @@ async def _demo(args: argparse.Namespace) -> int:
                 f"`ecehub crosswalk ...` in another shell:\nexport {exports}",
                 flush=True,
             )
+            front_end = f"http://{args.host}:{args.port}/app/"
             print(
-                f"\necehub demo is up: open {url} (GraphiQL)\n\ntry:\n{SAMPLE_QUERY}\n", flush=True
+                f"\nthe reference front end: {front_end} (sign in by picking a role)\n"
+                f"\necehub demo is up: open {url} (GraphiQL)\n\ntry:\n{SAMPLE_QUERY}\n",
+                flush=True,
             )
             await server.serve()
     return 0

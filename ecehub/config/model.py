@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import TypeVar
@@ -22,6 +23,8 @@ __all__ = [
     "DEFAULT_SUPPORT_TYPES",
     "WRITABLE_KINDS",
     "AccessConfig",
+    "AppConfig",
+    "AppOidcConfig",
     "AuthConfig",
     "CacheConfig",
     "CacheTiming",
@@ -403,6 +406,40 @@ class TracingConfig(_Strict):
     )
 
 
+class AppOidcConfig(_Strict):
+    """How the reference front end (``/app``) signs people in: OIDC authorization code with
+    PKCE (S256) against ``issuer`` (its discovery document), as the public client
+    ``client_id``; the access token it gets is sent to /graphql as a bearer token."""
+
+    issuer: str = Field(
+        min_length=1,
+        description="The identity provider's issuer URL (discovery: "
+        "<issuer>/.well-known/openid-configuration); usually auth.issuer",
+    )
+    client_id: str = Field(min_length=1, description="The front end's public client ID")
+    scope: str = Field(default="openid", min_length=1)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError(
+                "not an http(s) URL: the issuer's URL, as in its tokens' iss, e.g. "
+                "https://login.state.example/realms/ece"
+            )
+        return value
+
+
+class AppConfig(_Strict):
+    """The reference front end served at ``/app`` (see README "The reference front end")."""
+
+    enabled: bool = Field(default=True, description="Serve the front end at /app")
+    oidc: AppOidcConfig | None = Field(
+        default=None, description="Sign-in with the state's identity provider (PKCE)"
+    )
+
+
 class ServerConfig(_Strict):
     mode: Literal["development", "production"] = Field(
         default="development",
@@ -435,6 +472,7 @@ class ServerConfig(_Strict):
         "(BAD_USER_INPUT); free text in mutations keeps the hub store's own limits",
     )
     trace_header: str = "X-Ecehub-Trace"
+    app: AppConfig = Field(default_factory=AppConfig)
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     metrics: bool = Field(
         default=True,

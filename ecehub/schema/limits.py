@@ -315,8 +315,12 @@ class MaskUnexpected(MaskErrors):
         return masked
 
 
-def limit_extensions(config: Config, base_dir: Path | None = None) -> list[Any]:
-    """The schema extensions for ``config.server``'s limits, in the order they must run."""
+def limit_extensions(
+    config: Config, base_dir: Path | None = None, also_allowed: Mapping[str, str] | None = None
+) -> list[Any]:
+    """The schema extensions for ``config.server``'s limits, in the order they must run.
+    ``also_allowed`` (``{sha256: text}``) joins the allow list in allow-list mode: the
+    operations of the front end the server itself ships (``/app``)."""
     from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 
     server: ServerConfig = config.server
@@ -331,7 +335,7 @@ def limit_extensions(config: Config, base_dir: Path | None = None) -> list[Any]:
                 [("server.persisted_queries.file", "required in allow_list mode")],
             )
         path = pq.file if pq.file.is_absolute() or base_dir is None else base_dir / pq.file
-        allowed = load_allow_list(path)
+        allowed = {**(also_allowed or {}), **load_allow_list(path)}
         out.append(lambda: PersistedQueries(allowed))
     out += [
         lambda: MaxTokensLimiter(max_token_count=server.max_tokens),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -52,6 +53,15 @@ def load_allow_list(path: Path) -> dict[str, str]:
 
 
 _NOT_ALLOWED_PLACEHOLDER = "query PersistedQueryNotAllowed { __typename }"
+_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
+
+
+def _placeholder(operation_name: str | None) -> str:
+    """The stand-in, named as the request names its operation: a refused request with an
+    ``operationName`` is answered the refusal, not "unknown operation"."""
+    if operation_name is not None and _NAME.fullmatch(operation_name):
+        return f"query {operation_name} {{ __typename }}"
+    return _NOT_ALLOWED_PLACEHOLDER
 
 
 class PersistedQueries(SchemaExtension):
@@ -75,7 +85,7 @@ class PersistedQueries(SchemaExtension):
             text = ctx.query
         # Refused requests still get parsed and validated as a harmless stand-in, so the
         # answer is a GraphQL error rather than "no query found".
-        ctx.query = _NOT_ALLOWED_PLACEHOLDER if self.refused else text
+        ctx.query = _placeholder(ctx.operation_name) if self.refused else text
         yield
 
     def on_execute(self) -> Iterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
@@ -60,9 +61,12 @@ def _check_access_patterns(config: Config, schema: strawberry.Schema) -> None:
         raise ConfigError(str(config.file or "<config>"), problems)
 
 
-def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Schema:
+def build_schema(
+    config: Config | ServerConfig | None = None, also_allowed: Mapping[str, str] | None = None
+) -> strawberry.Schema:
     """The schema with the query limits of ``config.server`` (see :mod:`ecehub.schema.limits`);
-    the cost estimate counts the sources of a whole :class:`Config`. With
+    the cost estimate counts the sources of a whole :class:`Config`. ``also_allowed`` joins
+    the persisted-query allow list (the served front end's own operations). With
     ``server.federation.enabled``, an Apollo Federation v2 subgraph of the same types."""
     if not isinstance(config, Config):
         config = Config(server=config or ServerConfig())
@@ -73,7 +77,7 @@ def build_schema(config: Config | ServerConfig | None = None) -> strawberry.Sche
         "mutation": Mutation,
         "config": StrawberryConfig(auto_camel_case=True),
         "extensions": [
-            *limit_extensions(config, base_dir),
+            *limit_extensions(config, base_dir, also_allowed),
             lambda: InputGuard(max_chars),
             SourceReport,
             *([AccessRules] if config.access is not None else []),
