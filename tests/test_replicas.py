@@ -1,11 +1,14 @@
 """Two real ``ecehub serve`` replicas on one PostgreSQL hub store and one Redis: what one writes
 the other answers at once (a QIP task, optimistic concurrency across them, a crosswalk merge
-and its undoing), and the rate-limit budget in Redis holds across both. Needs PostgreSQL and
+and its undoing), the source cache in Redis is one (what one read the other answers from it,
+and one `ecehub cache drop` makes both read a changed source again), and the rate-limit budget
+in Redis holds across both. Needs PostgreSQL and
 Redis: skipped off CI when they are absent, failed under CI=true."""
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,12 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis.asyncio import Redis
 
 from ecehub.auth.devtokens import DEV_AUDIENCE, DEV_ISSUER, DevKey
 from ecehub.demo import DEMO_CONFIG, DemoSystems
 from tests.conftest import REDIS_URL, require_service
 from tests.serving import serving
+from tests.test_cli import run
 
 pytestmark = pytest.mark.services
 
@@ -72,8 +77,22 @@ class Replica:
 
 
 def _config(tmp_path: Path, key: DevKey) -> Path:
-    """The demo's config with JWT auth trusting ``key`` and the rate limit in Redis."""
+    """The demo's config with JWT auth trusting ``key``, the rate limit in Redis, and the
+    source cache in Redis (under a prefix of this run's own)."""
     text = DEMO_CONFIG.read_text(encoding="utf-8")
+    head, cache_block, rest = text.partition("\ncache:")
+    assert cache_block, "the demo config has a cache section to replace"
+    # The demo's cache section ends at the next top-level key (or the file's end).
+    after = next((i for i, line in enumerate(rest.splitlines()) if line[:1].isalpha()), None)
+    rest = "" if after is None else "\n".join(rest.splitlines()[after:]) + "\n"
+    text = f"""{head}
+cache:
+  backend: redis
+  url: '{REDIS_URL}'
+  key_prefix: 'ecehub-replicas-{uuid.uuid4().hex[:8]}'
+  ttl_s: 300
+  bypass_roles: [state_admin]
+{rest}"""
     path = tmp_path / "replicas.yaml"
     path.write_text(
         f"""{text}
@@ -98,7 +117,7 @@ server:
 @contextlib.asynccontextmanager
 async def two_replicas(
     tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch, admin: str
-) -> AsyncIterator[tuple[Replica, Replica, DevKey]]:
+) -> AsyncIterator[tuple[Replica, Replica, DevKey, Path, str]]:
     """The demo sector systems in this process, their hub store on ``postgres_url`` (migrated
     and seeded once), and two ``ecehub serve`` processes on it, both acting as ``admin``."""
     key = DevKey.load_or_create(tmp_path / "keys")
@@ -110,26 +129,78 @@ async def two_replicas(
             monkeypatch.setenv(name, value)  # serving() hands its environment to the replicas
         config = _config(tmp_path, key)
         async with serving(config) as (_, a), serving(config) as (_, b):
-            yield Replica("A", a, token), Replica("B", b, token), key
+            yield (
+                Replica("A", a, token),
+                Replica("B", b, token),
+                key,
+                config,
+                demo.env["LICENSING_DB_URL"],
+            )
 
 
 async def both_caches_drop_what_changed(
     a: Replica, b: Replica, program_id: str, changed: dict[str, Any]
 ) -> None:
-    """LEAD: the place for "both caches drop what changed" (issue 13, item 5).
-
-    Called right after a change made on one replica, with what both must now answer for
-    ``program_id`` (``changed``: a subset of ``TASKS``' answer, or of ``PROGRAM``'s). Today
-    there is no source cache and this checks that both replicas read the change at once. When
-    the source cache (Redis, with invalidation) lands: read the program on both replicas
-    before the change (so each holds it in its cache), then here assert that both answer the
-    change, without the admin's cache-bypass header, and that the cache metrics of each
-    replica (/metrics) count the invalidation."""
-    query = PROGRAM if "sources" in changed else TASKS
+    """After a change on one replica, both answer it at once (``changed``: a subset of
+    ``TASKS``' answer, or of ``PROGRAM``'s), without the admin's cache-bypass header: hub data
+    and crosswalk decisions are never cached, so nothing stale of theirs can stand in."""
+    query = PROGRAM if "sources" in changed or "id" in changed else TASKS
     for replica in (a, b):
         program = (await replica.data(query, id=program_id))["program"]
         for field, value in changed.items():
             assert program[field] == value, (replica.name, field, program[field])
+
+
+NAME = """query($id: ID!) { program(id: $id) { id name } }"""
+
+
+def _cache_lookups(metrics: str, result: str) -> float:
+    """``ecehub_cache_lookups_total`` of licensing programs with ``result``, from /metrics."""
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            labels = sample.labels
+            if (
+                sample.name == "ecehub_cache_lookups_total"
+                and labels.get("source") == "licensing"
+                and labels.get("entity") == "program"
+                and labels.get("result") == result
+            ):
+                return float(sample.value)
+    return 0.0
+
+
+async def a_source_change_dropped_once_shows_on_both(
+    a: Replica, b: Replica, config: Path, licensing_url: str
+) -> None:
+    """The source cache is one in Redis: what A read, B answers from it; a change in a source
+    shows on neither until dropped (the cache's ttl is 300 s), and one ``ecehub cache drop``
+    makes both read it again."""
+    listed = (await a.data(PROGRAMS))["programs"]["nodes"]
+    program = next(p for p in listed if p["name"])
+    assert (await a.data(NAME, id=program["id"]))["program"]["name"] == program["name"]
+    hits_before = _cache_lookups((await b.client.get("/metrics")).text, "hit")
+    assert (await b.data(NAME, id=program["id"]))["program"]["name"] == program["name"]
+    hits_after = _cache_lookups((await b.client.get("/metrics")).text, "hit")
+    assert hits_after > hits_before, "B answered from the cache A filled"
+
+    # The licensing system renames the facility behind the hub's back.
+    renamed = f"Renamed {uuid.uuid4().hex[:6]}"
+    database = licensing_url.split("///", 1)[1]
+    with sqlite3.connect(database) as db:
+        changed = db.execute(
+            "UPDATE facility SET facility_name = ? WHERE facility_name = ?",
+            (renamed, program["name"]),
+        ).rowcount
+    assert changed >= 1, "the program's name comes from licensing"
+    for replica in (a, b):  # cached: both still answer what was read
+        answer = (await replica.data(NAME, id=program["id"]))["program"]
+        assert answer["name"] == program["name"], replica.name
+
+    code, _, err = await run("cache", "drop", "--config", str(config), "--source", "licensing")
+    assert code == 0, err
+    for replica in (a, b):  # both caches dropped it: each reads the source again
+        answer = (await replica.data(NAME, id=program["id"]))["program"]
+        assert answer["name"] == renamed, replica.name
 
 
 def _tasks(program: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -226,11 +297,21 @@ async def test_two_replicas_share_the_hub_store_and_redis(
     client = f"reader-{uuid.uuid4().hex[:8]}@replicas.example"
     redis = Redis.from_url(REDIS_URL)
     try:
-        async with two_replicas(tmp_path, postgres_url, monkeypatch, admin) as (a, b, key):
+        async with two_replicas(tmp_path, postgres_url, monkeypatch, admin) as replicas:
+            a, b, key, config, licensing_url = replicas
             await a_qip_write_is_read_at_once_on_the_other(a, b)
             await a_crosswalk_decision_holds_at_once_on_the_other(a, b)
+            # Another administrator: a budget of its own (the first one's is partly spent).
+            other = key.mint(sub=f"cache-{admin}", roles=["state_admin"])
+            await a_source_change_dropped_once_shows_on_both(
+                Replica("A", a.client, other), Replica("B", b.client, other), config, licensing_url
+            )
             await the_rate_limit_budget_is_shared(a, b, key, client)
             assert await redis.exists(f"ecehub:rate:user:{client}") == 1
     finally:
-        await redis.delete(f"ecehub:rate:user:{client}", f"ecehub:rate:user:{admin}")
+        await redis.delete(
+            f"ecehub:rate:user:{client}",
+            f"ecehub:rate:user:{admin}",
+            f"ecehub:rate:user:cache-{admin}",
+        )
         await redis.aclose()
