@@ -69,6 +69,7 @@ def test_the_example_state_config_loads() -> None:
         "ECEHUB_OIDC_JWKS_URL": "https://login.example/jwks",
         "ECEHUB_PORTAL_ORIGIN": "https://portal.example",
         "ECEHUB_REDIS_URL": "redis://redis.example:6379/0",
+        "ECEHUB_CACHE_URL": "redis://redis.example:6379/1",
     }
     config = load_config(ROOT / "config" / "state.example.yaml", env=env)
     assert list(config.sources) == ["licensing", "qris"]
