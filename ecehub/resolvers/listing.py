@@ -15,8 +15,9 @@ it appears once across pages. Order: by source precedence, then by each source's
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
@@ -25,7 +26,7 @@ from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.ids import decode_list_cursor, encode_list_cursor, other_query_cursor
 from ecehub.sources.gateway import SourceGateway
 
-__all__ = ["ListQuery", "ListResult", "list_merged", "list_scoped"]
+__all__ = ["ListItem", "ListQuery", "ListResult", "list_merged", "list_scoped"]
 
 _OVERFETCH = 25
 
@@ -39,8 +40,15 @@ class ListQuery:
 
 @dataclass
 class ListItem:
+    """One listed object and where its list continues after it. The cursor is encoded when
+    asked for (most queries ask for ``endCursor`` only, not an edge's each)."""
+
     merged: Merged
-    cursor: str
+    position: Callable[[], str]
+
+    @functools.cached_property
+    def cursor(self) -> str:
+        return self.position()
 
 
 @dataclass
@@ -182,7 +190,9 @@ async def list_merged(
             if not _passes(merged, q, gateway, typed) or _listed_earlier(merged, p, position):
                 continue
             emitted.add(merged.hub_id)
-            result.items.append(ListItem(merged, _encode(p, source, record.cursor)))
+            result.items.append(
+                ListItem(merged, functools.partial(_encode, p, source, record.cursor))
+            )
             if len(result.items) > first:
                 break
         if page.has_next and page.records:
@@ -219,6 +229,9 @@ async def list_scoped(
 
     window = matching[start : start + first]
     return ListResult(
-        items=[ListItem(m, encode_list_cursor(fingerprint, h=m.hub_id)) for m in window],
+        items=[
+            ListItem(m, functools.partial(encode_list_cursor, fingerprint, h=m.hub_id))
+            for m in window
+        ],
         has_next=start + first < len(matching),
     )

@@ -12,7 +12,7 @@ from ecehub.crosswalk.identity import Merged
 from ecehub.errors import Forbidden, ValidationFailed
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import InvalidCursor, InvalidId, decode_global_id
-from ecehub.resolvers.listing import ListQuery
+from ecehub.resolvers.listing import ListItem, ListQuery
 from ecehub.schema.arguments import forbidden, not_found, user_error
 from ecehub.schema.common import Info, PageInfo, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
@@ -90,7 +90,12 @@ def check_filter(info: Info, filter: ProgramFilter | None) -> None:
 
 @strawberry.type
 class ProgramEdge:
-    cursor: str
+    item: strawberry.Private[ListItem]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self.item.cursor  # encoded only when asked for
+
     node: Program
 
 
@@ -161,14 +166,15 @@ class ProgramQueries:
             result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:
             raise user_error(str(exc)) from None
-        edges = [ProgramEdge(cursor=i.cursor, node=Program(merged=i.merged)) for i in result.items]
+        items = result.items
+        edges = [ProgramEdge(item=i, node=Program(merged=i.merged)) for i in items]
         return ProgramConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=result.has_next,
                 has_previous_page=after is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                start_cursor=items[0].cursor if items else None,
+                end_cursor=items[-1].cursor if items else None,
             ),
         )
 
