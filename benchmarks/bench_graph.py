@@ -56,7 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.applications import Starlette
 
 from ecehub.app import create_app
-from ecehub.config import Config, load_config
+from ecehub.config import CacheConfig, Config, load_config
 from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record
 from ecehub.demo import DemoSystems, World
 from ecehub.ids import encode_global_id
@@ -253,9 +253,11 @@ async def serve_http(app: Starlette) -> AsyncIterator[str]:
 
 
 def hub_config(demo: DemoSystems, first: int) -> Config:
-    """The demo config, with ``max_page_size`` raised so one page can hold every program."""
+    """The demo config, with ``max_page_size`` raised so one page can hold every program,
+    and no source cache: every request reads the sources, as the direct read does (a warm
+    cache is bench_cache.py's to measure)."""
     config = load_config(demo.config_path, env={**os.environ, **demo.env}).model_copy(
-        update={"access": None}  # read as in development: no roles
+        update={"access": None, "cache": CacheConfig(backend="none")}  # no roles, no cache
     )
     if config.server.max_page_size >= first:
         return config

@@ -15,6 +15,7 @@ from ecehub.errors import ConfigError
 from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
 from ecehub.schema.edge import EcehubSchema, ErrorCodesOfExceptions, InputGuard
 from ecehub.schema.extensions import AccessRules, SourceReport
+from ecehub.schema.fastpath import plain_resolvers
 from ecehub.schema.federation import build_federated_schema
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
@@ -94,4 +95,5 @@ def build_schema(
     else:
         schema = EcehubSchema(**arguments)
     _check_access_patterns(config, schema)
+    plain_resolvers(schema)  # the plainest fields without strawberry's wrapping (fastpath)
     return schema
