@@ -56,6 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.applications import Starlette
 
 from ecehub.app import create_app
+from ecehub.cli.common import settle_heap
 from ecehub.config import CacheConfig, Config, load_config
 from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record
 from ecehub.demo import DemoSystems, World
@@ -584,8 +585,7 @@ async def bench_size(
                 hub_counts, direct_counts = Counts(0, 0, 0, 0), expected
                 direct_calls: dict[str, int] = {}
                 if gc_freeze:
-                    gc.collect()
-                    gc.freeze()
+                    settle_heap()  # what `ecehub serve` does once started
                 # Interleaved, so drift (other load, GC, caches) hits both sides alike.
                 with GcClock() as clock:
                     for _ in range(repeat):
