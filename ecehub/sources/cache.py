@@ -104,6 +104,14 @@ def find_key(filters: Sequence[FieldFilter], first: int | None, after: str | Non
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """An answer as the memory backend keeps it: the objects themselves, and when read."""
+
+    answer: Any
+    read_at: float
+
 class SourceCache:
     """Source answers for every request of the app (see the module docstring)."""
 
@@ -318,6 +326,9 @@ class SourceCache:
             return [None] * len(keys)
         entries: list[tuple[Any, float] | None] = []
         for text in texts:
+            if isinstance(text, _Kept):  # the memory backend: the answer as it was put
+                entries.append((text.answer, text.read_at))
+                continue
             try:
                 entries.append(None if text is None else decode_entry(kind, text))
             except BadEntry as exc:
@@ -327,8 +338,13 @@ class SourceCache:
 
     async def _put(self, kind: Kind, answers: Iterable[tuple[str, Any]], keep_s: float) -> None:
         now = self.clock()
-        pairs: list[tuple[str, str]] = []
+        pairs: list[tuple[str, Any]] = []
         for key, answer in answers:
+            if not self.store.shared:
+                # In this process only: kept as it is. Records are never changed once a
+                # connector made them, so every request may share them.
+                pairs.append((key, _Kept(answer, now)))
+                continue
             try:
                 pairs.append((key, encode_entry(kind, answer, now)))
             except Uncacheable as exc:

@@ -2,8 +2,10 @@
 process (``SimpleMemoryCache``) or in Redis (``RedisCache``), so the library can be replaced
 without touching the cache's logic.
 
-Values are text the caller encoded (:mod:`ecehub.sources.cachecodec`); aiocache's own
-serializers are not used (its pickle serializer least of all). Counters (the cache's
+In Redis, values are text the caller encoded (:mod:`ecehub.sources.cachecodec`); aiocache's
+own serializers are not used (its pickle serializer least of all). In the process's memory,
+values are the caller's objects as they are (no serializer at all): nothing leaves the
+process, so encoding them would only cost a decode on every read. Counters (the cache's
 generations) live in the same store, so with Redis every replica sees one bump at once.
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 
 from aiocache import RedisCache, SimpleMemoryCache
 from aiocache.base import BaseCache
-from aiocache.serializers import StringSerializer
+from aiocache.serializers import NullSerializer, StringSerializer
 from redis.asyncio.connection import parse_url
 
 __all__ = ["CacheStore"]
@@ -33,7 +35,7 @@ class CacheStore:
 
     @classmethod
     def memory(cls) -> CacheStore:
-        return cls(SimpleMemoryCache(serializer=StringSerializer(), timeout=None), shared=False)
+        return cls(SimpleMemoryCache(serializer=NullSerializer(), timeout=None), shared=False)
 
     @classmethod
     def redis(cls, url: str, *, timeout_s: float) -> CacheStore:
@@ -52,13 +54,17 @@ class CacheStore:
         )
         return cls(backend, shared=True)
 
-    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+    async def get_many(self, keys: Sequence[str]) -> list[Any]:
+        """The values of ``keys`` (``None`` where absent): text from Redis, the objects put
+        from memory."""
         if not keys:
             return []
         values = await self._backend.multi_get(list(keys))
-        return [v if isinstance(v, str) else None for v in values]
+        if self.shared:
+            return [v if isinstance(v, str) else None for v in values]
+        return list(values)
 
-    async def set_many(self, pairs: Sequence[tuple[str, str]], ttl_s: float) -> None:
+    async def set_many(self, pairs: Sequence[tuple[str, Any]], ttl_s: float) -> None:
         """Keeps each pair ``ttl_s`` seconds (a float: millisecond precision in Redis)."""
         if pairs:
             await self._backend.multi_set(list(pairs), ttl=float(ttl_s))
