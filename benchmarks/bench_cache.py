@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from ecehub.app import create_app
+from ecehub.cli.common import settle_heap
 from ecehub.config import CacheConfig, load_config
 from ecehub.connectors import Connector, FieldFilter, Health, Page, Record
 from ecehub.demo import DemoSystems
@@ -184,6 +185,7 @@ async def measure(
         await drop_all()
         await query(client, args.programs)
         await floor()
+    settle_heap()  # what `ecehub serve` does once started (benchmarks/README: GC settings)
     cold: list[float] = []
     warm: list[float] = []
     own: list[float] = []

@@ -104,13 +104,13 @@ def find_key(filters: Sequence[FieldFilter], first: int | None, after: str | Non
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-
 @dataclass(frozen=True, slots=True)
 class _Kept:
     """An answer as the memory backend keeps it: the objects themselves, and when read."""
 
     answer: Any
     read_at: float
+
 
 class SourceCache:
     """Source answers for every request of the app (see the module docstring)."""
