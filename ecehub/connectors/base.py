@@ -52,6 +52,8 @@ __all__ = [
     "Page",
     "Record",
     "SettingsT",
+    "child_mapping",
+    "entity_mapping",
     "matches",
     "utcnow",
 ]
@@ -61,6 +63,35 @@ FilterOp = Literal["eq", "in", "contains", "gte", "lte"]
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+MappingT = TypeVar("MappingT", bound="EntityConfig")
+
+
+def entity_mapping(entities: Mapping[str, MappingT], source: str, entity: str) -> MappingT:
+    """How ``source`` maps ``entity`` (its settings for it); ``ValueError``, the contract's
+    answer for an entity the source does not map, naming those it does."""
+    found = entities.get(entity)
+    if found is None:
+        raise ValueError(
+            f"source {source!r} does not map entity {entity!r}; it maps: "
+            f"{', '.join(entities) or '(none)'}"
+        )
+    return found
+
+
+def child_mapping(
+    entities: Mapping[str, MappingT], source: str, entity: str, parent_entity: str
+) -> MappingT:
+    """:func:`entity_mapping` for ``children``: also ``ValueError`` when the config hangs
+    ``entity`` under another parent than ``parent_entity``."""
+    found = entity_mapping(entities, source, entity)
+    if found.parent_entity != parent_entity:
+        raise ValueError(
+            f"source {source!r} maps {entity!r} under {found.parent_entity!r}, "
+            f"not {parent_entity!r}"
+        )
+    return found
 
 
 @dataclass(slots=True)

@@ -65,6 +65,8 @@ from ecehub.connectors.base import (
     Health,
     Page,
     Record,
+    child_mapping,
+    entity_mapping,
     utcnow,
 )
 from ecehub.errors import SourceError, SourceUnavailable
@@ -300,10 +302,7 @@ class SqlConnector(Connector[SqlSourceConfig]):
 
     # -- reflection -----------------------------------------------------------------------
     def _entity_config(self, entity: str) -> SqlEntityConfig:
-        ent = self.sql_config.entities.get(entity)
-        if ent is None:
-            raise ValueError(f"source {self.name!r} does not map entity {entity!r}")
-        return ent
+        return entity_mapping(self.sql_config.entities, self.name, entity)
 
     def _reflect(
         self, sync_conn: Connection, entities: Iterable[str]
@@ -415,12 +414,8 @@ class SqlConnector(Connector[SqlSourceConfig]):
     ) -> dict[str, list[Record]]:
         """Children of each parent, ordered by key; every parent key asked for is present
         (with ``[]`` when it has no children or is not a value the parent column can hold)."""
-        ent = self._entity_config(entity)
-        if ent.parent_entity != parent_entity:
-            raise ValueError(
-                f"source {self.name!r}: entity {entity!r} hangs under "
-                f"{ent.parent_entity!r}, not {parent_entity!r}"
-            )
+        # ValueError for a relation the config does not declare
+        child_mapping(self.sql_config.entities, self.name, entity, parent_entity)
         if not parent_keys:
             return {}
         mapped = await self._mapped_entity(entity)

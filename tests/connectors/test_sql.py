@@ -296,7 +296,7 @@ async def test_children_are_grouped_by_parent_and_ordered_by_key(
 async def test_children_reject_a_parent_the_entity_does_not_hang_under(
     connector: SqlConnector,
 ) -> None:
-    with pytest.raises(ValueError, match="hangs under 'program', not 'site'"):
+    with pytest.raises(ValueError, match="maps 'room' under 'program', not 'site'"):
         await connector.children("room", "site", ["1"])
 
 

@@ -28,6 +28,8 @@ from ecehub.connectors.base import (
     Health,
     Page,
     Record,
+    child_mapping,
+    entity_mapping,
     utcnow,
 )
 from ecehub.connectors.csv.index import EntityIndex, MappingProblem, build_index
@@ -80,13 +82,7 @@ class CsvConnector(Connector):
 
     # -- the index ---------------------------------------------------------------------------
     def _entity(self, entity: str) -> CsvEntityConfig:
-        ent = self.settings.entities.get(entity)
-        if ent is None:
-            raise ValueError(
-                f"source {self.name!r} does not map entity {entity!r}; it maps: "
-                f"{', '.join(self.settings.entities) or '(none)'}"
-            )
-        return ent
+        return entity_mapping(self.settings.entities, self.name, entity)
 
     def _dialect(self, ent: CsvEntityConfig) -> Dialect:
         s = self.settings
@@ -164,12 +160,8 @@ class CsvConnector(Connector):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        ent = self._entity(entity)
-        if ent.parent_entity != parent_entity:
-            raise ValueError(
-                f"source {self.name!r} maps {entity!r} under {ent.parent_entity!r}, "
-                f"not {parent_entity!r}"
-            )
+        # ValueError for a relation the config does not declare
+        child_mapping(self.settings.entities, self.name, entity, parent_entity)
         if not parent_keys:
             return {}
         index = await self._index(entity)

@@ -32,7 +32,17 @@ from graphql import GraphQLError, build_client_schema, get_introspection_query, 
 
 from ecehub.config.canonical import ENTITIES
 from ecehub.config.model import SourceConfig
-from ecehub.connectors.base import Connector, FieldFilter, Health, Page, Record, matches, utcnow
+from ecehub.connectors.base import (
+    Connector,
+    FieldFilter,
+    Health,
+    Page,
+    Record,
+    child_mapping,
+    entity_mapping,
+    matches,
+    utcnow,
+)
 from ecehub.connectors.graphql.document import (
     Document,
     find_document,
@@ -103,13 +113,7 @@ class GraphqlConnector(Connector):
 
     # -- records -----------------------------------------------------------------------------
     def _entity(self, entity: str) -> GraphqlEntityConfig:
-        ent = self.settings.entities.get(entity)
-        if ent is None:
-            raise ValueError(
-                f"source {self.name!r} does not map entity {entity!r}; it maps: "
-                f"{', '.join(self.settings.entities) or '(none)'}"
-            )
-        return ent
+        return entity_mapping(self.settings.entities, self.name, entity)
 
     def _record(
         self,
@@ -244,12 +248,7 @@ class GraphqlConnector(Connector):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        ent = self._entity(entity)
-        if ent.parent_entity != parent_entity:
-            raise ValueError(
-                f"source {self.name!r} maps {entity!r} under {ent.parent_entity!r}, "
-                f"not {parent_entity!r}"
-            )
+        ent = child_mapping(self.settings.entities, self.name, entity, parent_entity)
         if ent.children is None:
             raise ValueError(
                 f"source {self.name!r} cannot list {entity!r} by {parent_entity!r}: set "

@@ -29,6 +29,8 @@ from ecehub.connectors.base import (
     Health,
     Page,
     Record,
+    child_mapping,
+    entity_mapping,
     matches,
     utcnow,
 )
@@ -102,13 +104,7 @@ class RestConnector(Connector[RestSourceConfig]):
 
     # -- records -----------------------------------------------------------------------------
     def _entity(self, entity: str) -> RestEntityConfig:
-        ent = self.settings.entities.get(entity)
-        if ent is None:
-            raise ValueError(
-                f"source {self.name!r} does not map entity {entity!r}; it maps: "
-                f"{', '.join(self.settings.entities) or '(none)'}"
-            )
-        return ent
+        return entity_mapping(self.settings.entities, self.name, entity)
 
     def _record(
         self,
@@ -217,12 +213,7 @@ class RestConnector(Connector[RestSourceConfig]):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        ent = self._entity(entity)
-        if ent.parent_entity != parent_entity:
-            raise ValueError(
-                f"source {self.name!r} maps {entity!r} under {ent.parent_entity!r}, "
-                f"not {parent_entity!r}"
-            )
+        ent = child_mapping(self.settings.entities, self.name, entity, parent_entity)
         wanted = _unique(parent_keys)
         if ent.parent_batch is not None:
             param, size = ent.parent_batch.param, ent.parent_batch.max
