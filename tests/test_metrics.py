@@ -188,7 +188,10 @@ def _rate_limited_jwt_app(tmp_path: Path, **server: Any) -> tuple[Any, DevKey]:
     config = parse_config(
         {
             "hub": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"},
-            "server": {"rate_limit": {"enabled": True, "burst": 2}, **server},
+            "server": {
+                "rate_limit": {"enabled": True, "burst": 2, "requests_per_minute": 1},
+                **server,
+            },
         },
         env={},
     ).model_copy(update={"auth": dev_auth_config(key)})
