@@ -18,6 +18,10 @@ proposed link, each with a score in [0, 1], a status (``auto`` above ``auto_link
    (name similarity from rapidfuzz, address with or without its unit, transposed house
    digits, ZIP, city, phone, email, equal or nearly-equal identifiers, different reliable
    identifiers against) and mapping the sum to [0, 1] with a logistic curve.
+Geography must agree in both passes: two records that both give their address's state, and
+different ones, are never linked or proposed (a license number is unique within one state
+only; a name-only record is compared with its own state's records only).
+
 3. One-to-one assignment: the pairs at or above ``suggest`` are taken greedily by evidence,
    so a record is linked at most once; a pair whose record has a rival candidate with odds
    within ``rival_odds`` of its own is never auto-linked, only suggested.
@@ -65,6 +69,9 @@ class MatchRecord:
     email: str | None = None
     identifiers: Mapping[str, str | None] = field(default_factory=dict)
     """Identifier system (e.g. ``LICENSE_NUMBER``) -> value as the source keyed it."""
+    state: str | None = None
+    """The address's state (``DC``, ``md``): records of two different states are never
+    linked, whatever else agrees (a license number is unique within one state only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,7 @@ class _Norm:
     phone: str
     email: str
     identifiers: dict[str, str]
+    state: str = ""
     suspect: frozenset[str] = frozenset()
     """Identifier systems whose value on this record is shown to be unreliable (another
     record on its side holds it too, or it links a record that contradicts this one)."""
@@ -152,7 +160,13 @@ def _normalize(record: MatchRecord) -> _Norm:
             for system, value in record.identifiers.items()
             if (norm := normalize_identifier(value))
         },
+        state=(record.state or "").strip().upper(),
     )
+
+
+def _other_states(a: _Norm, b: _Norm) -> bool:
+    """Whether both records say their state and the states differ: never the same program."""
+    return bool(a.state) and bool(b.state) and a.state != b.state
 
 
 def _name_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
@@ -351,6 +365,8 @@ def _deterministic(
             if not rights or len(lefts) != 1 or len(rights) != 1:
                 continue  # absent, or shared by several records: left to scoring
             i, j = lefts[0], rights[0]
+            if _other_states(left[i], right[j]):
+                continue  # the same number in two states: two programs, not one
             if _evidence_besides_identifiers(left[i], right[j], []) < _CONTRADICTED:
                 suspect_left[i].add(system)
                 suspect_right[j].add(system)
@@ -431,6 +447,8 @@ def match(
     )
     scored: list[tuple[float, int, int, list[str]]] = []
     for i, j in pairs:
+        if _other_states(norm_left[i], norm_right[j]):
+            continue  # geography must agree: never proposed across states
         total, reasons = _evidence(norm_left[i], norm_right[j])
         if _probability(total) >= config.suggest:
             scored.append((total, i, j, reasons))

@@ -53,6 +53,7 @@ def match_record(record: Record) -> MatchRecord:
         phone=_text(fields.get("phone")),
         email=_text(fields.get("email")),
         identifiers=dict(record.identifiers),
+        state=_text(fields.get("state")),
     )
 
 

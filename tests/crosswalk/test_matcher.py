@@ -440,3 +440,43 @@ def test_config_rejects_bad_thresholds(kwargs: dict[str, float]) -> None:
 def test_empty_inputs() -> None:
     assert match([], [provider()], CONFIG) == []
     assert match([facility()], [], CONFIG) == []
+
+
+# --- Geography -----------------------------------------------------------------------------
+
+
+def test_records_of_two_states_are_never_linked_however_alike() -> None:
+    # Everything agrees but the state: a chain's centres in two states, or a name-only
+    # source's program next door across the line. Never one program.
+    same = replace(facility(), state="DC")
+    other = replace(provider(license_no="CCL-123456"), state="MD")
+    assert match([same], [other], CONFIG) == []
+    # The same license number in two states names two programs (numbers are per state).
+    assert match([same], [replace(provider(license_no="CCL-123456"), state="VA")], CONFIG) == []
+
+
+def test_state_written_either_way_or_on_one_side_only_does_not_block() -> None:
+    dc = replace(facility(), state=" dc ")
+    assert only(match([dc], [replace(provider(), state="DC")], CONFIG)).status == "auto"
+    assert only(match([dc], [provider()], CONFIG)).status == "auto"  # one side has no state
+
+
+def test_a_name_only_record_pairs_within_its_state_only() -> None:
+    # A name-and-state-only source (no address, ZIP or phone): of same-named facilities in
+    # three states, only its own state's is a candidate.
+    bare = MatchRecord(source="directory", key="D-1", name="ABC Learning Center", state="DC")
+    facilities = [
+        replace(facility(key=f"CCL-{n}"), state=state)
+        for n, state in (("1", "MD"), ("2", "DC"), ("3", "VA"))
+    ]
+    results = match(facilities, [bare], MatcherConfig((LICENSE,), auto_link=0.95, suggest=0.1))
+    assert [(r.left_key, r.right_key) for r in results] == [("CCL-2", "D-1")]
+
+
+def test_a_source_record_brings_its_state_to_the_matcher() -> None:
+    from ecehub.connectors.base import Record
+    from ecehub.crosswalk.proposals import match_record
+
+    record = Record("directory", "program", "D-1", {"name": "ABC", "state": "DC"})
+    assert match_record(record).state == "DC"
+    assert match_record(Record("directory", "program", "D-2", {"name": "ABC"})).state is None
