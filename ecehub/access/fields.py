@@ -81,6 +81,8 @@ FILTER_FIELDS: Mapping[str, tuple[str, str]] = {
     "city": ("program", "city"),
     "county": ("program", "county"),
     "zip": ("program", "zip"),
+    "state": ("program", "state"),
+    "sources": ("program", "sources"),
     "license_status": ("program", "license_status"),
     "license_number": ("program", "license_number"),
     "qris_level": ("program", "qris_level"),

@@ -36,6 +36,8 @@ class ListQuery:
     entity: str
     filters: tuple[FieldFilter, ...] = ()
     support_types: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    """Objects one of these sources knows (none: any)."""
 
 
 @dataclass
@@ -95,6 +97,9 @@ def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
     if q.support_types:
         typed = [s for s in _typed_sources(config, q) if s in holding]
         options.append((len(typed), 0, -1, typed, None))
+    if q.sources:
+        named = [s for s in holding if s in q.sources]
+        options.append((len(named), 0, -2, named, None))
     for i, f in enumerate(q.filters):
         holders = _holders(gateway, holding, q, f)
         options.append((len(holders), 0 if f.op in ("eq", "in") else 1, i, holders, f))
@@ -123,6 +128,8 @@ def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
 
 def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway, typed: set[str]) -> bool:
     if q.support_types and not any(r.source in typed for r in merged.records):
+        return False
+    if q.sources and not any(r.source in q.sources for r in merged.records):
         return False
     for f in q.filters:
         if not any(

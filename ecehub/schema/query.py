@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import strawberry
 from graphql import GraphQLError
 
@@ -40,16 +42,26 @@ class ProgramFilter:
     city: str | None = None
     county: str | None = None
     zip: str | None = None
+    state: str | None = strawberry.field(
+        default=None, description="The address's state, e.g. DC (case-insensitive)"
+    )
+    sources: list[str] | None = strawberry.field(
+        default=None,
+        description="Programs any of these configured sources know, by source name "
+        "(as in Program.sources)",
+    )
     license_status: str | None = strawberry.field(default=None, description="e.g. Licensed")
     license_number: str | None = None
     qris_level: int | None = None
     qris_level_min: int | None = None
 
-    def to_query(self, known_support_types: set[str]) -> ListQuery:
+    def to_query(
+        self, known_support_types: set[str], known_sources: Collection[str] = ()
+    ) -> ListQuery:
         filters: list[FieldFilter] = []
         if self.name:
             filters.append(FieldFilter("name", "contains", self.name))
-        for field_name in ("city", "county", "zip", "license_status", "qris_level"):
+        for field_name in ("city", "county", "zip", "state", "license_status", "qris_level"):
             value = getattr(self, field_name)
             if value is not None:
                 filters.append(FieldFilter(field_name, "eq", value))
@@ -65,7 +77,18 @@ class ProgramFilter:
                 f"unknown support type(s) {', '.join(unknown)}; declared: "
                 f"{', '.join(sorted(known_support_types))}"
             )
-        return ListQuery("program", tuple(filters), tuple(self.support_types or ()))
+        strangers = sorted(set(self.sources or ()) - set(known_sources))
+        if strangers:
+            raise user_error(
+                f"unknown source(s) {', '.join(strangers)}; configured: "
+                f"{', '.join(sorted(known_sources)) or '(none)'}"
+            )
+        return ListQuery(
+            "program",
+            tuple(filters),
+            tuple(self.support_types or ()),
+            tuple(dict.fromkeys(self.sources or ())),
+        )
 
 
 def check_filter(info: Info, filter: ProgramFilter | None) -> None:
@@ -161,7 +184,7 @@ class ProgramQueries:
             raise user_error(f"`first` must be between 1 and {server.max_page_size}")
         known = {st.code for st in info.context.config.support_types}
         check_filter(info, filter)
-        q = (filter or ProgramFilter()).to_query(known)
+        q = (filter or ProgramFilter()).to_query(known, info.context.config.sources)
         try:
             result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:

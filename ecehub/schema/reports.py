@@ -277,7 +277,7 @@ async def _programs(
             return await resolve_programs(ctx.identity, hub_ids)
     known = {st.code for st in ctx.config.support_types}
     check_filter(info, programs)
-    q = (programs or ProgramFilter()).to_query(known)
+    q = (programs or ProgramFilter()).to_query(known, ctx.config.sources)
     try:
         listed = await list_programs(ctx, q)
     except TooManyPrograms as exc:

@@ -203,6 +203,15 @@ async def test_no_filter_on_a_refused_field_answers(world: World, who: str) -> N
         "qrisLevel": 3,
         "qrisLevelMin": 3,
         "supportTypes": ["QRIS"],
+        "state": "DC",
+        # A source this role sees (another's name is unknown to it: BAD_USER_INPUT).
+        "sources": [
+            next(
+                name
+                for name, source in world.config.sources.items()
+                if access.sees_source(source.support_types)
+            )
+        ],
     }
     assert {k for k in samples} == {_camel(k) for k in FILTER_FIELDS}
     queries = {
