@@ -83,6 +83,7 @@ FILTER_FIELDS: Mapping[str, tuple[str, str]] = {
     "zip": ("program", "zip"),
     "state": ("program", "state"),
     "sources": ("program", "sources"),
+    "identifier": ("program", "identifiers"),
     "license_status": ("program", "license_status"),
     "license_number": ("program", "license_number"),
     "qris_level": ("program", "qris_level"),

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from ecehub.access.fields import FILTER_FIELDS
 from ecehub.config.canonical import identifier_field
+from ecehub.config.model import Config
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
 from ecehub.errors import Forbidden, ValidationFailed
@@ -21,13 +22,22 @@ from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.qip import AuditEntry, AuditPage
 
 __all__ = [
+    "IdentifierFilter",
     "ProgramConnection",
     "ProgramEdge",
     "ProgramFilter",
     "ProgramQueries",
     "SourceSystem",
+    "check_filter",
+    "identifier_systems",
     "one_by_id",
 ]
+
+
+@strawberry.input(description="An identifier of a given system, e.g. {system: LICENSE_NUMBER}")
+class IdentifierFilter:
+    system: str = strawberry.field(description="An identifier system the sources declare")
+    value: str = strawberry.field(description="Compared trimmed and case-insensitively")
 
 
 @strawberry.input(
@@ -52,11 +62,17 @@ class ProgramFilter:
     )
     license_status: str | None = strawberry.field(default=None, description="e.g. Licensed")
     license_number: str | None = None
+    identifier: IdentifierFilter | None = strawberry.field(
+        default=None, description="Programs holding this identifier in any source"
+    )
     qris_level: int | None = None
     qris_level_min: int | None = None
 
     def to_query(
-        self, known_support_types: set[str], known_sources: Collection[str] = ()
+        self,
+        known_support_types: set[str],
+        known_sources: Collection[str] = (),
+        known_systems: Collection[str] = (),
     ) -> ListQuery:
         filters: list[FieldFilter] = []
         if self.name:
@@ -77,6 +93,14 @@ class ProgramFilter:
                 f"unknown support type(s) {', '.join(unknown)}; declared: "
                 f"{', '.join(sorted(known_support_types))}"
             )
+        if self.identifier is not None:
+            system = self.identifier.system.strip()
+            if system not in known_systems:
+                raise user_error(
+                    f"unknown identifier system {system[:60]!r}; the sources declare: "
+                    f"{', '.join(sorted(known_systems)) or '(none)'}"
+                )
+            filters.append(FieldFilter(identifier_field(system), "in", [self.identifier.value]))
         strangers = sorted(set(self.sources or ()) - set(known_sources))
         if strangers:
             raise user_error(
@@ -89,6 +113,17 @@ class ProgramFilter:
             tuple(self.support_types or ()),
             tuple(dict.fromkeys(self.sources or ())),
         )
+
+
+def identifier_systems(config: Config, entity: str) -> set[str]:
+    """The identifier systems some source declares for ``entity`` (what an identifier
+    filter may name)."""
+    return {
+        system
+        for source in config.sources.values()
+        if entity in source.entities
+        for system in source.entities[entity].identifiers
+    }
 
 
 def check_filter(info: Info, filter: ProgramFilter | None) -> None:
@@ -184,7 +219,10 @@ class ProgramQueries:
             raise user_error(f"`first` must be between 1 and {server.max_page_size}")
         known = {st.code for st in info.context.config.support_types}
         check_filter(info, filter)
-        q = (filter or ProgramFilter()).to_query(known, info.context.config.sources)
+        config = info.context.config
+        q = (filter or ProgramFilter()).to_query(
+            known, config.sources, identifier_systems(config, "program")
+        )
         try:
             result = await info.context.list_page(q, first=size, after=after)
         except InvalidCursor as exc:

@@ -204,6 +204,7 @@ async def test_no_filter_on_a_refused_field_answers(world: World, who: str) -> N
         "qrisLevelMin": 3,
         "supportTypes": ["QRIS"],
         "state": "DC",
+        "identifier": {"system": "LICENSE_NUMBER", "value": "x"},
         # A source this role sees (another's name is unknown to it: BAD_USER_INPUT).
         "sources": [
             next(

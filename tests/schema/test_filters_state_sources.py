@@ -67,3 +67,39 @@ async def test_a_role_filters_by_source_only_if_it_may_read_a_programs_sources(
         )
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert "cannot filter on sources" in body["errors"][0]["message"]
+
+
+IDENTIFIED = """query($filter: ProgramFilter) { programs(first: 50, filter: $filter) {
+  nodes { id identifiers { system value } } } }"""
+
+
+async def test_an_identifier_of_any_declared_system_finds_its_program(tmp_path: Path) -> None:
+    async with demo_graph(tmp_path, programs=20) as (_, client):
+        body = await client.query(IDENTIFIED, {"filter": {"supportTypes": ["QRIS"]}})
+        nodes = body["data"]["programs"]["nodes"]
+        found = 0
+        for node in nodes[:5]:
+            for ident in node["identifiers"]:
+                flt = {"identifier": {"system": ident["system"], "value": ident["value"].lower()}}
+                assert node["id"] in await _ids(client, flt), (node["id"], ident)
+                found += 1
+        assert found >= 5
+        grant = next(
+            i for n in nodes for i in n["identifiers"] if i["system"] == "QRIS_PROVIDER_ID"
+        )
+        # The same as licenseNumber for LICENSE_NUMBER; another system works the same way.
+        lic = next(i for n in nodes for i in n["identifiers"] if i["system"] == "LICENSE_NUMBER")
+        assert await _ids(
+            client, {"identifier": {"system": "LICENSE_NUMBER", "value": lic["value"]}}
+        ) == await _ids(client, {"licenseNumber": lic["value"]})
+        assert len(await _ids(client, {"identifier": grant})) == 1
+        assert (
+            await _ids(client, {"identifier": {"system": "QRIS_PROVIDER_ID", "value": "no"}})
+            == set()
+        )
+        wrong = await client.query(
+            IDS, {"filter": {"identifier": {"system": "LICENSE_NO", "value": "x"}}}
+        )
+    [error] = wrong["errors"]
+    assert "unknown identifier system 'LICENSE_NO'" in error["message"]
+    assert "LICENSE_NUMBER" in error["message"]
