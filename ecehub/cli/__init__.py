@@ -74,6 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "config_file", nargs="?", help="the config file, as --config (kept for older scripts)"
     )
+    check.add_argument(
+        "--profile",
+        action="store_true",
+        help="read a sample of every entity of every source and print, per field, how many "
+        "values are filled, empty or unparsable (with examples)",
+    )
+    check.add_argument(
+        "--sample", type=int, default=200, help="records read per entity (default 200)"
+    )
     check.set_defaults(func=cmd_check)
 
     config_cmd = sub.add_parser("config", help="config tools")

@@ -83,7 +83,7 @@ def worker_app() -> object:
     return app
 
 
-async def _check(config_path: str) -> int:
+async def _check(config_path: str, profile_sample: int | None) -> int:
     from ecehub.resolvers.runtime import Runtime
     from ecehub.schema import build_schema
 
@@ -92,16 +92,24 @@ async def _check(config_path: str) -> int:
     runtime = Runtime(config)
     failed = 0
     try:
+        healthy = []
         for health in await runtime.health():
             conn = runtime.connectors[health.source]
             problems = await conn.verify() if health.ok else []
             ok = health.ok and not problems
             failed += not ok
+            if health.ok:
+                healthy.append(conn)
             detail = "; ".join(problems) or health.detail
             print(
                 f"{'ok  ' if ok else 'FAIL'}  {health.source:<20} {conn.kind:<6} "
                 f"{health.latency_ms:8.1f} ms  {detail}".rstrip()
             )
+        if profile_sample is not None:
+            from ecehub.cli.profile import profile
+
+            for conn in healthy:
+                failed += await profile(conn, profile_sample)
     finally:
         await runtime.aclose()
     return 1 if failed else 0
@@ -112,7 +120,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not config:
         print(f"ecehub check: {CONFIG_MISSING}", file=sys.stderr)
         return 2
-    return asyncio.run(_check(config))
+    if args.sample < 1:
+        print("ecehub check: --sample must be at least 1", file=sys.stderr)
+        return 2
+    return asyncio.run(_check(config, args.sample if args.profile else None))
 
 
 def cmd_config_schema(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ __all__ = [
     "Page",
     "Record",
     "SettingsT",
+    "Unparsable",
     "child_mapping",
     "entity_mapping",
     "matches",
@@ -63,6 +65,19 @@ FilterOp = Literal["eq", "in", "contains", "gte", "lte"]
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_UNPARSABLE_EXAMPLES = 3
+
+
+@dataclass
+class Unparsable:
+    """The values of one field a connector read as null because they are not of its type."""
+
+    kind: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+    """The first few, as ``repr`` (cut at 60 characters): for the operator's profile only."""
 
 
 MappingT = TypeVar("MappingT", bound="EntityConfig")
@@ -340,6 +355,36 @@ class Connector(ABC, Generic[SettingsT]):
         self.entities: Mapping[str, EntityConfig] = config.entities
         self.timeout_s: float = config.timeout_s
 
+    # -- values that do not parse --------------------------------------------------------
+    def _unparsable(self, entity: str, name: str, kind: str, value: Any) -> None:
+        """Account one value that is not a valid ``kind`` (read as null): counted per entity
+        and field, a few kept as examples for ``ecehub check --profile``, and logged (the
+        count, never the value: it may be personal data) the first time and at every power
+        of ten after, so a source full of them writes a handful of lines, not one per row."""
+        stats: dict[tuple[str, str], Unparsable] = self.__dict__.setdefault("_unparsables", {})
+        found = stats.get((entity, name))
+        if found is None:
+            found = stats[(entity, name)] = Unparsable(kind)
+        found.count += 1
+        if len(found.examples) < _UNPARSABLE_EXAMPLES:
+            found.examples.append(repr(value)[:60])
+        if found.count == 1 or math.log10(found.count).is_integer():
+            log.warning(
+                "source %s: %s.%s: %d value(s) so far are not a valid %s and read as null "
+                "(`ecehub check --profile` shows examples)",
+                self.name,
+                entity,
+                name,
+                found.count,
+                kind,
+            )
+
+    def unparsable(self) -> dict[tuple[str, str], Unparsable]:
+        """Values read as null because they are not of their field's type since this
+        connector was made, by ``(entity, field)``."""
+        found: dict[tuple[str, str], Unparsable] = self.__dict__.get("_unparsables", {})
+        return dict(found)
+
     # -- the contract -------------------------------------------------------------------
     @abstractmethod
     async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
@@ -447,15 +492,8 @@ class Connector(ABC, Generic[SettingsT]):
             try:
                 fields[name] = convert(value)
             except _NO_MATCH:
-                # A bad value in one cell must not fail the record: leave it null, and say
-                # where (never the value: it may be personal data).
-                log.debug(
-                    "source %s: %s.%s is not a valid %s; read as null",
-                    self.name,
-                    entity,
-                    name,
-                    builder.kinds[name],
-                )
+                # A bad value in one cell must not fail the record: null, and accounted.
+                self._unparsable(entity, name, builder.kinds[name], value)
                 fields[name] = None
         identifiers: dict[str, str] = {}
         for system, value in raw_identifiers.items():

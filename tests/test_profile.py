@@ -1,0 +1,104 @@
+"""No silent loss of a value that does not parse (issue 11, item 2): it is read as null and
+accounted (a count per source and field, a sampled log line without the value), and
+`ecehub check --profile` shows per field what a sample of each source holds."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ecehub.config import load_config
+from ecehub.resolvers.runtime import build_connectors
+from tests.test_cli import run
+
+ROWS = [
+    ("P1", "Sunshine", "2025-06-30", "12"),
+    ("P2", "Acorns", "3/31/22", "NA"),
+    ("P3", "Bright", "NA", "40"),
+    ("P4", "Stepping", None, None),
+    ("P5", "Tree", "2026-01-02", "7"),
+]
+
+
+def _config(tmp_path: Path) -> Path:
+    db = tmp_path / "registry.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("DROP TABLE IF EXISTS provider")
+        conn.execute("CREATE TABLE provider (id TEXT, name TEXT, expires TEXT, seats TEXT)")
+        conn.executemany("INSERT INTO provider VALUES (?, ?, ?, ?)", ROWS)
+    path = tmp_path / "state.yaml"
+    path.write_text(
+        f"""
+sources:
+  registry:
+    kind: sql
+    url: "sqlite+aiosqlite:///{db}"
+    entities:
+      program:
+        table: provider
+        key: id
+        fields: {{name: name, license_expires: expires, licensed_capacity: seats}}
+        identifiers: {{LICENSE_NUMBER: id}}
+hub: {{url: "sqlite+aiosqlite:///{tmp_path / "hub.db"}"}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+async def test_unparsable_values_are_counted_and_logged_without_the_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = load_config(_config(tmp_path))
+    [conn] = build_connectors(config).values()
+    try:
+        with caplog.at_level(logging.WARNING, logger="ecehub.connectors"):
+            page = await conn.find("program")
+            again = await conn.find("program")
+    finally:
+        await conn.aclose()
+    by_key = {r.key: r for r in page.records}
+    assert by_key["P2"].fields["license_expires"] is None  # read as null ...
+    assert by_key["P1"].fields["licensed_capacity"] == 12
+    counts = {key: u.count for key, u in conn.unparsable().items()}
+    # ... and accounted: two unreadable dates and one unreadable number per read.
+    assert counts == {("program", "license_expires"): 4, ("program", "licensed_capacity"): 2}
+    assert conn.unparsable()[("program", "license_expires")].examples == [
+        "'3/31/22'",
+        "'NA'",
+        "'3/31/22'",
+    ]
+    assert len(again.records) == 5
+    lines = [r.getMessage() for r in caplog.records if "not a valid" in r.getMessage()]
+    # The first of each field, not one line per value; never the value itself.
+    assert len(lines) == 2, lines
+    assert all("3/31/22" not in line and "NA" not in line for line in lines)
+    assert any(
+        "program.license_expires: 1 value(s) so far are not a valid date" in line for line in lines
+    )
+
+
+async def test_check_profile_prints_filled_empty_and_unparsable_per_field(tmp_path: Path) -> None:
+    code, out, err = await run("check", "--config", str(_config(tmp_path)), "--profile")
+    assert code == 0, err
+    assert "registry.program: 5 records read" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("    ")}
+    assert rows["name"][1:4] == ["5", "0", "0"]
+    assert rows["license_expires"][1:4] == ["2", "1", "2"]
+    assert "'3/31/22', 'NA'" in out
+    assert rows["licensed_capacity"][1:4] == ["3", "1", "1"]
+    identifier = next(line for line in out.splitlines() if "identifier LICENSE_NUMBER" in line)
+    assert identifier.split()[2:5] == ["5", "0", "0"]
+
+
+async def test_check_profile_reads_only_the_sample(tmp_path: Path) -> None:
+    code, out, _ = await run(
+        "check", "--config", str(_config(tmp_path)), "--profile", "--sample", "2"
+    )
+    assert code == 0
+    assert "registry.program: 2 records read (more not read)" in out
+    code, _, err = await run("check", "--config", str(_config(tmp_path)), "--sample", "0")
+    assert code == 2 and "--sample must be at least 1" in err
