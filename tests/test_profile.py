@@ -102,3 +102,63 @@ async def test_check_profile_reads_only_the_sample(tmp_path: Path) -> None:
     assert "registry.program: 2 records read (more not read)" in out
     code, _, err = await run("check", "--config", str(_config(tmp_path)), "--sample", "0")
     assert code == 2 and "--sample must be at least 1" in err
+
+
+def _declared(tmp_path: Path, extra: str) -> Path:
+    path = _config(tmp_path)
+    text = path.read_text(encoding="utf-8").replace(
+        "        identifiers: {LICENSE_NUMBER: id}\n",
+        "        identifiers: {LICENSE_NUMBER: id}\n" + extra,
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def test_declared_formats_and_null_values_read_what_the_source_means(
+    tmp_path: Path,
+) -> None:
+    import datetime as dt
+
+    path = _declared(
+        tmp_path,
+        "        null_values: [NA, ' n/a ']\n"
+        "        date_formats: {license_expires: ['%m/%d/%Y', '%m/%d/%y']}\n",
+    )
+    [conn] = build_connectors(load_config(path)).values()
+    try:
+        page = await conn.find("program")
+    finally:
+        await conn.aclose()
+    by_key = {r.key: r for r in page.records}
+    assert by_key["P2"].fields["license_expires"] == dt.date(2022, 3, 31)  # M/D/YY
+    assert by_key["P1"].fields["license_expires"] == dt.date(2025, 6, 30)  # ISO still read
+    assert by_key["P3"].fields["license_expires"] is None  # NA: declared no value
+    assert by_key["P2"].fields["licensed_capacity"] is None
+    assert conn.unparsable() == {}  # nothing unparsable left: nothing lost
+
+
+async def test_an_na_identifier_joins_nothing(tmp_path: Path) -> None:
+    path = _declared(tmp_path, "        null_values: [P4]\n")  # here the key column says it
+    [conn] = build_connectors(load_config(path)).values()
+    try:
+        page = await conn.find("program")
+    finally:
+        await conn.aclose()
+    assert next(r for r in page.records if r.key == "P4").identifiers == {}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            "        date_formats: {name: ['%Y']}\n",
+            "formats are for the date and datetime fields of 'program'",
+        ),
+        ("        date_formats: {license_expires: ['MM/DD/YYYY']}\n", "not a strptime format"),
+    ],
+)
+async def test_a_wrong_date_format_is_refused_at_load(
+    tmp_path: Path, extra: str, message: str
+) -> None:
+    code, _, err = await run("check", "--config", str(_declared(tmp_path, extra)))
+    assert code != 0 and message in err and "date_formats" in err, err

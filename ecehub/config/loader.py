@@ -114,6 +114,22 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                             f"one of: {', '.join(spec.fields)}",
                         )
                     )
+        for fname, formats in ent.date_formats.items():
+            where = f"{path}.date_formats.{fname}"
+            if spec.fields.get(fname) not in ("date", "datetime"):
+                dated = [f for f, kind in spec.fields.items() if kind in ("date", "datetime")]
+                problems.append(
+                    (
+                        where,
+                        f"formats are for the date and datetime fields of {entity!r}: "
+                        f"{', '.join(dated) or '(none)'}",
+                    )
+                )
+            for i, form in enumerate(formats):
+                if "%" not in form:
+                    problems.append(
+                        (f"{where}.{i}", f"{form!r} is not a strptime format, e.g. '%m/%d/%Y'")
+                    )
         for fname in ent.values:
             if fname in spec.fields and fname not in ent.fields:
                 problems.append(

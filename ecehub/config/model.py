@@ -88,6 +88,17 @@ class EntityConfig(_Strict):
         default_factory=dict,
         description="{field: value} for fields the source has no column for, e.g. currency: USD",
     )
+    null_values: list[str] = Field(
+        default_factory=list,
+        description="Source values that mean no value (e.g. NA, N/A, -), compared trimmed and "
+        "case-insensitively: read as null in fields and identifiers, not counted as "
+        "unparsable",
+    )
+    date_formats: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="{date or datetime field: [strptime formats, tried in order]}, e.g. "
+        "license_expires: ['%m/%d/%y', '%m/%d/%Y']; ISO 8601 is always read",
+    )
     lookup_only: bool = Field(
         default=False,
         description="true: never enumerated when listing (an API that answers only for given "

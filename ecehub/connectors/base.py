@@ -332,6 +332,9 @@ class Connector(ABC, Generic[SettingsT]):
     contract_version: ClassVar[str] = "1.0"
     """The connector contract the class implements (``CONTRACT_VERSION`` when written)."""
     _record_builders: dict[str, _RecordBuilder]
+    logs_unparsable: ClassVar[bool] = True
+    """Whether :meth:`make_record` logs the values it reads as null (counted either way);
+    a connector that reports them per read itself (``csv``, ``graphql``) sets it false."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -368,7 +371,7 @@ class Connector(ABC, Generic[SettingsT]):
         found.count += 1
         if len(found.examples) < _UNPARSABLE_EXAMPLES:
             found.examples.append(repr(value)[:60])
-        if found.count == 1 or math.log10(found.count).is_integer():
+        if self.logs_unparsable and (found.count == 1 or math.log10(found.count).is_integer()):
             log.warning(
                 "source %s: %s.%s: %d value(s) so far are not a valid %s and read as null "
                 "(`ecehub check --profile` shows examples)",
@@ -486,9 +489,17 @@ class Connector(ABC, Generic[SettingsT]):
         for name, constant in builder.constants:
             raw.setdefault(name, constant)
         coercers = builder.coercers
+        nulls, formats = builder.nulls, builder.formats
         fields: dict[str, Any] = {}
         for name, value in raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
+            if isinstance(value, str) and (nulls or formats):
+                if value.strip().casefold() in nulls:
+                    fields[name] = None  # the source's own "no value", as declared
+                    continue
+                declared = formats.get(name)
+                if declared is not None:
+                    value = _dated(value, declared, builder.kinds[name])
             try:
                 fields[name] = convert(value)
             except _NO_MATCH:
@@ -499,7 +510,7 @@ class Connector(ABC, Generic[SettingsT]):
         for system, value in raw_identifiers.items():
             if value is not None:
                 text = str(value).strip()
-                if text != "":
+                if text != "" and text.casefold() not in nulls:
                     identifiers[system] = text
         return Record(
             self.name,
@@ -545,6 +556,10 @@ class _RecordBuilder:
     constants: tuple[tuple[str, Any], ...]
     coercers: Mapping[str, Callable[[Any], Any]]
     kinds: Mapping[str, FieldType]
+    nulls: frozenset[str] = frozenset()
+    """The entity's ``null_values``, trimmed and case-folded."""
+    formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The entity's ``date_formats``."""
 
     @classmethod
     def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
@@ -554,4 +569,19 @@ class _RecordBuilder:
             tuple(ent.constants.items()) if ent is not None else (),
             {name: coercer(kind) for name, kind in spec.fields.items()},
             spec.fields,
+            frozenset(v.strip().casefold() for v in ent.null_values) if ent else frozenset(),
+            {f: tuple(forms) for f, forms in ent.date_formats.items()} if ent else {},
         )
+
+
+def _dated(value: str, formats: tuple[str, ...], kind: str) -> Any:
+    """``value`` read with the first of ``formats`` that fits (a date for a date field), or
+    as it is when none does (the coercion then reads ISO 8601, or counts it unparsable)."""
+    text = value.strip()
+    for form in formats:
+        try:
+            parsed = dt.datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return parsed.date() if kind == "date" else parsed
+    return value

@@ -64,6 +64,8 @@ def _retrieve(task: asyncio.Future[EntityIndex]) -> None:
 class CsvConnector(Connector):
     """A source of CSV files (local or over HTTP), one or more per entity."""
 
+    logs_unparsable = False  # it reports unreadable values per read itself
+
     kind = "csv"
     settings_model: ClassVar[type[SourceConfig]] = CsvSourceConfig
 

@@ -96,6 +96,7 @@ class _Tally:
 
 class GraphqlConnector(Connector):
     kind = _KIND
+    logs_unparsable = False  # it reports unreadable values per read itself
     settings_model: ClassVar[type[SourceConfig]] = GraphqlSourceConfig
 
     def __init__(self, name: str, config: SourceConfig) -> None:
