@@ -758,6 +758,33 @@ def test_config_errors_name_the_setting(name: str, entity: dict[str, Any], what:
     assert "pw@" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("pagination", "what"),
+    [
+        (
+            {"style": "offset", "size_param": "per_page"},
+            "size_param not used by style 'offset', which uses offset_param, limit_param; "
+            "for offset paging the page size goes in limit_param",
+        ),
+        ({"style": "page", "cursor_param": "next"}, "cursor_param not used by style 'page'"),
+        ({"style": "none", "page_param": "p"}, "which uses nothing but one call"),
+    ],
+)
+def test_a_paging_setting_its_style_does_not_send_is_refused(
+    pagination: dict[str, Any], what: str
+) -> None:
+    source = {
+        "kind": "rest",
+        "base_url": "https://api.example.org/v1",
+        "pagination": pagination,
+        "entities": {"program": PROGRAM},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config({"sources": {"qris": source}})
+    [(path, message)] = info.value.problems
+    assert path.startswith("sources.qris.pagination") and what in message, (path, message)
+
+
 def test_base_url_must_be_http_and_is_not_echoed() -> None:
     source = {"kind": "rest", "base_url": "ftp://user:pw@host", "entities": {}}
     with pytest.raises(ConfigError) as info:

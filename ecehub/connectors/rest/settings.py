@@ -4,7 +4,7 @@ certificates are in :mod:`~ecehub.connectors.rest.credentials`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -68,14 +68,53 @@ class PaginationConfig(_Strict):
     exceed what the API actually returns per page."""
 
     style: Literal["page", "offset", "cursor", "none"] = "page"
-    page_param: str = "page"
-    first_page: int = 1
-    size_param: str = "page_size"
-    offset_param: str = "offset"
-    limit_param: str = "limit"
-    cursor_param: str = "cursor"
-    next_cursor_path: str = "next_cursor"
-    page_size: int = Field(default=100, ge=1, le=10_000)
+    page_param: str = Field(default="page", description="page: the page number's parameter")
+    first_page: int = Field(default=1, description="page: the first page's number (0 or 1)")
+    size_param: str = Field(default="page_size", description="page: the page size's parameter")
+    offset_param: str = Field(default="offset", description="offset: the offset's parameter")
+    limit_param: str = Field(
+        default="limit", description="offset and cursor: the page size's parameter"
+    )
+    cursor_param: str = Field(default="cursor", description="cursor: the cursor's parameter")
+    next_cursor_path: str = Field(
+        default="next_cursor", description="cursor: where the answer gives the next cursor"
+    )
+    page_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="The most rows the API returns per call (each call asks for what it needs, "
+        "up to this)",
+    )
+
+    _USED_BY: ClassVar[dict[str, tuple[str, ...]]] = {
+        "page": ("page_param", "first_page", "size_param"),
+        "offset": ("offset_param", "limit_param"),
+        "cursor": ("cursor_param", "next_cursor_path", "limit_param"),
+        "none": (),
+    }
+
+    @model_validator(mode="after")
+    def _settings_of_the_style(self) -> Self:
+        """A setting the style does not send is a mistake (``size_param`` with offset paging
+        was accepted, then paged wrong at run time): refused, naming what the style uses."""
+        used = self._USED_BY[self.style]
+        stray = sorted(
+            name
+            for name in self.model_fields_set
+            if name not in ("style", "page_size") and name not in used
+        )
+        if stray:
+            uses = ", ".join(used) or "nothing but one call"
+            raise ValueError(
+                f"{', '.join(stray)} not used by style {self.style!r}, which uses {uses}"
+                + (
+                    "; for offset paging the page size goes in limit_param"
+                    if "size_param" in stray
+                    else ""
+                )
+            )
+        return self
 
 
 class RestBatch(_Strict):
