@@ -812,6 +812,22 @@ async def test_value_mappings_and_constants_apply_to_records_and_filters(
     assert none.records == []
 
 
+@pytest.mark.parametrize("case_sensitive", [False, True])
+async def test_a_case_sensitive_api_is_not_sent_text_it_would_miss(
+    upstream: Upstream, make_connector: MakeConnector, case_sensitive: bool
+) -> None:
+    # The fake API compares county exactly; a hub filter ignores case.
+    pushed = {"param": "county", "op": "eq", "case_sensitive": case_sensitive}
+    connector = make_connector(entities={"program": program(filters={"county": pushed})})
+    page = await connector.find("program", [FieldFilter("county", "eq", COUNTIES[0].upper())])
+    adams = sum(1 for p in PROVIDERS if p["location"]["county"] == COUNTIES[0])
+    sent = [q for q in upstream.calls("/providers") if "county" in q]
+    if case_sensitive:  # filtered here: every match, the param never sent
+        assert len(page.records) == adams and sent == []
+    else:  # sent as given: the API's exact compare misses them (what declaring it avoids)
+        assert page.records == [] and sent
+
+
 async def test_an_in_filter_longer_than_the_api_takes_is_split_into_calls(
     upstream: Upstream, make_connector: MakeConnector
 ) -> None:

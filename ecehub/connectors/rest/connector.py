@@ -262,6 +262,8 @@ class RestConnector(Connector[RestSourceConfig]):
             if flt.op == "in" and not _param_value("in", flt.value):
                 return Page([], has_next=False)  # `in []`: nothing can match
             pushed = ent.filters.get(flt.field)
+            if pushed is not None and pushed.case_sensitive and _has_text(flt.value):
+                pushed = None  # the API would miss other cases: filtered here instead
             # A field with a value mapping is filtered here, on the canonical values.
             if pushed is not None and pushed.op == flt.op and flt.field not in ent.values:
                 values = _as_list(flt.value) if flt.op == "in" else []
@@ -378,3 +380,13 @@ class RestConnector(Connector[RestSourceConfig]):
             case "cursor":
                 return ent.path, {pag.limit_param: "1"}
         return ent.path, {}
+
+
+def _has_text(value: Any) -> bool:
+    """Whether a filter value is (or holds) text, which a case-sensitive API compares
+    differently from the hub."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, (list, tuple, set, frozenset)) and any(
+        isinstance(v, str) for v in value
+    )

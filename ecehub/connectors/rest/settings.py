@@ -136,6 +136,12 @@ class RestFilterParam(_Strict):
         le=10_000,
         description="most values one call may carry for op `in`; more are split into calls",
     )
+    case_sensitive: bool = Field(
+        default=False,
+        description="true: the API compares text exactly (ABC is not abc), while a hub filter "
+        "ignores case; a text value is then not sent but filtered here, after reading the "
+        "listing (exact, at the cost of the rows read)",
+    )
 
 
 class RestEntityConfig(EntityConfig):
