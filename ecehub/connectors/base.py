@@ -435,6 +435,17 @@ class Connector(ABC, Generic[SettingsT]):
             return field_name.split(":", 1)[1] in ent.identifiers
         return field_name in ent.fields or field_name in ent.constants
 
+    def check_find(self, entity: str, filters: Sequence[FieldFilter], first: int | None) -> None:
+        """The contract's ``ValueError`` for a ``find`` it cannot answer: a negative
+        ``first``, or a filter on a field this source does not map for ``entity``."""
+        if first is not None and first < 0:
+            raise ValueError(f"first must be >= 0, got {first}")
+        for flt in filters:
+            if not self.can_filter(entity, flt.field):
+                raise ValueError(
+                    f"source {self.name} cannot filter entity {entity} on field {flt.field}"
+                )
+
     def source_filters(
         self, entity: str, filters: Sequence[FieldFilter]
     ) -> list[FieldFilter] | None:

@@ -444,13 +444,7 @@ class SqlConnector(Connector[SqlSourceConfig]):
         after: str | None = None,
     ) -> Page:
         self._entity_config(entity)
-        if first is not None and first < 0:
-            raise ValueError(f"first must be >= 0, got {first}")
-        for flt in filters:
-            if not self.can_filter(entity, flt.field):
-                raise ValueError(
-                    f"source {self.name} cannot filter entity {entity} on field {flt.field}"
-                )
+        self.check_find(entity, filters, first)
         translated = self.source_filters(entity, filters)
         if translated is None:
             return Page([], has_next=False)

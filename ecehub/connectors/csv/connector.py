@@ -184,13 +184,7 @@ class CsvConnector(Connector):
         after: str | None = None,
     ) -> Page:
         self._entity(entity)
-        if first is not None and first < 0:
-            raise ValueError(f"first must be >= 0, got {first}")
-        for flt in filters:
-            if not self.can_filter(entity, flt.field):
-                raise ValueError(
-                    f"source {self.name} cannot filter entity {entity} on field {flt.field}"
-                )
+        self.check_find(entity, filters, first)
         position = None if after is None else str(decode_source_cursor("csv", after, 1)[0])
         index = await self._index(entity)
         keys = index.keys_after(position, index.candidates(filters))

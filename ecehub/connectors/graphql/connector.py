@@ -294,13 +294,7 @@ class GraphqlConnector(Connector):
                 f"source {self.name!r} cannot list {entity!r}: set `find` (a root field "
                 f"listing records)"
             )
-        if first is not None and first < 0:
-            raise ValueError(f"first must be >= 0, got {first}")
-        for flt in filters:
-            if not self.can_filter(entity, flt.field):
-                raise ValueError(
-                    f"source {self.name} cannot filter entity {entity} on field {flt.field}"
-                )
+        self.check_find(entity, filters, first)
         pushed = self._pushed(entity, ent, filters)
         if pushed is None:
             return Page([], has_next=False)  # a filter on a constant that does not hold
