@@ -61,7 +61,12 @@ class Upstream:
         return web.json_response({"data": [r for r in self.rows if r["license"] in wanted]})
 
 
-def config_data(url: str, hub_dir: str, timeout_s: float, threshold: int) -> dict[str, Any]:
+def config_data(
+    url: str, hub_dir: str, timeout_s: float, resilience: dict[str, Any]
+) -> dict[str, Any]:
+    """Two loopback REST sources (licensing, qris) merged on license number, each with
+    ``timeout_s`` and ``resilience`` (also bench_lag.py's sources)."""
+
     def source(name: str, support_type: str, fields: dict[str, str]) -> dict[str, Any]:
         return {
             "kind": "rest",
@@ -69,7 +74,7 @@ def config_data(url: str, hub_dir: str, timeout_s: float, threshold: int) -> dic
             "support_types": [support_type],
             "records_path": "data",
             "timeout_s": timeout_s,
-            "resilience": {"breaker": {"failure_threshold": threshold, "open_s": 300}},
+            "resilience": resilience,
             "entities": {
                 "program": {
                     "path": "/providers",
@@ -120,7 +125,8 @@ async def system(
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     with tempfile.TemporaryDirectory() as hub_dir:
-        config = parse_config(config_data(url, hub_dir, args.timeout, args.threshold))
+        breaker = {"breaker": {"failure_threshold": args.threshold, "open_s": 300}}
+        config = parse_config(config_data(url, hub_dir, args.timeout, breaker))
         runtime = Runtime(config)
         transport = httpx.ASGITransport(app=create_app(config, runtime))
         try:

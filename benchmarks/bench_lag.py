@@ -25,10 +25,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
 
 import httpx
 from aiohttp import web
+from bench_breaker import config_data
 
 from ecehub.app import create_app
 from ecehub.config import parse_config
@@ -79,41 +79,6 @@ def sources_in_a_thread(latency_s: float) -> Iterator[str]:
         thread.join(30)
 
 
-def config_data(url: str, hub_dir: str, timeout_s: float) -> dict[str, Any]:
-    def source(name: str, support_type: str, fields: dict[str, str]) -> dict[str, Any]:
-        return {
-            "kind": "rest",
-            "base_url": f"{url}/{name}",
-            "support_types": [support_type],
-            "records_path": "data",
-            "timeout_s": timeout_s,
-            # Every call is let through: this measures timeouts, not the breaker.
-            "resilience": {"breaker": {"failure_threshold": 1000}, "retry": {"attempts": 1}},
-            "entities": {
-                "program": {
-                    "path": "/providers",
-                    "key": "id",
-                    "fields": fields,
-                    "identifiers": {"LICENSE_NUMBER": "license"},
-                    "filters": {
-                        "identifier:LICENSE_NUMBER": {"param": "license_numbers", "op": "in"}
-                    },
-                }
-            },
-        }
-
-    return {
-        "sources": {
-            "licensing": source(
-                "licensing", "LICENSING", {"name": "name", "license_number": "license"}
-            ),
-            "qris": source("qris", "QRIS", {"license_number": "license", "qris_level": "level"}),
-        },
-        "merge": {"program": {"match_on": ["LICENSE_NUMBER"]}},
-        "hub": {"url": f"sqlite+aiosqlite:///{hub_dir}/hub.db"},
-    }
-
-
 @contextlib.asynccontextmanager
 async def neighbours(count: int, busy_s: float) -> AsyncIterator[None]:
     """``count`` tasks keeping the loop busy, ``busy_s`` at a time each, until the block ends."""
@@ -138,7 +103,9 @@ async def measure(
     deadline: Callable[[float], contextlib.AbstractAsyncContextManager[object]],
 ) -> tuple[list[float], Counter[str]]:
     with tempfile.TemporaryDirectory() as hub_dir:
-        config = parse_config(config_data(url, hub_dir, args.timeout))
+        # Every call is let through: this measures timeouts, not the breaker.
+        resilience = {"breaker": {"failure_threshold": 1000}, "retry": {"attempts": 1}}
+        config = parse_config(config_data(url, hub_dir, args.timeout, resilience))
         runtime = Runtime(config)
         for guard in runtime.guards.values():
             guard.deadline = deadline  # the mode under test
