@@ -131,7 +131,7 @@ from ecehub.connectors import (
     Record,
     matches,
 )
-from ecehub.connectors.base import utcnow
+from ecehub.connectors.base import child_mapping, utcnow
 from ecehub.errors import SourceUnavailable
 
 __all__ = ["$connector_class", "$settings_class"]
@@ -192,9 +192,7 @@ class $connector_class(Connector[$settings_class]):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        ent = self.settings.entities.get(entity)
-        if ent is None or ent.parent_entity != parent_entity:
-            raise ValueError(f"source {self.name!r}: {entity} does not hang under {parent_entity}")
+        child_mapping(self.settings.entities, self.name, entity, parent_entity)  # or ValueError
         grouped: dict[str, list[Record]] = {key: [] for key in parent_keys}
         if not parent_keys:
             return grouped

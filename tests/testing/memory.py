@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ecehub.config import SourceConfig
 from ecehub.connectors import Connector, FieldFilter, Health, Page, Record, matches
-from ecehub.connectors.base import utcnow
+from ecehub.connectors.base import child_mapping, utcnow
 from ecehub.errors import SourceUnavailable
 
 __all__ = ["MemoryConnector", "MemorySourceConfig"]
@@ -52,9 +52,7 @@ class MemoryConnector(Connector[MemorySourceConfig]):
     async def children(
         self, entity: str, parent_entity: str, parent_keys: Sequence[str]
     ) -> dict[str, list[Record]]:
-        ent = self.settings.entities.get(entity)
-        if ent is None or ent.parent_entity != parent_entity:
-            raise ValueError(f"source {self.name!r}: {entity} does not hang under {parent_entity}")
+        child_mapping(self.settings.entities, self.name, entity, parent_entity)  # or ValueError
         grouped: dict[str, list[Record]] = {key: [] for key in parent_keys}
         for record in self.records(entity):
             if record.parent_key in grouped:
