@@ -1,5 +1,6 @@
-"""Starting the real ``ecehub`` command in tests: a free loopback port, and ``ecehub serve``
-as a subprocess, waited for until it answers (bounded generously: CI shares two cores)."""
+"""Serving on loopback in tests: a free port, ``ecehub serve`` as a subprocess waited for until
+it answers (bounded generously: CI shares two cores), and an aiohttp app (a fake upstream
+source, identity provider or collector) on a port of its own."""
 
 from __future__ import annotations
 
@@ -12,8 +13,23 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+from aiohttp import web
 
-__all__ = ["free_port", "serving"]
+__all__ = ["free_port", "loopback", "serving"]
+
+
+@contextlib.asynccontextmanager
+async def loopback(app: web.Application) -> AsyncIterator[str]:
+    """``app`` served by aiohttp on 127.0.0.1, on a free port, until the block ends; yields
+    its base URL (``http://127.0.0.1:PORT``)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def free_port() -> int:

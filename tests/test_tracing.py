@@ -27,6 +27,7 @@ from ecehub.errors import ConfigError
 from ecehub.resolvers.runtime import Runtime
 from ecehub.tracing import Tracing, count_records
 from tests.graph_helpers import calls_by_source, demo_graph
+from tests.serving import loopback
 
 DIRECTORY = """query Directory($name: String) {
   programs(first: 5, filter: {name: $name}) {
@@ -266,19 +267,13 @@ async def test_server_tracing_exports_over_otlp_http(tmp_path: Path) -> None:
     collector = Collector()
     app = web.Application()
     app.router.add_post("/v1/traces", collector.traces)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        endpoint = f"http://127.0.0.1:{port}/v1/traces"
+    async with loopback(app) as url:
         config = parse_config(
             {
                 "server": {
                     "tracing": {
                         "enabled": True,
-                        "otlp_endpoint": endpoint,
+                        "otlp_endpoint": f"{url}/v1/traces",
                         "service_name": "ecehub-test",
                     }
                 }
@@ -290,8 +285,6 @@ async def test_server_tracing_exports_over_otlp_http(tmp_path: Path) -> None:
         with runtime.tracing.tracer.start_as_current_span("probe"):
             pass
         await runtime.aclose()  # flushes the batch
-    finally:
-        await runner.cleanup()
     assert collector.span_names() == ["probe"]
     assert collector.service_names() == {"ecehub-test"}
     assert collector.content_types == ["application/x-protobuf"]

@@ -29,6 +29,7 @@ from playwright.async_api import Request, Route, async_playwright, expect
 
 from ecehub.app import create_app
 from ecehub.config.model import Config
+from tests.serving import loopback
 from tests.test_graphiql_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.webapp_demo import serve_in_process
 
@@ -118,15 +119,8 @@ async def loopback_provider() -> AsyncIterator[Provider]:
     app.router.add_get("/authorize", authorize)
     app.router.add_post("/token", token)
     app.router.add_get("/jwks", jwks)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    provider.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
+    async with loopback(app) as provider.url:
         yield provider
-    finally:
-        await runner.cleanup()
 
 
 @contextlib.asynccontextmanager

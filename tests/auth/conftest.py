@@ -16,6 +16,8 @@ from aiohttp import web
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, RSAKey
 
+from tests.serving import loopback
+
 ISSUER = "https://idp.example/realms/ece"
 AUDIENCE = "ecehub-api"
 
@@ -98,13 +100,6 @@ async def jwks_server(rsa_key: RSAKey, ec_key: ECKey) -> AsyncIterator[JwksServe
 
     app = web.Application()
     app.router.add_get("/.well-known/jwks.json", jwks)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server.url = f"http://127.0.0.1:{port}/.well-known/jwks.json"
-    try:
+    async with loopback(app) as url:
+        server.url = f"{url}/.well-known/jwks.json"
         yield server
-    finally:
-        await runner.cleanup()

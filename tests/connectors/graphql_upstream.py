@@ -21,6 +21,7 @@ from graphql import (
 )
 
 from ecehub.testing import CONFORMANCE_DATA
+from tests.serving import loopback
 
 __all__ = ["ENV", "PROGRAM_FIELDS", "TOKEN", "Upstream", "graphql_source", "serving_upstream"]
 
@@ -224,16 +225,8 @@ def build_app(state: Upstream) -> web.Application:
 async def serving_upstream() -> AsyncIterator[Upstream]:
     """The API served on a free loopback port until the block ends."""
     state = Upstream()
-    runner = web.AppRunner(build_app(state), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    try:
+    async with loopback(build_app(state)) as state.url:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 PROGRAM_FIELDS = {

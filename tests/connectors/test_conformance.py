@@ -37,6 +37,7 @@ from ecehub.testing import (
     build_connector,
     entity_mapping,
 )
+from tests.serving import loopback
 
 pytest_plugins = ["pytester"]
 
@@ -213,14 +214,8 @@ def build_app(state: Upstream) -> web.Application:
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
     state = Upstream()
-    runner = web.AppRunner(build_app(state), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+    async with loopback(build_app(state)) as state.url:
+        yield state
 
 
 def rest_source(base_url: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from ecehub.connectors import Connector
 from ecehub.errors import SourceTimeout
 from ecehub.testing import CONFORMANCE_DATA, ConnectorConformance, Requirements, build_connector
 from tests.connectors.test_csv import csv_connector, csv_source, csv_text, program_source
+from tests.serving import loopback
 
 # -- a loopback HTTP server for CSV files ------------------------------------------------------
 
@@ -60,14 +61,8 @@ def file_app(state: FileServer) -> web.Application:
 @pytest.fixture
 async def file_server() -> AsyncIterator[FileServer]:
     state = FileServer()
-    runner = web.AppRunner(file_app(state), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+    async with loopback(file_app(state)) as state.url:
+        yield state
 
 
 class TestCsvUrlConformance(ConnectorConformance):

@@ -25,6 +25,7 @@ from ecehub.config import load_config
 from ecehub.ids import encode_global_id
 from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import GraphClient
+from tests.serving import loopback
 
 N = 250
 STATUSES = ["open", "closed", "suspended", "pending"]
@@ -130,22 +131,17 @@ def _config(url: str, tmp_path: Path, *, declared: bool) -> dict[str, Any]:
 @contextlib.asynccontextmanager
 async def _graph(tmp_path: Path, *, declared: bool) -> AsyncIterator[tuple[Api, GraphClient]]:
     api = Api()
-    runner = web.AppRunner(_app(api))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    path = tmp_path / "ecehub.yaml"
-    config = _config(f"http://127.0.0.1:{port}", tmp_path, declared=declared)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))  # providers first: precedence
-    runtime = Runtime(load_config(path))
-    transport = httpx.ASGITransport(app=create_app(runtime.config, runtime))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
-            yield api, GraphClient(client)
-    finally:
-        await runtime.aclose()
-        await runner.cleanup()
+    async with loopback(_app(api)) as url:
+        path = tmp_path / "ecehub.yaml"
+        config = _config(url, tmp_path, declared=declared)
+        path.write_text(yaml.safe_dump(config, sort_keys=False))  # providers first: precedence
+        runtime = Runtime(load_config(path))
+        transport = httpx.ASGITransport(app=create_app(runtime.config, runtime))
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+                yield api, GraphClient(client)
+        finally:
+            await runtime.aclose()
 
 
 PAGE = """

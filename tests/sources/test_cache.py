@@ -26,6 +26,7 @@ from ecehub.sources.cache import SourceCache
 from ecehub.sources.cachestore import CacheStore
 from ecehub.sources.gateway import SourceGateway
 from tests.conftest import REDIS_URL, require_service
+from tests.serving import loopback
 
 PROVIDERS: list[dict[str, Any]] = [
     {
@@ -94,13 +95,8 @@ def _app(state: Upstream) -> web.Application:
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
     state = Upstream()
-    runner = web.AppRunner(_app(state), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    state.url = f"http://{host}:{port}"
-    yield state
-    await runner.cleanup()
+    async with loopback(_app(state)) as state.url:
+        yield state
 
 
 def _config(upstream: Upstream, sqlite_path: Path, cache: dict[str, Any]) -> Config:

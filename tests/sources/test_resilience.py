@@ -25,6 +25,7 @@ from ecehub.config.schema import config_json_schema
 from ecehub.errors import ConfigError, SourceUnavailable
 from ecehub.resolvers.runtime import Runtime
 from ecehub.sources import BreakerState, SourceGuard
+from tests.serving import loopback
 
 PROGRAMS = 5
 QUERY = "{ programs(first: 5) { nodes { name qrisRating { level } } } }"
@@ -97,17 +98,11 @@ def build_app(state: Upstream) -> web.Application:
 @pytest.fixture
 async def upstream() -> AsyncIterator[Upstream]:
     state = Upstream()
-    runner = web.AppRunner(build_app(state))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    state.url = f"http://127.0.0.1:{port}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        await runner.cleanup()
+    async with loopback(build_app(state)) as state.url:
+        try:
+            yield state
+        finally:
+            state.release.set()  # held requests go before the server does
 
 
 def config_data(upstream: Upstream, tmp_path: Path, **qris: Any) -> dict[str, Any]:
