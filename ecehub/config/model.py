@@ -766,6 +766,23 @@ class Config(_Strict):
         rule = self.merge.get(entity)
         return list(rule.match_on) if rule else []
 
+    def identifier_systems(self, entity: str) -> set[str]:
+        """The identifier systems some source declares for ``entity``."""
+        return {
+            system
+            for source in self.sources.values()
+            if entity in source.entities
+            for system in source.entities[entity].identifiers
+        }
+
+    def identifier_holders(self, entity: str, system: str) -> list[str]:
+        """The sources declaring identifier ``system`` for ``entity``, in precedence order."""
+        return [
+            name
+            for name, source in self.sources.items()
+            if entity in source.entities and system in source.entities[entity].identifiers
+        ]
+
     def uses_crosswalk(self, entity: str) -> bool:
         rule = self.merge.get(entity)
         return rule is not None and rule.identity == "crosswalk"

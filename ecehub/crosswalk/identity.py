@@ -162,9 +162,7 @@ class SharedIdentifierIdentity(Identity):
         found = self._holders_of.get((entity, system))
         if found is None:
             found = self._holders_of[(entity, system)] = tuple(
-                name
-                for name, source in self.config.sources.items()
-                if entity in source.entities and system in source.entities[entity].identifiers
+                self.config.identifier_holders(entity, system)
             )
         return found
 

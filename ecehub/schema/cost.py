@@ -98,12 +98,7 @@ def _sources_mapping(config: Config, entity: str, parent: str | None) -> int:
 
 
 def _identifier_lookups(config: Config, entity: str) -> int:
-    return sum(
-        1
-        for system in config.match_on(entity)
-        for source in config.sources.values()
-        if entity in source.entities and system in source.entities[entity].identifiers
-    )
+    return sum(len(config.identifier_holders(entity, s)) for s in config.match_on(entity))
 
 
 def _ancestors(config: Config, entity: str) -> set[str]:

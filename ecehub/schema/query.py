@@ -9,7 +9,6 @@ from graphql import GraphQLError
 
 from ecehub.access.fields import FILTER_FIELDS
 from ecehub.config.canonical import identifier_field
-from ecehub.config.model import Config
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
 from ecehub.errors import Forbidden, ValidationFailed
@@ -29,7 +28,6 @@ __all__ = [
     "ProgramQueries",
     "SourceSystem",
     "check_filter",
-    "identifier_systems",
     "one_by_id",
 ]
 
@@ -113,17 +111,6 @@ class ProgramFilter:
             tuple(self.support_types or ()),
             tuple(dict.fromkeys(self.sources or ())),
         )
-
-
-def identifier_systems(config: Config, entity: str) -> set[str]:
-    """The identifier systems some source declares for ``entity`` (what an identifier
-    filter may name)."""
-    return {
-        system
-        for source in config.sources.values()
-        if entity in source.entities
-        for system in source.entities[entity].identifiers
-    }
 
 
 def check_filter(info: Info, filter: ProgramFilter | None) -> None:
@@ -221,7 +208,7 @@ class ProgramQueries:
         check_filter(info, filter)
         config = info.context.config
         q = (filter or ProgramFilter()).to_query(
-            known, config.sources, identifier_systems(config, "program")
+            known, config.sources, config.identifier_systems("program")
         )
         try:
             result = await info.context.list_page(q, first=size, after=after)

@@ -34,7 +34,7 @@ from ecehub.resolvers.reports import (
 from ecehub.schema.arguments import global_id, user_error
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
-from ecehub.schema.query import ProgramFilter, check_filter, identifier_systems
+from ecehub.schema.query import ProgramFilter, check_filter
 from ecehub.schema.support import (
     FundingPurpose,
     FundingTotal,
@@ -278,7 +278,7 @@ async def _programs(
     known = {st.code for st in ctx.config.support_types}
     check_filter(info, programs)
     q = (programs or ProgramFilter()).to_query(
-        known, ctx.config.sources, identifier_systems(ctx.config, "program")
+        known, ctx.config.sources, ctx.config.identifier_systems("program")
     )
     try:
         listed = await list_programs(ctx, q)
