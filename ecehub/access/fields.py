@@ -72,6 +72,7 @@ _PATHS: Mapping[tuple[str, str], FieldPath] = {
             "qris_expires_on": "expiresOn",
         }.items()
     },
+    ("program", "period"): (("Program", "periods"),),
 }
 """Canonical fields shown under another schema field than their own name says."""
 

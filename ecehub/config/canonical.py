@@ -66,6 +66,7 @@ ENTITIES: dict[str, EntitySpec] = {
                 "qris_rated_on": "date",
                 "qris_expires_on": "date",
                 "accreditation": "str",
+                "period": "str",
             },
         ),
         EntitySpec(
@@ -77,6 +78,7 @@ ENTITIES: dict[str, EntitySpec] = {
                 "capacity": "int",
                 "setting": "str",
                 "service_option": "str",
+                "period": "str",
             },
             parents=("program",),
         ),
@@ -171,6 +173,7 @@ ENTITIES: dict[str, EntitySpec] = {
                 "period_start": "date",
                 "period_end": "date",
                 "description": "str",
+                "period": "str",
             },
             parents=("program",),
         ),

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ecehub.config.canonical import ENTITIES
 from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, MergeRule, SourceConfig
+from ecehub.config.periods import PERIOD_FIELD, period_problems
 from ecehub.errors import ConfigError, ConnectorNotFound
 
 __all__ = ["CONFIG_DIR_CONTEXT", "load_config", "parse_config", "read_yaml"]
@@ -95,8 +96,9 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                 (path, f"unknown entity {entity!r}; expected one of: {', '.join(ENTITIES)}")
             )
             continue
+        problems.extend(period_problems(entity, ent, path))
         for fname in ent.fields:
-            if fname not in spec.fields:
+            if fname not in spec.fields and not (fname == PERIOD_FIELD and ent.period):
                 problems.append(
                     (
                         f"{path}.fields.{fname}",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import ClassVar, Generic, Literal, get_args
+from typing import Any, ClassVar, Generic, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from typing_extensions import TypeVar
 
+from ecehub.config.periods import PeriodConfig, with_period_field
 from ecehub.config.resilience import ResilienceConfig
 
 __all__ = [
@@ -109,6 +110,18 @@ class EntityConfig(_Strict):
         description="true: an identifier value names at most one record of this entity in "
         "this source, so the hub never asks it again for the identifiers of a record it gave",
     )
+    period: PeriodConfig | None = Field(
+        default=None,
+        description="One row per key and reporting period (e.g. {column: report_year, "
+        "format: year}; a column name alone: format text): the rows of one key are one "
+        'object showing its latest period, the others are history (README "Records with a '
+        'period")',
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _period_is_a_field(cls, data: Any) -> Any:
+        return with_period_field(data)
 
     @property
     def parent_entity(self) -> str | None:

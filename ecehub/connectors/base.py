@@ -39,6 +39,7 @@ from ecehub.config.canonical import (
     is_identifier_field,
 )
 from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.config.periods import period_coercers
 from ecehub.connectors.capabilities import CONTRACT_VERSION, Capabilities
 
 log = logging.getLogger(__name__)
@@ -578,7 +579,7 @@ class _RecordBuilder:
             ent,
             tuple(ent.values.items()) if ent is not None else (),
             tuple(ent.constants.items()) if ent is not None else (),
-            {name: coercer(kind) for name, kind in spec.fields.items()},
+            {**{name: coercer(kind) for name, kind in spec.fields.items()}, **period_coercers(ent)},
             spec.fields,
             frozenset(v.strip().casefold() for v in ent.null_values) if ent else frozenset(),
             {f: tuple(forms) for f, forms in ent.date_formats.items()} if ent else {},

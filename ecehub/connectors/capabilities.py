@@ -58,6 +58,12 @@ class Capabilities:
     max_page_size: int | None = None
     """The most records one ``find`` call may ask for; the hub asks for pages of at most
     this size and follows ``has_next``."""
+    supports_periods: bool = False
+    """For an entity with a ``period`` (one row per key and period), ``fetch`` and ``find``
+    answer one record per key, the row of its latest period, and ``find`` applies its
+    filters and paging to those rows only; ``children`` still answers every period. False:
+    the hub reads the entity's whole answer once per request and keeps each key's latest row
+    itself (:mod:`ecehub.sources.periods`)."""
     notes: tuple[str, ...] = field(default=())
     """Anything else a deployer should know (shown by ``ecehub connectors``)."""
 
@@ -94,5 +100,6 @@ class Capabilities:
             "supports_children": self.supports_children,
             "casefold": self.casefold,
             "max_page_size": self.max_page_size,
+            "supports_periods": self.supports_periods,
             "notes": list(self.notes),
         }

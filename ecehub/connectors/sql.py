@@ -35,8 +35,10 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     Row,
+    Select,
     String,
     Table,
+    case,
     cast,
     event,
     false,
@@ -58,6 +60,7 @@ from sqlalchemy.types import TypeEngine
 
 from ecehub.config.canonical import ENTITIES, FieldType, coerce, is_identifier_field
 from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.config.periods import PERIOD_FIELD
 from ecehub.connectors.base import (
     Capabilities,
     Connector,
@@ -212,7 +215,12 @@ class SqlConnector(Connector[SqlSourceConfig]):
     kind = "sql"
     settings_model: ClassVar[type[SourceConfig]] = SqlSourceConfig
     capabilities = Capabilities(
-        notes=("casefold holds on SQLite; PostgreSQL and MariaDB sources declare casefold=False",)
+        supports_periods=True,
+        notes=(
+            "casefold holds on SQLite; PostgreSQL and MariaDB sources declare casefold=False",
+            "periods: each key's latest row is ranked in the query (row_number over the key, "
+            "by the period column's own order)",
+        ),
     )
 
     def __init__(self, name: str, config: SqlSourceConfig) -> None:
@@ -403,9 +411,11 @@ class SqlConnector(Connector[SqlSourceConfig]):
             return out
         async with self._connect() as conn:
             for chunk in _chunks(values):
-                stmt = select(*mapped.columns).where(mapped.key.in_(chunk))
+                reading, stmt = mapped, select(*mapped.columns).where(mapped.key.in_(chunk))
+                if self._periodic(entity):
+                    reading, stmt = _latest_rows(mapped, mapped.key.in_(chunk))
                 for row in await conn.execute(stmt):
-                    record = self._record(entity, mapped, row, fetched_at)
+                    record = self._record(entity, reading, row, fetched_at)
                     out[record.key] = record
         return out
 
@@ -450,7 +460,11 @@ class SqlConnector(Connector[SqlSourceConfig]):
             return Page([], has_next=False)
         filters = translated
         mapped = await self._mapped_entity(entity)
-        stmt = select(*mapped.columns).where(mapped.key.is_not(None)).order_by(mapped.key)
+        stmt = select(*mapped.columns)
+        if self._periodic(entity):
+            # Filters and paging apply to each key's latest row: ranked in a subquery.
+            mapped, stmt = _latest_rows(mapped)
+        stmt = stmt.where(mapped.key.is_not(None)).order_by(mapped.key)
         for flt in filters:
             stmt = stmt.where(self._condition(entity, mapped, flt))
         if after is not None:
@@ -472,6 +486,9 @@ class SqlConnector(Connector[SqlSourceConfig]):
         if first is not None and len(records) > first:
             return Page(records[:first], has_next=True)
         return Page(records, has_next=False)
+
+    def _periodic(self, entity: str) -> bool:
+        return self._entity_config(entity).period is not None
 
     async def health(self) -> Health:
         start = time.perf_counter()
@@ -548,6 +565,49 @@ class SqlConnector(Connector[SqlSourceConfig]):
         if kind == "date" and self.engine.dialect.name == "sqlite":
             return func.date(column)  # SQLite CAST(... AS DATE) is numeric, not a date
         return cast(column, _CAST_TYPES[kind])
+
+
+_RANK = "ecehub_period_rank"
+
+
+def _latest_rows(
+    mapped: _MappedEntity, where: ColumnElement[bool] | None = None
+) -> tuple[_MappedEntity, Select[Any]]:
+    """Each key's latest row (by the ``period`` column, newest first; a row without one is
+    oldest): the entity's columns over a subquery ranking the rows of a key, and the select
+    of the rank-1 rows. ``where`` narrows the rows before they are ranked (keys)."""
+    period = mapped.fields[PERIOD_FIELD]
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=mapped.key,
+            # NULLS LAST, written so MariaDB (which has no NULLS LAST) reads it too.
+            order_by=(case((period.is_(None), 1), else_=0), period.desc()),
+        )
+        .label(_RANK)
+    )
+    inner = select(*mapped.columns, rank)
+    if where is not None:
+        inner = inner.where(where)
+    ranked = inner.subquery("ecehub_periods")
+
+    def over(column: Column[Any]) -> Column[Any]:
+        return _as_column(ranked.c[column.name])
+
+    outer = _MappedEntity(
+        key=over(mapped.key),
+        fields={name: over(col) for name, col in mapped.fields.items()},
+        identifiers={system: over(col) for system, col in mapped.identifiers.items()},
+        parent=None if mapped.parent is None else over(mapped.parent),
+    )
+    return outer, select(*outer.columns).where(ranked.c[_RANK] == 1)
+
+
+def _as_column(column: Any) -> Column[Any]:
+    """A subquery's column where the mapping expects a table's (they select and compare
+    alike)."""
+    found: Column[Any] = column
+    return found
 
 
 def _backend(config: SqlSourceConfig) -> str:

@@ -40,6 +40,7 @@ from ecehub.ids import record_hub_id
 from ecehub.resolvers.context import RequestContext
 from ecehub.resolvers.hub_loaders import load_merged
 from ecehub.resolvers.listing import ListQuery
+from ecehub.resolvers.periods import in_period
 
 __all__ = [
     "HUB_SOURCE",
@@ -257,27 +258,37 @@ class FundingCriteria:
 
 
 async def program_funding(
-    ctx: RequestContext, programs: Sequence[Merged]
+    ctx: RequestContext, programs: Sequence[Merged], period: str | None = None
 ) -> list[list[FundingLine]]:
-    """Each program's funding lines (sector records, then hub entries, each by period start)."""
+    """Each program's funding lines (sector records, then hub entries, each by period start).
+    Sector records with a reporting period: each source's latest of the program, or those of
+    ``period`` (then without hub entries): never several periods of one source added up."""
     sector, hub = await asyncio.gather(
         _sector(ctx, programs, "funding"),
         load_merged(ctx.hub_loaders.funding(), programs),
     )
     out: list[list[FundingLine]] = []
     for m, records, entries in zip(programs, sector, hub, strict=True):
-        lines = [FundingLine.from_record(m, r, support_of(ctx, r.source)) for r in records]
+        lines = [
+            FundingLine.from_record(m, r, support_of(ctx, r.source))
+            for r in in_period(records, period)
+        ]
         lines.sort(key=lambda line: (line.period_start or dt.date.min, line.source, line.id))
-        lines.extend(FundingLine.from_hub(m, f) for f in entries)
+        if period is None:
+            lines.extend(FundingLine.from_hub(m, f) for f in entries)
         out.append(lines)
     return out
 
 
 async def funding_lines(
-    ctx: RequestContext, programs: Sequence[Merged], criteria: FundingCriteria
+    ctx: RequestContext,
+    programs: Sequence[Merged],
+    criteria: FundingCriteria,
+    period: str | None = None,
 ) -> list[FundingLine]:
-    """The lines ``criteria`` keeps, program by program in the order given."""
-    per_program = await program_funding(ctx, programs)
+    """The lines ``criteria`` keeps, program by program in the order given (of ``period``
+    as :func:`program_funding` reads it)."""
+    per_program = await program_funding(ctx, programs, period)
     return [line for lines in per_program for line in lines if criteria.keeps(line)]
 
 
@@ -483,7 +494,8 @@ def summarize(
 async def support_summaries(
     ctx: RequestContext, programs: Sequence[Merged], *, today: dt.date | None = None
 ) -> list[ProgramSupport]:
-    """Each program's support summary; every kind of data is read once for all programs."""
+    """Each program's support summary; every kind of data is read once for all programs.
+    Sector funding with a reporting period counts its latest period only."""
     funding, activity, checklists, hub_activity, tasks = await asyncio.gather(
         program_funding(ctx, programs),
         _sector(ctx, programs, "activity"),

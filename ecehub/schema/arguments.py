@@ -26,9 +26,19 @@ IdempotencyKey = Annotated[
 ]
 """A create's optional ``idempotencyKey`` argument."""
 
+Period = Annotated[
+    str | None,
+    strawberry.argument(
+        description="A reporting period, as in Program.periods (e.g. 2023 or 2022-2023); "
+        "null: each program's latest per source"
+    ),
+]
+"""The optional ``period`` argument of the fields that show one reporting period."""
+
 __all__ = [
     "SUBJECT_TYPE_NAMES",
     "IdempotencyKey",
+    "Period",
     "acting_user",
     "call_store",
     "decode_id",

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import strawberry
 from strawberry.types import Info as _Info
 
+from ecehub.config.periods import PERIOD_FIELD
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.merge_policy import FieldValue, describe_rule
@@ -64,6 +65,11 @@ class SourceRecordRef:
     source: str
     key: str
     fetched_at: dt.datetime
+    period: str | None = strawberry.field(
+        default=None,
+        description="The reporting period of the record's row, for a source with one row per "
+        "key and period (its latest); null otherwise",
+    )
 
 
 @strawberry.type(
@@ -77,6 +83,11 @@ class FieldProvenance:
     wins: bool = strawberry.field(
         description="Whether this value is the one shown, as the config's merge rule for the "
         "field picks it (default: first non-null in source precedence)"
+    )
+    period: str | None = strawberry.field(
+        default=None,
+        description="The reporting period of the source row the value is from (a source with "
+        "one row per key and period shows its latest); null when the source has none",
     )
 
 
@@ -137,7 +148,12 @@ def identifiers_of(records: list[Record]) -> list[Identifier]:
 
 
 def source_refs(records: list[Record]) -> list[SourceRecordRef]:
-    return [SourceRecordRef(source=r.source, key=r.key, fetched_at=r.fetched_at) for r in records]
+    return [
+        SourceRecordRef(
+            source=r.source, key=r.key, fetched_at=r.fetched_at, period=r.fields.get(PERIOD_FIELD)
+        )
+        for r in records
+    ]
 
 
 def _text(value: Any) -> str:
@@ -148,7 +164,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _entries(name: str, ranked: list[FieldValue]) -> list[FieldProvenance]:
+def _entries(name: str, ranked: list[FieldValue], m: Merged) -> list[FieldProvenance]:
+    periods: dict[str, str | None] = {}
+    for r in m.records:
+        periods.setdefault(r.source, r.fields.get(PERIOD_FIELD))
     return [
         FieldProvenance(
             field=name,
@@ -156,6 +175,7 @@ def _entries(name: str, ranked: list[FieldValue]) -> list[FieldProvenance]:
             fetched_at=fv.fetched_at,
             value=_text(fv.value),
             wins=i == 0,
+            period=periods.get(fv.source),
         )
         for i, fv in enumerate(ranked)
     ]
@@ -183,7 +203,7 @@ def _field_names(info: Info, m: Merged, fields: list[str] | None) -> list[str]:
 
 def provenance_of(info: Info, m: Merged, fields: list[str] | None) -> list[FieldProvenance]:
     """Per field this request may read, every source's non-null value, the shown one first."""
-    return [e for name in _field_names(info, m, fields) for e in _entries(name, m.ranked(name))]
+    return [e for name in _field_names(info, m, fields) for e in _entries(name, m.ranked(name), m)]
 
 
 def conflicts_of(info: Info, m: Merged, fields: list[str] | None) -> list[FieldConflict]:
@@ -193,5 +213,5 @@ def conflicts_of(info: Info, m: Merged, fields: list[str] | None) -> list[FieldC
         ranked = m.conflicts(name)
         if ranked:
             rule = describe_rule(m.policy.rule(m.entity, name))
-            out.append(FieldConflict(field=name, rule=rule, values=_entries(name, ranked)))
+            out.append(FieldConflict(field=name, rule=rule, values=_entries(name, ranked, m)))
     return out

@@ -69,6 +69,10 @@ SOURCE_FIELDS: dict[tuple[str, str], tuple[Calls, ...]] = {
     ("Program", "assessments"): (Calls("children", "assessment", "program"),),
     ("Program", "enrollment"): (Calls("children", "enrollment", "program"),),
     ("Program", "funding"): (Calls("children", "funding", "program"),),
+    ("Program", "periods"): (
+        Calls("children", "enrollment", "program"),
+        Calls("children", "funding", "program"),
+    ),
     ("Program", "ratingHistory"): (Calls("children", "rating", "program"),),
     ("Program", "activity"): (Calls("children", "activity", "program"),),
     ("Program", "supportSummary"): (

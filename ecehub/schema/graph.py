@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import strawberry
@@ -9,7 +10,8 @@ import strawberry
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import SubjectType
 from ecehub.resolvers.hub_loaders import load_merged
-from ecehub.schema.arguments import global_id
+from ecehub.resolvers.periods import in_period, periods_of
+from ecehub.schema.arguments import Period, global_id
 from ecehub.schema.common import (
     Address,
     FieldConflict,
@@ -319,24 +321,52 @@ class Program(_MergedNode):
         rows = await info.context.children(self.merged.records, "assessment", "program")
         return [Assessment(record=r) for r in rows]
 
-    @strawberry.field
-    async def enrollment(self, info: Info) -> EnrollmentSummary:
+    @strawberry.field(
+        description="Reporting periods (program years) the program's sector records cover, "
+        "newest first: its own records' (each shows its latest) and its enrollment and "
+        'funding rows\' (README "Records with a period")'
+    )
+    async def periods(self, info: Info) -> list[str]:
+        enrollment, funding = await asyncio.gather(
+            info.context.children(self.merged.records, "enrollment", "program"),
+            info.context.children(self.merged.records, "funding", "program"),
+        )
+        return periods_of([*self.merged.records, *enrollment, *funding])
+
+    @strawberry.field(
+        description="Enrollment counts of one reporting period: by default each source's "
+        "latest period of the program, else the period given (e.g. 2022 or 2022-2023; see "
+        "`periods`). Never summed across periods"
+    )
+    async def enrollment(
+        self,
+        info: Info,
+        period: Period = None,
+    ) -> EnrollmentSummary:
         rows = await info.context.children(self.merged.records, "enrollment", "program")
         counts = []
-        for r in rows:
+        for r in in_period(rows, period):
             types = info.context.support_types_of(r.source)
             counts.append(EnrollmentCount(record=r, support_type=types[0] if types else None))
         return EnrollmentSummary.of(counts, info.context.access)
 
     @strawberry.field(
-        description="Funding from sector sources and hub entries, each saying its source"
+        description="Funding from sector sources and hub entries, each saying its source. "
+        "Sector lines with a reporting period: each source's latest period of the program, or "
+        "the period given (then hub entries and lines without a period are left out)"
     )
-    async def funding(self, info: Info) -> list[Funding]:
+    async def funding(
+        self,
+        info: Info,
+        period: Period = None,
+    ) -> list[Funding]:
         rows = await info.context.children(self.merged.records, "funding", "program")
         [entries] = await load_merged(info.context.hub_loaders.funding(), [self.merged])
-        return [Funding.from_record(r, info.context.support_types_of(r.source)) for r in rows] + [
-            Funding.from_hub(f) for f in entries
+        shown = [
+            Funding.from_record(r, info.context.support_types_of(r.source))
+            for r in in_period(rows, period)
         ]
+        return shown if period is not None else shown + [Funding.from_hub(f) for f in entries]
 
     @strawberry.field(description="QRIS rating history")
     async def rating_history(self, info: Info) -> list[RatingEvent]:

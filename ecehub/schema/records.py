@@ -11,6 +11,7 @@ from ecehub.access.policy import Access
 from ecehub.access.suppression import suppress
 from ecehub.connectors.base import Record
 from ecehub.ids import record_hub_id
+from ecehub.resolvers.periods import periods_of
 from ecehub.schema.arguments import global_id
 from ecehub.schema.common import Info
 
@@ -275,7 +276,7 @@ class EnrollmentCount(_SourceRow):
     def funded_slots(self) -> int | None:
         return self.record.get("funded_slots")
 
-    @strawberry.field
+    @strawberry.field(description="The reporting period of the count, e.g. 2022-2023")
     def period(self) -> str | None:
         return self.record.get("period")
 
@@ -295,7 +296,17 @@ class EnrollmentSummary:
         default=False, description="The total is withheld (null) because it is itself small"
     )
 
-    @strawberry.field(description="Sum of all counts given; null when suppressed")
+    @strawberry.field(
+        description="The reporting periods of these counts (one, unless the program's "
+        "sources report in different periods), newest first"
+    )
+    def periods(self) -> list[str]:
+        return periods_of(c.record for c in self.counts)
+
+    @strawberry.field(
+        description="Sum of the counts given (of one period per source, never across "
+        "periods); null when suppressed"
+    )
     def total(self) -> int | None:
         if self.total_suppressed:
             return None

@@ -14,6 +14,7 @@ from ecehub.access.suppression import suppress
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import ObjectType
 from ecehub.ids import decode_global_id
+from ecehub.resolvers.periods import in_period
 from ecehub.resolvers.reports import (
     MAX_REPORT_PROGRAMS,
     FundingCriteria,
@@ -31,7 +32,7 @@ from ecehub.resolvers.reports import (
     support_of,
     support_summaries,
 )
-from ecehub.schema.arguments import global_id, user_error
+from ecehub.schema.arguments import Period, global_id, user_error
 from ecehub.schema.common import Info
 from ecehub.schema.graph import Program
 from ecehub.schema.query import ProgramFilter, check_filter
@@ -80,6 +81,13 @@ class FundingReportFilter:
         "dates is left out when a time frame is given",
     )
     to: dt.date | None = None
+    period: str | None = strawberry.field(
+        default=None,
+        description="Sector lines of this reporting period only (e.g. 2022 or 2022-2023; hub "
+        "entries and lines without a period are left out). Null: each program's latest "
+        "period per source, with hub entries; several periods of one source are never "
+        "added up",
+    )
 
 
 @strawberry.type(description="One funding line: a sector source's record or a hub entry.")
@@ -317,9 +325,12 @@ class EnrollmentReport:
     total_suppressed: bool
 
 
-async def _enrollment_report(info: Info, programs: list[Merged]) -> EnrollmentReport:
+async def _enrollment_report(
+    info: Info, programs: list[Merged], period: str | None = None
+) -> EnrollmentReport:
     ctx = info.context
     rows = await ctx.children([rec for m in programs for rec in m.records], "enrollment", "program")
+    rows = in_period(rows, period)
     sums: dict[tuple[str | None, str | None, str | None], list[int]] = {}
     for row in rows:
         key = (support_of(ctx, row.source), row.get("age_group"), row.get("period"))
@@ -370,7 +381,7 @@ class ReportQueries:
             date_to=f.to,
         )
         programs = await _programs(info, f.program_ids, f.programs)
-        lines = await funding_lines(info.context, programs, criteria)
+        lines = await funding_lines(info.context, programs, criteria, f.period)
         totals = funding_sums(lines, declared_order(info.context))
         return FundingReport(
             program_count=len(programs),
@@ -407,12 +418,16 @@ class ReportQueries:
     @strawberry.field(
         description="Children enrolled in a set of programs (counts, never child records) by "
         "support type and age group; small cells suppressed for roles without detail. Neither "
-        f"argument: all programs (at most {MAX_REPORT_PROGRAMS})"
+        f"argument: all programs (at most {MAX_REPORT_PROGRAMS}). Each program counts once: "
+        "its latest reporting period per source, or the `period` given; never summed across "
+        "periods"
     )
     async def enrollment_report(
         self,
         info: Info,
         program_ids: list[strawberry.ID] | None = None,
         filter: ProgramFilter | None = None,
+        period: Period = None,
     ) -> EnrollmentReport:
-        return await _enrollment_report(info, await _programs(info, program_ids, filter))
+        programs = await _programs(info, program_ids, filter)
+        return await _enrollment_report(info, programs, period)

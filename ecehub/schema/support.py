@@ -61,6 +61,11 @@ class Funding:
     source: str = strawberry.field(description='The sector source, or "hub"')
     qip_task_id: strawberry.ID | None = strawberry.field(description="Hub entries for a QIP task")
     version: int | None = strawberry.field(description="Hub entries: send back to update")
+    period: str | None = strawberry.field(
+        default=None,
+        description="Sector lines: the reporting period of the source row (e.g. 2022-2023), "
+        "for a source with one row per program and period; null otherwise",
+    )
 
     @classmethod
     def from_record(cls, r: Record, support_types: list[str]) -> Funding:
@@ -77,6 +82,7 @@ class Funding:
             source=r.source,
             qip_task_id=None,
             version=None,
+            period=r.get("period"),
         )
 
     @classmethod

@@ -10,7 +10,8 @@ source costs its timeout once, not once per nesting level. With the app's
 method, with its latency and the code it failed with), and traced as a span under the
 request's when tracing is on (:func:`ecehub.tracing.source_span`). What a connector's
 capabilities leave out (paging, some filters, children) the gateway has
-:mod:`ecehub.sources.paging` do for it.
+:mod:`ecehub.sources.paging` do for it, and each key's latest period
+:mod:`ecehub.sources.periods`.
 
 With the app's :class:`~ecehub.sources.cache.SourceCache` (a request's
 :class:`~ecehub.sources.cache.CacheSession`), ``fetch``, ``children`` and ``find`` look in the
@@ -33,6 +34,7 @@ from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
 from ecehub.sources.cache import CacheRead, CacheSession, Failed
 from ecehub.sources.paging import HubPaging, Read, needs_hub_paging
+from ecehub.sources.periods import HubPeriods, hub_keeps_periods
 from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
 
@@ -73,6 +75,7 @@ class SourceGateway:
         self.guards: dict[str, SourceGuard] = dict(guards or {})
         self.cache = cache
         self.paging = HubPaging()
+        self.periods = HubPeriods()
         self.stats: dict[str, SourceStats] = {}
         self.failures: dict[str, SourceFailure] = {}
         """Sources that failed in this request (asked no more): the first failure of each."""
@@ -178,6 +181,8 @@ class SourceGateway:
 
     async def fetch(self, source: str, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         conn = self.connectors[source]
+        if hub_keeps_periods(conn, entity):
+            return await self.periods.fetch(conn, entity, keys, self._whole_read(source, entity))
         op = f"fetch {entity}"
         cache = self._cached(source, entity)
         if cache is None:
@@ -224,6 +229,9 @@ class SourceGateway:
         after: str | None = None,
     ) -> Page:
         conn = self.connectors[source]
+        if hub_keeps_periods(conn, entity):
+            whole = self._whole_read(source, entity)
+            return await self.periods.find(conn, entity, filters, whole, first=first, after=after)
         if needs_hub_paging(conn, filters):
             whole = self._whole_read(source, entity)
             return await self.paging.find(conn, entity, filters, whole, first=first, after=after)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record, matches
 from ecehub.ids import InvalidCursor
 
-__all__ = ["HubPaging", "hub_cursor", "needs_hub_paging"]
+__all__ = ["HubPaging", "hub_cursor", "needs_hub_paging", "start_after"]
 
 _PREFIX = "hub:"
 _MALFORMED = "the `after` cursor is malformed; pass an endCursor you were given"
@@ -40,7 +40,7 @@ def hub_cursor(index: int, key: str) -> str:
     return f"{_PREFIX}{index}:{key}"
 
 
-def _start(records: Sequence[Record], after: str | None) -> int:
+def start_after(records: Sequence[Record], after: str | None) -> int:
     """The index right after ``after``'s record: found by key (so rows added or removed
     before it since do not shift it); a key gone since continues at its old index."""
     if after is None:
@@ -101,7 +101,7 @@ class HubPaging:
         after: str | None,
     ) -> Page:
         records = await self._records(connector, entity, filters, read)
-        start = _start(records, after)
+        start = start_after(records, after)
         end = len(records) if first is None else start + max(first, 0)
         return Page(records[start:end], end < len(records))
 

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from ecehub.config.model import SourceConfig
 from ecehub.connectors.base import (
+    Capabilities,
     Connector,
     FieldFilter,
     Health,
@@ -68,6 +69,7 @@ class CsvConnector(Connector):
 
     kind = "csv"
     settings_model: ClassVar[type[SourceConfig]] = CsvSourceConfig
+    capabilities = Capabilities(supports_periods=True)  # the index keeps a key's latest row
 
     def __init__(self, name: str, config: SourceConfig) -> None:
         if not isinstance(config, CsvSourceConfig):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecehub.config.canonical import ENTITIES
+from ecehub.config.periods import PERIOD_FIELD, period_order
 from ecehub.connectors.base import FieldFilter, Record
 from ecehub.connectors.csv.reading import Table, paused_gc
 from ecehub.connectors.csv.settings import KEY_SEPARATOR, CsvEntityConfig
@@ -253,7 +254,7 @@ def _read_rows(
             tally.no_key += 1
             continue
         key = KEY_SEPARATOR.join(parts)
-        if key in records:
+        if key in records and ent.period is None:
             tally.duplicate += 1
             continue
         raw: dict[str, Any] = {name: _cell(row[i]) for name, i in field_at.items()}
@@ -279,7 +280,17 @@ def _read_rows(
         for name, value in raw.items():
             if value is not None and record.fields.get(name) is None:
                 tally.unreadable[name] += 1
+        held = records.get(key)
+        if held is not None and not _later(record, held):
+            continue  # an entity with a period: a key's latest row is its record
         records[key] = record
+
+
+def _later(record: Record, held: Record) -> bool:
+    """Whether ``record`` is of a later period than ``held`` (of the same key)."""
+    return period_order(record.fields.get(PERIOD_FIELD)) > period_order(
+        held.fields.get(PERIOD_FIELD)
+    )
 
 
 def _cell(text: str) -> str | None:
