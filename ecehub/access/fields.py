@@ -73,6 +73,7 @@ _PATHS: Mapping[tuple[str, str], FieldPath] = {
         }.items()
     },
     ("program", "period"): (("Program", "periods"),),
+    ("site", "period"): (("Site", "sources"), ("SourceRecordRef", "period")),
 }
 """Canonical fields shown under another schema field than their own name says."""
 

@@ -385,7 +385,8 @@ async def test_scoped_lists_page_through_exactly_the_scope(world: World) -> None
     assert world.outside not in _ids(filtered)
 
 
-ENROLLMENT = """query($ids: [ID!]) { enrollmentReport(programIds: $ids) { programCount total
+ENROLLMENT = """query($ids: [ID!], $period: String) {
+  enrollmentReport(programIds: $ids, period: $period) { programCount total
   totalSuppressed cells { supportType ageGroup period count suppressed } } }"""
 
 
@@ -393,27 +394,34 @@ def _cell(c: dict[str, Any]) -> tuple[str, str, str]:
     return (c["supportType"], c["ageGroup"], c["period"])
 
 
-async def _small_program(world: World) -> str:
-    """A program whose enrollment has a count under 10."""
-    listed = await _data(
-        world,
-        "admin",
-        "{ programs(first: 60) { nodes { id enrollment { counts { count } } } } }",
-        {},
-    )
-    small = [
-        n["id"]
-        for n in listed["programs"]["nodes"]
-        if any(0 < (c["count"] or 0) < 10 for c in n["enrollment"]["counts"])
-    ]
-    assert small, "the demo should have a program with a small enrollment count"
-    return str(small[0])
+async def _small_program(world: World) -> tuple[str, str]:
+    """A program whose enrollment has a count under 10 in some reporting period, and the
+    period (a program shows one period's counts at a time)."""
+    listed = await _data(world, "admin", "{ programs(first: 60) { nodes { periods } } }", {})
+    periods = sorted({p for n in listed["programs"]["nodes"] for p in n["periods"]})
+    for period in periods:
+        found = await _data(
+            world,
+            "admin",
+            """query($p: String) { programs(first: 60) {
+                 nodes { id enrollment(period: $p) { counts { count } } } } }""",
+            {"p": period},
+        )
+        small = [
+            n["id"]
+            for n in found["programs"]["nodes"]
+            if any(0 < (c["count"] or 0) < 10 for c in n["enrollment"]["counts"])
+        ]
+        if small:
+            return str(small[0]), period
+    raise AssertionError("the demo should have a program with a small enrollment count")
 
 
 async def test_small_cells_are_suppressed_with_their_complements(world: World) -> None:
-    ids = [await _small_program(world)]
-    full = (await _data(world, "admin", ENROLLMENT, {"ids": ids}))["enrollmentReport"]
-    seen = (await _data(world, "analyst", ENROLLMENT, {"ids": ids}))["enrollmentReport"]
+    program, period = await _small_program(world)
+    asked = {"ids": [program], "period": period}
+    full = (await _data(world, "admin", ENROLLMENT, asked))["enrollmentReport"]
+    seen = (await _data(world, "analyst", ENROLLMENT, asked))["enrollmentReport"]
     assert not any(c["suppressed"] for c in full["cells"])
     counts = {_cell(c): c["count"] for c in full["cells"]}
     hidden = [c for c in seen["cells"] if c["suppressed"]]
@@ -428,15 +436,15 @@ async def test_small_cells_are_suppressed_with_their_complements(world: World) -
 
 
 async def test_a_provider_with_detail_sees_its_own_small_counts(world: World) -> None:
-    program = await _small_program(world)
-    query = (
-        "query($id: ID!) { program(id: $id) { enrollment { total counts { count suppressed } } } }"
-    )
+    program, period = await _small_program(world)
+    query = """query($id: ID!, $p: String) { program(id: $id) {
+      enrollment(period: $p) { total counts { count suppressed } } } }"""
     world.tokens["own provider"] = world.key.mint(
         sub="p@x.example", roles=["provider"], programs=[program]
     )
-    mine = (await _data(world, "own provider", query, {"id": program}))["program"]["enrollment"]
-    full = (await _data(world, "admin", query, {"id": program}))["program"]["enrollment"]
+    asked = {"id": program, "p": period}
+    mine = (await _data(world, "own provider", query, asked))["program"]["enrollment"]
+    full = (await _data(world, "admin", query, asked))["program"]["enrollment"]
     assert mine == full and any(0 < c["count"] < 10 for c in mine["counts"])
 
 
