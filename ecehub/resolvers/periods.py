@@ -12,23 +12,44 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ecehub.config.periods import PERIOD_FIELD, latest_period, period_order
+from ecehub.config.periods import PERIOD_FIELD, latest_period, normalize_period, period_order
 from ecehub.connectors.base import Record
 
 __all__ = ["in_period", "periods_of", "same_period"]
 
 
+def _spellings(period: str) -> frozenset[str]:
+    """``period`` as asked (trimmed, case-folded) and as each period format reads it, so
+    ``2022-23`` finds a school year stored as ``2022-2023`` and ``FY2023`` a year."""
+    out = {period.strip().casefold()}
+    for fmt in ("year", "school_year"):
+        try:
+            read = normalize_period(fmt, period)
+        except ValueError:
+            continue
+        if read is not None:
+            out.add(read.casefold())
+    return frozenset(out)
+
+
 def same_period(record: Record, period: str) -> bool:
-    """Whether ``record`` is of ``period`` (compared trimmed and case-insensitively)."""
+    """Whether ``record`` is of ``period`` (compared trimmed and case-insensitively, in any
+    spelling a period format reads)."""
     own = record.fields.get(PERIOD_FIELD)
-    return own is not None and str(own).strip().casefold() == period.strip().casefold()
+    return own is not None and str(own).strip().casefold() in _spellings(period)
 
 
 def in_period(rows: Sequence[Record], period: str | None = None) -> list[Record]:
     """The rows of ``period``, or (``None``) of each program's latest period per source
     (rows grouped by source and parent key), in the order given."""
     if period is not None:
-        return [r for r in rows if same_period(r, period)]
+        wanted = _spellings(period)
+        return [
+            r
+            for r in rows
+            if r.fields.get(PERIOD_FIELD) is not None
+            and str(r.fields[PERIOD_FIELD]).strip().casefold() in wanted
+        ]
     latest: dict[tuple[str, str | None], str | None] = {}
     for r in rows:
         group = (r.source, r.parent_key)

@@ -68,6 +68,7 @@ PROGRAMS = """query($after: String) { programs(first: 2, after: $after) {
           provenance(fields: ["name"]) { source value period }
           enrollment { periods total counts { ageGroup count period } }
           older: enrollment(period: "2022") { periods total }
+          spelled: enrollment(period: " fy2022 ") { total }
           funding { amount period }
           supportSummary { total { funding { amount lineCount } } } } } }"""
 
@@ -105,6 +106,7 @@ async def test_each_program_once_at_its_latest_year_with_its_history(
         older = enrollment_of(grant, 2022)
         assert node["older"]["total"] == sum(e.count for e in older)
         assert node["older"]["periods"] == (["2022"] if older else [])
+        assert node["spelled"] == {"total": node["older"]["total"]}  # read as a year too
         # Funding: the latest year's line; the summary adds up that year only.
         [line] = [f for f in FUNDING if f.grant == grant and f.year == want.year]
         [(amount, period)] = [(Decimal(f["amount"]), f["period"]) for f in node["funding"]]
