@@ -460,13 +460,7 @@ class SqlConnector(Connector[SqlSourceConfig]):
             return Page([], has_next=False)
         filters = translated
         mapped = await self._mapped_entity(entity)
-        stmt = select(*mapped.columns)
-        if self._periodic(entity):
-            # Filters and paging apply to each key's latest row: ranked in a subquery.
-            mapped, stmt = _latest_rows(mapped)
-        stmt = stmt.where(mapped.key.is_not(None)).order_by(mapped.key)
-        for flt in filters:
-            stmt = stmt.where(self._condition(entity, mapped, flt))
+        position: Any = None
         if after is not None:
             try:
                 if "\x00" in after:  # no key holds NUL, and PostgreSQL refuses the statement
@@ -474,6 +468,17 @@ class SqlConnector(Connector[SqlSourceConfig]):
                 position = _parse_as(_python_type(mapped.key), after)
             except ValueError:
                 raise ValueError(f"invalid cursor {after!r} for entity {entity}") from None
+        stmt = select(*mapped.columns)
+        if self._periodic(entity):
+            # Filters and paging apply to each key's latest row: ranked in a subquery, over
+            # the keys after the cursor only, and without filters over the page's keys only.
+            after_cursor = None if after is None else mapped.key > position
+            window = first + 1 if first is not None and not filters else None
+            mapped, stmt = _latest_rows(mapped, after_cursor, window)
+        stmt = stmt.where(mapped.key.is_not(None)).order_by(mapped.key)
+        for flt in filters:
+            stmt = stmt.where(self._condition(entity, mapped, flt))
+        if after is not None:
             stmt = stmt.where(mapped.key > position)
         if first is not None:
             stmt = stmt.limit(first + 1)  # one more than asked tells whether a next page exists
@@ -571,11 +576,13 @@ _RANK = "ecehub_period_rank"
 
 
 def _latest_rows(
-    mapped: _MappedEntity, where: ColumnElement[bool] | None = None
+    mapped: _MappedEntity, where: ColumnElement[bool] | None = None, window: int | None = None
 ) -> tuple[_MappedEntity, Select[Any]]:
     """Each key's latest row (by the ``period`` column, newest first; a row without one is
     oldest): the entity's columns over a subquery ranking the rows of a key, and the select
-    of the rank-1 rows. ``where`` narrows the rows before they are ranked (keys)."""
+    of the rank-1 rows. ``where`` narrows the rows before they are ranked (a condition on
+    the key only, so a key's rows stay together); ``window``: only the first so many keys
+    (in key order) are ranked, so a page costs its own rows, not the table's."""
     period = mapped.fields[PERIOD_FIELD]
     rank = (
         func.row_number()
@@ -589,6 +596,13 @@ def _latest_rows(
     inner = select(*mapped.columns, rank)
     if where is not None:
         inner = inner.where(where)
+    if window is not None:
+        # A derived table joined, not `IN (... LIMIT)`, which MariaDB does not take.
+        keys = select(mapped.key.label("ecehub_key")).where(mapped.key.is_not(None))
+        if where is not None:
+            keys = keys.where(where)
+        page = keys.group_by(mapped.key).order_by(mapped.key).limit(window).subquery("page_keys")
+        inner = inner.join_from(mapped.key.table, page, mapped.key == page.c.ecehub_key)
     ranked = inner.subquery("ecehub_periods")
 
     def over(column: Column[Any]) -> Column[Any]:
