@@ -454,3 +454,16 @@ async def test_a_source_is_asked_only_by_the_identifiers_it_can_search(
         body = await client.query(PAGE, {"first": 10, "filter": dict(_combined(names).graphql)})
     _check(names, body, 10)
     assert [("licenses" in q) for q in api.requests] == [asked_by_license]
+
+
+@pytest.mark.parametrize("unique", [True, False])
+async def test_the_source_a_record_came_from_is_not_asked_for_it_again(
+    tmp_path: Path, unique: bool
+) -> None:
+    # Listed from qris alone (only it knows QRIS levels): with identifiers_unique its page is
+    # all it holds of those programs; without, it is asked again by their license numbers.
+    names = ("qrisLevelMin",)
+    async with _world(tmp_path, identifiers_unique=unique) as (api, client):
+        body = await client.query(PAGE, {"first": 10, "filter": dict(_combined(names).graphql)})
+    _check(names, body, 10)
+    assert [("licenses" in q) for q in api.requests] == [False] + ([] if unique else [True])
