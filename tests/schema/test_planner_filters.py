@@ -8,6 +8,7 @@ program in ten is in another city as qris knows it. Every filter pair and triple
 for a first page of 10 with the trace on: each source may be called at most twice (its page or
 its matches, and the batched look-up of the page's other records), and the page must be the
 first ten of a brute-force listing over the full data, written from the semantics alone.
+Hypothesis then draws any filters with any values (many matches, few, none) and page sizes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ import httpx
 import pytest
 import yaml
 from aiohttp import web
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ecehub.app import create_app
 from ecehub.config import load_config
@@ -182,7 +185,7 @@ def _config(tmp_path: Path, qris_url: str, **qris: Any) -> dict[str, Any]:
                             "identifier:LICENSE_NUMBER": {
                                 "param": "licenses",
                                 "op": "in",
-                                "max": 5000,
+                                "max": 500,  # a URL of 500 license numbers: about 5 kB
                             },
                             "city": {"param": "city", "op": "eq"},
                             "name": {"param": "name", "op": "contains"},
@@ -262,7 +265,10 @@ CLASHES = [
 
 
 def _combined(names: tuple[str, ...]) -> Ask:
-    asks = [FILTERS[n] for n in names]
+    return _merged([FILTERS[n] for n in names])
+
+
+def _merged(asks: list[Ask]) -> Ask:
     graphql: dict[str, Any] = {}
     for a in asks:
         graphql |= a.graphql
@@ -363,13 +369,17 @@ def _combinations(size: int) -> list[tuple[str, ...]]:
 
 
 def _check(names: tuple[str, ...], body: Mapping[str, Any], first: int) -> None:
-    assert "errors" not in body, (names, body.get("errors"))
+    _check_ask(names, _combined(names), body, first)
+
+
+def _check_ask(names: tuple[str, ...], ask: Ask, body: Mapping[str, Any], first: int) -> None:
+    assert "errors" not in body, (ask, body.get("errors"))
     calls = calls_by_source(dict(body))
-    assert all(n <= 2 for n in calls.values()), (names, calls)
+    assert all(n <= 2 for n in calls.values()), (ask, calls)
     page = body["data"]["programs"]
-    expected = _brute_force(_combined(names))
-    assert _licenses(page) == expected[:first], names
-    assert page["pageInfo"]["hasNextPage"] == (len(expected) > first), names
+    expected = _brute_force(ask)
+    assert _licenses(page) == expected[:first], ask
+    assert page["pageInfo"]["hasNextPage"] == (len(expected) > first), ask
 
 
 async def _each(
@@ -467,3 +477,76 @@ async def test_the_source_a_record_came_from_is_not_asked_for_it_again(
         body = await client.query(PAGE, {"first": 10, "filter": dict(_combined(names).graphql)})
     _check(names, body, 10)
     assert [("licenses" in q) for q in api.requests] == [False] + ([] if unique else [True])
+
+
+def _field(name: str, op: str, graphql_name: str, value: Any) -> Ask:
+    text = value.casefold() if isinstance(value, str) else value
+    return Ask({graphql_name: value}, ((name, op, text),))
+
+
+ANY_FILTER: dict[str, st.SearchStrategy[Ask]] = {
+    "name": st.sampled_from(["sun", "Star", "RAIN", "acorn", "bright s", "1", "HS 2", "zz"]).map(
+        lambda v: _field("name", "contains", "name", v)
+    ),
+    "city": st.sampled_from([*CITIES, "salem", "Nowhere"]).map(
+        lambda v: _field("city", "eq", "city", v)
+    ),
+    "state": st.sampled_from([*STATES, "va", "TX"]).map(
+        lambda v: _field("state", "eq", "state", v)
+    ),
+    "licenseStatus": st.sampled_from(STATUSES).map(
+        lambda v: _field("license_status", "eq", "licenseStatus", v)
+    ),
+    "qrisLevel": st.integers(1, 5).map(lambda v: _field("qris_level", "eq", "qrisLevel", v)),
+    "qrisLevelMin": st.integers(1, 6).map(lambda v: _field("qris_level", "gte", "qrisLevelMin", v)),
+    "licenseNumber": st.integers(1, N + 5).map(
+        lambda i: Ask(
+            {"licenseNumber": _license(i)},
+            (("identifier:LICENSE_NUMBER", "eq", _license(i).casefold()),),
+        )
+    ),
+    "identifier": st.tuples(st.sampled_from(["QRIS_ID", "GRANT"]), st.integers(1, N)).map(
+        lambda t: Ask(
+            {
+                "identifier": {
+                    "system": t[0],
+                    "value": f"{'Q' if t[0] == 'QRIS_ID' else 'GR-'}{t[1]:05d}",
+                }
+            },
+            ((f"identifier:{t[0]}", "eq", f"{'q' if t[0] == 'QRIS_ID' else 'gr-'}{t[1]:05d}"),),
+        )
+    ),
+    "supportTypes": st.lists(
+        st.sampled_from(sorted(TYPE_OF.values())), min_size=1, max_size=2, unique=True
+    ).map(lambda v: Ask({"supportTypes": v}, support_types=tuple(v))),
+    "sources": st.lists(st.sampled_from(SOURCES), min_size=1, max_size=2, unique=True).map(
+        lambda v: Ask({"sources": v}, sources=tuple(v))
+    ),
+}
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    queries=st.lists(
+        st.tuples(
+            st.fixed_dictionaries({}, optional=ANY_FILTER).filter(lambda d: len(d) >= 2),
+            st.integers(1, 30),
+        ),
+        min_size=12,
+        max_size=12,
+    )
+)
+async def test_any_filters_with_any_values(
+    tmp_path_factory: pytest.TempPathFactory, queries: list[tuple[dict[str, Ask], int]]
+) -> None:
+    # Values of every filter, matching many programs, few or none, in any case, any page size.
+    async with _world(tmp_path_factory.mktemp("world")) as (_, client):
+        for chosen, first in queries:
+            ask = _merged(list(chosen.values()))
+            body = await client.query(PAGE, {"first": first, "filter": dict(ask.graphql)})
+            _check_ask(tuple(chosen), ask, body, first)
