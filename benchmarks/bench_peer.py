@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +55,7 @@ sources:
         key: id
         fields: {{name: name}}
         identifiers: {{LICENSE_NUMBER: license_number}}
-        batch: {{param: ids, max: 1000}}
-        identifiers_unique: true
+        list_only: true
   facilities:
     kind: rest
     base_url: {rest}
@@ -136,7 +136,7 @@ def _ticks(pid: int) -> int:
     return sum(ticks.get(p, 0) for p in tree)
 
 
-def _setup(peer: Path) -> None:
+def _setup(peer: Path, *, gateway: bool = True) -> None:
     if not (peer / "rest_server.py").is_file():
         if not SHARED.is_dir():
             raise SystemExit(f"no peer harness: neither {peer} nor {SHARED} exists")
@@ -144,6 +144,8 @@ def _setup(peer: Path) -> None:
     if not (peer / "venv" / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(peer / "venv")], check=True)
         subprocess.run([str(peer / "venv/bin/pip"), "install", "-q", "aiohttp"], check=True)
+    if not gateway:
+        return
     if not (peer / "gw" / "node_modules" / ".bin" / "hive-gateway").exists():
         subprocess.run(["npm", "install", "--silent"], cwd=peer / "gw", check=True)
     if shutil.which("wrk") is None:
@@ -208,10 +210,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="load runs per server")
     parser.add_argument("--workers", type=int, default=1, help="ecehub --workers / gw --fork")
     parser.add_argument("--port", type=int, default=4100, help="ecehub's port")
+    parser.add_argument("--rest-port", type=int, default=18801, help="the REST sources' port")
+    parser.add_argument(
+        "--check-only",
+        type=int,
+        default=0,
+        metavar="N",
+        help="no gateway, no load: ask ecehub the query N times and print the REST requests "
+        "each made (needs neither npm nor wrk)",
+    )
     args = parser.parse_args()
 
+    global REST
+    REST = f"http://127.0.0.1:{args.rest_port}"
     peer = args.peerbench.resolve()
-    _setup(peer)
+    _setup(peer, gateway=not args.check_only)
     work = Path(tempfile.mkdtemp(prefix="ecehub-peer-"))
     procs: list[subprocess.Popen[bytes]] = []
 
@@ -222,9 +235,12 @@ def main() -> None:
         return proc
 
     try:
-        env = {**os.environ, "LATENCY_MS": str(args.latency_ms)}
+        env = {**os.environ, "LATENCY_MS": str(args.latency_ms), "PORT": str(args.rest_port)}
         start([str(peer / "venv/bin/python"), "rest_server.py"], peer, env, "rest.log")
         _wait(f"{REST}/_stats", "the REST server")
+        if args.check_only:
+            _check_only(start, work, args)
+            return
         subprocess.run(
             ["node", "node_modules/.bin/mesh-compose", "-o", "supergraph.graphql"],
             cwd=peer / "gw",
@@ -236,12 +252,7 @@ def main() -> None:
         gateway = start(gw_cmd, peer / "gw", {**os.environ, "NODE_ENV": "production"}, "gw.log")
         _wait("http://127.0.0.1:4000/healthcheck", "Hive Gateway")
 
-        config = work / "ecehub.yaml"
-        config.write_text(ECEHUB_CONFIG.format(rest=REST, hub=work / "hub.db"))
-        serve = [str(ROOT / ".venv/bin/python"), "-m", "ecehub", "serve", "--config", str(config)]
-        serve += ["--port", str(args.port), "--migrate", "--workers", str(args.workers)]
-        ecehub = start(serve, ROOT, dict(os.environ), "ecehub.log")
-        _wait(f"http://127.0.0.1:{args.port}/healthz", "ecehub serve")
+        ecehub = _serve(start, work, args)
 
         gw_query = peer / "query.json"
         eh_query = work / "query.json"
@@ -287,6 +298,39 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(work, ignore_errors=True)
+
+
+Start = Callable[[list[str], Path, dict[str, str], str], "subprocess.Popen[bytes]"]
+
+
+def _serve(start: Start, work: Path, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    config = work / "ecehub.yaml"
+    config.write_text(ECEHUB_CONFIG.format(rest=REST, hub=work / "hub.db"))
+    serve = [str(ROOT / ".venv/bin/python"), "-m", "ecehub", "serve", "--config", str(config)]
+    serve += ["--port", str(args.port), "--migrate", "--workers", str(args.workers)]
+    ecehub = start(serve, ROOT, dict(os.environ), "ecehub.log")
+    _wait(f"http://127.0.0.1:{args.port}/healthz", "ecehub serve")
+    return ecehub
+
+
+def _check_only(start: Start, work: Path, args: argparse.Namespace) -> None:
+    """The query ``args.check_only`` times, each answer checked, with the REST requests
+    (per API) each made, counted by the REST server."""
+    _serve(start, work, args)
+    url = f"http://127.0.0.1:{args.port}/graphql"
+    body = json.dumps({"query": ECEHUB_QUERY}).encode()
+    print(f"ecehub on the peer's REST sources ({REST}), the query {args.check_only} times:")
+    for i in range(args.check_only):
+        _reset()
+        answer = _post(url, body)
+        items = answer["data"]["programs"]["nodes"]
+        wrong = _check(answer, items)
+        stats = _get(f"{REST}/_stats")
+        print(
+            f"  query {i + 1}: {len(items)} programs, wrong facilities {wrong}, REST requests "
+            f"{_rest_calls()} (providers {stats.get('providers', 0)}, "
+            f"facilities {stats.get('facilities', 0)})"
+        )
 
 
 def _report(figures: dict[str, list[Figures]]) -> None:

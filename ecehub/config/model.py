@@ -123,6 +123,41 @@ class EntityConfig(_Strict):
     def _period_is_a_field(cls, data: Any) -> Any:
         return with_period_field(data)
 
+    list_only: bool = Field(
+        default=False,
+        description="true: never asked by key or identifier (an API that can only be paged): "
+        "listing pages it, a record it gave is never asked for again, and the records other "
+        "sources' objects need from it come from one read of its listing per request",
+    )
+    identifiers_searchable: list[str] | None = Field(
+        default=None,
+        description="The identifier systems this source can be asked by (default: every one "
+        "in identifiers); a look-up by another is answered from one read of its listing per "
+        "request, never sent",
+    )
+
+    @model_validator(mode="after")
+    def _roles(self) -> EntityConfig:
+        if self.list_only and self.lookup_only:
+            raise ValueError(
+                "lookup_only and list_only exclude each other (a source that can be neither "
+                "listed nor asked by key gives nothing); keep the one the API supports"
+            )
+        if self.identifiers_searchable is not None:
+            unknown = sorted(set(self.identifiers_searchable) - set(self.identifiers))
+            if unknown:
+                raise ValueError(
+                    f"identifiers_searchable names {unknown}, not in identifiers "
+                    f"{sorted(self.identifiers)}; name declared identifier systems"
+                )
+        return self
+
+    def searchable(self, system: str) -> bool:
+        """Whether this source may be asked for records by identifier ``system``."""
+        if self.list_only:
+            return False
+        return self.identifiers_searchable is None or system in self.identifiers_searchable
+
     @property
     def parent_entity(self) -> str | None:
         return next(iter(self.parent)) if self.parent else None

@@ -169,12 +169,13 @@ class SharedIdentifierIdentity(Identity):
     def complete_in(self, entity: str, records: Iterable[Record]) -> set[str]:
         """The sources whose records for an object are all in ``records``: those declaring
         ``identifiers_unique`` (one record per identifier value), so asking them again for
-        the object's identifier would only return what is in hand."""
+        the object's identifier would only return what is in hand, and ``list_only`` ones
+        (never asked by identifier: a record they listed is taken as all they hold)."""
         out: set[str] = set()
         for record in records:
             source = self.config.sources.get(record.source)
             mapping = None if source is None else source.entities.get(entity)
-            if mapping is not None and mapping.identifiers_unique:
+            if mapping is not None and (mapping.identifiers_unique or mapping.list_only):
                 out.add(record.source)
         return out
 

@@ -1,15 +1,23 @@
 """Listing merged objects across sources with filters and stable cursor pagination.
 
-Semantics: an object matches a filter when *any* of its source records matches it (a name
-search finds "ABC Learning Ctr" under either sector's spelling), and a support-type filter
-when one of its records comes from a source of that type.
+Semantics: an object is found through one of its records, its *witness*. The witness comes
+from a listed source (not ``lookup_only``) of the asked support types and named sources when
+one is configured (``supportTypes: [HEAD_START]`` with ``city``: programs whose Head Start
+record is in that city); else from any listed source that can evaluate one of the filters
+(every listed source when none can), and the support types and sources are then satisfied
+by any of the object's records. The witness matches every filter its source can evaluate; a
+filter its source cannot evaluate is matched by another of the object's records (a source
+that can evaluate it).
 
-Plan: pick the one filter that the fewest sources can evaluate (``pivot``); every matching
-object has a record in one of those sources that passes it, so enumerating those sources with
-the pivot pushed down finds them all. Each page of records is completed with the members other
-sources hold (one batched call per source), the remaining filters are checked on the merged
-object, and an object is listed only at its first enumerated source in precedence order, so
-it appears once across pages. Order: by source precedence, then by each source's key order.
+Plan: each such source is an *anchor*, enumerated with every filter it can evaluate pushed
+down, so a page of its records is a page of listed objects: one call asks for the rows the
+page needs. An anchor that leaves something to other sources (a filter it cannot evaluate, a
+support type or source it is not) is read whole, in one call, rather than page by page in
+small chunks until enough objects pass: calls stay bounded by the number of sources, rows
+grow with the anchor's matches. Each round of records is completed with the members other
+sources hold (one batched call per source); an object is listed only at its first anchor in
+precedence order, so it appears once across pages. Order: by source precedence, then by
+each source's key order.
 """
 
 from __future__ import annotations
@@ -21,14 +29,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
-from ecehub.connectors.base import FieldFilter, Page, matches
+from ecehub.connectors.base import FieldFilter, Page, Record, matches
 from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.ids import decode_list_cursor, encode_list_cursor, other_query_cursor
 from ecehub.sources.gateway import SourceGateway
 
 __all__ = ["ListItem", "ListQuery", "ListResult", "list_merged", "list_scoped"]
-
-_OVERFETCH = 25
 
 
 @dataclass(frozen=True)
@@ -60,16 +66,34 @@ class ListResult:
 
 
 @dataclass(frozen=True)
-class _Plan:
-    sources: tuple[str, ...]
+class _Anchor:
+    """A source an object can be found through, and what is left to the others."""
+
+    source: str
     pushed: tuple[FieldFilter, ...]
+    """The filters this source evaluates: its records are asked for with them."""
+    rest: tuple[FieldFilter, ...]
+    """The filters it cannot evaluate: another record of the object must match each."""
+    member: bool
+    """This source is of the asked support types and among the named sources (if asked)."""
+
+    @property
+    def whole(self) -> bool:
+        """Objects found here may still fail on other records: read all its matches at
+        once instead of page by page."""
+        return bool(self.rest) or not self.member
+
+
+@dataclass(frozen=True)
+class _Plan:
+    anchors: tuple[_Anchor, ...]
     fingerprint: str
+    typed: frozenset[str]
+    """Every source (listed or not) of the asked support types."""
 
-
-def _holders(
-    gateway: SourceGateway, candidates: Sequence[str], q: ListQuery, f: FieldFilter
-) -> list[str]:
-    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, f.field)]
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(a.source for a in self.anchors)
 
 
 def _typed_sources(config: Config, q: ListQuery) -> list[str]:
@@ -81,38 +105,42 @@ def _typed_sources(config: Config, q: ListQuery) -> list[str]:
     ]
 
 
-def plan(config: Config, gateway: SourceGateway, q: ListQuery) -> _Plan:
-    """Choose the sources to enumerate and the filter to push down (see module docstring).
-    The support-type condition competes as a pivot like any filter: its holders are the
-    sources of those types. A ``lookup_only`` source is never enumerated, so a condition
-    one of them can evaluate is no pivot (enumerating the other holders would miss the
-    objects it alone matches): the listed sources are enumerated and the condition is
-    checked on the completed objects."""
+def plan(config: Config, gateway: SourceGateway, q: ListQuery, *, listed: bool = True) -> _Plan:
+    """The anchors of a query (see module docstring). ``listed=False``: every source holding
+    the entity may witness, lookup-only ones too (for objects fetched by ID, not listed)."""
     holding = [name for name, src in config.sources.items() if q.entity in src.entities]
-    listed = [s for s in holding if not config.sources[s].entities[q.entity].lookup_only]
-    sources = listed
-    pushed: tuple[FieldFilter, ...] = ()
-    # (holder count, rank, order, holders, filter or None for the support-type condition)
-    options: list[tuple[int, int, int, list[str], FieldFilter | None]] = []
-    if q.support_types:
-        typed = [s for s in _typed_sources(config, q) if s in holding]
-        options.append((len(typed), 0, -1, typed, None))
-    if q.sources:
-        named = [s for s in holding if s in q.sources]
-        options.append((len(named), 0, -2, named, None))
-    for i, f in enumerate(q.filters):
-        holders = _holders(gateway, holding, q, f)
-        options.append((len(holders), 0 if f.op in ("eq", "in") else 1, i, holders, f))
-    # No source can evaluate some condition: nothing can match it.
-    if any(n == 0 for n, *_ in options):
-        sources = []
-    else:
-        usable = [o for o in options if set(o[3]) <= set(listed)]
-        if usable:
-            _, _, _, sources, pivot = min(usable, key=lambda o: o[:3])
-            pushed = () if pivot is None else (pivot,)
-    digest = hashlib.sha256(repr((q, sources)).encode()).hexdigest()[:12]
-    return _Plan(tuple(sources), pushed, digest)
+    candidates = [
+        s for s in holding if not (listed and config.sources[s].entities[q.entity].lookup_only)
+    ]
+    typed = frozenset(_typed_sources(config, q))
+
+    def evaluates(source: str, f: FieldFilter) -> bool:
+        return gateway.connector(source).can_filter(q.entity, f.field)
+
+    def member(source: str) -> bool:
+        return (not q.support_types or source in typed) and (not q.sources or source in q.sources)
+
+    anchors: list[_Anchor] = []
+    possible = (
+        all(any(evaluates(s, f) for s in holding) for f in q.filters)
+        and (not q.support_types or any(s in typed for s in holding))
+        and (not q.sources or any(s in q.sources for s in holding))
+    )
+    if possible:
+        witnesses = [s for s in candidates if member(s)] if q.support_types or q.sources else []
+        if not witnesses:
+            # No listed source is of those types (or named): any listed source that can
+            # evaluate a filter finds the objects, whose other records then decide.
+            # (every listed source when none can: a lookup-only source's filter).
+            witnesses = [
+                s for s in candidates if any(evaluates(s, f) for f in q.filters)
+            ] or candidates
+        for s in witnesses:
+            pushed = tuple(f for f in q.filters if evaluates(s, f))
+            rest = tuple(f for f in q.filters if not evaluates(s, f))
+            anchors.append(_Anchor(s, pushed, rest, member(s)))
+    digest = hashlib.sha256(repr((q, [a.source for a in anchors])).encode()).hexdigest()[:12]
+    return _Plan(tuple(anchors), digest, typed)
 
 
 def _encode(p: _Plan, source: str, cursor: str | None) -> str:
@@ -126,23 +154,41 @@ def _decode(p: _Plan, after: str) -> tuple[int, str | None]:
     return p.sources.index(source), cursor
 
 
-def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway, typed: set[str]) -> bool:
-    if q.support_types and not any(r.source in typed for r in merged.records):
+def _qualifies(
+    merged: Merged,
+    anchor: _Anchor,
+    q: ListQuery,
+    p: _Plan,
+    gateway: SourceGateway,
+    witness: Record | None = None,
+) -> bool:
+    """Whether ``merged`` is found through ``anchor`` (by ``witness``, else any of its
+    records from the anchor's source)."""
+    own = (
+        [witness]
+        if witness is not None
+        else [r for r in merged.records if r.source == anchor.source]
+    )
+    if not any(matches(r, anchor.pushed) for r in own):
         return False
-    if q.sources and not any(r.source in q.sources for r in merged.records):
-        return False
-    for f in q.filters:
+    for f in anchor.rest:
         if not any(
             gateway.connector(r.source).can_filter(q.entity, f.field) and matches(r, [f])
             for r in merged.records
         ):
             return False
+    if not anchor.member:
+        if q.support_types and not any(r.source in p.typed for r in merged.records):
+            return False
+        if q.sources and not any(r.source in q.sources for r in merged.records):
+            return False
     return True
 
 
-def _listed_earlier(merged: Merged, p: _Plan, position: int) -> bool:
-    earlier = set(p.sources[:position])
-    return any(r.source in earlier and matches(r, p.pushed) for r in merged.records)
+def _listed_earlier(
+    merged: Merged, q: ListQuery, p: _Plan, gateway: SourceGateway, position: int
+) -> bool:
+    return any(_qualifies(merged, a, q, p, gateway) for a in p.anchors[:position])
 
 
 async def list_merged(
@@ -156,31 +202,39 @@ async def list_merged(
 ) -> ListResult:
     p = plan(config, gateway, q)
     position, cursor = (0, None) if after is None else _decode(p, after)
-    # A source's page says itself whether more follows, so ask for `first` (or a few more
-    # when filters may drop some), not one more only to learn that.
-    size = max(first, _OVERFETCH)
     pages: dict[tuple[str, str | None], Page] = {}
     group_of: dict[tuple[str, str], Merged] = {}
 
+    def size(anchor: _Anchor, current: bool) -> int | None:
+        if anchor.whole:
+            return None
+        # Every record of the current anchor's page is a listed object (its source applied
+        # every filter); a later anchor's first page may repeat the objects listed before
+        # it, at most a page of them, so it asks for two pages' worth.
+        return first if current else 2 * first + 1
+
     async def load_round(position: int, cursor: str | None) -> None:
-        # This source's next page and the first page of every later one, all at once, then
+        # This anchor's next page and the first page of every later one, all at once, then
         # their members in one batch per source: a page costs the same calls for any size.
-        wanted = [(p.sources[position], cursor)] + [
-            (s, None) for s in p.sources[position + 1 :] if (s, None) not in pages
+        wanted = [(p.anchors[position], cursor, True)] + [
+            (a, None, False) for a in p.anchors[position + 1 :] if (a.source, None) not in pages
         ]
         found = await asyncio.gather(
-            *(gateway.find(s, q.entity, p.pushed, first=size, after=c) for s, c in wanted)
+            *(
+                gateway.find(a.source, q.entity, a.pushed, first=size(a, current), after=c)
+                for a, c, current in wanted
+            )
         )
-        pages.update(zip(wanted, found, strict=True))
+        pages.update(((a.source, c), page) for (a, c, _), page in zip(wanted, found, strict=True))
         records = [r for page in found for r in page.records]
         for merged in await identity.complete(q.entity, records):
             group_of.update({(r.source, r.key): merged for r in merged.records})
 
-    typed = set(_typed_sources(config, q))
     result = ListResult()
     emitted: set[str] = set()
-    while position < len(p.sources) and len(result.items) <= first:
-        source = p.sources[position]
+    while position < len(p.anchors) and len(result.items) <= first:
+        anchor = p.anchors[position]
+        source = anchor.source
         if (source, cursor) not in pages:
             if len(result.items) == first:
                 # The page is full and a source says it has more: not another round of
@@ -194,7 +248,9 @@ async def list_merged(
             merged = group_of.get((record.source, record.key))
             if merged is None or merged.hub_id in emitted:
                 continue
-            if not _passes(merged, q, gateway, typed) or _listed_earlier(merged, p, position):
+            if not _qualifies(merged, anchor, q, p, gateway, record) or _listed_earlier(
+                merged, q, p, gateway, position
+            ):
                 continue
             emitted.add(merged.hub_id)
             result.items.append(
@@ -225,9 +281,13 @@ async def list_scoped(
     (one batched call per source), filtered like :func:`list_merged` filters and listed in
     hub ID order, so pages and counts hold nothing outside ``scope``."""
     found = await identity.resolve(q.entity, sorted(set(scope)))
-    typed = set(_typed_sources(config, q))
+    p = plan(config, gateway, q, listed=False)
     unique = {m.hub_id: m for m in found.values()}
-    matching = [unique[h] for h in sorted(unique) if _passes(unique[h], q, gateway, typed)]
+    matching = [
+        unique[h]
+        for h in sorted(unique)
+        if any(_qualifies(unique[h], a, q, p, gateway) for a in p.anchors)
+    ]
     fingerprint = hashlib.sha256(repr((q, "scoped")).encode()).hexdigest()[:12]
     start = 0
     if after is not None:

@@ -33,7 +33,7 @@ from ecehub.connectors.base import Connector, FieldFilter, Page, Record
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
 from ecehub.sources.cache import CacheRead, CacheSession, Failed
-from ecehub.sources.paging import HubPaging, Read, needs_hub_paging
+from ecehub.sources.paging import HubPaging, Read, asked_by_key, needs_hub_paging
 from ecehub.sources.periods import HubPeriods, hub_keeps_periods
 from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
@@ -183,6 +183,8 @@ class SourceGateway:
         conn = self.connectors[source]
         if hub_keeps_periods(conn, entity):
             return await self.periods.fetch(conn, entity, keys, self._whole_read(source, entity))
+        if not asked_by_key(conn, entity):
+            return await self.paging.fetch(conn, entity, keys, self._whole_read(source, entity))
         op = f"fetch {entity}"
         cache = self._cached(source, entity)
         if cache is None:
@@ -232,7 +234,7 @@ class SourceGateway:
         if hub_keeps_periods(conn, entity):
             whole = self._whole_read(source, entity)
             return await self.periods.find(conn, entity, filters, whole, first=first, after=after)
-        if needs_hub_paging(conn, filters):
+        if needs_hub_paging(conn, entity, filters):
             whole = self._whole_read(source, entity)
             return await self.paging.find(conn, entity, filters, whole, first=first, after=after)
         op = f"find {entity}"

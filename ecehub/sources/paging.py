@@ -4,10 +4,12 @@ declare in its :class:`~ecehub.connectors.Capabilities`.
 Such a ``find`` reads the source's whole answer to the filters it can push down, once per
 request (gateway) and filter set, shared by every page and caller of the request; the other
 filters are applied with :func:`~ecehub.connectors.matches` and the result is sliced with
-cursors of the hub's own. The cost (docs/connectors.md, "Capabilities"): every request that
-lists from such a source reads all its matching rows, once; pages of one request cost one
-source call between them. Without ``supports_children``, children are grouped from the
-entity's whole answer the same way.
+cursors of the hub's own. A source the config says not to ask by an identifier
+(``list_only``, ``identifiers_searchable``) is read the same way, and a ``list_only`` one by
+key from that read. The cost (docs/connectors.md, "Capabilities"): every request that lists
+from such a source reads all its matching rows, once; pages of one request cost one source
+call between them. Without ``supports_children``, children are grouped from the entity's
+whole answer the same way.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
+from ecehub.config.canonical import is_identifier_field
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record, matches
 from ecehub.ids import InvalidCursor
 
-__all__ = ["HubPaging", "hub_cursor", "needs_hub_paging", "start_after"]
+__all__ = ["HubPaging", "asked_by_key", "hub_cursor", "needs_hub_paging", "start_after"]
 
 _PREFIX = "hub:"
 _MALFORMED = "the `after` cursor is malformed; pass an endCursor you were given"
@@ -30,9 +33,27 @@ Read = Callable[[Sequence[FieldFilter]], Awaitable[Page]]
 """The gateway's call of ``find(entity, pushed)`` without ``first``/``after``."""
 
 
-def needs_hub_paging(connector: Connector, filters: Sequence[FieldFilter]) -> bool:
-    caps = connector.capabilities
-    return not caps.supports_paging or not all(caps.pushes_down(f) for f in filters)
+def _sent(connector: Connector, entity: str, flt: FieldFilter) -> bool:
+    """Whether ``flt`` goes to the source: it can evaluate it, and the config does not
+    forbid asking by it (``list_only``, an identifier not in ``identifiers_searchable``)."""
+    if not connector.capabilities.pushes_down(flt):
+        return False
+    if is_identifier_field(flt.field):
+        mapped = connector.entities.get(entity)
+        return mapped is None or mapped.searchable(flt.field.split(":", 1)[1])
+    return True
+
+
+def needs_hub_paging(connector: Connector, entity: str, filters: Sequence[FieldFilter]) -> bool:
+    return not connector.capabilities.supports_paging or not all(
+        _sent(connector, entity, f) for f in filters
+    )
+
+
+def asked_by_key(connector: Connector, entity: str) -> bool:
+    """Whether ``fetch`` may be called (else records by key come from the listing)."""
+    mapped = connector.entities.get(entity)
+    return mapped is None or not mapped.list_only
 
 
 def hub_cursor(index: int, key: str) -> str:
@@ -81,9 +102,8 @@ class HubPaging:
     async def _records(
         self, connector: Connector, entity: str, filters: Sequence[FieldFilter], read: Read
     ) -> list[Record]:
-        caps = connector.capabilities
-        pushed = [f for f in filters if caps.pushes_down(f)]
-        kept = [f for f in filters if not caps.pushes_down(f)]
+        pushed = [f for f in filters if _sent(connector, entity, f)]
+        kept = [f for f in filters if not _sent(connector, entity, f)]
         whole = await asyncio.shield(self._whole(connector, entity, pushed, read))
         return [
             replace(record, cursor=hub_cursor(index, record.key))
@@ -104,6 +124,15 @@ class HubPaging:
         start = start_after(records, after)
         end = len(records) if first is None else start + max(first, 0)
         return Page(records[start:end], end < len(records))
+
+    async def fetch(
+        self, connector: Connector, entity: str, keys: Sequence[str], read: Read
+    ) -> dict[str, Record]:
+        """Records by key from the source's whole listing (a ``list_only`` source), read
+        once per request."""
+        wanted = set(keys)
+        whole = await asyncio.shield(self._whole(connector, entity, (), read))
+        return {r.key: r for r in whole if r.key in wanted}
 
     async def within_page_size(
         self, page: PageCall, largest: int, *, first: int | None, after: str | None

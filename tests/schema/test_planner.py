@@ -84,7 +84,7 @@ def _app(api: Api) -> web.Application:
     return app
 
 
-def _config(url: str, tmp_path: Path, *, declared: bool) -> dict[str, Any]:
+def _config(url: str, tmp_path: Path, *, declared: bool, list_only: bool = False) -> dict[str, Any]:
     providers: dict[str, Any] = {
         "path": "/providers",
         "key": "id",
@@ -106,6 +106,11 @@ def _config(url: str, tmp_path: Path, *, declared: bool) -> dict[str, Any]:
         providers["identifiers_unique"] = True
         facilities["identifiers_unique"] = True
         facilities["lookup_only"] = True
+    if list_only:
+        # The peer's shape said the other way: the providers API is only ever paged.
+        del providers["batch"]
+        providers.pop("identifiers_unique", None)
+        providers["list_only"] = True
     rest = {"kind": "rest", "base_url": url, "records_path": ""}
     return {
         "sources": {
@@ -129,11 +134,13 @@ def _config(url: str, tmp_path: Path, *, declared: bool) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def _graph(tmp_path: Path, *, declared: bool) -> AsyncIterator[tuple[Api, GraphClient]]:
+async def _graph(
+    tmp_path: Path, *, declared: bool, list_only: bool = False
+) -> AsyncIterator[tuple[Api, GraphClient]]:
     api = Api()
     async with loopback(_app(api)) as url:
         path = tmp_path / "ecehub.yaml"
-        config = _config(url, tmp_path, declared=declared)
+        config = _config(url, tmp_path, declared=declared, list_only=list_only)
         path.write_text(yaml.safe_dump(config, sort_keys=False))  # providers first: precedence
         runtime = Runtime(load_config(path))
         transport = httpx.ASGITransport(app=create_app(runtime.config, runtime))
@@ -237,3 +244,37 @@ async def test_a_facility_known_only_to_the_lookup_source_resolves_by_id(
         "name": None,
         "license": {"number": _license(N + 3), "capacity": 10 + (N + 3) % 90},
     }
+
+
+async def test_a_list_only_providers_api_costs_two_requests_a_page(tmp_path: Path) -> None:
+    async with _graph(tmp_path, declared=True, list_only=True) as (api, client):
+        first = await _page(client, 100)
+        second = await _page(client, 100, first["pageInfo"]["endCursor"])
+    assert [n["name"] for n in first["nodes"] + second["nodes"]] == [
+        f"Provider {i}" for i in range(1, 201)
+    ]
+    assert first["nodes"][0]["license"] == {"capacity": 11, "status": "closed"}
+    # Each page: one providers page, one facilities call; providers is never asked by key
+    # or license number.
+    assert [p for p, _ in api.requests] == ["/providers", "/facilities"] * 2
+    assert all("ids" not in q for p, q in api.requests if p == "/providers")
+
+
+async def test_a_list_only_source_answers_by_key_from_one_read_of_its_listing(
+    tmp_path: Path,
+) -> None:
+    ids = [encode_global_id("Program", "LICENSE_NUMBER:" + _license(i)) for i in (3, N - 2)]
+    async with _graph(tmp_path, declared=True, list_only=True) as (api, client):
+        body = await client.query(
+            """query($a: ID!, $b: ID!) {
+                 a: program(id: $a) { name license { capacity } }
+                 b: program(id: $b) { name license { capacity } }
+               }""",
+            {"a": ids[0], "b": ids[1]},
+        )
+    assert "errors" not in body, body
+    assert body["data"]["a"] == {"name": "Provider 3", "license": {"capacity": 13}}
+    assert body["data"]["b"] == {"name": f"Provider {N - 2}", "license": None}
+    providers = [q for p, q in api.requests if p == "/providers"]
+    # Both programs from one read of the listing (one page of the API's size), no ids.
+    assert len(providers) == 1 and "ids" not in providers[0], providers
