@@ -233,10 +233,12 @@ class RestConnector(Connector[RestSourceConfig]):
         else:
             style: Literal["comma", "repeat"] = "repeat" if by_keys.style == "repeat" else "comma"
             build = self._batch_params(RestBatch(param=by_keys.param or "", style=style))
-        # One row per key, and one more so a full page does not ask for another.
+        # One row per key, and one more so a full page does not ask for another: a batch
+        # fits in one page.
+        size = max(1, min(by_keys.max, self.settings.pagination.page_size - 1))
         listings = await _gather(
             self._listing(entity, ent.path, params, want=len(batch) + 1)
-            for chunk in _chunks(wanted, by_keys.max)
+            for chunk in _chunks(wanted, size)
             for batch, params in self._fitting_batches(ent, chunk, build)
         )
         return [r for listing in listings for r in listing]

@@ -257,7 +257,7 @@ DIALECT_PAGINATION: Final[dict[Dialect, dict[str, Any]]] = {
         "limit_param": "$top",
         "order_param": "$orderby",
         "more_path": "@odata.nextLink",
-        "page_size": 100,
+        "page_size": 1000,
     },
 }
 """What ``dialect:`` puts in ``pagination`` when it sets no ``style`` or ``offset``."""
