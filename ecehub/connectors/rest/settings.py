@@ -341,8 +341,9 @@ class RestEntityConfig(EntityConfig):
     filters: dict[str, RestFilterParam] = Field(default_factory=dict)
     order: str | None = Field(
         default=None,
-        description="the value of pagination.order_param for this entity's listings (default "
-        "with dialect soda ':id', with odata the key field; without a dialect none is sent)",
+        description="the value of pagination.order_param for this entity's listings "
+        "(default: ':id' with dialect soda, else the key field; sent only when the source's "
+        "pagination has an order_param)",
     )
 
     @model_validator(mode="after")
