@@ -357,7 +357,9 @@ _TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 @pytest.mark.parametrize("flavor", ["soda", "odata", "soda-backslash"])
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(values=st.lists(_TEXT, min_size=1, max_size=8))
 def test_any_text_value_reaches_the_api_as_the_same_value(flavor: str, values: list[str]) -> None:
