@@ -71,3 +71,12 @@ def test_the_source_examples_load(heading: str, kind: str, tmp_path: Path) -> No
     config = parse_config(data, env=env, config_dir=tmp_path)
     [source] = config.sources.values()
     assert source.kind == kind and len(source.entities) == 2
+
+
+def test_the_rest_dialect_examples_load() -> None:
+    data = yaml.safe_load(_yaml_after("### REST dialects"))
+    config = parse_config(data)
+    soda, odata = config.sources.values()
+    assert soda.query.param == "$where" and odata.query.param == "$filter"  # type: ignore[attr-defined]
+    assert odata.query.member("Id", ["'1'", "'2'"]) == "(Id eq '1' or Id eq '2')"  # type: ignore[attr-defined]
+    assert odata.pagination.page_size == 500  # type: ignore[attr-defined]

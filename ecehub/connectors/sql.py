@@ -72,6 +72,7 @@ from ecehub.connectors.base import (
     entity_mapping,
     utcnow,
 )
+from ecehub.connectors.usage import count
 from ecehub.errors import SourceError, SourceUnavailable
 
 __all__ = ["MAX_KEYS_PER_QUERY", "SqlConnector", "SqlEntityConfig", "SqlSourceConfig"]
@@ -414,7 +415,9 @@ class SqlConnector(Connector[SqlSourceConfig]):
                 reading, stmt = mapped, select(*mapped.columns).where(mapped.key.in_(chunk))
                 if self._periodic(entity):
                     reading, stmt = _latest_rows(mapped, mapped.key.in_(chunk))
-                for row in await conn.execute(stmt):
+                found = (await conn.execute(stmt)).all()
+                count(requests=1, rows=len(found))
+                for row in found:
                     record = self._record(entity, reading, row, fetched_at)
                     out[record.key] = record
         return out
@@ -440,7 +443,9 @@ class SqlConnector(Connector[SqlSourceConfig]):
         async with self._connect() as conn:
             for chunk in _chunks(values):
                 stmt = select(*mapped.columns).where(parent.in_(chunk)).order_by(parent, mapped.key)
-                for row in await conn.execute(stmt):
+                found = (await conn.execute(stmt)).all()
+                count(requests=1, rows=len(found))
+                for row in found:
                     record = self._record(entity, mapped, row, fetched_at)
                     out.setdefault(str(record.parent_key), []).append(record)
         return out
@@ -485,6 +490,7 @@ class SqlConnector(Connector[SqlSourceConfig]):
         fetched_at = utcnow()
         async with self._connect() as conn:
             rows = (await conn.execute(stmt)).all()
+        count(requests=1, rows=len(rows))
         records = [self._record(entity, mapped, row, fetched_at) for row in rows]
         for record in records:
             record.cursor = record.key

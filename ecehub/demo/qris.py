@@ -199,6 +199,8 @@ def _list_handler(collection: _Collection) -> Callable[[web.Request], Awaitable[
 class _Settings:
     api_key: str
     delay_s: float
+    served: int = 0
+    """Requests received (any path), for tests comparing them with the hub's trace."""
 
 
 _SETTINGS = web.AppKey("qris_settings", _Settings)
@@ -209,6 +211,7 @@ async def _guard(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     settings = request.app[_SETTINGS]
+    settings.served += 1
     if settings.delay_s > 0:
         await asyncio.sleep(settings.delay_s)
     if request.path != HEALTH_PATH:
@@ -289,6 +292,11 @@ class QrisServer:
     def delay_s(self, value: float) -> None:
         """Change the latency of a running server, from the next request on."""
         self._settings.delay_s = value
+
+    @property
+    def served(self) -> int:
+        """HTTP requests received so far (any path)."""
+        return self._settings.served
 
     async def start(self) -> str:
         if self._runner is not None:

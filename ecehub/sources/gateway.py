@@ -26,10 +26,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
+from ecehub.connectors.usage import Usage, counting
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
 from ecehub.sources.cache import CacheRead, CacheSession, Failed
@@ -47,9 +48,14 @@ T = TypeVar("T")
 
 @dataclass
 class SourceStats:
+    """One source's part of a request: connector ``calls`` (and their ``ms``), and what
+    they cost the source, as the connector counted it (:mod:`ecehub.connectors.usage`):
+    HTTP requests or SQL statements, and rows read."""
+
     source: str
     calls: int = 0
     ms: float = 0.0
+    usage: Usage = field(default_factory=Usage)
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,8 @@ class SourceGateway:
         started = time.perf_counter()
         span = source_span(source, op)  # a child of the request's span; nothing when not traced
         try:
-            return span.answered(await guard.run(op, call))
+            with counting(stats.usage):
+                return span.answered(await guard.run(op, call))
         except SourceError as exc:
             error = exc
         except Exception:
@@ -284,7 +291,16 @@ class SourceGateway:
         return read
 
     def trace(self) -> list[dict[str, object]]:
+        """Per source asked: connector ``calls``, the HTTP ``requests`` (SQL statements,
+        file reads) and ``rows`` they cost, as the connector counted them (``None``: a
+        connector that does not count), and ``ms`` spent in the calls."""
         return [
-            {"source": s.source, "calls": s.calls, "ms": round(s.ms, 1)}
+            {
+                "source": s.source,
+                "calls": s.calls,
+                "requests": s.usage.requests if s.usage.counted else None,
+                "rows": s.usage.rows if s.usage.counted else None,
+                "ms": round(s.ms, 1),
+            }
             for s in sorted(self.stats.values(), key=lambda s: s.source)
         ]

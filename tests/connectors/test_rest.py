@@ -763,11 +763,25 @@ def test_config_errors_name_the_setting(name: str, entity: dict[str, Any], what:
     [
         (
             {"style": "offset", "size_param": "per_page"},
-            "size_param not used by style 'offset', which uses offset_param, limit_param; "
-            "for offset paging the page size goes in limit_param",
+            "size_param not used by style 'offset', which uses offset_param, limit_param, "
+            "order_param, more_path; offset paging takes the page size in limit_param",
+        ),
+        (
+            {"style": "page", "limit_param": "per_page"},
+            "page paging takes the page size in size_param",
+        ),
+        (
+            {"style": "cursor", "size_param": "n"},
+            "cursor paging takes the page size in limit_param",
         ),
         ({"style": "page", "cursor_param": "next"}, "cursor_param not used by style 'page'"),
         ({"style": "none", "page_param": "p"}, "which uses nothing but one call"),
+        ({"style": "cursor", "order_param": "$order"}, "order_param not used by style 'cursor'"),
+        (
+            {"style": "offset", "offset_param": "n", "limit_param": "n"},
+            "'n' names two paging parameters (offset_param, limit_param)",
+        ),
+        ({"style": "page", "first_page": 2}, "less than or equal to 1"),
     ],
 )
 def test_a_paging_setting_its_style_does_not_send_is_refused(

@@ -36,6 +36,7 @@ from ecehub.connectors.base import (
 from ecehub.connectors.csv.index import EntityIndex, MappingProblem, build_index
 from ecehub.connectors.csv.reading import CsvFiles, Dialect, Table
 from ecehub.connectors.csv.settings import CsvEntityConfig, CsvSourceConfig
+from ecehub.connectors.usage import count
 from ecehub.errors import EcehubError, SourceUnavailable
 from ecehub.ids import decode_source_cursor, encode_source_cursor
 
@@ -128,6 +129,7 @@ class CsvConnector(Connector):
                 raise SourceUnavailable(self.name, str(exc)) from None
             self._indexes[entity] = index
             self._release(tables)
+            count(requests=len(tables))  # files read anew
         return index
 
     def _release(self, tables: list[Table]) -> None:
@@ -159,6 +161,7 @@ class CsvConnector(Connector):
             record = index.records.get(str(key))
             if record is not None:
                 out[record.key] = _copy(record, fetched_at)
+        count(rows=len(out))
         return out
 
     async def children(
@@ -170,6 +173,7 @@ class CsvConnector(Connector):
             return {}
         index = await self._index(entity)
         fetched_at = utcnow()
+        count(rows=sum(len(index.by_parent.get(str(p), ())) for p in parent_keys))
         return {
             str(parent): [
                 _copy(index.records[k], fetched_at) for k in index.by_parent.get(str(parent), ())
@@ -194,13 +198,17 @@ class CsvConnector(Connector):
         tests = [flt.predicate(entity) for flt in filters]
         fetched_at = utcnow()
         out: list[Record] = []
+        read = 0
         for key in keys:
             record = index.records[key]
+            read += 1
             if not all(test(record) for test in tests):
                 continue
             if first is not None and len(out) >= first:
+                count(rows=read)
                 return Page(out, has_next=True)
             out.append(_copy(record, fetched_at, encode_source_cursor("csv", key)))
+        count(rows=read)
         return Page(out, has_next=False)
 
     async def health(self) -> Health:

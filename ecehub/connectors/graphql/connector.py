@@ -59,6 +59,7 @@ from ecehub.connectors.graphql.settings import (
 )
 from ecehub.connectors.graphql.transport import GraphqlTransport
 from ecehub.connectors.paths import dig
+from ecehub.connectors.usage import count as count_usage
 from ecehub.errors import EcehubError, SourceError, SourceUnavailable
 from ecehub.ids import decode_source_cursor, encode_source_cursor
 
@@ -192,7 +193,9 @@ class GraphqlConnector(Connector):
             for alias, asked in document.aliases:
                 # A field taking one key answers for it: the parent of what it lists.
                 known = asked[0] if parents and not query.takes_list else None
-                for raw, holder in walk(data.get(alias), query.records_path):
+                found_items = list(walk(data.get(alias), query.records_path))
+                count_usage(rows=len(found_items))
+                for raw, holder in found_items:
                     if parents and query.parent_key_path is not None:
                         found = dig(holder, query.parent_key_path)
                         known = None if found is None else str(found)
@@ -395,6 +398,7 @@ class GraphqlConnector(Connector):
             data = await self.transport.post(document, "EcehubFind")
             value = data.get("r")
             items = walk(value, query.path)
+            count_usage(rows=len(items))
             fetched_at = utcnow()
             for index, (raw, above) in enumerate(items):
                 if index < skip:

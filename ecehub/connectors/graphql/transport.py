@@ -22,6 +22,7 @@ import aiohttp
 
 from ecehub.connectors.graphql.document import Document
 from ecehub.connectors.graphql.settings import GraphqlSourceConfig
+from ecehub.connectors.usage import count
 from ecehub.errors import SourceTimeout, SourceUnavailable
 
 __all__ = ["GraphqlTransport"]
@@ -94,6 +95,7 @@ class GraphqlTransport:
         }
         async with slots:
             self.requests += 1
+            count(requests=1)
             started = time.perf_counter()
             try:
                 # No redirects: the headers (a token) must not follow one to another host.

@@ -4,7 +4,9 @@ Keys, fields, identifiers and parents are dotted JSON paths inside one record
 (``location.city``, ``phones.0.number``); a path that is not there reads as ``None``.
 
 - :mod:`~ecehub.connectors.rest.settings`: the config models (auth, pagination, batch and
-  filter params, entities, the source);
+  filter params, batches of keys, entities, the source);
+- :mod:`~ecehub.connectors.rest.dialects`: query languages (SODA ``$where``, OData
+  ``$filter``): their presets, and literals and conditions written with escaping;
 - :mod:`~ecehub.connectors.rest.credentials`: OAuth2 client credentials and client
   certificates (``tls``): secrets named by environment variable, files loaded at config load;
 - :mod:`~ecehub.connectors.rest.oauth`: the access token of a source (kept, refreshed before
@@ -25,8 +27,10 @@ from ecehub.connectors.rest.settings import (
     OAuth2ClientCredentialsAuth,
     PaginationConfig,
     RestBatch,
+    RestByKeys,
     RestEntityConfig,
     RestFilterParam,
+    RestQueryLanguage,
     RestSourceConfig,
     TlsSettings,
 )
@@ -37,9 +41,11 @@ __all__ = [
     "OAuth2ClientCredentialsAuth",
     "PaginationConfig",
     "RestBatch",
+    "RestByKeys",
     "RestConnector",
     "RestEntityConfig",
     "RestFilterParam",
+    "RestQueryLanguage",
     "RestSourceConfig",
     "TlsSettings",
 ]

@@ -3,21 +3,28 @@
 
 How each call reaches the API:
 
-- ``fetch``: ``batch`` param (``?ids=a,b,c`` in chunks of ``batch.max``), else ``item_path``
-  per key (404 = missing), else ``find`` with an ``in`` filter on the key;
+- ``fetch``: ``by_keys`` (the query language's ``in``, a repeated or comma param, or a POST
+  body; in chunks of ``max``, split further to keep URLs within ``max_url_length``), or a
+  ``batch`` param (``?ids=a,b,c``), else ``item_path`` per key (404 = missing), else ``find``
+  with an ``in`` filter on the key;
 - ``children``: ``parent_batch`` param in chunks, else ``parent_path`` per parent;
-- ``find``: filters with a matching ``filters`` entry become query params, the rest are
-  applied here with :func:`~ecehub.connectors.base.matches`.
+- ``find``: filters with a matching ``filters`` entry become query params or conditions of
+  the query expression (:mod:`~ecehub.connectors.rest.dialects`), the rest are applied here
+  with :func:`~ecehub.connectors.base.matches`. An expression condition that is a superset
+  (a case-insensitive filter on an API comparing exactly) is applied here again, exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+import re
 import time
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any, ClassVar, TypeVar
+from dataclasses import replace
+from typing import Any, ClassVar, Literal, TypeVar
 from urllib.parse import quote
 
 from ecehub.config.canonical import identifier_field, is_identifier_field
@@ -34,15 +41,29 @@ from ecehub.connectors.base import (
     matches,
     utcnow,
 )
+from ecehub.connectors.rest.dialects import folds_simply, number_literal
 from ecehub.connectors.rest.paging import RestPaging
 from ecehub.connectors.rest.paths import ABSENT, dig
-from ecehub.connectors.rest.settings import RestEntityConfig, RestSourceConfig
+from ecehub.connectors.rest.settings import (
+    RestBatch,
+    RestByKeys,
+    RestEntityConfig,
+    RestFilterParam,
+    RestSourceConfig,
+)
 from ecehub.connectors.rest.transport import RestTransport
+from ecehub.connectors.usage import count
 from ecehub.errors import EcehubError
 
 __all__ = ["RestConnector"]
 
+_log = logging.getLogger("ecehub.connectors.rest")
+
 _T = TypeVar("_T")
+
+_Pairs = list[tuple[str, str]]
+
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 _IN_FILTER_CHUNK = 100
 """Keys per request when ``fetch`` falls back to an ``in`` filter param."""
@@ -98,6 +119,11 @@ class RestConnector(Connector[RestSourceConfig]):
         self.settings: RestSourceConfig = config
         self.transport = RestTransport(name, config)
         self.paging = RestPaging(self.transport)
+        self.url_splits = 0
+        """Batches split in two because their URL would exceed ``max_url_length``."""
+        if config.query is not None:
+            # upper()/toupper() on the API fold case otherwise than str.casefold (ß).
+            self.capabilities = replace(self.capabilities, casefold=False)
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -136,16 +162,19 @@ class RestConnector(Connector[RestSourceConfig]):
         self,
         entity: str,
         path: str,
-        params: Mapping[str, str],
+        params: Mapping[str, str] | _Pairs,
         *,
         parent_key: str | None = None,
+        want: int | None = None,
     ) -> list[Record]:
         """Every record of a listing; ``parent_key`` marks a per-parent endpoint, where a 404
-        (an unknown parent, on most APIs) means no children."""
+        (an unknown parent, on most APIs) means no children. ``want``: the rows expected."""
         ent = self._entity(entity)
         out: list[Record] = []
         fetched_at = utcnow()
-        listing = self.paging.rows(ent, path, params, None, missing_ok=parent_key is not None)
+        listing = self.paging.rows(
+            ent, path, params, None, missing_ok=parent_key is not None, want=want
+        )
         async with aclosing(listing) as rows:
             async for row in rows:
                 record = self._record(
@@ -161,11 +190,13 @@ class RestConnector(Connector[RestSourceConfig]):
         wanted = _unique(keys)
         if not wanted:
             return {}
-        if ent.batch is not None:
-            param, size = ent.batch.param, ent.batch.max
+        if ent.by_keys is not None:
+            records = await self._fetch_by_keys(entity, ent, ent.by_keys, wanted)
+        elif ent.batch is not None:
             listings = await _gather(
-                self._listing(entity, ent.path, {param: ",".join(chunk)})
-                for chunk in _chunks(wanted, size)
+                self._listing(entity, ent.path, params)
+                for chunk in _chunks(wanted, ent.batch.max)
+                for params in self._fitting(ent, chunk, self._batch_params(ent.batch))
             )
             records = [r for listing in listings for r in listing]
         elif ent.item_path is not None:
@@ -188,6 +219,128 @@ class RestConnector(Connector[RestSourceConfig]):
         wanted_set = set(wanted)
         return {r.key: r for r in records if r.key in wanted_set}
 
+    async def _fetch_by_keys(
+        self, entity: str, ent: RestEntityConfig, by_keys: RestByKeys, wanted: list[str]
+    ) -> list[Record]:
+        if by_keys.style == "post":
+            found = await _gather(
+                self._post_keys(entity, ent, by_keys, chunk)
+                for chunk in _chunks(wanted, by_keys.max)
+            )
+            return [r for records in found for r in records]
+        if by_keys.style == "expression":
+            build = self._expression_params(ent, by_keys)
+        else:
+            style: Literal["comma", "repeat"] = "repeat" if by_keys.style == "repeat" else "comma"
+            build = self._batch_params(RestBatch(param=by_keys.param or "", style=style))
+        # One row per key, and one more so a full page does not ask for another: a batch
+        # fits in one page.
+        size = max(1, min(by_keys.max, self.settings.pagination.page_size - 1))
+        listings = await _gather(
+            self._listing(entity, ent.path, params, want=len(batch) + 1)
+            for chunk in _chunks(wanted, size)
+            for batch, params in self._fitting_batches(ent, chunk, build)
+        )
+        return [r for listing in listings for r in listing]
+
+    def _expression_params(
+        self, ent: RestEntityConfig, by_keys: RestByKeys
+    ) -> Callable[[list[str]], _Pairs | None]:
+        language = self.settings.query
+        assert language is not None  # checked at load
+        field = by_keys.field or ent.key
+
+        def build(keys: list[str]) -> _Pairs | None:
+            if by_keys.literal == "number":
+                # A key that is not a number cannot be in a number column: not asked.
+                literals = [k for k in keys if _NUMBER.fullmatch(k)]
+            else:
+                literals = [language.text(k) for k in keys]
+            if not literals:
+                return None
+            return [(language.param, language.member(field, literals))]
+
+        return build
+
+    def _batch_params(self, batch: RestBatch) -> Callable[[list[str]], _Pairs | None]:
+        def build(keys: list[str]) -> _Pairs | None:
+            if batch.style == "repeat":
+                return [(batch.param, k) for k in keys]
+            # A key holding a comma would be read as two: it cannot be asked in a comma list.
+            plain = [k for k in keys if "," not in k]
+            if len(plain) < len(keys):
+                _log.warning(
+                    "source %s: %d key(s) holding a comma cannot be asked in the comma list "
+                    "%s; reported as not found",
+                    self.name,
+                    len(keys) - len(plain),
+                    batch.param,
+                )
+            return [(batch.param, ",".join(plain))] if plain else None
+
+        return build
+
+    def _fitting(
+        self, ent: RestEntityConfig, keys: list[str], build: Callable[[list[str]], _Pairs | None]
+    ) -> list[_Pairs]:
+        return [params for _, params in self._fitting_batches(ent, keys, build)]
+
+    def _fitting_batches(
+        self, ent: RestEntityConfig, keys: list[str], build: Callable[[list[str]], _Pairs | None]
+    ) -> list[tuple[list[str], _Pairs]]:
+        """``keys`` as the query params of as few requests as keep each URL (paging params
+        included) within ``max_url_length``: halved until they fit."""
+        params = build(keys)
+        if params is None:
+            return []
+        if self._url_length(ent, ent.path, params) <= self.settings.max_url_length:
+            return [(keys, params)]
+        if len(keys) == 1:
+            _log.warning(
+                "source %s: a key of %d characters makes a URL longer than max_url_length "
+                "(%d); not asked, reported as not found",
+                self.name,
+                len(keys[0]),
+                self.settings.max_url_length,
+            )
+            return []
+        self.url_splits += 1
+        half = (len(keys) + 1) // 2
+        return self._fitting_batches(ent, keys[:half], build) + self._fitting_batches(
+            ent, keys[half:], build
+        )
+
+    def _url_length(self, ent: RestEntityConfig, path: str, params: _Pairs) -> int:
+        """The longest URL a listing with ``params`` sends, its paging params included."""
+        pag = self.settings.pagination
+        room: _Pairs = []
+        order = self.settings.order_of(ent)
+        if order is not None and pag.order_param is not None:
+            room.append((pag.order_param, order))
+        big = str(10**12)
+        if pag.style == "page":
+            room += [(pag.page_param, big), (pag.size_param, str(pag.page_size))]
+        elif pag.style == "offset":
+            room += [(pag.offset_param, big), (pag.limit_param, str(pag.page_size))]
+        elif pag.style == "cursor":
+            room += [(pag.limit_param, str(pag.page_size)), (pag.cursor_param, "x" * 64)]
+        return self.transport.url_length(path, [*params, *room])
+
+    async def _post_keys(
+        self, entity: str, ent: RestEntityConfig, by_keys: RestByKeys, keys: list[str]
+    ) -> list[Record]:
+        path = by_keys.path or ent.path
+        body = await self.transport.request(
+            "POST", path, {}, json_body=_with_keys(by_keys.body, keys)
+        )
+        fetched_at = utcnow()
+        out: list[Record] = []
+        for raw in self.paging.records_in(ent, body, path):
+            record = self._record(entity, ent, raw, fetched_at=fetched_at)
+            if record is not None:
+                out.append(record)
+        return out
+
     async def _fetch_one(self, entity: str, ent: RestEntityConfig, key: str) -> Record | None:
         assert ent.item_path is not None
         path = ent.item_path.replace("{key}", quote(key, safe=""))
@@ -195,13 +348,14 @@ class RestConnector(Connector[RestSourceConfig]):
         if body is ABSENT:
             return None
         raw = body if ent.item_record_path is None else dig(body, ent.item_record_path)
+        count(rows=1)
         return self._record(entity, ent, raw, key=key)
 
     def _key_filter(self, ent: RestEntityConfig) -> str | None:
         """The filterable field (or identifier) whose JSON path is the key, with op ``in``."""
         for name, param in ent.filters.items():
-            if param.op != "in":
-                continue
+            if param.param is not None and param.op != "in":
+                continue  # an expression filter (no param) writes `in` itself
             if is_identifier_field(name):
                 mapped = ent.identifiers.get(name.split(":", 1)[1])
             else:
@@ -216,10 +370,10 @@ class RestConnector(Connector[RestSourceConfig]):
         ent = child_mapping(self.settings.entities, self.name, entity, parent_entity)
         wanted = _unique(parent_keys)
         if ent.parent_batch is not None:
-            param, size = ent.parent_batch.param, ent.parent_batch.max
             listings = await _gather(
-                self._listing(entity, ent.path, {param: ",".join(chunk)})
-                for chunk in _chunks(wanted, size)
+                self._listing(entity, ent.path, params)
+                for chunk in _chunks(wanted, ent.parent_batch.max)
+                for params in self._fitting(ent, chunk, self._batch_params(ent.parent_batch))
             )
         elif ent.parent_path is not None:
             template = ent.parent_path
@@ -258,20 +412,65 @@ class RestConnector(Connector[RestSourceConfig]):
             raise ValueError("`first` must be >= 0")
         params: dict[str, str] = {}
         local: list[FieldFilter] = []
+        """Filters applied here to every row read."""
+        hub_only: list[FieldFilter] = []
+        """Of those, the ones the API was not asked to apply at all (superset conditions of
+        the expression are re-checked here, but rarely drop a row)."""
+        conditions: list[tuple[int, str]] = []
         for i, flt in enumerate(filters):
             if flt.op == "in" and not _param_value("in", flt.value):
                 return Page([], has_next=False)  # `in []`: nothing can match
             pushed = ent.filters.get(flt.field)
-            if pushed is not None and pushed.case_sensitive and _has_text(flt.value):
+            if pushed is not None and pushed.param is None:
+                condition = None if flt.field in ent.values else self._condition(ent, flt, pushed)
+                values = _as_list(flt.value) if flt.op == "in" else []
+                if condition is not None and len(values) > pushed.max:
+                    if first is None and after is None:
+                        return await self._find_in_chunks(
+                            entity, filters, i, pushed.max, first, after
+                        )
+                    condition = None  # paged: no common order over several calls
+                local.append(flt)
+                if condition is None:
+                    hub_only.append(flt)
+                else:
+                    conditions.append((i, condition))
+                continue
+            if pushed is not None and self.settings.case_sensitive(pushed) and _has_text(flt.value):
                 pushed = None  # the API would miss other cases: filtered here instead
             # A field with a value mapping is filtered here, on the canonical values.
-            if pushed is not None and pushed.op == flt.op and flt.field not in ent.values:
+            if (
+                pushed is not None
+                and pushed.param is not None
+                and pushed.op == flt.op
+                and flt.field not in ent.values
+            ):
                 values = _as_list(flt.value) if flt.op == "in" else []
                 if len(values) > pushed.max:
                     return await self._find_in_chunks(entity, filters, i, pushed.max, first, after)
                 params[pushed.param] = _param_value(flt.op, flt.value)
             else:
                 local.append(flt)
+                hub_only.append(flt)
+        query: list[tuple[str, str]] = list(params.items())
+        while conditions:
+            language = self.settings.query
+            assert language is not None  # an expression filter needs one (checked at load)
+            expression = [(language.param, language.all_of(c for _, c in conditions))]
+            if self._url_length(ent, ent.path, query + expression) <= self.settings.max_url_length:
+                query += expression
+                break
+            # Too long a URL: an unpaged `in` is split into calls; else the longest
+            # condition is left to the hub.
+            i, longest = max(conditions, key=lambda ic: len(ic[1]))
+            values = _as_list(filters[i].value) if filters[i].op == "in" else []
+            if first is None and after is None and len(values) > 1:
+                self.url_splits += 1
+                return await self._find_in_chunks(
+                    entity, filters, i, (len(values) + 1) // 2, first, after
+                )
+            conditions.remove((i, longest))
+            hub_only.append(filters[i])
         out: list[Record] = []
         has_next = False
         fetched_at = utcnow()
@@ -287,8 +486,8 @@ class RestConnector(Connector[RestSourceConfig]):
         }
         # Without filters of its own here, each row read is a record: read what `first` and
         # the one row that says whether there is more need.
-        want = None if first is None or local else first + 1
-        rows_after = self.paging.rows(ent, ent.path, params, after, want=want)
+        want = None if first is None or hub_only else first + 1
+        rows_after = self.paging.rows(ent, ent.path, query, after, want=want)
         async with aclosing(rows_after) as rows:
             async for row in rows:
                 raw = row.raw
@@ -313,6 +512,50 @@ class RestConnector(Connector[RestSourceConfig]):
                 record.cursor = row.cursor
                 out.append(record)
         return Page(out, has_next=has_next)
+
+    def _condition(
+        self, ent: RestEntityConfig, flt: FieldFilter, pushed: RestFilterParam
+    ) -> str | None:
+        """``flt`` as a condition of the source's expression: exact, or a superset the hub
+        narrows (text on an API comparing case-sensitively); ``None`` when the language cannot
+        say it without losing a match (then the hub filters)."""
+        language = self.settings.query
+        assert language is not None
+        field = ent.expression_field(flt.field, pushed)
+        assert field is not None  # checked at load
+        fold = self.settings.case_sensitive(pushed)
+        if flt.op == "contains":
+            if language.contains is None or not isinstance(flt.value, str):
+                return None
+            if not fold:
+                return language.containing(field, flt.value)
+            if language.upper is None or not folds_simply(flt.value):
+                return None
+            return language.containing(language.upper_of(field), flt.value.upper())
+        if flt.op not in ("eq", "in"):
+            return None
+        values = _as_list(flt.value) if flt.op == "in" else [flt.value]
+        texts = [v.strip() for v in values if isinstance(v, str)]
+        numbers = [number_literal(v) for v in values if not isinstance(v, str)]
+        if any(n is None for n in numbers):
+            return None  # a date, a bool: compared by the hub in the field's type
+        parts: list[str] = []
+        if texts and fold:
+            # The hub ignores case and surrounding spaces: ask for every row containing the
+            # value in upper case (a superset), the hub keeps the equal ones.
+            if (
+                language.upper is None
+                or language.contains is None
+                or not all(folds_simply(t) for t in texts)
+            ):
+                return None
+            upper = language.upper_of(field)
+            parts += [language.containing(upper, t.upper()) for t in dict.fromkeys(texts)]
+        elif texts:
+            parts.append(language.member(field, [language.text(t) for t in dict.fromkeys(texts)]))
+        if numbers:
+            parts.append(language.member(field, [n for n in numbers if n is not None]))
+        return language.any_of(parts)
 
     async def _find_in_chunks(
         self,
@@ -380,6 +623,17 @@ class RestConnector(Connector[RestSourceConfig]):
             case "cursor":
                 return ent.path, {pag.limit_param: "1"}
         return ent.path, {}
+
+
+def _with_keys(body: Any, keys: list[str]) -> Any:
+    """The POST body template with the list of keys where it says ``"{keys}"``."""
+    if body == "{keys}":
+        return keys
+    if isinstance(body, dict):
+        return {k: _with_keys(v, keys) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_with_keys(v, keys) for v in body]
+    return body
 
 
 def _has_text(value: Any) -> bool:

@@ -9,14 +9,15 @@ styles the record's absolute index in the listing; for ``cursor`` the JSON
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 from ecehub.connectors.rest.paths import ABSENT, dig, lookup
 from ecehub.connectors.rest.settings import RestEntityConfig
-from ecehub.connectors.rest.transport import RestTransport
+from ecehub.connectors.rest.transport import Query, RestTransport, pairs
+from ecehub.connectors.usage import count
 from ecehub.errors import SourceUnavailable
 
 __all__ = ["RestPaging", "Row"]
@@ -38,7 +39,7 @@ class RestPaging:
         self.transport = transport
         self.settings = transport.settings
 
-    def _records_in(self, ent: RestEntityConfig, body: Any, path: str) -> list[Any]:
+    def records_in(self, ent: RestEntityConfig, body: Any, path: str) -> list[Any]:
         records_path = (
             ent.records_path if ent.records_path is not None else self.settings.records_path
         )
@@ -51,6 +52,7 @@ class RestPaging:
                 f"no record list at {records_path or '<body>'!r} in the answer to GET "
                 f"{self.transport.shown_prefix}{path} (check records_path)",
             )
+        count(rows=len(records))
         return records
 
     # -- paging ------------------------------------------------------------------------------
@@ -58,7 +60,7 @@ class RestPaging:
         self,
         ent: RestEntityConfig,
         path: str,
-        params: Mapping[str, str],
+        params: Query,
         after: str | None,
         *,
         missing_ok: bool = False,
@@ -86,35 +88,56 @@ class RestPaging:
             size = pag.page_size
         page = start // size
         offset = start
+        order = self.settings.order_of(ent)
         while True:
-            query = dict(params)
+            query = pairs(params)
+            if order is not None and pag.order_param is not None:
+                query.append((pag.order_param, order))
             if pag.style == "page":
-                query[pag.page_param] = str(pag.first_page + page)
-                query[pag.size_param] = str(size)
+                query.append((pag.page_param, str(pag.first_page + page)))
+                query.append((pag.size_param, str(size)))
                 base = page * size
             elif pag.style == "offset":
-                query[pag.offset_param] = str(offset)
-                query[pag.limit_param] = str(size)
+                query.append((pag.offset_param, str(offset)))
+                query.append((pag.limit_param, str(size)))
                 base = offset
             else:
                 base = 0
             body = await self.transport.get(path, query, missing_ok=missing_ok)
             if body is ABSENT:
                 return
-            records = self._records_in(ent, body, path)
+            records = self.records_in(ent, body, path)
             for i, raw in enumerate(records, base):
                 if i >= start:
                     yield Row(raw, str(i))
-            if pag.style == "none" or len(records) < size:
+            if pag.style == "none" or not records:
                 return
+            if len(records) < size and not self._more(body):
+                return
+            if pag.style == "page" and len(records) < size:
+                # A server capping pages below the size asked: pages no longer line up.
+                raise SourceUnavailable(
+                    self.transport.source,
+                    f"GET {self.transport.shown_prefix}{path} answered a short page with more "
+                    f"to follow: page paging cannot continue it (page_size too large?)",
+                )
             page += 1
             offset += len(records)
+
+    def _more(self, body: Any) -> bool:
+        """Whether the answer says more records follow (``more_path``, e.g. OData's
+        ``@odata.nextLink``: a key, looked up as it is, dots and all)."""
+        more = self.settings.pagination.more_path
+        if more is None or not isinstance(body, dict):
+            return False
+        value = body[more] if more in body else dig(body, more)
+        return value not in (None, "", False, [])
 
     async def _cursor_rows(
         self,
         ent: RestEntityConfig,
         path: str,
-        params: Mapping[str, str],
+        params: Query,
         after: str | None,
         *,
         missing_ok: bool,
@@ -124,13 +147,13 @@ class RestPaging:
         page_cursor, skip = (None, -1) if after is None else self._page_cursor_after(after)
         followed: set[str] = set()
         while True:
-            query = {**params, pag.limit_param: str(size)}
+            query = [*pairs(params), (pag.limit_param, str(size))]
             if page_cursor is not None:
-                query[pag.cursor_param] = str(page_cursor)
+                query.append((pag.cursor_param, str(page_cursor)))
             body = await self.transport.get(path, query, missing_ok=missing_ok)
             if body is ABSENT:
                 return
-            records = self._records_in(ent, body, path)
+            records = self.records_in(ent, body, path)
             for j, raw in enumerate(records):
                 if j > skip:
                     yield Row(raw, json.dumps([page_cursor, j]))

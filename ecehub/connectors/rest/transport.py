@@ -20,11 +20,13 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from yarl import URL
 
 from ecehub.connectors.rest.failures import unanswered
 from ecehub.connectors.rest.oauth import ClientCredentialsTokens
@@ -35,9 +37,30 @@ from ecehub.connectors.rest.settings import (
     OAuth2ClientCredentialsAuth,
     RestSourceConfig,
 )
+from ecehub.connectors.usage import count
 from ecehub.errors import SourceRejected, SourceTimeout, SourceUnavailable
 
-__all__ = ["RestTransport"]
+__all__ = ["Query", "RestTransport", "pairs"]
+
+Query = Mapping[str, str] | Sequence[tuple[str, str]]
+"""Query parameters: a mapping, or pairs where a parameter may repeat."""
+
+
+def pairs(params: Query) -> list[tuple[str, str]]:
+    """``params`` as a new list of pairs."""
+    return list(params.items()) if isinstance(params, Mapping) else list(params)
+
+
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    json_body: Any
+    shown: str
+    missing_ok: bool
+    read_json: bool
+
 
 _log = logging.getLogger("ecehub.connectors.rest")  # the name it had before the package split
 
@@ -109,28 +132,49 @@ class RestTransport:
             self._slots = asyncio.Semaphore(self.settings.max_concurrency)
         return self._session, self._slots
 
+    def url_length(self, path: str, params: Query) -> int:
+        """The length of the URL a GET of ``path`` with ``params`` sends (the auth query
+        param included), as aiohttp encodes it."""
+        url = URL(self._base_url + path).update_query([*pairs(params), *self._auth_query.items()])
+        return len(str(url))
+
     async def get(
         self,
         path: str,
-        params: Mapping[str, str],
+        params: Query,
         *,
         missing_ok: bool = False,
         read_json: bool = True,
     ) -> Any:
-        """GET ``path`` and return its JSON body (``ABSENT`` for a 404 when ``missing_ok``)."""
-        shown = f"GET {self.shown_prefix}{path}"
-        query = {**params, **self._auth_query}
+        """GET ``path`` and return its JSON body (``ABSENT`` for a 404 when ``missing_ok``).
+        ``params``: a mapping, or pairs (a parameter may repeat: ``id=1&id=2``)."""
+        return await self.request("GET", path, params, missing_ok=missing_ok, read_json=read_json)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Query,
+        *,
+        json_body: Any = None,
+        missing_ok: bool = False,
+        read_json: bool = True,
+    ) -> Any:
+        """``method`` (GET, or POST with ``json_body``) on ``path``: its JSON body."""
+        shown = f"{method} {self.shown_prefix}{path}"
+        query = [*pairs(params), *self._auth_query.items()]
+        call = _Call(method, path, query, json_body, shown, missing_ok, read_json)
         if self.tokens is None:
-            return await self._send(path, query, None, shown, missing_ok, read_json)
+            return await self._send(call, None)
         token = await self.tokens.access_token()
-        body = await self._send(path, query, token, shown, missing_ok, read_json)
+        body = await self._send(call, token)
         if body is not _REFUSED:
             return body
         # The token may be revoked or the server's keys rotated: one new token, one retry.
         _log.info("source %s: %s -> 401; asking for a new access token", self.source, shown)
         self.tokens.refused(token)
         token = await self.tokens.access_token()
-        body = await self._send(path, query, token, shown, missing_ok, read_json)
+        body = await self._send(call, token)
         if body is _REFUSED:
             raise SourceUnavailable(
                 self.source,
@@ -139,24 +183,23 @@ class RestTransport:
             )
         return body
 
-    async def _send(
-        self,
-        path: str,
-        query: Mapping[str, str],
-        token: str | None,
-        shown: str,
-        missing_ok: bool,
-        read_json: bool,
-    ) -> Any:
-        """One GET; ``_REFUSED`` when the API answers 401 to ``token``."""
+    async def _send(self, call: _Call, token: str | None) -> Any:
+        """One request; ``_REFUSED`` when the API answers 401 to ``token``."""
+        shown, missing_ok, read_json = call.shown, call.missing_ok, call.read_json
         session, slots = self._client()
         headers = None if token is None else {"Authorization": f"Bearer {token}"}
         async with slots:
             started = time.perf_counter()
             try:
                 # No redirects: the auth header must not follow a redirect to another host.
-                async with session.get(
-                    self._base_url + path, params=query, headers=headers, allow_redirects=False
+                count(requests=1)
+                async with session.request(
+                    call.method,
+                    self._base_url + call.path,
+                    params=call.query,
+                    json=call.json_body,
+                    headers=headers,
+                    allow_redirects=False,
                 ) as resp:
                     _log.debug(
                         "source %s: %s -> %d in %.0f ms",
