@@ -219,6 +219,7 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
         hub_id = f"LICENSE_NUMBER:{program_truth.license_no}"
         pid = encode_global_id("Program", hub_id)
         names = {f.license_no: f.facility_name for f in world.licensing.facilities}
+        facility, other_facility = facility_truth.license_no or "", other_truth.license_no or ""
         async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
             await store.add_proposals(
                 "matcher@ecehub",
@@ -232,10 +233,7 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
                         (f"matches site {key} of program {hub_id}",),
                         kind=LinkKind.SITE,
                     )
-                    for key, score in (
-                        (facility_truth.license_no, 0.97),
-                        (other_truth.license_no, 0.6),
-                    )
+                    for key, score in ((facility, 0.97), (other_facility, 0.6))
                 ],
             )
         key = DevKey.load_or_create(tmp_path / "keys")
@@ -256,9 +254,9 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
             assert (site["kind"], site["programId"], site["sourceKey"]) == (
                 "SITE",
                 pid,
-                facility_truth.license_no,
+                facility,
             )
-            assert site["record"]["name"] == names[facility_truth.license_no]
+            assert site["record"]["name"] == names[facility]
 
             refused = await client.query(
                 CONFIRM_WHY, {"id": site["id"], "v": site["version"], "why": "x"}, token=ta
@@ -281,7 +279,7 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
 
             program = (await ok(SITES, admin, id=pid))["program"]
             linked = [s for s in program["sites"] if s["crosswalkLink"] is not None]
-            assert [s["name"] for s in linked] == [names[facility_truth.license_no]]
+            assert [s["name"] for s in linked] == [names[facility]]
             [facility_site] = linked
             assert facility_site["crosswalkLink"]["decidedBy"] == "admin@state.example"
             assert facility_site["crosswalkLink"]["decisionReason"] == "on the center list"
@@ -289,7 +287,7 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
             [name_provenance] = facility_site["provenance"]
             assert (name_provenance["source"], name_provenance["wins"]) == ("licensing", True)
             # The facility did not join the program: its records are not the program's.
-            assert ("licensing", facility_truth.license_no) not in {
+            assert ("licensing", facility) not in {
                 (s["source"], s["key"]) for s in program["sources"]
             }
             assert (await ok(SITE_QUEUE, admin))["crosswalkSuggestions"]["links"] == []
