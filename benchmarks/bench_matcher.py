@@ -4,6 +4,11 @@ demo world's ground truth at each noise level, with run time and peak memory.
     .venv/bin/python benchmarks/bench_matcher.py            # 1k and 10k records, every level
     .venv/bin/python benchmarks/bench_matcher.py --large    # also 50k
     .venv/bin/python benchmarks/bench_matcher.py --sizes 2000 --levels hardest --errors 10
+    .venv/bin/python benchmarks/bench_matcher.py --states 4 --sizes 1000   # real shapes
+
+``--states N``: a world of N states holding same-named programs (multi-state), a
+name-and-state-only source, and program to sites (``match_sites``), with auto-link and
+suggestion precision/recall and the pairs proposed across states (benchmarks/README.md).
 
 Two program pairings: licensing facilities vs QRIS providers, and Head Start centers vs
 licensing facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier; and
