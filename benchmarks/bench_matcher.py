@@ -4,6 +4,11 @@ demo world's ground truth at each noise level, with run time and peak memory.
     .venv/bin/python benchmarks/bench_matcher.py            # 1k and 10k records, every level
     .venv/bin/python benchmarks/bench_matcher.py --large    # also 50k
     .venv/bin/python benchmarks/bench_matcher.py --sizes 2000 --levels hardest --errors 10
+    .venv/bin/python benchmarks/bench_matcher.py --states 4 --sizes 1000   # real shapes
+
+``--states N``: a world of N states holding same-named programs (multi-state), a
+name-and-state-only source, and program to sites (``match_sites``), with auto-link and
+suggestion precision/recall and the pairs proposed across states (benchmarks/README.md).
 
 Two program pairings: licensing facilities vs QRIS providers, and Head Start centers vs
 licensing facilities, both with ``LICENSE_NUMBER`` as the deterministic identifier; and
@@ -26,7 +31,7 @@ import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ecehub.crosswalk import (
@@ -35,8 +40,10 @@ from ecehub.crosswalk import (
     MatchResult,
     StaffRecord,
     match,
+    match_sites,
     match_staff,
 )
+from ecehub.crosswalk.matcher import candidate_pairs
 from ecehub.demo import NOISE_LEVELS
 from ecehub.demo.records import Facility, HeadStartCenter, ProgramTruth, QrisProvider
 from ecehub.demo.world import QRIS_EXEMPT_SHARE, QRIS_SHARE, World, generate_world
@@ -294,7 +301,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--errors", type=int, default=0, help="print this many wrong auto-links and missed pairs"
     )
+    parser.add_argument(
+        "--states",
+        type=int,
+        default=0,
+        help="instead of the one-state run: the real-shapes levels (multi-state, name and "
+        "state only, program to sites) over a world of this many states",
+    )
     args = parser.parse_args(argv)
+    if args.states:
+        real_shapes(args)
+        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.large and 50000 not in sizes:
         sizes.append(50000)
@@ -359,6 +376,196 @@ def main(argv: list[str] | None = None) -> None:
             f"{r.n:>6} {r.level:<8} {r.label:<24} {r.left:>6} {r.right:>6} {len(r.truth):>6} "
             f"{r.det:>6} {len(r.auto):>6} {ap:>7.4f} {ar:>7.4f} {af:>7.4f} "
             f"{len(r.suggested):>5} {sp:>7.4f} {sr:>7.4f} {sf:>7.4f} {r.seconds:>7.2f} {peak}"
+        )
+
+
+# --- Real shapes: several states, name-and-state-only sources, programs and their sites ----
+
+STATE_CODES = ("AA", "BB", "CC", "DD", "EE", "FF", "GG", "HH")
+
+
+@dataclass
+class ShapeRow:
+    level: str
+    states: int
+    left: int
+    right: int
+    truth: set[tuple[str, str]]
+    auto: set[tuple[str, str]]
+    suggested: set[tuple[str, str]]
+    cross_state: int
+    pairs: int
+    seconds: float
+
+
+def _in_state(record: MatchRecord, state: str) -> MatchRecord:
+    """The record as state ``state`` has it: keys prefixed with the state (keys are per
+    state), identifiers (license numbers) left as they are: the same numbers in every
+    state."""
+    return replace(record, key=f"{state}:{record.key}", state=state)
+
+
+def _state_of(key: str) -> str:
+    return key.partition(":")[0]
+
+
+def _name_only(record: MatchRecord) -> MatchRecord:
+    return MatchRecord(source=record.source, key=record.key, name=record.name, state=record.state)
+
+
+def _shape_row(
+    level: str,
+    states: int,
+    left: Sequence[MatchRecord],
+    right: Sequence[MatchRecord],
+    truth: set[tuple[str, str]],
+    pairs: list[tuple[str, str, str]],
+    seconds: float,
+    count_pairs: int,
+) -> ShapeRow:
+    auto = {(a, b) for a, b, status in pairs if status == "auto"}
+    suggested = {(a, b) for a, b, status in pairs if status == "suggested"}
+    return ShapeRow(
+        level=level,
+        states=states,
+        left=len(left),
+        right=len(right),
+        truth=truth,
+        auto=auto,
+        suggested=suggested,
+        cross_state=sum(_state_of(a) != _state_of(b) for a, b in auto | suggested),
+        pairs=count_pairs,
+        seconds=seconds,
+    )
+
+
+def shape_rows(world: World, states: int, config: MatcherConfig) -> list[ShapeRow]:
+    """The three real-shapes levels over ``states`` copies of ``world``: every state has
+    programs of the same names, addresses and license numbers as the others (the hardest
+    case for geography: only the state tells them apart)."""
+    codes = STATE_CODES[:states]
+    facilities = [
+        _in_state(facility_record(f), s) for s in codes for f in world.licensing.facilities
+    ]
+    providers = [_in_state(qris_record(p), s) for s in codes for p in world.qris.providers]
+    lic_qris = {
+        (f"{s}:{a}", f"{s}:{b}")
+        for s in codes
+        for t in world.truth
+        if (p := _lic_qris(t))
+        for a, b in [p]
+    }
+    rows = []
+
+    def timed(
+        left: Sequence[MatchRecord], right: Sequence[MatchRecord]
+    ) -> tuple[list[MatchResult], float]:
+        gc.collect()
+        start = time.perf_counter()
+        results = match(left, right, config)
+        return results, time.perf_counter() - start
+
+    results, seconds = timed(facilities, providers)
+    rows.append(
+        _shape_row(
+            "multi-state",
+            states,
+            facilities,
+            providers,
+            lic_qris,
+            [(r.left_key, r.right_key, r.status) for r in results],
+            seconds,
+            candidate_pairs(facilities, providers, config),
+        )
+    )
+    bare = [_name_only(p) for p in providers]
+    results, seconds = timed(facilities, bare)
+    rows.append(
+        _shape_row(
+            "name+state only",
+            states,
+            facilities,
+            bare,
+            lic_qris,
+            [(r.left_key, r.right_key, r.status) for r in results],
+            seconds,
+            candidate_pairs(facilities, bare, config),
+        )
+    )
+    # Program to sites: Head Start grantees (programs) whose centers (their sites, under the
+    # grant number) are matched with licensed facilities; truth: each center's facility is a
+    # site of the center's grantee.
+    sites = [_in_state(center_record(c), s) for s in codes for c in world.head_start.centers]
+    program_of = {
+        f"{s}:{c.center_id}": f"{s}:{c.grant_number}"
+        for s in codes
+        for c in world.head_start.centers
+    }
+    grant_of = {c.center_id: c.grant_number for c in world.head_start.centers}
+    site_truth = {
+        (f"{s}:{grant_of[t.head_start_center_id]}", f"{s}:{t.license_no}")
+        for s in codes
+        for t in world.truth
+        if t.head_start_center_id is not None and t.license_no
+    }
+    gc.collect()
+    start = time.perf_counter()
+    found = match_sites(sites, program_of, facilities, config)
+    seconds = time.perf_counter() - start
+    rows.append(
+        _shape_row(
+            "program to sites",
+            states,
+            sites,
+            facilities,
+            site_truth,
+            [(m.program_key, m.facility_key, m.status) for m in found],
+            seconds,
+            candidate_pairs(sites, facilities, config),
+        )
+    )
+    return rows
+
+
+def real_shapes(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    levels = [level for level in args.levels.split(",") if level]
+    config = MatcherConfig(
+        identifier_systems=() if args.scoring_only else (LICENSE,),
+        auto_link=args.auto_link,
+        suggest=args.suggest,
+    )
+    print(
+        f"ecehub matcher benchmark, real shapes: {args.states} states, seed {args.seed}, "
+        f"auto_link {config.auto_link}, suggest {config.suggest}"
+    )
+    rows: list[tuple[int, str, ShapeRow]] = []
+    for n in sizes:
+        for level in levels:
+            world = generate_world(programs_for(n), seed=args.seed, noise=level)
+            for row in shape_rows(world, args.states, config):
+                rows.append((n, level, row))
+                if args.errors:
+                    wrong = sorted(row.auto - row.truth)[: args.errors]
+                    print(f"  N={n} {level} {row.level}: wrong auto-links {wrong}")
+            del world
+            gc.collect()
+    print()
+    header = (
+        f"{'N/state':>7} {'noise':<8} {'level':<17} {'left':>6} {'right':>6} {'truth':>6} "
+        f"{'auto':>6} {'auto P':>7} {'auto R':>7} {'sugg':>5} {'sugg P':>7} {'a+s R':>7} "
+        f"{'x-state':>7} {'pairs':>8} {'time s':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n, level, r in rows:
+        ap, ar, _ = prf(r.auto, r.truth)
+        sp, _, _ = prf(r.suggested, r.truth)
+        _, asr, _ = prf(r.auto | r.suggested, r.truth)
+        print(
+            f"{n:>7} {level:<8} {r.level:<17} {r.left:>6} {r.right:>6} {len(r.truth):>6} "
+            f"{len(r.auto):>6} {ap:>7.4f} {ar:>7.4f} {len(r.suggested):>5} {sp:>7.4f} "
+            f"{asr:>7.4f} {r.cross_state:>7} {r.pairs:>8} {r.seconds:>7.2f}"
         )
 
 

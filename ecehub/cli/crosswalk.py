@@ -59,8 +59,10 @@ async def _crosswalk_review(args: argparse.Namespace) -> int:
         )
         for link in page.links:
             flag = "auto" if link.auto else "    "
+            arrow = "<- site" if link.kind == "SITE" else "<-"
             print(
-                f"{link.score or 0:.3f} {flag} {link.hub_id} <- {link.source}:{link.source_key}"
+                f"{link.score or 0:.3f} {flag} {link.hub_id} {arrow} "
+                f"{link.source}:{link.source_key}"
                 f"  [{'; '.join(link.reasons)}]  link {link.id} version {link.version}"
             )
         if not page.links:

@@ -6,7 +6,8 @@ site or staff member, and the merged view of them.
   source's value a merged field shows, with provenance and conflicts;
   :mod:`~ecehub.crosswalk.link_identity`: merging on the crosswalk's confirmed links.
 - :mod:`~ecehub.crosswalk.matcher`, :mod:`~ecehub.crosswalk.staff`,
-  :mod:`~ecehub.crosswalk.normalize`: the matchers (a pure library).
+  :mod:`~ecehub.crosswalk.normalize`: the matchers (a pure library);
+  :mod:`~ecehub.crosswalk.sites`: which facility is a site of which program.
 - :mod:`~ecehub.crosswalk.store`, :mod:`~ecehub.crosswalk.records`: the stored links (tables
   in the hub database), versioned and audited.
 - :mod:`~ecehub.crosswalk.proposals`, :mod:`~ecehub.crosswalk.suggest`: from source records to
@@ -14,6 +15,7 @@ site or staff member, and the merged view of them.
 """
 
 from ecehub.crosswalk.matcher import MatcherConfig, MatchRecord, MatchResult, MatchStatus, match
+from ecehub.crosswalk.sites import SiteMatch, match_sites
 from ecehub.crosswalk.staff import StaffRecord, match_staff
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "MatchResult",
     "MatchStatus",
     "MatcherConfig",
+    "SiteMatch",
     "StaffRecord",
     "match",
+    "match_sites",
     "match_staff",
 ]

@@ -20,7 +20,18 @@ proposed link, each with a score in [0, 1], a status (``auto`` above ``auto_link
    identifiers against) and mapping the sum to [0, 1] with a logistic curve.
 Geography must agree in both passes: two records that both give their address's state, and
 different ones, are never linked or proposed (a license number is unique within one state
-only; a name-only record is compared with its own state's records only).
+only). Blocks are per state, so the comparisons grow with the records of each state, not with
+the square of a multi-state world's. A record without a state is compared with every state's
+records that share a block, but such a pair is auto-linked only if both give the same ZIP (a
+ZIP lies in one state); otherwise it is only suggested, with the reason. (Records of two
+sources that both give no state are taken to be of one state.)
+
+Thin pairs (the two records have nothing to compare but the name, and perhaps the city: a
+name-and-state-only source such as a QRIS list) are scored on what they have: the name's
+likeness, its uniqueness within the state on both sides, and the city where both give one;
+missing fields count neither for nor against. Such a pair is auto-linked only when the
+normalised names are equal, both give the same state, no other record of that state on either
+side has that name, and the cities (where both give one) agree; otherwise it is suggested.
 
 3. One-to-one assignment: the pairs at or above ``suggest`` are taken greedily by evidence,
    so a record is linked at most once; a pair whose record has a rival candidate with odds
@@ -30,8 +41,8 @@ only; a name-only record is compared with its own state's records only).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -50,7 +61,15 @@ from ecehub.crosswalk.normalize import (
     split_unit,
 )
 
-__all__ = ["MatchRecord", "MatchResult", "MatchStatus", "MatcherConfig", "has_rival", "match"]
+__all__ = [
+    "MatchRecord",
+    "MatchResult",
+    "MatchStatus",
+    "MatcherConfig",
+    "candidate_pairs",
+    "has_rival",
+    "match",
+]
 
 MatchStatus = Literal["auto", "suggested"]
 
@@ -167,6 +186,80 @@ def _normalize(record: MatchRecord) -> _Norm:
 def _other_states(a: _Norm, b: _Norm) -> bool:
     """Whether both records say their state and the states differ: never the same program."""
     return bool(a.state) and bool(b.state) and a.state != b.state
+
+
+def _state_unsure(a: _Norm, b: _Norm) -> bool:
+    """Whether one record gives its state and the other does not, and they do not share a ZIP
+    either: the two may be in different states, so the pair is only ever suggested. (When
+    neither gives a state, the sources are taken to be of one state, as a single-state
+    deployment's often are.)"""
+    return bool(a.state) != bool(b.state) and not (a.zip and a.zip == b.zip)
+
+
+_STATE_UNKNOWN = "state unknown on one side and no shared ZIP: suggestion only"
+
+
+def _thin(a: _Norm, b: _Norm) -> bool:
+    """Whether the pair has nothing to compare but names (and cities): no address, ZIP,
+    phone, email or identifier system on both sides."""
+    return not (
+        (a.address and b.address)
+        or (a.zip and b.zip)
+        or (a.phone and b.phone)
+        or (a.email and b.email)
+        or a.identifiers.keys() & b.identifiers.keys()
+    )
+
+
+def _total_for(probability: float) -> float:
+    """The evidence total the logistic curve maps to ``probability``."""
+    return _OFFSET + math.log(probability / (1.0 - probability)) / _SCALE
+
+
+_THIN_UNIQUE = _total_for(0.97)
+"""Equal names, one of a kind in the state on both sides: enough to link (measured:
+benchmarks/README.md, the name-and-state-only level)."""
+_THIN_EQUAL = _total_for(0.85)
+_THIN_ALIKE = _total_for(0.7)
+_THIN_SIMILAR = _total_for(0.55)
+
+
+def _thin_evidence(
+    a: _Norm, b: _Norm, unique: Callable[[_Norm], bool]
+) -> tuple[float, list[str]] | None:
+    """Evidence for a thin pair, from what both have: ``None`` when the names are not alike
+    enough to suggest. ``unique`` tells whether a record's name is the only one of its kind
+    in its state on its side."""
+    if not a.name or not b.name or a.name_numbers != b.name_numbers:
+        return None
+    similarity = fuzz.token_sort_ratio(a.name, b.name)
+    reasons = [f"only names to compare ({a.record.name} ~ {b.record.name})"]
+    cities_differ = bool(a.city) and bool(b.city) and a.city != b.city
+    if a.name == b.name:
+        reasons.append("same name")
+        sure = bool(a.state) and a.state == b.state and unique(a) and unique(b)
+        if sure and not cities_differ:
+            reasons.append(f"the only program of that name in {a.state} on both sides")
+            total = _THIN_UNIQUE
+        else:
+            total = _THIN_EQUAL
+    elif similarity >= 90:
+        reasons.append(f"names {similarity:.0f}% alike")
+        total = _THIN_ALIKE
+    elif similarity >= 85:
+        reasons.append(f"names {similarity:.0f}% alike")
+        total = _THIN_SIMILAR
+    else:
+        return None
+    if a.state and a.state == b.state:
+        reasons.append(f"same state {a.state}")
+    if a.city and b.city:
+        if cities_differ:
+            reasons.append(f"different city ({a.record.city} / {b.record.city})")
+            total -= 1.0
+        else:
+            reasons.append(f"same city {a.record.city}")
+    return total, reasons
 
 
 def _name_evidence(a: _Norm, b: _Norm, reasons: list[str]) -> float:
@@ -355,35 +448,50 @@ def _deterministic(
         for j, rec in enumerate(right):
             if j not in used_right and (value := rec.identifiers.get(system)):
                 by_right[value].append(j)
-        # A value several records of a side hold is right for one of them at most.
-        for by_value, suspects in ((by_left, suspect_left), (by_right, suspect_right)):
+        # A value several records of a side hold in one state (or without a state) is right
+        # for one of them at most; the same number in two states is two states' numbers.
+        for side, by_value, suspects in (
+            (left, by_left, suspect_left),
+            (right, by_right, suspect_right),
+        ):
             for holders in by_value.values():
                 for k in holders if len(holders) > 1 else ():
-                    suspects[k].add(system)
+                    state = side[k].state
+                    if any(
+                        m != k and (not state or not side[m].state or side[m].state == state)
+                        for m in holders
+                    ):
+                        suspects[k].add(system)
         for value, lefts in by_left.items():
-            rights = by_right.get(value)
-            if not rights or len(lefts) != 1 or len(rights) != 1:
-                continue  # absent, or shared by several records: left to scoring
-            i, j = lefts[0], rights[0]
-            if _other_states(left[i], right[j]):
-                continue  # the same number in two states: two programs, not one
-            if _evidence_besides_identifiers(left[i], right[j], []) < _CONTRADICTED:
-                suspect_left[i].add(system)
-                suspect_right[j].add(system)
-                continue
-            used_left.add(i)
-            used_right.add(j)
-            shown = left[i].record.identifiers.get(system) or value
-            results.append(
-                MatchResult(
-                    left_key=left[i].record.key,
-                    right_key=right[j].record.key,
-                    score=1.0,
-                    status="auto",
-                    reasons=(f"same {system} {shown.strip()}",),
-                    method="deterministic",
+            rights = by_right.get(value, [])
+            fits = [
+                (i, j)
+                for i in lefts
+                for j in rights
+                if not _other_states(left[i], right[j]) and not _state_unsure(left[i], right[j])
+            ]
+            for i, j in fits:
+                if sum(f[0] == i for f in fits) != 1 or sum(f[1] == j for f in fits) != 1:
+                    continue  # several candidates: left to scoring
+                if system in suspect_left[i] or system in suspect_right[j]:
+                    continue
+                if _evidence_besides_identifiers(left[i], right[j], []) < _CONTRADICTED:
+                    suspect_left[i].add(system)
+                    suspect_right[j].add(system)
+                    continue
+                used_left.add(i)
+                used_right.add(j)
+                shown = left[i].record.identifiers.get(system) or value
+                results.append(
+                    MatchResult(
+                        left_key=left[i].record.key,
+                        right_key=right[j].record.key,
+                        score=1.0,
+                        status="auto",
+                        reasons=(f"same {system} {shown.strip()}",),
+                        method="deterministic",
+                    )
                 )
-            )
     for side, suspects in ((left, suspect_left), (right, suspect_right)):
         for k, systems in suspects.items():
             side[k] = replace(side[k], suspect=frozenset(systems))
@@ -391,17 +499,79 @@ def _deterministic(
 
 
 def _block_keys(rec: _Norm) -> Iterable[tuple[str, ...]]:
+    """The blocks a record is in, within its state (see :func:`_candidate_pairs`)."""
     first_word = rec.name.partition(" ")[0]
     if rec.zip and first_word:
         yield ("zip+word", rec.zip, first_word)
     if rec.zip and rec.house:
         yield ("zip+house", rec.zip, rec.house)
+    if rec.city and first_word:
+        yield ("city+word", rec.city, first_word)
+        if not rec.zip:
+            yield ("no-zip", rec.city, first_word)
     if rec.phone:
         yield ("phone", rec.phone)
     if rec.name:
         yield ("name", " ".join(sorted(rec.name.split())))
     if rec.email:
         yield ("email", rec.email)
+    if first_word:
+        yield ("word", first_word)
+        if not (rec.address or rec.zip or rec.phone or rec.email):
+            yield ("thin", first_word)
+
+
+_PROBES = {"thin": "word", "no-zip": "city+word"}
+"""Blocks a record joins only when the other record is in the probing block: a record
+without a ZIP is compared with the records of its city (and first name word); a thin record
+(name, perhaps a city) with its state's records of its first name word, since its names may
+differ in more than word order. Records that have more to compare are not paired on a city
+or a first word alone: that would multiply the comparisons for no gain in recall."""
+_INDEX_ONLY = frozenset(_PROBES.values())
+
+
+_Blocks = Mapping[tuple[str, ...], Mapping[str, list[int]]]
+
+
+def _blocks(side: Sequence[_Norm], ids: Iterable[int]) -> _Blocks:
+    """Block key -> state -> the records of ``ids`` in that block."""
+    blocks: defaultdict[tuple[str, ...], defaultdict[str, list[int]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for k in ids:
+        rec = side[k]
+        for key in _block_keys(rec):
+            blocks[key][rec.state].append(k)
+    return blocks
+
+
+def _same_state(
+    lefts: Mapping[str, list[int]], rights: Mapping[str, list[int]]
+) -> Iterator[tuple[list[int], list[int]]]:
+    """The groups of one block that may pair: the same state, or no state on a side."""
+    for state, left_ids in lefts.items():
+        if state:
+            for right_ids in (rights.get(state), rights.get("")):
+                if right_ids:
+                    yield left_ids, right_ids
+        else:
+            for right_ids in rights.values():
+                yield left_ids, right_ids
+
+
+def _groups(left: _Blocks, right: _Blocks) -> Iterator[tuple[list[int], list[int]]]:
+    """Left and right groups that share a block (see :data:`_PROBES`)."""
+    for key, lefts in left.items():
+        if key[0] in _INDEX_ONLY:
+            continue
+        probed = _PROBES.get(key[0])
+        rights = right.get(key if probed is None else (probed, *key[1:]))
+        if rights:
+            yield from _same_state(lefts, rights)
+    for key, probing in right.items():
+        probed = _PROBES.get(key[0])
+        if probed is not None and (indexed := left.get((probed, *key[1:]))):
+            yield from ((ls, rs) for rs, ls in _same_state(probing, indexed))
 
 
 def _candidate_pairs(
@@ -411,21 +581,27 @@ def _candidate_pairs(
     right_ids: Iterable[int],
     max_block_pairs: int,
 ) -> set[tuple[int, int]]:
-    blocks_left: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i in left_ids:
-        for key in _block_keys(left[i]):
-            blocks_left[key].append(i)
-    blocks_right: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for j in right_ids:
-        for key in _block_keys(right[j]):
-            blocks_right[key].append(j)
+    """Pairs that share a block within one state (a record without a state is in its
+    blocks of every state); a group pair over ``max_block_pairs`` is skipped."""
     pairs: set[tuple[int, int]] = set()
-    for key, lefts in blocks_left.items():
-        rights = blocks_right.get(key)
-        if not rights or len(lefts) * len(rights) > max_block_pairs:
-            continue
-        pairs.update((i, j) for i in lefts for j in rights)
+    for lefts, rights in _groups(_blocks(left, left_ids), _blocks(right, right_ids)):
+        if len(lefts) * len(rights) <= max_block_pairs:
+            pairs.update((i, j) for i in lefts for j in rights)
     return pairs
+
+
+def candidate_pairs(
+    left: Sequence[MatchRecord], right: Sequence[MatchRecord], config: MatcherConfig
+) -> int:
+    """How many pairs blocking gives the scorer for these records (the deterministic pass
+    aside): what matching costs, for the benchmark."""
+    norm_left = [_normalize(r) for r in left]
+    norm_right = [_normalize(r) for r in right]
+    return len(
+        _candidate_pairs(
+            norm_left, norm_right, range(len(left)), range(len(right)), config.max_block_pairs
+        )
+    )
 
 
 def match(
@@ -445,17 +621,42 @@ def match(
         (j for j in range(len(norm_right)) if j not in used_right),
         config.max_block_pairs,
     )
+    names_left = Counter((n.state, n.name) for n in norm_left)
+    names_right = Counter((n.state, n.name) for n in norm_right)
+
+    def unique(rec: _Norm) -> bool:
+        return names_left[(rec.state, rec.name)] + names_right[(rec.state, rec.name)] == 2
+
     scored: list[tuple[float, int, int, list[str]]] = []
+    capped: set[tuple[int, int]] = set()
     for i, j in pairs:
-        if _other_states(norm_left[i], norm_right[j]):
+        a, b = norm_left[i], norm_right[j]
+        if _other_states(a, b):
             continue  # geography must agree: never proposed across states
-        total, reasons = _evidence(norm_left[i], norm_right[j])
+        if _thin(a, b):
+            found = _thin_evidence(a, b, unique)
+            if found is None:
+                continue
+            total, reasons = found
+        else:
+            total, reasons = _evidence(a, b)
         if _probability(total) >= config.suggest:
+            if _state_unsure(a, b):
+                capped.add((i, j))
+                reasons.append(_STATE_UNKNOWN)
             scored.append((total, i, j, reasons))
     keys_left = [n.record.key for n in norm_left]
     keys_right = [n.record.key for n in norm_right]
     results += assign(
-        scored, keys_left, keys_right, used_left, used_right, config, _probability, _SCALE
+        scored,
+        keys_left,
+        keys_right,
+        used_left,
+        used_right,
+        config,
+        _probability,
+        _SCALE,
+        suggest_only=capped,
     )
     return results
 
@@ -469,11 +670,14 @@ def assign(
     config: MatcherConfig,
     probability: Callable[[float], float],
     scale: float,
+    *,
+    suggest_only: Collection[tuple[int, int]] = (),
 ) -> list[MatchResult]:
     """One-to-one assignment of scored pairs ``(evidence, left index, right index,
     reasons)``: strongest evidence first (ties by position, so the outcome does not depend on
     set order), each record at most once; a pair at or above ``auto_link`` is auto unless a
-    rival candidate of either record has odds within ``rival_odds`` (then suggested)."""
+    rival candidate of either record has odds within ``rival_odds`` or the pair is in
+    ``suggest_only`` (then suggested)."""
     scored = sorted(scored, key=lambda item: (-item[0], item[1], item[2]))
     candidates: dict[tuple[str, int], list[float]] = defaultdict(list)
     for total, i, j, _ in scored:
@@ -487,7 +691,8 @@ def assign(
         used_left.add(i)
         used_right.add(j)
         score = probability(total)
-        status: MatchStatus = "auto" if score >= config.auto_link else "suggested"
+        auto = score >= config.auto_link and (i, j) not in suggest_only
+        status: MatchStatus = "auto" if auto else "suggested"
         if status == "auto" and has_rival(
             total, candidates[("L", i)], candidates[("R", j)], rival_gap
         ):

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from ecehub.hub.enums import LinkStatus
+from ecehub.hub.enums import LinkKind, LinkStatus
 from ecehub.hub.records import Versioned
 
 __all__ = [
@@ -23,10 +23,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CrosswalkLink(Versioned):
-    """A link from a hub ID to one source record. ``deleted_at`` is set once it is unlinked."""
+    """A link from a hub ID to one source record. ``deleted_at`` is set once it is unlinked.
+    ``kind`` ``SITE``: the record is a site of the program ``hub_id`` (not the program)."""
 
     id: str
     entity: str
+    kind: LinkKind
     hub_id: str
     source: str
     source_key: str
@@ -36,6 +38,7 @@ class CrosswalkLink(Versioned):
     auto: bool
     decided_by: str | None
     decided_at: dt.datetime | None
+    decision_reason: str | None
 
     @property
     def program_id(self) -> str:
@@ -73,8 +76,9 @@ class HubIdChange:
 
 @dataclass(frozen=True)
 class LinkProposal:
-    """A link the matcher proposes: ``source``'s record ``key`` is the object ``hub_id``.
-    ``auto`` when the matcher would confirm it without review."""
+    """A link the matcher proposes: ``source``'s record ``key`` is the object ``hub_id``
+    (``kind`` ``SITE``: is a site of the program ``hub_id``). ``auto`` when the matcher would
+    confirm it without review."""
 
     hub_id: str
     source: str
@@ -82,6 +86,7 @@ class LinkProposal:
     score: float
     reasons: tuple[str, ...] = ()
     auto: bool = False
+    kind: LinkKind = LinkKind.SAME
 
 
 @dataclass(frozen=True)

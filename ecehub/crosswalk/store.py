@@ -3,8 +3,11 @@ hub IDs of programs, sites and staff, and links from a hub ID to the records sec
 hold about that object. It shares the hub store's engine (:meth:`CrosswalkStore.beside`).
 
 A link is ``confirmed`` (it merges data), ``suggested`` (by the matcher, with a score and
-reasons, waiting for a person) or ``rejected``. A source record has at most one confirmed link
-(a partial unique index enforces it). Hub IDs keep the forms identity resolution gives them
+reasons, waiting for a person) or ``rejected``; a person's decision may carry their reason.
+A link is of one kind: ``SAME`` (the record is the object) or ``SITE`` (the record, a licensed
+facility, is a site of the program: it shows among the program's sites and merges nothing).
+A source record has at most one confirmed link of each kind (a partial unique index enforces
+it). Hub IDs keep the forms identity resolution gives them
 (``LICENSE_NUMBER:CCL-104233`` for a group with a shared identifier, ``@qris:Q-00012`` for a
 record alone), so hub rows that point at programs stay valid.
 
@@ -39,7 +42,7 @@ from ecehub.crosswalk.records import (
     SuggestionPage,
 )
 from ecehub.errors import ValidationFailed, VersionConflict
-from ecehub.hub.enums import AuditAction, LinkStatus, ObjectType
+from ecehub.hub.enums import AuditAction, LinkKind, LinkStatus, ObjectType
 from ecehub.hub.models import CrosswalkStateRow, HubIdRow, LinkRow
 from ecehub.hub.repository import Repository, required_name
 from ecehub.hub.transaction import Actor, Kind, WriteTransaction
@@ -87,7 +90,24 @@ def _proposal(p: LinkProposal, index: int) -> LinkProposal:
         raise ValidationFailed({f"{where}.score": "must be a number from 0 to 1"})
     if not all(isinstance(r, str) for r in p.reasons):
         raise ValidationFailed({f"{where}.reasons": "must be strings"})
-    return LinkProposal(hub_id, source, key, float(p.score), tuple(p.reasons), bool(p.auto))
+    kind = LinkKind(p.kind)
+    return LinkProposal(hub_id, source, key, float(p.score), tuple(p.reasons), bool(p.auto), kind)
+
+
+_REASON_LENGTH = 2000
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None or not reason.strip():
+        return None
+    if len(reason) > _REASON_LENGTH:
+        raise ValidationFailed({"reason": f"must be at most {_REASON_LENGTH} characters"})
+    return reason.strip()
+
+
+def _site_entity(entity: str, kind: LinkKind) -> None:
+    if kind == LinkKind.SITE and entity != "program":
+        raise ValidationFailed({"kind": "only a program has sites"})
 
 
 class CrosswalkStore(Repository):
@@ -113,7 +133,9 @@ class CrosswalkStore(Repository):
             )
             links = await session.execute(
                 select(LinkRow.entity, LinkRow.source, LinkRow.source_key, LinkRow.hub_id).where(
-                    LinkRow.status == LinkStatus.CONFIRMED, LinkRow.deleted_at.is_(None)
+                    LinkRow.status == LinkStatus.CONFIRMED,
+                    LinkRow.deleted_at.is_(None),
+                    LinkRow.kind == LinkKind.SAME,
                 )
             )
             confirmed = {(e, s, k): h for e, s, k, h in links}
@@ -140,10 +162,16 @@ class CrosswalkStore(Repository):
             return None if row is None else HUB_ID.to_record(row)
 
     async def suggestions(
-        self, entity: str, *, first: int = 50, after: str | None = None
+        self,
+        entity: str,
+        *,
+        first: int = 50,
+        after: str | None = None,
+        kind: LinkKind | None = None,
     ) -> SuggestionPage:
-        """A page of the entity's suggested links, highest score first (ties by link ID);
-        ``after`` is the previous page's ``end_cursor``."""
+        """A page of the entity's suggested links (of ``kind``, default: every kind),
+        highest score first (ties by link ID); ``after`` is the previous page's
+        ``end_cursor``."""
         _entity(entity)
         if not 1 <= first <= MAX_SUGGESTION_PAGE:
             raise ValidationFailed({"first": f"must be from 1 to {MAX_SUGGESTION_PAGE}"})
@@ -152,6 +180,8 @@ class CrosswalkStore(Repository):
             LinkRow.status == LinkStatus.SUGGESTED,
             LinkRow.deleted_at.is_(None),
         )
+        if kind is not None:
+            stmt = stmt.where(LinkRow.kind == kind)
         if after is not None:
             try:
                 score, link_id = decode_score_cursor(after)
@@ -178,11 +208,15 @@ class CrosswalkStore(Repository):
         *,
         statuses: Collection[LinkStatus] | None = None,
         include_deleted: bool = False,
+        kind: LinkKind | None = None,
     ) -> dict[str, list[CrosswalkLink]]:
-        """Each hub ID's links (all statuses unless ``statuses``), by source and key."""
+        """Each hub ID's links (all statuses unless ``statuses``, every kind unless
+        ``kind``), by source and key."""
         where = [LinkRow.entity == _entity(entity)]
         if statuses is not None:
             where.append(LinkRow.status.in_(list(statuses)))
+        if kind is not None:
+            where.append(LinkRow.kind == kind)
         return await self._grouped(
             LINK,
             LinkRow.hub_id,
@@ -205,7 +239,11 @@ class CrosswalkStore(Repository):
             keys,
             include_deleted=False,
             order_by=[LinkRow.source],
-            where=[LinkRow.entity == _entity(entity), LinkRow.status == LinkStatus.CONFIRMED],
+            where=[
+                LinkRow.entity == _entity(entity),
+                LinkRow.status == LinkStatus.CONFIRMED,
+                LinkRow.kind == LinkKind.SAME,
+            ],
         )
         for key, links in found.items():
             for link in links:
@@ -249,10 +287,11 @@ class CrosswalkStore(Repository):
         unlinked) and a record already confirmed to another hub ID are left alone. Re-running
         after a failure therefore completes the work without duplicating any of it."""
         entity = _entity(entity)
-        unique: dict[tuple[str, str, str], LinkProposal] = {}
+        unique: dict[tuple[str, str, str, LinkKind], LinkProposal] = {}
         for i, proposal in enumerate(proposals):
             p = _proposal(proposal, i)
-            unique.setdefault((p.source, p.key, p.hub_id), p)
+            _site_entity(entity, p.kind)
+            unique.setdefault((p.source, p.key, p.hub_id, p.kind), p)
         checked = list(unique.values())
         summary = ProposalSummary()
         for start in range(0, len(checked), _PROPOSAL_CHUNK):
@@ -270,12 +309,12 @@ class CrosswalkStore(Repository):
             .where(LinkRow.entity == entity, LinkRow.source_key.in_(keys))
             .execution_options(populate_existing=True)
         )
-        by_record: dict[tuple[str, str], list[LinkRow]] = {}
+        by_record: dict[tuple[str, str, LinkKind], list[LinkRow]] = {}
         for row in rows:
-            by_record.setdefault((row.source, row.source_key), []).append(row)
+            by_record.setdefault((row.source, row.source_key, row.kind), []).append(row)
         counts = dict.fromkeys(("added", "updated", "unchanged", "decided", "linked_elsewhere"), 0)
         for p in chunk:
-            existing = by_record.get((p.source, p.key), [])
+            existing = by_record.get((p.source, p.key, p.kind), [])
             pair = next((r for r in existing if r.hub_id == p.hub_id), None)
             confirmed = [r for r in existing if _is_confirmed(r)]
             if pair is not None and (
@@ -287,6 +326,7 @@ class CrosswalkStore(Repository):
             elif pair is None:
                 values = {
                     "entity": entity,
+                    "kind": p.kind,
                     "hub_id": p.hub_id,
                     "source": p.source,
                     "source_key": p.key,
@@ -296,6 +336,7 @@ class CrosswalkStore(Repository):
                     "auto": p.auto,
                     "decided_by": None,
                     "decided_at": None,
+                    "decision_reason": None,
                 }
                 await tx.insert(LINK, values)
                 counts["added"] += 1
@@ -309,44 +350,63 @@ class CrosswalkStore(Repository):
             await _bump(tx)
         return ProposalSummary(**counts)
 
-    async def confirm_link(self, actor: Actor, link_id: str, version: int) -> CrosswalkLink:
-        """Confirm a suggested (or rejected) link: from now on it merges data."""
+    async def confirm_link(
+        self, actor: Actor, link_id: str, version: int, reason: str | None = None
+    ) -> CrosswalkLink:
+        """Confirm a suggested (or rejected) link: from now on it merges data (a ``SITE``
+        link: the record shows among the program's sites). ``reason``: why, if given."""
+        reason = _reason(reason)
         async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
             if row.status == LinkStatus.CONFIRMED:
                 raise ValidationFailed({"status": "the link is already confirmed"})
-            await self._check_linkable(tx, row.entity, row.hub_id, row.source, row.source_key)
-            values = _decision(tx, LinkStatus.CONFIRMED)
+            await self._check_linkable(
+                tx, row.entity, row.hub_id, row.source, row.source_key, row.kind
+            )
+            values = _decision(tx, LinkStatus.CONFIRMED, reason)
             link = await tx.change(LINK, row, version, values)
             await _bump(tx)
             return link
 
-    async def reject_link(self, actor: Actor, link_id: str, version: int) -> CrosswalkLink:
+    async def reject_link(
+        self, actor: Actor, link_id: str, version: int, reason: str | None = None
+    ) -> CrosswalkLink:
         """Reject a suggested (or confirmed) link: it never merges data, and re-running the
-        matcher does not suggest it again."""
+        matcher does not suggest it again. ``reason``: why (kept with the decision)."""
+        reason = _reason(reason)
         async with self._crosswalk_writing(actor) as tx:
             row = await tx.live(LINK, link_id)
             if row.status == LinkStatus.REJECTED:
                 raise ValidationFailed({"status": "the link is already rejected"})
-            link = await tx.change(LINK, row, version, _decision(tx, LinkStatus.REJECTED))
+            decision = _decision(tx, LinkStatus.REJECTED, reason)
+            link = await tx.change(LINK, row, version, decision)
             await _bump(tx)
             return link
 
     async def link(
-        self, actor: Actor, entity: str, hub_id: str, source: str, key: str
+        self,
+        actor: Actor,
+        entity: str,
+        hub_id: str,
+        source: str,
+        key: str,
+        kind: LinkKind = LinkKind.SAME,
     ) -> CrosswalkLink:
-        """Link a source record to a hub ID by hand (confirmed). A pair that was unlinked is
-        restored; a pair stored as a suggestion or rejection is confirmed in place."""
+        """Link a source record to a hub ID by hand (confirmed; ``SITE``: as a site of the
+        program). A pair that was unlinked is restored; a pair stored as a suggestion or
+        rejection is confirmed in place."""
         entity = _entity(entity)
+        _site_entity(entity, kind)
         hub_id = required_name(hub_id, "hub_id")
         source = _source(source)
         key = required_name(key, "key")
         async with self._crosswalk_writing(actor) as tx:
-            await self._check_linkable(tx, entity, hub_id, source, key)
+            await self._check_linkable(tx, entity, hub_id, source, key, kind)
             row = await tx.session.scalar(
                 select(LinkRow)
                 .where(
                     LinkRow.entity == entity,
+                    LinkRow.kind == kind,
                     LinkRow.source == source,
                     LinkRow.source_key == key,
                     LinkRow.hub_id == hub_id,
@@ -357,6 +417,7 @@ class CrosswalkStore(Repository):
             if row is None:
                 values = {
                     "entity": entity,
+                    "kind": kind,
                     "hub_id": hub_id,
                     "source": source,
                     "source_key": key,
@@ -517,9 +578,16 @@ class CrosswalkStore(Repository):
         return row, row.version if existing is None else version
 
     async def _check_linkable(
-        self, tx: WriteTransaction, entity: str, hub_id: str, source: str, key: str
+        self,
+        tx: WriteTransaction,
+        entity: str,
+        hub_id: str,
+        source: str,
+        key: str,
+        kind: LinkKind = LinkKind.SAME,
     ) -> None:
-        """A link may be confirmed to a live hub ID, for a record confirmed nowhere else."""
+        """A link may be confirmed to a live hub ID, for a record confirmed nowhere else
+        (as that kind of link: a site of one program may be the same as another)."""
         merged = await tx.session.scalar(
             select(HubIdRow.merged_into).where(HubIdRow.entity == entity, HubIdRow.hub_id == hub_id)
         )
@@ -530,13 +598,15 @@ class CrosswalkStore(Repository):
                 LinkRow.entity == entity,
                 LinkRow.source == source,
                 LinkRow.source_key == key,
+                LinkRow.kind == kind,
                 LinkRow.status == LinkStatus.CONFIRMED,
                 LinkRow.deleted_at.is_(None),
             )
         )
         if other is not None:
+            what = "a site of" if kind == LinkKind.SITE else "linked to"
             raise ValidationFailed(
-                {"key": f"{source} {key} is already linked to {other}; unlink it first"}
+                {"key": f"{source} {key} is already {what} {other}; unlink it first"}
             )
         await self._ensure_hub_row(tx, entity, hub_id)
 
@@ -557,11 +627,12 @@ class CrosswalkStore(Repository):
             return
         keys = [r.source_key for r in links]
         taken = await tx.session.execute(
-            select(LinkRow.source, LinkRow.source_key).where(
+            select(LinkRow.source, LinkRow.source_key, LinkRow.kind).where(
                 LinkRow.entity == entity, LinkRow.hub_id == hub_id, LinkRow.source_key.in_(keys)
             )
         )
-        clashes = sorted({(s, k) for s, k in taken} & {(r.source, r.source_key) for r in links})
+        moving = {(r.source, r.source_key, r.kind) for r in links}
+        clashes = sorted({(s, k) for s, k, kind in taken if (s, k, kind) in moving})
         if clashes:
             listed = ", ".join(f"{s} {k}" for s, k in clashes)
             raise ValidationFailed({field: f"{hub_id} already has links for {listed}"})
@@ -571,8 +642,15 @@ def _is_confirmed(row: Any) -> bool:
     return bool(row.status == LinkStatus.CONFIRMED and row.deleted_at is None)
 
 
-def _decision(tx: WriteTransaction, status: LinkStatus) -> dict[str, Any]:
-    return {"status": status, "decided_by": tx.actor, "decided_at": tx.now}
+def _decision(
+    tx: WriteTransaction, status: LinkStatus, reason: str | None = None
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "decided_by": tx.actor,
+        "decided_at": tx.now,
+        "decision_reason": reason,
+    }
 
 
 async def _bump(tx: WriteTransaction) -> None:

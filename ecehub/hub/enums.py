@@ -10,6 +10,7 @@ __all__ = [
     "AuditAction",
     "FundingPurpose",
     "GoalStatus",
+    "LinkKind",
     "LinkStatus",
     "NoteVisibility",
     "ObjectType",
@@ -107,6 +108,15 @@ class ObjectType(StrEnum):
     CROSSWALK_LINK = "CROSSWALK_LINK"
     HUB_ID = "HUB_ID"
     AUDIT_LOG = "AUDIT_LOG"
+
+
+class LinkKind(StrEnum):
+    """What a crosswalk link says: the record IS the program (``SAME``: only confirmed ones
+    merge data), or the record (a licensed facility) is a SITE of the program (a confirmed
+    one shows it among the program's sites; the facility stays its own program)."""
+
+    SAME = "SAME"
+    SITE = "SITE"
 
 
 class LinkStatus(StrEnum):

@@ -58,6 +58,7 @@ from ecehub.hub.enums import (
     AuditAction,
     FundingPurpose,
     GoalStatus,
+    LinkKind,
     LinkStatus,
     NoteVisibility,
     ObjectType,
@@ -362,18 +363,23 @@ class HubIdRow(_Tracked, Base):
 
 
 class LinkRow(_Tracked, _SoftDeleted, Base):
-    """A link from a hub ID to one source record (``source``, ``entity``, ``source_key``).
-    One row per pair, ever: a decision is changed in place, an unlinked pair is soft-deleted
-    (and restored by linking it again), so a re-run of the matcher finds every past decision."""
+    """A link from a hub ID to one source record (``source``, ``entity``, ``source_key``), of
+    one ``kind`` (the same object, or a site of the program). One row per pair and kind, ever
+    (a record confirmed as one program may also be confirmed a site of another): a decision
+    is changed in place, an unlinked pair is soft-deleted (and restored by linking it again),
+    so a re-run of the matcher finds every past decision."""
 
     __tablename__ = "crosswalk_link"
     __table_args__ = (
-        UniqueConstraint("entity", "source", "source_key", "hub_id", name="uq_crosswalk_link_pair"),
+        UniqueConstraint(
+            "entity", "kind", "source", "source_key", "hub_id", name="uq_crosswalk_link_pair"
+        ),
         Index("ix_crosswalk_link_hub", "entity", "hub_id"),
         Index("ix_crosswalk_link_review", "entity", "status", "score"),
         Index(
             "uq_crosswalk_link_confirmed",
             "entity",
+            "kind",
             "source",
             "source_key",
             unique=True,
@@ -385,6 +391,8 @@ class LinkRow(_Tracked, _SoftDeleted, Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     entity: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[LinkKind] = mapped_column(_enum(LinkKind), server_default=LinkKind.SAME.value)
+    """``SAME``: the record is the object; ``SITE``: the record is a site of the program."""
     hub_id: Mapped[str] = mapped_column(_hub_id())
     source: Mapped[str] = mapped_column(String(100))
     source_key: Mapped[str] = mapped_column(_hub_id())
@@ -396,6 +404,8 @@ class LinkRow(_Tracked, _SoftDeleted, Base):
     anyone did)."""
     decided_by: Mapped[str | None] = mapped_column(_hub_id())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the person decided as they did (a rejection's reason), as they wrote it."""
 
 
 class CrosswalkStateRow(Base):

@@ -20,8 +20,9 @@ from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.crosswalk.link_identity import identity_for
+from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.errors import Forbidden, ValidationFailed
-from ecehub.hub.enums import ObjectType
+from ecehub.hub.enums import LinkKind, LinkStatus, ObjectType
 from ecehub.hub.store import ANY_PROGRAM, Denial
 from ecehub.hub.transaction import Acting, WriteCheck
 from ecehub.resolvers.hub_loaders import HubLoaders
@@ -59,6 +60,7 @@ class RequestContext:
     _config: Config = field(init=False)
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
     _by_hub_id: dict[str, DataLoader[str, Merged | None]] = field(init=False, default_factory=dict)
+    _site_links: DataLoader[str, list[CrosswalkLink]] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.access = self.runtime.policy.access_for(self.authentication)
@@ -365,3 +367,44 @@ class RequestContext:
         return self.identity.group(
             entity, await self.children(parent.records, entity, parent_entity)
         )
+
+    async def linked_sites(self, program: Merged) -> list[tuple[Merged, CrosswalkLink]]:
+        """The facilities confirmed in the crosswalk as sites of ``program`` (``SITE``
+        links), each its own program record with the link that makes it a site; one hub
+        store read for every program asked in the same tick, one batched fetch per source.
+        A facility of a source this role does not see is left out (as the source is); one
+        its source no longer has is logged and left out."""
+        if self._site_links is None:
+            store = self.runtime.crosswalk_store
+
+            async def load(hub_ids: Sequence[str]) -> list[list[CrosswalkLink]]:
+                found = await store.links_for_hub_ids(
+                    "program", hub_ids, statuses=[LinkStatus.CONFIRMED], kind=LinkKind.SITE
+                )
+                return [found.get(h, []) for h in hub_ids]
+
+            self._site_links = DataLoader(load_fn=load)
+        sources = self.config.sources
+        links = [
+            link
+            for link in await self._site_links.load(program.hub_id)
+            if link.source in sources and "program" in sources[link.source].entities
+        ]
+        if not links:
+            return []
+        keys = [(link.source, link.source_key) for link in links]
+        records = await self.loaders.fetch("program").load_many(keys)
+        sites: list[tuple[Merged, CrosswalkLink]] = []
+        for link, record in zip(links, records, strict=True):
+            if record is None:
+                if link.source not in self.gateway.failures:
+                    log.warning(
+                        "site %s %s of %s: no such record in its source",
+                        link.source,
+                        link.source_key,
+                        program.hub_id,
+                    )
+                continue
+            (merged,) = self.identity.group("program", [record])
+            sites.append((merged, link))
+        return sites

@@ -15,7 +15,7 @@ from ecehub.crosswalk import records
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.store import MAX_SUGGESTION_PAGE
 from ecehub.errors import ValidationFailed
-from ecehub.hub.enums import ObjectType
+from ecehub.hub import enums
 from ecehub.ids import record_hub_id
 from ecehub.schema.arguments import (
     acting_user,
@@ -40,9 +40,19 @@ class LinkStatus(Enum):
     REJECTED = "REJECTED"
 
 
+@strawberry.enum(
+    description="What a crosswalk link says: the record IS the program (SAME), or the "
+    "record (a licensed facility) is a SITE of the program: confirmed, it shows among the "
+    "program's sites and merges nothing"
+)
+class LinkKind(Enum):
+    SAME = "SAME"
+    SITE = "SITE"
+
+
 @strawberry.type(
     description="A link between a program (its hub ID) and one sector record, with the "
-    "matcher's score and reasons and who decided on it."
+    "matcher's score and reasons and who decided on it (and why)."
 )
 class CrosswalkLink:
     link: strawberry.Private[records.CrosswalkLink]
@@ -54,6 +64,10 @@ class CrosswalkLink:
     @strawberry.field(description="The program the record is (or would be) part of")
     def program_id(self) -> strawberry.ID:
         return global_id("Program", self.link.hub_id)
+
+    @strawberry.field(description="SAME: the record is the program; SITE: a site of it")
+    def kind(self) -> LinkKind:
+        return LinkKind(self.link.kind.value)
 
     @strawberry.field
     def source(self) -> str:
@@ -86,6 +100,10 @@ class CrosswalkLink:
     @strawberry.field
     def decided_at(self) -> dt.datetime | None:
         return self.link.decided_at
+
+    @strawberry.field(description="Why the person decided so, as they wrote it")
+    def decision_reason(self) -> str | None:
+        return self.link.decision_reason
 
     @strawberry.field
     def version(self) -> int:
@@ -142,7 +160,9 @@ async def _decision_on(info: Info, given: str) -> str:
     (FORBIDDEN otherwise, audited under the link's program if there is such a link)."""
     link_id = _link_id(given)
     found = await info.context.runtime.crosswalk_store.get_link(link_id)
-    await write_right(info, ObjectType.CROSSWALK_LINK, None if found is None else found.hub_id)
+    await write_right(
+        info, enums.ObjectType.CROSSWALK_LINK, None if found is None else found.hub_id
+    )
     return link_id
 
 
@@ -170,17 +190,25 @@ async def _change(info: Info, change: records.HubIdChange) -> CrosswalkChange:
 @strawberry.type
 class CrosswalkQueries:
     @strawberry.field(
-        description="The review queue: suggested program links, highest score first, each "
-        "with the record, the program it would join, the score and the reasons"
+        description="The review queue: suggested program links (of `kind`, default every "
+        "kind), highest score first, each with its kind, the record, the program it would "
+        "join (or be a site of), the score and the reasons"
     )
     async def crosswalk_suggestions(
-        self, info: Info, first: int = 50, after: str | None = None
+        self,
+        info: Info,
+        first: int = 50,
+        after: str | None = None,
+        kind: LinkKind | None = None,
     ) -> CrosswalkSuggestions:
         if not 0 < first <= MAX_SUGGESTION_PAGE:
             raise user_error(f"`first` must be between 1 and {MAX_SUGGESTION_PAGE}")
         try:
             page = await info.context.runtime.crosswalk_store.suggestions(
-                PROGRAM, first=first, after=after
+                PROGRAM,
+                first=first,
+                after=after,
+                kind=None if kind is None else enums.LinkKind(kind.value),
             )
         except (ValueError, ValidationFailed):  # the store refuses a cursor not of this list
             raise user_error("the `after` cursor is malformed") from None
@@ -201,33 +229,53 @@ class CrosswalkQueries:
 
 @strawberry.type
 class CrosswalkMutations:
-    @strawberry.mutation(description="Confirm a suggested link: the record joins the program")
-    async def confirm_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
+    @strawberry.mutation(
+        description="Confirm a suggested link: the record joins the program (a SITE link: "
+        "the facility shows among the program's sites); `reason` is kept with the decision"
+    )
+    async def confirm_link(
+        self, info: Info, id: strawberry.ID, version: int, reason: str | None = None
+    ) -> CrosswalkLink:
         actor, link = await acting_user(info), await _decision_on(info, id)
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(
-            link=await call_store(lambda: store.confirm_link(actor, link, version))
+            link=await call_store(lambda: store.confirm_link(actor, link, version, reason))
         )
 
     @strawberry.mutation(
-        description="Reject a suggested link (the matcher will not suggest it again)"
+        description="Reject a suggested link (the matcher will not suggest it again); "
+        "`reason` is kept with the decision"
     )
-    async def reject_link(self, info: Info, id: strawberry.ID, version: int) -> CrosswalkLink:
+    async def reject_link(
+        self, info: Info, id: strawberry.ID, version: int, reason: str | None = None
+    ) -> CrosswalkLink:
         actor, link = await acting_user(info), await _decision_on(info, id)
         store = info.context.runtime.crosswalk_store
-        return CrosswalkLink(link=await call_store(lambda: store.reject_link(actor, link, version)))
+        return CrosswalkLink(
+            link=await call_store(lambda: store.reject_link(actor, link, version, reason))
+        )
 
-    @strawberry.mutation(description="Link a sector record to a program by hand (confirmed)")
+    @strawberry.mutation(
+        description="Link a sector record to a program by hand (confirmed; kind SITE: as a "
+        "site of the program)"
+    )
     async def link_record(
-        self, info: Info, program_id: strawberry.ID, source: str, key: str
+        self,
+        info: Info,
+        program_id: strawberry.ID,
+        source: str,
+        key: str,
+        kind: LinkKind = LinkKind.SAME,
     ) -> CrosswalkLink:
         actor, hub_id = await acting_user(info), _hub_id(program_id)
-        await write_right(info, ObjectType.CROSSWALK_LINK, hub_id)
+        await write_right(info, enums.ObjectType.CROSSWALK_LINK, hub_id)
         if source not in info.context.runtime.config.sources:
             raise user_error(f"unknown source {source!r}")
         store = info.context.runtime.crosswalk_store
         return CrosswalkLink(
-            link=await call_store(lambda: store.link(actor, PROGRAM, hub_id, source, key))
+            link=await call_store(
+                lambda: store.link(actor, PROGRAM, hub_id, source, key, enums.LinkKind(kind.value))
+            )
         )
 
     @strawberry.mutation(description="Unlink a record: it is its own program again")
@@ -250,7 +298,7 @@ class CrosswalkMutations:
     ) -> CrosswalkChange:
         actor = await acting_user(info)
         gone, kept = _hub_id(program_id), _hub_id(into, "into")
-        await write_right(info, ObjectType.HUB_ID, gone)
+        await write_right(info, enums.ObjectType.HUB_ID, gone)
         store = info.context.runtime.crosswalk_store
         change = await call_store(
             lambda: store.merge(
@@ -272,7 +320,7 @@ class CrosswalkMutations:
         new_program_id: strawberry.ID | None = None,
     ) -> CrosswalkChange:
         actor, hub_id = await acting_user(info), _hub_id(program_id)
-        await write_right(info, ObjectType.HUB_ID, hub_id)  # before the input is checked
+        await write_right(info, enums.ObjectType.HUB_ID, hub_id)  # before the input is checked
         links = [_link_id(i) for i in link_ids]
         new = None if new_program_id is None else _hub_id(new_program_id, "newProgramId")
         store = info.context.runtime.crosswalk_store

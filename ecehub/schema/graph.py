@@ -8,6 +8,7 @@ import datetime as dt
 import strawberry
 
 from ecehub.crosswalk.identity import Merged
+from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.hub.enums import SubjectType
 from ecehub.resolvers.hub_loaders import load_merged
 from ecehub.resolvers.periods import in_period, periods_of
@@ -178,8 +179,50 @@ class Staff(_MergedNode):
         return [Note(note=n) for n in await loader.load(self.merged.hub_id)]
 
 
+@strawberry.type(
+    description="How a licensed facility is a site of a program: the confirmed crosswalk "
+    "decision (a SITE link), who made it, when and why."
+)
+class SiteLink:
+    link: strawberry.Private[CrosswalkLink]
+
+    @strawberry.field(description="The facility's source")
+    def source(self) -> str:
+        return self.link.source
+
+    @strawberry.field(description="The facility's key in its source")
+    def source_key(self) -> str:
+        return self.link.source_key
+
+    @strawberry.field(description="The matcher's reasons (empty for a link made by hand)")
+    def reasons(self) -> list[str]:
+        return list(self.link.reasons)
+
+    @strawberry.field
+    def decided_by(self) -> str | None:
+        return self.link.decided_by
+
+    @strawberry.field
+    def decided_at(self) -> dt.datetime | None:
+        return self.link.decided_at
+
+    @strawberry.field
+    def decision_reason(self) -> str | None:
+        return self.link.decision_reason
+
+
 @strawberry.type(description="One location of a program; licenses usually attach here.")
 class Site(_MergedNode):
+    site_link: strawberry.Private[CrosswalkLink | None] = None
+
+    @strawberry.field(
+        description="For a licensed facility the crosswalk confirmed as a site of the "
+        "program (its id is then the facility's program id): that decision; null for a "
+        "site the program's own source lists"
+    )
+    def crosswalk_link(self) -> SiteLink | None:
+        return None if self.site_link is None else SiteLink(link=self.site_link)
+
     @strawberry.field
     def name(self) -> str | None:
         return self.merged.value("name")
@@ -299,11 +342,15 @@ class Program(_MergedNode):
             source=level.source,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The program's sites: those its sources list, then the licensed "
+        "facilities the crosswalk confirmed as its sites (with crosswalkLink)"
+    )
     async def sites(self, info: Info) -> list[Site]:
-        return [
-            Site(merged=m)
-            for m in await info.context.merged_children(self.merged, "site", "program")
+        own = await info.context.merged_children(self.merged, "site", "program")
+        linked = await info.context.linked_sites(self.merged)
+        return [Site(merged=m) for m in own] + [
+            Site(merged=m, site_link=link) for m, link in linked
         ]
 
     @strawberry.field

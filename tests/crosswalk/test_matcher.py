@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ecehub.crosswalk import MatcherConfig, MatchRecord, MatchResult, match
+from ecehub.crosswalk.matcher import candidate_pairs
 from ecehub.crosswalk.normalize import (
     identifier_skeleton,
     normalize_address,
@@ -480,3 +483,130 @@ def test_a_source_record_brings_its_state_to_the_matcher() -> None:
     record = Record("directory", "program", "D-1", {"name": "ABC", "state": "DC"})
     assert match_record(record).state == "DC"
     assert match_record(Record("directory", "program", "D-2", {"name": "ABC"})).state is None
+
+
+def test_the_same_license_number_in_two_states_links_within_each_state() -> None:
+    # Numbers are per state: CCL-1 in MD and CCL-1 in VA are two programs, each linked to
+    # its own state's record (before, two holders on a side made the number unreliable).
+    left = [replace(facility(key=f"L-{s}"), identifiers={LICENSE: "CCL-1"}, state=s) for s in "AB"]
+    right = [replace(provider(key=f"Q-{s}", license_no="CCL-1"), state=s) for s in "BA"]
+    results = match(left, right, CONFIG)
+    assert sorted((r.left_key, r.right_key, r.method) for r in results) == [
+        ("L-A", "Q-A", "deterministic"),
+        ("L-B", "Q-B", "deterministic"),
+    ]
+
+
+def test_a_record_without_a_state_is_only_suggested_unless_the_zip_agrees() -> None:
+    stated = replace(facility(), state="DC")
+    no_state = provider(license_no="CCL-123456")
+    assert only(match([stated], [no_state], CONFIG)).status == "auto"  # same ZIP 87101
+    elsewhere = replace(no_state, zip=None)
+    result = only(match([stated], [elsewhere], CONFIG))
+    assert result.status == "suggested"
+    assert any("state unknown" in r for r in result.reasons)
+
+
+STATES = ("DC", "MD", "VA", "de", None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(STATES), st.booleans(), st.booleans()), max_size=6),
+    st.lists(st.tuples(st.sampled_from(STATES), st.booleans(), st.booleans()), max_size=6),
+)
+def test_no_pair_of_two_states_is_ever_proposed(
+    lefts: list[tuple[str | None, bool, bool]], rights: list[tuple[str | None, bool, bool]]
+) -> None:
+    # Records alike in everything (or name-only), in random states: whatever is proposed
+    # is within one state, and nothing is auto-linked unless both sides give that state or
+    # share a ZIP.
+    def records(specs: list[tuple[str | None, bool, bool]], side: str) -> list[MatchRecord]:
+        out = []
+        for n, (state, thin, numbered) in enumerate(specs):
+            base = facility(key=f"{side}-{n}") if side == "L" else provider(key=f"{side}-{n}")
+            if thin:
+                base = MatchRecord(source=base.source, key=base.key, name=base.name)
+            if numbered:
+                base = replace(base, identifiers={LICENSE: "CCL-123456"})
+            out.append(replace(base, state=state))
+        return out
+
+    left, right = records(lefts, "L"), records(rights, "R")
+    by_key = {r.key: r for r in left + right}
+    for result in match(left, right, MatcherConfig((LICENSE,), auto_link=0.95, suggest=0.05)):
+        a, b = by_key[result.left_key], by_key[result.right_key]
+        sa, sb = (a.state or "").upper(), (b.state or "").upper()
+        assert not (sa and sb and sa != sb), result
+        if result.status == "auto" and (not sa or not sb):
+            assert a.zip and a.zip == b.zip, result
+
+
+def test_a_record_without_a_zip_is_compared_within_its_city() -> None:
+    # No ZIP and a different street spelling: only the city (and the first name word)
+    # brings the two together.
+    left = replace(facility(), zip="", phone=None, email=None, address="12 Oak Rd")
+    right = replace(
+        provider(name="ABC Child Learning Center"),
+        zip="",
+        phone=None,
+        email=None,
+        address="12 Oak Road",
+    )
+    assert candidate_pairs([left], [right], CONFIG) == 1
+    assert candidate_pairs([left], [replace(right, city="Elsewhere")], CONFIG) == 0
+    assert [r.right_key for r in match([left], [right], CONFIG)] == ["Q-00042"]
+
+
+def test_blocks_are_per_state() -> None:
+    # Fifty same-named programs in each of four states: comparisons grow with each state's
+    # records, not with the square of all of them.
+    names = [f"Program {n:02d} Learning Center" for n in range(50)]
+    left = [
+        MatchRecord("licensing", f"L-{s}-{n}", name, zip=f"{s}{n:03d}", state=s)
+        for s in ("10", "20", "30", "40")
+        for n, name in enumerate(names)
+    ]
+    right = [replace(r, source="qris", key=r.key.replace("L-", "Q-")) for r in left]
+    assert candidate_pairs(left, right, CONFIG) == 200  # one per program, none across states
+
+
+# --- Name-and-state-only sources -----------------------------------------------------------
+
+
+def bare(key: str, name: str, state: str | None = "DC", city: str | None = None) -> MatchRecord:
+    return MatchRecord(source="qris_list", key=key, name=name, state=state, city=city)
+
+
+def test_a_name_only_record_is_scored_on_its_name_not_penalised_for_what_it_lacks() -> None:
+    # Equal names, one of a kind in the state on both sides: auto-linked.
+    dc = replace(facility(), state="DC")
+    result = only(match([dc], [bare("B-1", "ABC Learning Ctr")], CONFIG))
+    assert result.status == "auto"
+    assert any("only program of that name in DC" in r for r in result.reasons)
+    # Alike but not equal: suggested, for a person to decide.
+    result = only(match([dc], [bare("B-1", "ABC Learning Cennter")], CONFIG))
+    assert result.status == "suggested"
+
+
+def test_a_name_only_record_is_never_auto_linked_when_the_name_is_not_unique() -> None:
+    twins = [
+        replace(facility(key="CCL-1", zip="87101"), state="DC"),
+        replace(facility(key="CCL-2", zip="87102", address="9 Elm St"), state="DC"),
+    ]
+    result = only(match(twins, [bare("B-1", "ABC Learning Center")], CONFIG))
+    assert result.status == "suggested"
+    # Nor without a state, nor when the cities disagree.
+    dc = replace(facility(), state="DC")
+    assert only(match([dc], [bare("B-1", "ABC Learning Center", state=None)], CONFIG)).status == (
+        "suggested"
+    )
+    other_city = bare("B-1", "ABC Learning Center", city="Elsewhere")
+    assert only(match([dc], [other_city], CONFIG)).status == "suggested"
+
+
+def test_a_name_only_record_with_another_first_word_is_still_a_candidate_by_name() -> None:
+    dc = replace(facility(name="The Sunshine Academy"), state="DC")
+    results = match([dc], [bare("B-1", "Sunshine Academy, LLC")], CONFIG)
+    assert [r.right_key for r in results] == ["B-1"]
+    assert match([dc], [bare("B-1", "Moonlight Nursery")], CONFIG) == []

@@ -16,6 +16,7 @@ from ecehub.crosswalk.records import CrosswalkLink, LinkProposal, ProposalSummar
 from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.errors import ValidationFailed, VersionConflict
 from ecehub.hub import AuditAction, HubStore, LinkStatus, ObjectType, downgrade, upgrade
+from ecehub.hub.enums import LinkKind
 from ecehub.hub.models import LinkRow, new_id
 
 LICENSED = "LICENSE_NUMBER:CCL-104233"
@@ -318,7 +319,7 @@ async def test_downgrade_removes_the_crosswalk_and_its_audit(migrated_url: str) 
     async with HubStore(migrated_url) as hub_store:
         entries = (await hub_store.audit_for_program(LICENSED)).entries
         assert [e.object_type for e in entries] == [ObjectType.NOTE]
-    assert await upgrade(migrated_url) == "0003"
+    assert await upgrade(migrated_url) == "0004"
     async with CrosswalkStore(migrated_url) as store:
         assert await store.crosswalk_generation() == 0
         assert await store.hub_ids_for_records("program", [("qris", "Q-1")]) == {
@@ -395,3 +396,66 @@ async def test_concurrent_decisions_keep_one_confirmed_link_per_record(migrated_
     finally:
         for store in stores:
             await store.aclose()
+
+
+# --- Site links ----------------------------------------------------------------------------
+
+GRANTEE = "HEAD_START_GRANT:01CH010527"
+
+
+async def test_a_site_link_is_proposed_decided_with_a_reason_and_merges_nothing(
+    store: CrosswalkStore,
+) -> None:
+    await store.add_proposals(
+        ALICE,
+        "program",
+        [
+            proposal("CCL-1", 0.9, hub_id=GRANTEE, kind=LinkKind.SITE),
+            proposal("CCL-2", 0.8, hub_id=GRANTEE, kind=LinkKind.SITE),
+        ],
+    )
+    page = await store.suggestions("program", kind=LinkKind.SITE)
+    first, second = page.links
+    assert (first.kind, first.source_key, second.source_key) == (LinkKind.SITE, "CCL-1", "CCL-2")
+    confirmed = await store.confirm_link(ALICE, first.id, first.version, "on the PIR center list")
+    rejected = await store.reject_link(ALICE, second.id, second.version, "closed in 2024")
+    assert (confirmed.status, confirmed.decision_reason) == (
+        LinkStatus.CONFIRMED,
+        "on the PIR center list",
+    )
+    assert (rejected.status, rejected.decision_reason) == (LinkStatus.REJECTED, "closed in 2024")
+    # A site link merges nothing: the facility is still its own program.
+    assert await store.hub_ids_for_records("program", [("qris", "CCL-1")]) == {
+        ("qris", "CCL-1"): None
+    }
+    assert (await store.crosswalk_snapshot()).confirmed == {}
+    sites = await store.links_for_hub_ids(
+        "program", [GRANTEE], statuses=[LinkStatus.CONFIRMED], kind=LinkKind.SITE
+    )
+    assert [link.source_key for link in sites[GRANTEE]] == ["CCL-1"]
+    # The same facility may be the same as one program and a site of another ...
+    same = await store.link(ALICE, "program", LICENSED, "qris", "CCL-1")
+    assert same.kind == LinkKind.SAME
+    # ... but a site of one program at a time.
+    with pytest.raises(ValidationFailed, match="already a site of"):
+        await store.link(ALICE, "program", "@pir:2", "qris", "CCL-1", LinkKind.SITE)
+    # The rejection's reason is in the audit, with the decision.
+    entries = (await HubStore.beside(store).audit_for_program(GRANTEE)).entries
+    assert any((e.after or {}).get("decision_reason") == "closed in 2024" for e in entries)
+
+
+async def test_only_programs_have_sites(store: CrosswalkStore) -> None:
+    with pytest.raises(ValidationFailed):
+        await store.add_proposals(ALICE, "staff", [proposal("S-1", 0.9, kind=LinkKind.SITE)])
+
+
+async def test_downgrade_to_0003_drops_site_links_and_keeps_the_others(migrated_url: str) -> None:
+    async with CrosswalkStore(migrated_url) as store:
+        await store.link(ALICE, "program", LICENSED, "qris", "Q-1")
+        await store.link(ALICE, "program", GRANTEE, "licensing", "CCL-1", LinkKind.SITE)
+    assert await downgrade(migrated_url, "0003") == "0003"
+    assert await upgrade(migrated_url) == "0004"
+    async with CrosswalkStore(migrated_url) as store:
+        links = await store.links_for_hub_ids("program", [LICENSED, GRANTEE])
+    assert [(link.kind, link.source_key) for link in links[LICENSED]] == [(LinkKind.SAME, "Q-1")]
+    assert links[GRANTEE] == []

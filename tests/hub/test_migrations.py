@@ -62,16 +62,16 @@ def _differences(metadata: MetaData) -> Any:
 
 async def test_upgrade_from_empty_then_down_to_base_and_up_again(hub_db_url: str) -> None:
     assert await current(hub_db_url) is None
-    assert await upgrade(hub_db_url) == head() == "0003"
-    assert await current(hub_db_url) == "0003"
+    assert await upgrade(hub_db_url) == head() == "0004"
+    assert await current(hub_db_url) == "0004"
     assert await _on(hub_db_url, _tables) == HUB_TABLES
 
     assert await downgrade(hub_db_url, "base") is None
     assert await _on(hub_db_url, _tables) == set()
 
-    assert await upgrade(hub_db_url) == "0003"
+    assert await upgrade(hub_db_url) == "0004"
     assert await _on(hub_db_url, _tables) == HUB_TABLES
-    assert await upgrade(hub_db_url) == "0003"  # already at head: nothing to do
+    assert await upgrade(hub_db_url) == "0004"  # already at head: nothing to do
 
 
 async def test_0003_adds_and_removes_only_the_idempotency_keys(migrated_url: str) -> None:
@@ -81,7 +81,7 @@ async def test_0003_adds_and_removes_only_the_idempotency_keys(migrated_url: str
     assert await _on(migrated_url, _tables) == HUB_TABLES - {"idempotency_key"}
     async with HubStore(migrated_url) as store:
         assert await store.get_goal(goal.id) == goal  # the objects stay; only the keys go
-    assert await upgrade(migrated_url) == "0003"
+    assert await upgrade(migrated_url) == "0004"
     assert await _on(migrated_url, _tables) == HUB_TABLES
     async with HubStore(migrated_url) as store:  # the key is gone: a new goal
         again = await store.create_goal("coach", "P-1", {"title": "Kept"}, idempotency_key="k")
@@ -130,12 +130,12 @@ async def test_db_upgrade_uses_the_configs_hub_url(tmp_path: Path) -> None:
     config.write_text("hub:\n  url: sqlite+aiosqlite:///./hub.db\n", encoding="utf-8")
     code, out, err = await _ecehub("db", "upgrade", "--config", str(config))
     assert (code, err) == (0, "")
-    assert out == "hub store at revision 0003 (newest: 0003)\n"
+    assert out == "hub store at revision 0004 (newest: 0004)\n"
     assert (tmp_path / "hub.db").exists()
     assert "sqlite" not in out
 
     code, out, _ = await _ecehub("db", "downgrade", "--config", str(config), "--revision", "base")
-    assert (code, out) == (0, "hub store at revision <empty> (newest: 0003)\n")
+    assert (code, out) == (0, "hub store at revision <empty> (newest: 0004)\n")
 
 
 async def test_db_upgrade_failure_never_prints_the_url(
@@ -155,8 +155,8 @@ async def test_db_upgrade_and_current_by_url(
     assert await asyncio.to_thread(main, ["db", "upgrade", "--url", hub_db_url]) == 0
     assert await asyncio.to_thread(main, ["db", "current", "--url", hub_db_url]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "hub store at revision <empty> (newest: 0003)",
-        "hub store at revision 0003 (newest: 0003)",
-        "hub store at revision 0003 (newest: 0003)",
+        "hub store at revision <empty> (newest: 0004)",
+        "hub store at revision 0004 (newest: 0004)",
+        "hub store at revision 0004 (newest: 0004)",
     ]
-    assert await current(hub_db_url) == "0003"
+    assert await current(hub_db_url) == "0004"

@@ -15,6 +15,7 @@ from ecehub.crosswalk.records import LinkProposal
 from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.demo import DemoSystems
 from ecehub.hub import HubStore
+from ecehub.hub.enums import LinkKind
 from ecehub.ids import encode_global_id
 from tests.schema.test_crosswalk_identity import graph, unjoined, with_crosswalk
 
@@ -190,3 +191,108 @@ async def test_a_rejected_suggestion_leaves_the_queue_and_merges_nothing(tmp_pat
             pid = encode_global_id("Program", hub_id)
             program = await client.query(PROGRAM, {"id": pid}, token=admin)
             assert {s["source"] for s in program["data"]["program"]["sources"]} == {"licensing"}
+
+
+SITE_QUEUE = """{ crosswalkSuggestions(first: 10, kind: SITE) { links { id version kind
+  source sourceKey programId reasons record { name } } } }"""
+CONFIRM_WHY = """mutation($id: ID!, $v: Int!, $why: String) {
+  confirmLink(id: $id, version: $v, reason: $why) { status kind decisionReason } }"""
+REJECT_WHY = """mutation($id: ID!, $v: Int!, $why: String) {
+  rejectLink(id: $id, version: $v, reason: $why) { status kind decisionReason decidedBy } }"""
+SITES = """query($id: ID!) { program(id: $id) { sources { source key } sites { name
+  sources { source key } provenance(fields: ["name"]) { field source value wins }
+  crosswalkLink { source sourceKey reasons decidedBy decisionReason } } } }"""
+
+
+async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_sites(
+    tmp_path: Path,
+) -> None:
+    # One Head Start program (a center of a grantee) and another licensed facility: the
+    # matcher proposes the facility as a site of the program; an administrator confirms it
+    # (with a reason) and the program's sites include the facility, with the decision; a
+    # second proposal is rejected with a reason. The facility stays its own program.
+    async with DemoSystems(programs=60, data_dir=tmp_path) as demo:
+        world = demo.world
+        program_truth, facility_truth, other_truth = [
+            t for t in world.truth if t.license_no and t.head_start_center_id is None
+        ][:3]
+        hub_id = f"LICENSE_NUMBER:{program_truth.license_no}"
+        pid = encode_global_id("Program", hub_id)
+        names = {f.license_no: f.facility_name for f in world.licensing.facilities}
+        facility, other_facility = facility_truth.license_no or "", other_truth.license_no or ""
+        async with CrosswalkStore(demo.env["ECEHUB_HUB_URL"]) as store:
+            await store.add_proposals(
+                "matcher@ecehub",
+                "program",
+                [
+                    LinkProposal(
+                        hub_id,
+                        "licensing",
+                        key,
+                        score,
+                        (f"matches site {key} of program {hub_id}",),
+                        kind=LinkKind.SITE,
+                    )
+                    for key, score in ((facility, 0.97), (other_facility, 0.6))
+                ],
+            )
+        key = DevKey.load_or_create(tmp_path / "keys")
+        config = load_config(demo.config_path, env={**os.environ, **demo.env})
+        config = with_crosswalk(config.model_copy(update={"auth": dev_auth_config(key)}))
+        admin = key.mint(sub="admin@state.example", roles=["state_admin"])
+        ta = key.mint(sub="coach@qris.example", roles=["ta_staff"], programs=[pid])
+        async with graph(demo, config) as (_, client):
+
+            async def ok(query: str, token: str, **variables: Any) -> Any:
+                body = await client.query(query, variables, token=token)
+                assert "errors" not in body, body
+                return body["data"]
+
+            before = (await ok(SITES, admin, id=pid))["program"]["sites"]
+            assert all(s["crosswalkLink"] is None for s in before)
+            site, other = (await ok(SITE_QUEUE, admin))["crosswalkSuggestions"]["links"]
+            assert (site["kind"], site["programId"], site["sourceKey"]) == (
+                "SITE",
+                pid,
+                facility,
+            )
+            assert site["record"]["name"] == names[facility]
+
+            refused = await client.query(
+                CONFIRM_WHY, {"id": site["id"], "v": site["version"], "why": "x"}, token=ta
+            )
+            assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+            confirmed = await ok(
+                CONFIRM_WHY, admin, id=site["id"], v=site["version"], why="on the center list"
+            )
+            assert confirmed["confirmLink"] == {
+                "status": "CONFIRMED",
+                "kind": "SITE",
+                "decisionReason": "on the center list",
+            }
+            rejected = await ok(
+                REJECT_WHY, admin, id=other["id"], v=other["version"], why="another grantee's"
+            )
+            assert rejected["rejectLink"]["decisionReason"] == "another grantee's"
+            assert rejected["rejectLink"]["status"] == "REJECTED"
+
+            program = (await ok(SITES, admin, id=pid))["program"]
+            linked = [s for s in program["sites"] if s["crosswalkLink"] is not None]
+            assert [s["name"] for s in linked] == [names[facility]]
+            [facility_site] = linked
+            assert facility_site["crosswalkLink"]["decidedBy"] == "admin@state.example"
+            assert facility_site["crosswalkLink"]["decisionReason"] == "on the center list"
+            assert {s["source"] for s in facility_site["sources"]} == {"licensing"}
+            [name_provenance] = facility_site["provenance"]
+            assert (name_provenance["source"], name_provenance["wins"]) == ("licensing", True)
+            # The facility did not join the program: its records are not the program's.
+            assert ("licensing", facility) not in {
+                (s["source"], s["key"]) for s in program["sources"]
+            }
+            assert (await ok(SITE_QUEUE, admin))["crosswalkSuggestions"]["links"] == []
+
+        async with HubStore(demo.env["ECEHUB_HUB_URL"]) as hub_store:
+            audit = await hub_store.audit_for_program(hub_id, first=100)
+        reasons = {(e.after or {}).get("decision_reason") for e in audit.entries}
+        assert {"on the center list", "another grantee's"} <= reasons
