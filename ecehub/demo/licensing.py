@@ -1,5 +1,6 @@
 """The state child-care licensing agency's database: facilities, inspections and the rules
-checked at each inspection. Its own naming: ``license_no`` keys, ``*_dt`` dates, UPPER_SNAKE
+checked at each inspection, each facility's licensed places per age group and its assigned
+licensing consultant. Its own naming: ``license_no`` keys, ``*_dt`` dates, UPPER_SNAKE
 codes (``CENTER``/``FCC``, ``COMPLIANT``/``NON_COMPLIANT``/``NOT_APPLICABLE``) next to
 CEDS licensing statuses (``Licensed``, ``Probation``, ``Suspended``, ``Expired``) and CEDS
 monitoring visit purposes (``HealthSafety``, ``LicensingVisits``, ``Renewal``, ``Review``,

@@ -300,7 +300,8 @@ class SourceGateway:
         """Per source: its calls and their time, and (``unparsable``) the values of the
         records read that did not parse, by entity and field, with the first one as an
         example where ``shows(entity, field)`` (the reader may read that field; default: no
-        examples)."""
+        examples). A source that only the cache answered is listed (0 calls) when records it
+        gave hold such values."""
         entries: list[dict[str, object]] = [
             {"source": s.source, "calls": s.calls, "ms": round(s.ms, 1)}
             for s in sorted(self.stats.values(), key=lambda s: s.source)
