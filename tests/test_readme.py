@@ -11,6 +11,7 @@ import yaml
 
 from ecehub.auth.devtokens import DevKey
 from ecehub.config import parse_config
+from ecehub.config.canonical import ENTITIES
 from ecehub.demo.hub_seed import DEFAULT_HUB_PROGRAMS
 from tests.graph_helpers import demo_graph
 
@@ -80,3 +81,28 @@ def test_the_rest_dialect_examples_load() -> None:
     assert soda.query.param == "$where" and odata.query.param == "$filter"  # type: ignore[attr-defined]
     assert odata.query.member("Id", ["'1'", "'2'"]) == "(Id eq '1' or Id eq '2')"  # type: ignore[attr-defined]
     assert odata.pagination.page_size == 500  # type: ignore[attr-defined]
+
+
+def _canonical_guide() -> dict[str, str]:
+    """The README's guide to the canonical fields: each entity's paragraph (and table), by
+    the entity named in bold at its start."""
+    start = README.index("### The canonical fields")
+    end = README.index("\n### ", start + 1)
+    found: dict[str, str] = {}
+    for part in re.split(r"\n(?=\*\*[a-z_]+\*\*)", README[start:end])[1:]:
+        name = re.match(r"\*\*([a-z_]+)\*\*", part)
+        assert name is not None
+        found[name.group(1)] = part
+    return found
+
+
+def test_the_canonical_guide_covers_every_canonical_field() -> None:
+    guide = _canonical_guide()
+    assert set(guide) == set(ENTITIES)
+    for name, spec in ENTITIES.items():
+        missing = [f for f in spec.fields if f"`{f}`" not in guide[name]]
+        assert not missing, f"README's guide to `{name}` does not say what {missing} are"
+        for field in spec.fields:
+            # each field's row (or entry) says its canonical type
+            kind = spec.fields[field]
+            assert re.search(rf"`{field}`[^(|]*?[(|]\s*{kind}\b", guide[name]), (name, field)

@@ -43,6 +43,9 @@ _RECORD_TYPES: Mapping[str, str] = {
     "funding": "Funding",
     "rating": "RatingEvent",
     "activity": "ActivityEntry",
+    "contact": "ProgramContact",
+    "accreditation": "Accreditation",
+    "capacity": "AgeGroupCapacity",
 }
 
 _ADDRESS = {"address": "street", "city": "city", "county": "county", "state": "state", "zip": "zip"}

@@ -183,6 +183,21 @@ ENTITIES: dict[str, EntitySpec] = {
             parents=("program",),
         ),
         EntitySpec(
+            "contact",
+            {"role": "str", "name": "str", "email": "str", "phone": "str"},
+            parents=("program", "site"),
+        ),
+        EntitySpec(
+            "accreditation",
+            {"body": "str", "status": "str", "begins_on": "date", "ends_on": "date"},
+            parents=("program", "site"),
+        ),
+        EntitySpec(
+            "capacity",
+            {"age_group": "str", "capacity": "int"},
+            parents=("program", "site"),
+        ),
+        EntitySpec(
             "activity",
             {
                 "kind": "str",

@@ -71,6 +71,11 @@ def utcnow() -> dt.datetime:
 _UNPARSABLE_EXAMPLES = 3
 
 
+def _example(value: Any) -> str:
+    """A value that did not parse, as an example: its ``repr``, cut at 60 characters."""
+    return repr(value)[:60]
+
+
 @dataclass
 class Unparsable:
     """The values of one field a connector read as null because they are not of its type."""
@@ -123,6 +128,11 @@ class Record:
     fetched_at: dt.datetime = field(default_factory=utcnow)
     cursor: str | None = None
     """Opaque position *after* this record in a ``find`` result, for the next page."""
+    unparsable: dict[str, str] = field(default_factory=dict)
+    """Fields read as null because their value is not of the field's type, each with that
+    value as ``repr`` cut at 60 characters: what a traced request reports of the records it
+    read (``extensions.sources[].unparsable``), the value only to roles that may read the
+    field."""
 
     def get(self, name: str) -> Any:
         if is_identifier_field(name):
@@ -371,7 +381,7 @@ class Connector(ABC, Generic[SettingsT]):
             found = stats[(entity, name)] = Unparsable(kind)
         found.count += 1
         if len(found.examples) < _UNPARSABLE_EXAMPLES:
-            found.examples.append(repr(value)[:60])
+            found.examples.append(_example(value))
         if self.logs_unparsable and (found.count == 1 or math.log10(found.count).is_integer()):
             log.warning(
                 "source %s: %s.%s: %d value(s) so far are not a valid %s and read as null "
@@ -503,6 +513,7 @@ class Connector(ABC, Generic[SettingsT]):
         coercers = builder.coercers
         nulls, formats = builder.nulls, builder.formats
         fields: dict[str, Any] = {}
+        unparsable: dict[str, str] = {}
         for name, value in raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
             if isinstance(value, str) and (nulls or formats):
@@ -518,6 +529,7 @@ class Connector(ABC, Generic[SettingsT]):
                 # A bad value in one cell must not fail the record: null, and accounted.
                 self._unparsable(entity, name, builder.kinds[name], value)
                 fields[name] = None
+                unparsable[name] = _example(value)
         identifiers: dict[str, str] = {}
         for system, value in raw_identifiers.items():
             if value is not None:
@@ -532,6 +544,7 @@ class Connector(ABC, Generic[SettingsT]):
             identifiers,
             None if parent_key is None else str(parent_key),
             fetched_at or utcnow(),
+            unparsable=unparsable,
         )
 
     def _record_builder(self, entity: str) -> _RecordBuilder:

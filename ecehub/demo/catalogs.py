@@ -19,6 +19,7 @@ __all__ = [
     "FCC_RULES",
     "HSPPS_STANDARDS",
     "INSPECTORS",
+    "LICENSING_CONSULTANTS",
     "ROOM_NAMES",
     "TRAININGS",
 ]
@@ -152,6 +153,11 @@ COACHES: tuple[str, ...] = (
     "Dana Whitfield", "Marisol Ortega", "Grace Liu", "Terrence Boyd", "Helen Novak",
     "Irene Castillo", "Paul Mbeki", "Joanna Reyes",
 )  # fmt: skip
+
+LICENSING_CONSULTANTS: tuple[str, ...] = (
+    "Renee Alvarez", "Karl Sorensen", "Tamika Washington", "Michael Osei", "Lena Brandt",
+)  # fmt: skip
+"""Each consultant covers the counties whose index (in ``COUNTIES``) falls to them."""
 
 INSPECTORS: tuple[str, ...] = (
     "R. Alvarez", "K. Sorensen", "T. Washington", "M. Osei", "L. Brandt", "J. Kaur",

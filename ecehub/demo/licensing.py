@@ -1,5 +1,6 @@
 """The state child-care licensing agency's database: facilities, inspections and the rules
-checked at each inspection. Its own naming: ``license_no`` keys, ``*_dt`` dates, UPPER_SNAKE
+checked at each inspection, each facility's licensed places per age group and its assigned
+licensing consultant. Its own naming: ``license_no`` keys, ``*_dt`` dates, UPPER_SNAKE
 codes (``CENTER``/``FCC``, ``COMPLIANT``/``NON_COMPLIANT``/``NOT_APPLICABLE``) next to
 CEDS licensing statuses (``Licensed``, ``Probation``, ``Suspended``, ``Expired``) and CEDS
 monitoring visit purposes (``HealthSafety``, ``LicensingVisits``, ``Renewal``, ``Review``,
@@ -13,7 +14,15 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, MetaData, Str
 from ecehub.demo.seeding import score_type, seed_database
 from ecehub.demo.world import World
 
-__all__ = ["LICENSING_METADATA", "facility", "inspection", "seed_licensing", "violation"]
+__all__ = [
+    "LICENSING_METADATA",
+    "facility",
+    "facility_capacity",
+    "facility_contact",
+    "inspection",
+    "seed_licensing",
+    "violation",
+]
 
 LICENSING_METADATA = MetaData()
 
@@ -69,6 +78,26 @@ violation = Table(
     Column("comments", Text),
 )
 
+facility_capacity = Table(
+    "facility_capacity",
+    LICENSING_METADATA,
+    Column("capacity_id", Integer, primary_key=True, autoincrement=False),
+    Column("license_no", String(20), ForeignKey("facility.license_no"), nullable=False, index=True),
+    Column("age_group", String(20), nullable=False),
+    Column("places", Integer, nullable=False),
+)
+
+facility_contact = Table(
+    "facility_contact",
+    LICENSING_METADATA,
+    Column("contact_id", Integer, primary_key=True, autoincrement=False),
+    Column("license_no", String(20), ForeignKey("facility.license_no"), nullable=False, index=True),
+    Column("contact_role", String(40), nullable=False),
+    Column("contact_name", String(100), nullable=False),
+    Column("phone_no", String(20)),
+    Column("email_addr", String(200)),
+)
+
 
 async def seed_licensing(url: str, world: World) -> None:
     """(Re)create the licensing database at ``url`` (a SQLAlchemy async URL) from ``world``."""
@@ -80,5 +109,7 @@ async def seed_licensing(url: str, world: World) -> None:
             "facility": records.facilities,
             "inspection": records.inspections,
             "violation": records.violations,
+            "facility_capacity": records.capacities,
+            "facility_contact": records.contacts,
         },
     )

@@ -6,11 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from ecehub.demo.catalogs import CENTER_RULES, FCC_RULES, INSPECTORS
-from ecehub.demo.geography import STATE_CODE
+from ecehub.demo.catalogs import CENTER_RULES, FCC_RULES, INSPECTORS, LICENSING_CONSULTANTS
+from ecehub.demo.geography import COUNTIES, STATE_CODE
 from ecehub.demo.noise import format_phone
-from ecehub.demo.programs import TrueProgram
-from ecehub.demo.records import Facility, Inspection, LicensingRecords, Violation
+from ecehub.demo.programs import TrueProgram, slug
+from ecehub.demo.records import (
+    Facility,
+    FacilityCapacity,
+    FacilityContact,
+    Inspection,
+    LicensingRecords,
+    Violation,
+)
 
 __all__ = ["licensing_records"]
 
@@ -50,6 +57,40 @@ def _facility(program: TrueProgram) -> Facility:
     )
 
 
+_AGE_WEIGHTS = {"Infant": 2, "Toddler": 3, "Preschool": 6, "SchoolAge": 4}
+"""How a facility's places split across the ages it serves (younger groups are smaller)."""
+_COUNTY_INDEX = {county.name: i for i, county in enumerate(COUNTIES)}
+
+
+def _capacity_by_age(
+    facility: Facility, ages: tuple[str, ...], first_id: int
+) -> list[FacilityCapacity]:
+    """The facility's places split across its age groups, adding up to its capacity: derived
+    from the facility alone (no random draw), so the rest of the world stays as it was."""
+    weights = [_AGE_WEIGHTS.get(age, 3) for age in ages]
+    places = [max(1, facility.capacity * w // sum(weights)) for w in weights[:-1]]
+    places.append(facility.capacity - sum(places))
+    return [
+        FacilityCapacity(first_id + i, facility.license_no, age, n)
+        for i, (age, n) in enumerate(zip(ages, places, strict=True))
+    ]
+
+
+def _consultant(facility: Facility, contact_id: int) -> FacilityContact:
+    """The licensing consultant assigned to the facility's county."""
+    index = _COUNTY_INDEX.get(facility.county_name, 0) % len(LICENSING_CONSULTANTS)
+    name = LICENSING_CONSULTANTS[index]
+    first, last = name.split(" ", 1)
+    return FacilityContact(
+        contact_id=contact_id,
+        license_no=facility.license_no,
+        contact_role="Licensing Consultant",
+        contact_name=name,
+        phone_no=format_phone(f"555010{index + 1:04d}", "paren"),
+        email_addr=f"{slug(first)}.{slug(last)}@licensing.{STATE_CODE.lower()}.example",
+    )
+
+
 def licensing_records(
     rng: random.Random, programs: list[TrueProgram], as_of: dt.date
 ) -> LicensingRecords:
@@ -57,6 +98,8 @@ def licensing_records(
     for program in programs:
         facility = _facility(program)
         out.facilities.append(facility)
+        out.capacities.extend(_capacity_by_age(facility, program.ages, len(out.capacities) + 1))
+        out.contacts.append(_consultant(facility, len(out.contacts) + 1))
         rules = CENTER_RULES if program.kind == "CENTER" else FCC_RULES
         form_name = _FORMS[program.kind]
         infants = "Infant" in program.ages

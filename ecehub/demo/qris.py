@@ -10,7 +10,8 @@
 Endpoints (each also takes ``ids``, its own record keys, for batch fetches):
 ``/v1/providers`` (``license_numbers``, ``level``, ``city``, ``county``, ``name_contains``),
 ``/v1/providers/{providerId}``, ``/v1/ratings``, ``/v1/coaching-visits``,
-``/v1/assessments``, ``/v1/awards``, ``/v1/workforce`` (``provider_ids``),
+``/v1/assessments``, ``/v1/awards``, ``/v1/workforce``, ``/v1/contacts``,
+``/v1/accreditations`` (``provider_ids``),
 ``/v1/assessment-subscales`` (``assessment_ids``), ``/v1/trainings`` (``registry_ids``),
 ``/v1/health``.
 """
@@ -142,6 +143,16 @@ def _collections(world: World) -> list[_Collection]:
             "/v1/workforce",
             [r.to_json() for r in q.workforce],
             {"ids": _in_list("registryId"), **by_provider},
+        ),
+        _Collection(
+            "/v1/contacts",
+            [r.to_json() for r in q.contacts],
+            {"ids": _in_list("contactId"), **by_provider},
+        ),
+        _Collection(
+            "/v1/accreditations",
+            [r.to_json() for r in q.accreditations],
+            {"ids": _in_list("accreditationId"), **by_provider},
         ),
         _Collection(
             "/v1/trainings",

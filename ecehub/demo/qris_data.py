@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from decimal import Decimal
 
 from ecehub.demo.catalogs import COACHES, COACHING_TOPICS, ERS_SUBSCALES, TRAININGS
@@ -23,7 +24,9 @@ from ecehub.demo.programs import TrueProgram, slug
 from ecehub.demo.records import (
     Award,
     CoachingVisit,
+    QrisAccreditation,
     QrisAssessment,
+    QrisContact,
     QrisProvider,
     QrisRating,
     QrisRecords,
@@ -351,4 +354,61 @@ def qris_records(
         for person in _own_staff(rng, program, as_of):
             registry.register(person, program.qris_provider_id)
     build.workforce(registry, linked)
+    _contacts(build.out)
+    _accreditations(build.out, as_of)
     return build.out
+
+
+def _contacts(out: QrisRecords) -> None:
+    """Each provider's quality coach: the one who made most of its coaching visits (or, with
+    none yet, the one its provider ID falls to). Derived from the records already drawn, so
+    adding them leaves every other record as it was."""
+    visits: dict[str, Counter[str]] = {}
+    for visit in out.coaching_visits:
+        visits.setdefault(visit.provider_id, Counter())[visit.coach_name] += 1
+    for provider in out.providers:
+        pid = provider.provider_id
+        seen = visits.get(pid)
+        coach = (
+            seen.most_common(1)[0][0]
+            if seen
+            else COACHES[int(pid.removeprefix("Q-")) % len(COACHES)]
+        )
+        first, last = coach.split(" ", 1)
+        index = COACHES.index(coach)
+        out.contacts.append(
+            QrisContact(
+                contact_id=len(out.contacts) + 1,
+                provider_id=pid,
+                role="QRIS Coach",
+                full_name=coach,
+                phone=format_phone(f"555020{index + 1:04d}", "dash"),
+                email=f"{slug(first)}.{slug(last)}@qris.{STATE_CODE.lower()}.example",
+            )
+        )
+
+
+_ACCREDITATION_YEARS = 5
+
+
+def _accreditations(out: QrisRecords, as_of: dt.date) -> None:
+    """NAEYC (centers) or NAFCC (family child-care homes) accreditation, on file for
+    providers rated 4 or 5 (accreditation is a pathway to the top levels): a five-year term
+    begun a year before the rating took effect."""
+    for provider in out.providers:
+        level, rated = provider.rating_level, provider.rating_effective
+        if level is None or level < 4 or rated is None:
+            continue
+        body = "NAFCC" if provider.program_type == "FamilyChildCare" else "NAEYC"
+        begins = rated.replace(year=rated.year - 1, day=1)
+        ends = begins.replace(year=begins.year + _ACCREDITATION_YEARS) - dt.timedelta(days=1)
+        out.accreditations.append(
+            QrisAccreditation(
+                accreditation_id=len(out.accreditations) + 1,
+                provider_id=provider.provider_id,
+                agency=body,
+                status="Accredited" if ends >= as_of else "Expired",
+                start_date=begins,
+                end_date=ends,
+            )
+        )

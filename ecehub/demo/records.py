@@ -20,6 +20,8 @@ __all__ = [
     "Classroom",
     "CoachingVisit",
     "Facility",
+    "FacilityCapacity",
+    "FacilityContact",
     "GrantFunding",
     "Grantee",
     "HeadStartCenter",
@@ -29,7 +31,9 @@ __all__ = [
     "MonitoringReview",
     "PirEnrollment",
     "ProgramTruth",
+    "QrisAccreditation",
     "QrisAssessment",
+    "QrisContact",
     "QrisProvider",
     "QrisRating",
     "QrisRecords",
@@ -95,10 +99,34 @@ class Violation:
 
 
 @dataclass(frozen=True, slots=True)
+class FacilityCapacity:
+    """The licensed places of one age group at a facility (they add up to its capacity)."""
+
+    capacity_id: int
+    license_no: str
+    age_group: str
+    places: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacilityContact:
+    """A person the agency lists for a facility: its assigned licensing consultant."""
+
+    contact_id: int
+    license_no: str
+    contact_role: str
+    contact_name: str
+    phone_no: str
+    email_addr: str
+
+
+@dataclass(frozen=True, slots=True)
 class LicensingRecords:
     facilities: list[Facility] = field(default_factory=list)
     inspections: list[Inspection] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
+    capacities: list[FacilityCapacity] = field(default_factory=list)
+    contacts: list[FacilityContact] = field(default_factory=list)
 
 
 # --- Head Start ----------------------------------------------------------------------------
@@ -434,6 +462,50 @@ class QrisTraining:
 
 
 @dataclass(frozen=True, slots=True)
+class QrisContact:
+    """A person QRIS lists for a provider: its assigned quality coach."""
+
+    contact_id: int
+    provider_id: str
+    role: str
+    full_name: str
+    phone: str
+    email: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contactId": self.contact_id,
+            "providerId": self.provider_id,
+            "role": self.role,
+            "fullName": self.full_name,
+            "phone": self.phone,
+            "email": self.email,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class QrisAccreditation:
+    """A national accreditation QRIS accepts as evidence (NAEYC centers, NAFCC homes)."""
+
+    accreditation_id: int
+    provider_id: str
+    agency: str
+    status: str
+    start_date: dt.date
+    end_date: dt.date
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "accreditationId": self.accreditation_id,
+            "providerId": self.provider_id,
+            "agency": self.agency,
+            "status": self.status,
+            "startDate": _iso(self.start_date),
+            "endDate": _iso(self.end_date),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class QrisRecords:
     providers: list[QrisProvider] = field(default_factory=list)
     ratings: list[QrisRating] = field(default_factory=list)
@@ -443,6 +515,8 @@ class QrisRecords:
     awards: list[Award] = field(default_factory=list)
     workforce: list[WorkforceMember] = field(default_factory=list)
     trainings: list[QrisTraining] = field(default_factory=list)
+    contacts: list[QrisContact] = field(default_factory=list)
+    accreditations: list[QrisAccreditation] = field(default_factory=list)
 
 
 # --- Ground truth --------------------------------------------------------------------------

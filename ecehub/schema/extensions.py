@@ -46,7 +46,11 @@ class SourceReport(SchemaExtension):
     A source whose failure cached answers fully stood in for (stale-if-error) gets no error:
     it is listed in ``extensions.stale: [{source, ageSeconds}]`` (the oldest answer's age,
     whole seconds) instead. One that failed leaving something unanswered gets its error and,
-    if stale answers stood in for part of it, is listed there too."""
+    if stale answers stood in for part of it, is listed there too.
+
+    With tracing on, each source's entry also has ``unparsable``: per entity and field, how
+    many records this request read from it with a value that did not parse (read as null),
+    and one such value as ``example`` when the request's role may read that field."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -78,7 +82,14 @@ class SourceReport(SchemaExtension):
                 for source, age in sorted(gateway.stale.items())
             ]
         if getattr(context, "trace", False):
-            results["sources"] = context.gateway.trace()
+            access = getattr(context, "access", None)
+
+            def shows(entity: str, name: str) -> bool:
+                # An example is a source value: shown only to a reader who may read the
+                # field it belongs to (the one access rule), never to others.
+                return access is None or access.value_denial(entity, name) is None
+
+            results["sources"] = context.gateway.trace(shows)
         return results
 
 

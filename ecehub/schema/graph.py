@@ -34,10 +34,13 @@ from ecehub.schema.qip import (
     QualityImprovementPlan,
 )
 from ecehub.schema.records import (
+    Accreditation,
+    AgeGroupCapacity,
     Assessment,
     Checklist,
     EnrollmentCount,
     EnrollmentSummary,
+    ProgramContact,
     RatingEvent,
     Room,
     Training,
@@ -254,6 +257,21 @@ class Site(_MergedNode):
     def service_option(self) -> str | None:
         return self.merged.value("service_option")
 
+    @strawberry.field(description="Places by age group, from every source that gives them")
+    async def capacity_by_age(self, info: Info) -> list[AgeGroupCapacity]:
+        rows = await info.context.children(self.merged.records, "capacity", "site")
+        return [AgeGroupCapacity(record=r) for r in rows]
+
+    @strawberry.field(description="Accreditations of the site, each from its source")
+    async def accreditations(self, info: Info) -> list[Accreditation]:
+        rows = await info.context.children(self.merged.records, "accreditation", "site")
+        return [Accreditation(record=r) for r in rows]
+
+    @strawberry.field(description="People to contact about the site, each from its source")
+    async def contacts(self, info: Info) -> list[ProgramContact]:
+        rows = await info.context.children(self.merged.records, "contact", "site")
+        return [ProgramContact(record=r) for r in rows]
+
     @strawberry.field
     async def rooms(self, info: Info) -> list[Room]:
         rows = await info.context.children(self.merged.records, "room", "site")
@@ -419,6 +437,27 @@ class Program(_MergedNode):
     async def rating_history(self, info: Info) -> list[RatingEvent]:
         rows = await info.context.children(self.merged.records, "rating", "program")
         return [RatingEvent(record=r) for r in rows]
+
+    @strawberry.field(
+        description="People to contact about the program (its director, QRIS coach, "
+        "licensing consultant, ...), each from its source"
+    )
+    async def contacts(self, info: Info) -> list[ProgramContact]:
+        rows = await info.context.children(self.merged.records, "contact", "program")
+        return [ProgramContact(record=r) for r in rows]
+
+    @strawberry.field(description="Accreditations (NAEYC, NAFCC, ...), each from its source")
+    async def accreditations(self, info: Info) -> list[Accreditation]:
+        rows = await info.context.children(self.merged.records, "accreditation", "program")
+        return [Accreditation(record=r) for r in rows]
+
+    @strawberry.field(
+        description="Places by age group (licensed capacity per age group), from every source "
+        "that gives them; license.capacity is the total"
+    )
+    async def capacity_by_age(self, info: Info) -> list[AgeGroupCapacity]:
+        rows = await info.context.children(self.merged.records, "capacity", "program")
+        return [AgeGroupCapacity(record=r) for r in rows]
 
     @strawberry.field(description="Support given: sector logs and the hub's activity log")
     async def activity(self, info: Info) -> list[ActivityEntry]:

@@ -16,6 +16,8 @@ from ecehub.schema.arguments import global_id
 from ecehub.schema.common import Info
 
 __all__ = [
+    "Accreditation",
+    "AgeGroupCapacity",
     "Assessment",
     "AssessmentScore",
     "Checklist",
@@ -23,6 +25,7 @@ __all__ = [
     "ComplianceResponse",
     "EnrollmentCount",
     "EnrollmentSummary",
+    "ProgramContact",
     "RatingEvent",
     "Room",
     "Training",
@@ -342,3 +345,62 @@ class RatingEvent(_SourceRow):
     @strawberry.field
     def status(self) -> str | None:
         return self.record.get("status")
+
+
+@strawberry.type(
+    description="A person to contact about a program, as one source names them: e.g. its "
+    "director, its QRIS coach, its licensing consultant. Email and phone are personal data: "
+    'only roles entitled to them read them (README "Roles and access").'
+)
+class ProgramContact(_SourceRow):
+    @strawberry.field(
+        description="What the person is to the program, as the source says, e.g. Director, "
+        "QRIS coach, Licensing consultant"
+    )
+    def role(self) -> str | None:
+        return self.record.get("role")
+
+    @strawberry.field
+    def name(self) -> str | None:
+        return self.record.get("name")
+
+    @strawberry.field(description="Personal: only roles entitled to contact details")
+    def email(self) -> str | None:
+        return self.record.get("email")
+
+    @strawberry.field(description="Personal: only roles entitled to contact details")
+    def phone(self) -> str | None:
+        return self.record.get("phone")
+
+
+@strawberry.type(description="An accreditation of a program by an accrediting body.")
+class Accreditation(_SourceRow):
+    @strawberry.field(
+        description="The accrediting body, CEDS Accreditation agency where it fits: NAEYC, "
+        "NAFCC, NECPA, NAC, COA, SACS, Other"
+    )
+    def body(self) -> str | None:
+        return self.record.get("body")
+
+    @strawberry.field(description="As the source says, e.g. Accredited, Candidate, Expired")
+    def status(self) -> str | None:
+        return self.record.get("status")
+
+    @strawberry.field(description="First day of the accreditation term")
+    def begins_on(self) -> dt.date | None:
+        return self.record.get("begins_on")
+
+    @strawberry.field(description="Last day of the accreditation term")
+    def ends_on(self) -> dt.date | None:
+        return self.record.get("ends_on")
+
+
+@strawberry.type(description="How many children of one age group a program or site may serve.")
+class AgeGroupCapacity(_SourceRow):
+    @strawberry.field(description="infant, toddler, preschool, school-age, as the source says")
+    def age_group(self) -> str | None:
+        return self.record.get("age_group")
+
+    @strawberry.field(description="Licensed (or funded) places for the age group")
+    def capacity(self) -> int | None:
+        return self.record.get("capacity")

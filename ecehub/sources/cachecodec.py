@@ -105,6 +105,7 @@ def encode_record(record: Record) -> dict[str, Any]:
         "p": record.parent_key,
         "t": record.fetched_at.isoformat(),
         "c": record.cursor,
+        **({"u": dict(record.unparsable)} if record.unparsable else {}),
     }
 
 
@@ -123,6 +124,9 @@ def decode_record(data: Any) -> Record:
         raise BadEntry("a record's fields or identifiers are not objects")
     if not all(isinstance(v, str) for v in identifiers.values()):
         raise BadEntry("an identifier is not text")
+    unparsable = data.get("u", {})
+    if not isinstance(unparsable, dict) or not all(isinstance(v, str) for v in unparsable.values()):
+        raise BadEntry("a record's unparsable values are not an object of text")
     try:
         fetched_at = dt.datetime.fromisoformat(_text(data, "t"))
     except ValueError as exc:
@@ -136,6 +140,7 @@ def decode_record(data: Any) -> Record:
         parent_key=_text(data, "p", optional=True),
         fetched_at=fetched_at,
         cursor=_text(data, "c", optional=True),
+        unparsable={str(k): v for k, v in unparsable.items()},
     )
 
 

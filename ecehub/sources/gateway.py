@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from ecehub.sources.periods import HubPeriods, hub_keeps_periods
 from ecehub.sources.resilience import SourceGuard
 from ecehub.tracing import source_span
 
-__all__ = ["SourceFailure", "SourceGateway", "SourceStats"]
+__all__ = ["SourceFailure", "SourceGateway", "SourceStats", "UnparsableTally"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,15 @@ class SourceStats:
     calls: int = 0
     ms: float = 0.0
     usage: Usage = field(default_factory=Usage)
+
+
+@dataclass
+class UnparsableTally:
+    """The records a request read whose value of one field did not parse (read as null)."""
+
+    count: int = 0
+    example: str = ""
+    """The first such value this request met (``repr``, cut at 60 characters)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,10 @@ class SourceGateway:
         """Sources cached answers stood in for while they failed: the oldest one's age (s)."""
         self.unanswered: set[str] = set()
         """Sources that failed leaving something out of the answer (not covered stale)."""
+        self.unparsable: dict[str, dict[tuple[str, str], UnparsableTally]] = {}
+        """Per source, per ``(entity, field)``: the records this request read (live or from
+        the cache) with a value that did not parse, each record counted once."""
+        self._tallied: set[tuple[str, str, str]] = set()
 
     def connector(self, source: str) -> Connector:
         return self.connectors[source]
@@ -189,20 +202,24 @@ class SourceGateway:
     async def fetch(self, source: str, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         conn = self.connectors[source]
         if hub_keeps_periods(conn, entity):
-            return await self.periods.fetch(conn, entity, keys, self._whole_read(source, entity))
+            whole = self._whole_read(source, entity)
+            return self._tally(await self.periods.fetch(conn, entity, keys, whole))
         if not asked_by_key(conn, entity):
-            return await self.paging.fetch(conn, entity, keys, self._whole_read(source, entity))
+            whole = self._whole_read(source, entity)
+            return self._tally(await self.paging.fetch(conn, entity, keys, whole))
         op = f"fetch {entity}"
         cache = self._cached(source, entity)
         if cache is None:
-            return await self._uncached(source, op, lambda: conn.fetch(entity, keys), {})
+            return self._tally(
+                await self._uncached(source, op, lambda: conn.fetch(entity, keys), {})
+            )
 
         async def ask(missing: list[str]) -> dict[str, Record] | Failed:
             return await self._ask(source, op, lambda: conn.fetch(entity, missing), {})
 
         read = await cache.read(source, entity, "fetch", list(dict.fromkeys(keys)), ask)
         self._note(source, read)
-        return {k: r for k, r in read.answers.items() if r is not None}
+        return self._tally({k: r for k, r in read.answers.items() if r is not None})
 
     async def children(
         self, source: str, entity: str, parent_entity: str, parent_keys: Sequence[str]
@@ -210,12 +227,16 @@ class SourceGateway:
         conn = self.connectors[source]
         if not conn.capabilities.supports_children:
             whole = self._whole_read(source, entity)
-            return await self.paging.children(conn, entity, parent_entity, parent_keys, whole)
+            return self._tally_groups(
+                await self.paging.children(conn, entity, parent_entity, parent_keys, whole)
+            )
         op = f"children {entity}"
         cache = self._cached(source, entity)
         if cache is None:
-            return await self._uncached(
-                source, op, lambda: conn.children(entity, parent_entity, parent_keys), {}
+            return self._tally_groups(
+                await self._uncached(
+                    source, op, lambda: conn.children(entity, parent_entity, parent_keys), {}
+                )
             )
 
         async def ask(missing: list[str]) -> dict[str, list[Record]] | Failed:
@@ -226,7 +247,7 @@ class SourceGateway:
         unique = list(dict.fromkeys(parent_keys))
         read = await cache.read(source, entity, "children", unique, ask, parent_entity)
         self._note(source, read)
-        return {k: records for k, records in read.answers.items() if records}
+        return self._tally_groups({k: records for k, records in read.answers.items() if records})
 
     async def find(
         self,
@@ -240,10 +261,14 @@ class SourceGateway:
         conn = self.connectors[source]
         if hub_keeps_periods(conn, entity):
             whole = self._whole_read(source, entity)
-            return await self.periods.find(conn, entity, filters, whole, first=first, after=after)
+            return self._tally_page(
+                await self.periods.find(conn, entity, filters, whole, first=first, after=after)
+            )
         if needs_hub_paging(conn, entity, filters):
             whole = self._whole_read(source, entity)
-            return await self.paging.find(conn, entity, filters, whole, first=first, after=after)
+            return self._tally_page(
+                await self.paging.find(conn, entity, filters, whole, first=first, after=after)
+            )
         op = f"find {entity}"
         empty = Page([], False)
         cache = self._cached(source, entity)
@@ -275,8 +300,10 @@ class SourceGateway:
 
         largest = conn.capabilities.max_page_size
         if largest is None:
-            return await page(first, after)
-        return await self.paging.within_page_size(page, largest, first=first, after=after)
+            return self._tally_page(await page(first, after))
+        return self._tally_page(
+            await self.paging.within_page_size(page, largest, first=first, after=after)
+        )
 
     def _whole_read(self, source: str, entity: str) -> Read:
         """``find`` of everything passing some filters, for :class:`HubPaging` (live: a
@@ -290,11 +317,15 @@ class SourceGateway:
 
         return read
 
-    def trace(self) -> list[dict[str, object]]:
+    def trace(self, shows: Callable[[str, str], bool] | None = None) -> list[dict[str, object]]:
         """Per source asked: connector ``calls``, the HTTP ``requests`` (SQL statements,
         file reads) and ``rows`` they cost, as the connector counted them (``None``: a
-        connector that does not count), and ``ms`` spent in the calls."""
-        return [
+        connector that does not count), ``ms`` spent in the calls, and (``unparsable``) the
+        values of the records read that did not parse, by entity and field, with the first
+        one as an example where ``shows(entity, field)`` (the reader may read that field;
+        default: no examples). A source that only the cache answered is listed (0 calls)
+        when records it gave hold such values."""
+        entries: list[dict[str, object]] = [
             {
                 "source": s.source,
                 "calls": s.calls,
@@ -304,3 +335,45 @@ class SourceGateway:
             }
             for s in sorted(self.stats.values(), key=lambda s: s.source)
         ]
+        for entry in entries:
+            entry["unparsable"] = self._unparsable_trace(str(entry["source"]), shows)
+        return entries
+
+    def _unparsable_trace(
+        self, source: str, shows: Callable[[str, str], bool] | None
+    ) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for (entity, name), tally in sorted(self.unparsable.get(source, {}).items()):
+            item: dict[str, object] = {"entity": entity, "field": name, "count": tally.count}
+            if shows is not None and shows(entity, name):
+                item["example"] = tally.example
+            out.append(item)
+        return out
+
+    # -- values that did not parse, per request -------------------------------------------
+    def _tally_records(self, records: Iterable[Record]) -> None:
+        for record in records:
+            if not record.unparsable:
+                continue
+            seen = (record.source, record.entity, record.key)
+            if seen in self._tallied:
+                continue
+            self._tallied.add(seen)
+            self.stats.setdefault(record.source, SourceStats(record.source))
+            tallies = self.unparsable.setdefault(record.source, {})
+            for name, example in record.unparsable.items():
+                tally = tallies.setdefault((record.entity, name), UnparsableTally(example=example))
+                tally.count += 1
+
+    def _tally(self, found: dict[str, Record]) -> dict[str, Record]:
+        self._tally_records(found.values())
+        return found
+
+    def _tally_groups(self, found: dict[str, list[Record]]) -> dict[str, list[Record]]:
+        for records in found.values():
+            self._tally_records(records)
+        return found
+
+    def _tally_page(self, found: Page) -> Page:
+        self._tally_records(found.records)
+        return found

@@ -142,6 +142,18 @@ def _sources(data: Any) -> set[str]:
     return {s["source"] for s in data["program"]["sources"]}
 
 
+def _contact_sources(data: Any) -> set[str]:
+    return {c["source"] for c in data["program"]["contacts"]}
+
+
+def _full_contacts(data: Any) -> bool:
+    """The rich program's licensing consultant and QRIS coach, with email and phone."""
+    contacts = data["program"]["contacts"]
+    return _contact_sources(data) == {"licensing", "qris"} and all(
+        c["email"] and c["phone"] for c in contacts
+    )
+
+
 CASES: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     "list programs": (
         "{ programs(first: 2) { edges { node { id name } } pageInfo { hasNextPage } } }",
@@ -185,6 +197,35 @@ CASES: dict[str, tuple[str, Callable[[World], dict[str, Any]]]] = {
     ),
     "staff email (personal)": (
         "query($id: ID!) { program(id: $id) { staff { email } } }",
+        lambda w: {"id": w.inside[0]},
+    ),
+    "contacts (who)": (
+        "query($id: ID!) { program(id: $id) { contacts { role name source } } }",
+        lambda w: {"id": w.inside[0]},
+    ),
+    "contacts (email and phone)": (
+        "query($id: ID!) { program(id: $id) { contacts { role name email phone source } } }",
+        lambda w: {"id": w.inside[0]},
+    ),
+    "contacts through an alias and a fragment": (
+        "query($id: ID!) { program(id: $id) { c: contacts { ...C } } } "
+        "fragment C on ProgramContact { who: name mail: email }",
+        lambda w: {"id": w.inside[0]},
+    ),
+    "contacts of a program outside the scope": (
+        "query($id: ID!) { program(id: $id) { contacts { name email } } }",
+        lambda w: {"id": w.outside},
+    ),
+    "contacts of every program listed": (
+        "{ programs(first: 50) { nodes { id contacts { name email } } } }",
+        lambda w: {},
+    ),
+    "capacity by age": (
+        "query($id: ID!) { program(id: $id) { capacityByAge { ageGroup capacity } } }",
+        lambda w: {"id": w.inside[0]},
+    ),
+    "accreditations": (
+        "query($id: ID!) { program(id: $id) { accreditations { body beginsOn endsOn } } }",
         lambda w: {"id": w.inside[0]},
     ),
     "the program's audit log": (
@@ -281,6 +322,52 @@ TABLE: list[Row] = [
     Row("licensing_staff", "staff names", D, check=lambda w, d: d["program"]["staff"] == []),
     Row("head_start_staff", "license (licensing data)", F, ("program", "license")),
     Row("anonymous", "staff names", F, ("program", "staff")),
+    # program contacts: personal data (README "Roles and access")
+    Row("admin", "contacts (email and phone)", D, check=lambda w, d: _full_contacts(d)),
+    Row("ta", "contacts (email and phone)", D, check=lambda w, d: _full_contacts(d)),
+    Row("provider", "contacts (email and phone)", D, check=lambda w, d: _full_contacts(d)),
+    Row("provider", "contacts of a program outside the scope", N, ("program",)),
+    Row("ta", "contacts of a program outside the scope", N, ("program",)),
+    Row(
+        "provider",
+        "contacts of every program listed",
+        D,
+        check=lambda w, d: (
+            [n["id"] for n in d["programs"]["nodes"]] == w.inside[:1]
+            and bool(d["programs"]["nodes"][0]["contacts"])
+        ),
+    ),
+    Row(
+        "licensing_staff",
+        "contacts (who)",
+        D,
+        check=lambda w, d: (
+            _contact_sources(d) == {"licensing"}
+            and all(c["name"] for c in d["program"]["contacts"])
+        ),
+    ),
+    Row("licensing_staff", "contacts (email and phone)", F, ("program", "contacts", 0, "email")),
+    Row("licensing_staff", "contacts (email and phone)", F, ("program", "contacts", 0, "phone")),
+    Row(
+        "licensing_staff",
+        "contacts through an alias and a fragment",
+        F,
+        ("program", "c", 0, "mail"),
+    ),
+    Row("head_start_staff", "contacts (who)", D, check=lambda w, d: d["program"]["contacts"] == []),
+    Row("analyst", "contacts (who)", F, ("program",)),
+    Row("anonymous", "contacts (who)", F, ("program", "contacts")),
+    Row("anonymous", "contacts through an alias and a fragment", F, ("program", "c")),
+    Row("stranger", "contacts (who)", F, ("program",)),
+    Row(
+        "admin",
+        "capacity by age",
+        D,
+        check=lambda w, d: sum(c["capacity"] for c in d["program"]["capacityByAge"]) > 0,
+    ),
+    Row("ta", "accreditations", D),
+    Row("anonymous", "capacity by age", F, ("program", "capacityByAge")),
+    Row("anonymous", "accreditations", F, ("program", "accreditations")),
     # hub reads
     Row("ta", "the program's audit log", D, check=lambda w, d: d["audit"]["entries"]),
     Row("ta", "another program's audit log", F, ("audit",)),

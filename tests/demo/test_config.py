@@ -89,6 +89,9 @@ def test_identifiers_are_declared_where_they_live(demo: DemoSystems) -> None:
         "enrollment",
         "funding",
         "rating",
+        "contact",
+        "accreditation",
+        "capacity",
         "activity",
     }
 

@@ -165,6 +165,8 @@ async def test_one_provider_by_id(api: aiohttp.ClientSession, world: World) -> N
         ("/v1/assessments", "assessments", "assessmentId"),
         ("/v1/awards", "awards", "awardId"),
         ("/v1/workforce", "workforce", "registryId"),
+        ("/v1/contacts", "contacts", "contactId"),
+        ("/v1/accreditations", "accreditations", "accreditationId"),
     ],
 )
 async def test_child_lists_filter_by_provider_ids(

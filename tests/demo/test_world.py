@@ -201,3 +201,58 @@ def test_a_world_with_more_head_start_centers_than_the_old_serial_pool() -> None
     grants = [g.grant_number for g in world.head_start.grantees]
     assert len(grants) == len(set(grants))
     assert all(len(g) == 10 for g in grants)
+
+
+def test_capacity_by_age_adds_up_to_each_facility_s_capacity(big_world: World) -> None:
+    places: dict[str, list[tuple[str, int]]] = {}
+    for row in big_world.licensing.capacities:
+        places.setdefault(row.license_no, []).append((row.age_group, row.places))
+    for facility in big_world.licensing.facilities:
+        groups = places[facility.license_no]
+        assert [age for age, _ in groups] == facility.ages_served.split(", ")
+        assert sum(n for _, n in groups) == facility.capacity
+        assert all(n >= 1 for _, n in groups), groups
+    ids = [row.capacity_id for row in big_world.licensing.capacities]
+    assert ids == list(range(1, len(ids) + 1))
+
+
+def test_every_facility_has_its_county_s_licensing_consultant(big_world: World) -> None:
+    contacts = big_world.licensing.contacts
+    assert [c.license_no for c in contacts] == [
+        f.license_no for f in big_world.licensing.facilities
+    ]
+    by_county: dict[str, set[str]] = {}
+    for facility, contact in zip(big_world.licensing.facilities, contacts, strict=True):
+        assert contact.contact_role == "Licensing Consultant"
+        assert re.fullmatch(r"[a-z]+\.[a-z]+@licensing\.cl\.example", contact.email_addr)
+        assert re.fullmatch(r"\(555\) 010-\d{4}", contact.phone_no)
+        by_county.setdefault(facility.county_name, set()).add(contact.contact_name)
+    assert all(len(names) == 1 for names in by_county.values()), by_county
+    assert len({n for names in by_county.values() for n in names}) > 1
+
+
+def test_every_qris_provider_has_its_coach_as_contact(big_world: World) -> None:
+    q = big_world.qris
+    coach = {c.provider_id: c.full_name for c in q.contacts}
+    assert list(coach) == [p.provider_id for p in q.providers]
+    visits: dict[str, Counter[str]] = {}
+    for visit in q.coaching_visits:
+        visits.setdefault(visit.provider_id, Counter())[visit.coach_name] += 1
+    for pid, seen in visits.items():
+        assert seen[coach[pid]] == max(seen.values())  # the coach of most visits
+    assert {c.role for c in q.contacts} == {"QRIS Coach"}
+
+
+def test_accreditations_of_top_rated_providers(big_world: World) -> None:
+    q = big_world.qris
+    providers = {p.provider_id: p for p in q.providers}
+    accredited = {a.provider_id: a for a in q.accreditations}
+    top = {p.provider_id for p in q.providers if (p.rating_level or 0) >= 4}
+    assert set(accredited) == top and top
+    for pid, a in accredited.items():
+        p = providers[pid]
+        assert a.agency == ("NAFCC" if p.program_type == "FamilyChildCare" else "NAEYC")
+        assert p.rating_effective is not None
+        assert a.start_date < p.rating_effective <= a.end_date
+        assert a.status == ("Accredited" if a.end_date >= big_world.as_of else "Expired")
+    assert {a.agency for a in q.accreditations} == {"NAEYC", "NAFCC"}

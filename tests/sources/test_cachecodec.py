@@ -61,6 +61,7 @@ records = st.builds(
     parent_key=st.none() | text,
     fetched_at=st.datetimes(timezones=timezones),
     cursor=st.none() | text,
+    unparsable=st.dictionaries(text, text, max_size=2),
 )
 
 
@@ -83,7 +84,15 @@ def _same(left: Any, right: Any) -> bool:
 
 def _same_record(left: Record, right: Record) -> bool:
     return (
-        (left.source, left.entity, left.key, left.identifiers, left.parent_key, left.cursor)
+        (
+            left.source,
+            left.entity,
+            left.key,
+            left.identifiers,
+            left.parent_key,
+            left.cursor,
+            left.unparsable,
+        )
         == (
             right.source,
             right.entity,
@@ -91,6 +100,7 @@ def _same_record(left: Record, right: Record) -> bool:
             right.identifiers,
             right.parent_key,
             right.cursor,
+            right.unparsable,
         )
         and _same(left.fetched_at, right.fetched_at)
         and _same(left.fields, right.fields)

@@ -54,6 +54,7 @@ def _copy(record: Record, fetched_at: dt.datetime, cursor: str | None = None) ->
         record.parent_key,
         fetched_at,
         cursor,
+        dict(record.unparsable),
     )
 
 
