@@ -224,7 +224,7 @@ class SourceGateway:
         after: str | None = None,
     ) -> Page:
         conn = self.connectors[source]
-        if needs_hub_paging(conn, filters):
+        if needs_hub_paging(conn, entity, filters):
             whole = self._whole_read(source, entity)
             return await self.paging.find(conn, entity, filters, whole, first=first, after=after)
         op = f"find {entity}"

@@ -65,6 +65,7 @@ class CsvConnector(Connector):
     """A source of CSV files (local or over HTTP), one or more per entity."""
 
     logs_unparsable = False  # it reports unreadable values per read itself
+    evaluates_transformed = True  # filters are evaluated on the records
 
     kind = "csv"
     settings_model: ClassVar[type[SourceConfig]] = CsvSourceConfig

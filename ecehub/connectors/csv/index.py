@@ -21,7 +21,8 @@ from typing import Any
 from ecehub.config.canonical import ENTITIES
 from ecehub.connectors.base import FieldFilter, Record
 from ecehub.connectors.csv.reading import Table, paused_gc
-from ecehub.connectors.csv.settings import KEY_SEPARATOR, CsvEntityConfig
+from ecehub.connectors.csv.settings import CsvEntityConfig
+from ecehub.connectors.transforms import join_key
 
 __all__ = ["EntityIndex", "MappingProblem", "build_index", "column_positions"]
 
@@ -252,7 +253,7 @@ def _read_rows(
         if not all(parts):
             tally.no_key += 1
             continue
-        key = KEY_SEPARATOR.join(parts)
+        key = join_key(parts)  # escaped: ('a|b', 'c') and ('a', 'b|c') differ
         if key in records:
             tally.duplicate += 1
             continue

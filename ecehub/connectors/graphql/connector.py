@@ -97,6 +97,7 @@ class _Tally:
 class GraphqlConnector(Connector):
     kind = _KIND
     logs_unparsable = False  # it reports unreadable values per read itself
+    evaluates_transformed = True  # every filter is checked on the records (matches)
     settings_model: ClassVar[type[SourceConfig]] = GraphqlSourceConfig
 
     def __init__(self, name: str, config: SourceConfig) -> None:

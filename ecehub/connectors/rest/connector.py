@@ -90,6 +90,7 @@ async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
 class RestConnector(Connector[RestSourceConfig]):
     kind = "rest"
     settings_model: ClassVar[type[SourceConfig]] = RestSourceConfig
+    evaluates_transformed = True  # filters on transformed fields are applied to the records
 
     def __init__(self, name: str, config: SourceConfig) -> None:
         if not isinstance(config, RestSourceConfig):
@@ -264,8 +265,10 @@ class RestConnector(Connector[RestSourceConfig]):
             pushed = ent.filters.get(flt.field)
             if pushed is not None and pushed.case_sensitive and _has_text(flt.value):
                 pushed = None  # the API would miss other cases: filtered here instead
-            # A field with a value mapping is filtered here, on the canonical values.
-            if pushed is not None and pushed.op == flt.op and flt.field not in ent.values:
+            # A field with a value mapping or transforms is filtered here, on the canonical
+            # (transformed) values.
+            local_only = flt.field in ent.values or flt.field in ent.transforms
+            if pushed is not None and pushed.op == flt.op and not local_only:
                 values = _as_list(flt.value) if flt.op == "in" else []
                 if len(values) > pushed.max:
                     return await self._find_in_chunks(entity, filters, i, pushed.max, first, after)
