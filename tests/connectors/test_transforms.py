@@ -396,3 +396,22 @@ async def test_filters_on_transformed_fields_are_not_pushed_down_unless_exact(
         assert [r.key for r in page.records] == ["3"]
     finally:
         await conn.aclose()
+
+
+async def test_check_profile_counts_what_transforms_cannot_read(tmp_path: Path) -> None:
+    import yaml
+
+    from tests.test_cli import run as run_cli
+
+    path = tmp_path / "state.yaml"
+    path.write_text(yaml.safe_dump(_sqlite_source(tmp_path)), encoding="utf-8")
+    code, out, err = await run_cli("check", "--config", str(path), "--profile")
+    assert code == 0, err
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith("    ")}
+    # filled, empty, unparsable, as the records above hold them
+    assert rows["licensed_capacity"][1:4] == ["2", "0", "2"]
+    assert "'forty', '12.5'" in out
+    assert rows["license_expires"][1:4] == ["2", "1", "1"]
+    assert rows["program_type"][1:4] == ["3", "1", "0"]  # mapped to null: empty, not bad
+    identifier = next(line for line in out.splitlines() if "identifier LICENSE_NUMBER" in line)
+    assert identifier.split()[2:5] == ["2", "1", "1"]
