@@ -415,3 +415,32 @@ async def test_check_profile_counts_what_transforms_cannot_read(tmp_path: Path) 
     assert rows["program_type"][1:4] == ["3", "1", "0"]  # mapped to null: empty, not bad
     identifier = next(line for line in out.splitlines() if "identifier LICENSE_NUMBER" in line)
     assert identifier.split()[2:5] == ["2", "1", "1"]
+
+
+def test_the_readme_transforms_example_loads_and_its_steps_read_its_examples() -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("### Field transforms")
+    found = re.search(r"```yaml\n(.*?)```", readme[start:], re.S)
+    assert found is not None
+    import yaml
+
+    config = parse_config(
+        yaml.safe_load(found.group(1)), env={"HSR_DB_URL": "sqlite+aiosqlite:///hsr.db"}
+    )
+    program = config.sources["hsr"].entities["program"]
+    assert getattr(program, "key_columns", None) == ("grant_number", "program_number")
+    kinds: dict[str, FieldType] = {"licensed_capacity": "int", "license_expires": "date"}
+
+    def read(name: str, value: str) -> Any:
+        steps = program.transforms[name]
+        return compile_pipeline(steps, kinds.get(name, "str"))(value)
+
+    assert read("name", '"o\\\'HARA tots"') == "O'Hara Tots"
+    assert read("license_number", "Lic# 123456-B") == "123456"
+    assert read("licensed_capacity", "1,234") == 1234
+    assert read("ages_served", "Infant; Toddler") == "Infant, Toddler"
+    assert read("program_type", "ctr") == "ChildCare" and read("program_type", "N/A") is None
+    assert read("zip", "20001-1234") == "20001"
+    assert read("license_expires", "3/31/22") == dt.date(2022, 3, 31)
