@@ -28,7 +28,15 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ecehub.config.canonical import FieldType
 
@@ -87,7 +95,9 @@ class Unescape(_Op):
     ``\\t`` a new line, a tab); ``html``: HTML entities (``&amp;``) decoded."""
 
     op: Literal["unescape"] = "unescape"
-    style: Literal["backslash", "html"] = "backslash"
+    style: Literal["backslash", "html"] = Field(
+        default="backslash", description="backslash: \\x is x; html: &amp; is &"
+    )
 
 
 class Case(_Op):
@@ -95,7 +105,7 @@ class Case(_Op):
     lower: ``O'BRIEN-SMITH CENTER`` is ``O'brien-Smith Center``)."""
 
     op: Literal["case"] = "case"
-    to: Literal["upper", "lower", "title"]
+    to: Literal["upper", "lower", "title"] = Field(description="upper, lower or title")
 
 
 def _compiled(pattern: str) -> str:
@@ -114,8 +124,12 @@ class RegexExtract(_Op):
     pattern has one, else the whole match). No match: null, counted as unparsable."""
 
     op: Literal["regex_extract"] = "regex_extract"
-    pattern: str
-    group: int | None = Field(default=None, ge=0)
+    pattern: str = Field(description="A Python regular expression, searched in the value")
+    group: int | None = Field(
+        default=None,
+        ge=0,
+        description="The group to keep (0: the whole match); unset: the first group if any",
+    )
 
     _pattern = field_validator("pattern")(_compiled)
 
@@ -131,8 +145,8 @@ class RegexReplace(_Op):
     """Every match of ``pattern`` replaced by ``with`` (``\\1`` names a group)."""
 
     op: Literal["regex_replace"] = "regex_replace"
-    pattern: str
-    replacement: str = Field(alias="with")
+    pattern: str = Field(description="A Python regular expression; every match is replaced")
+    replacement: str = Field(alias="with", description="The replacement; \\1 names a group")
 
     _pattern = field_validator("pattern")(_compiled)
 
@@ -154,8 +168,12 @@ class NumberParse(_Op):
     null, counted as unparsable."""
 
     op: Literal["number"] = "number"
-    thousands: str = Field(default=",", max_length=1)
-    decimal: str = Field(default=".", min_length=1, max_length=1)
+    thousands: str = Field(
+        default=",",
+        max_length=1,
+        description="The thousands separator, only between groups of three digits ('': none)",
+    )
+    decimal: str = Field(default=".", min_length=1, max_length=1, description="The decimal point")
 
     @model_validator(mode="after")
     def _distinct(self) -> NumberParse:
@@ -175,7 +193,7 @@ class Split(_Op):
     element; ``join`` makes text again)."""
 
     op: Literal["split"] = "split"
-    separator: str = Field(min_length=1)
+    separator: str = Field(min_length=1, description="Split at every occurrence of this")
 
     def input_types(self) -> frozenset[str]:
         return frozenset({"any", "text"})
@@ -188,7 +206,7 @@ class Join(_Op):
     """A list joined into text with ``separator`` (empty elements left out)."""
 
     op: Literal["join"] = "join"
-    separator: str = ", "
+    separator: str = Field(default=", ", description="Put between the elements")
 
     def input_types(self) -> frozenset[str]:
         return frozenset({"list"})
@@ -204,7 +222,11 @@ class MapValues(_Op):
     values and pushed down; other filters on transformed fields are evaluated by the hub."""
 
     op: Literal["map"] = "map"
-    values: dict[str, str | None] = Field(min_length=1)
+    values: dict[str, str | None] = Field(
+        min_length=1,
+        description="{source value: canonical value or null}, compared trimmed and "
+        "case-insensitively; values not listed pass through",
+    )
 
     @field_validator("values")
     @classmethod
@@ -229,7 +251,9 @@ class DateParse(_Op):
     unparsable."""
 
     op: Literal["date"] = "date"
-    formats: list[str] = Field(min_length=1)
+    formats: list[str] = Field(
+        min_length=1, description="strptime formats tried in order, e.g. ['%m/%d/%y']"
+    )
 
     @field_validator("formats")
     @classmethod
@@ -352,8 +376,26 @@ def _steps(data: Any) -> Any:
     return data
 
 
+_STEP_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "enum": list(_BARE)},
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": {"enum": list(_STEPS)},
+        },
+    ],
+    "description": "a step: a name (trim, strip_quotes, unescape, upper, lower, title, number) "
+    "or a one-key mapping ({case: title}, {regex_extract: '([0-9]{6})'}, {regex_replace: "
+    "{pattern: P, with: R}}, {number: {thousands: ',', decimal: '.'}}, {split: ';'}, "
+    "{join: ', '}, {map: {SOURCE: CANONICAL or null}}, {date: [formats]}); README, "
+    '"Field transforms"',
+}
+
 TransformList = Annotated[
-    list[Annotated[Transform, BeforeValidator(_step)]], BeforeValidator(_steps)
+    list[Annotated[Transform, BeforeValidator(_step), WithJsonSchema(_STEP_SCHEMA)]],
+    BeforeValidator(_steps),
 ]
 """A field's steps, in order (one step may be written without the list)."""
 

@@ -444,3 +444,24 @@ def test_the_readme_transforms_example_loads_and_its_steps_read_its_examples() -
     assert read("program_type", "ctr") == "ChildCare" and read("program_type", "N/A") is None
     assert read("zip", "20001-1234") == "20001"
     assert read("license_expires", "3/31/22") == dt.date(2022, 3, 31)
+
+
+def test_the_config_schema_takes_the_written_forms_and_flags_unknown_steps() -> None:
+    import jsonschema
+
+    from ecehub.config.schema import config_json_schema
+
+    validator = jsonschema.Draft202012Validator(config_json_schema())
+    written = _source(
+        {
+            "name": ["trim", "strip_quotes", {"unescape": "backslash"}, {"case": "title"}],
+            "licensed_capacity": [{"number": {}}],
+            "ages_served": [{"split": ";"}, {"join": ", "}],
+            "license_expires": [{"date": ["%m/%d/%y"]}],
+            "identifier:LICENSE_NUMBER": [{"regex_extract": "([0-9]{6})"}, "upper"],
+        }
+    )
+    written["sources"]["state"]["entities"]["program"]["key"] = ["id", "year"]
+    assert list(validator.iter_errors(written)) == []
+    assert list(validator.iter_errors(_source({"name": ["trimm"]})))
+    assert list(validator.iter_errors(_source({"name": [{"frobnicate": 1}]})))
