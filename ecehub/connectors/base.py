@@ -394,6 +394,21 @@ class Connector(ABC, Generic[SettingsT]):
                 kind,
             )
 
+    def declared_null(self, entity: str, name: str, value: Any) -> bool:
+        """Whether a source value of field ``name`` reads as null because the config says so
+        (one of ``null_values``, or ``transforms`` mapping it to null), not because it is
+        unparsable: for a connector that counts the values it read as null itself."""
+        builder = self._record_builder(entity)
+        if isinstance(value, str) and value.strip().casefold() in builder.nulls:
+            return True
+        pipeline = builder.pipelines.get(name)
+        if pipeline is None or value is None:
+            return False
+        try:
+            return pipeline(value) is None
+        except TransformFailed:
+            return False
+
     def unparsable(self) -> dict[tuple[str, str], Unparsable]:
         """Values read as null because they are not of their field's type since this
         connector was made, by ``(entity, field)``."""

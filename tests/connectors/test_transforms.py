@@ -465,3 +465,69 @@ def test_the_config_schema_takes_the_written_forms_and_flags_unknown_steps() -> 
     assert list(validator.iter_errors(written)) == []
     assert list(validator.iter_errors(_source({"name": ["trimm"]})))
     assert list(validator.iter_errors(_source({"name": [{"frobnicate": 1}]})))
+
+
+async def test_csv_sources_transform_too_and_warn_only_of_what_is_unreadable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "p.csv").write_text(
+        "grant,number,name,kind,seats\n"
+        'a|b,c,"""Sunny""",CTR,NA\n'
+        "a,b|c,Acorns,N/A,1 234\n"
+        'g,1,Bright,FCC,"1,234"\n'
+        "h,2,Tree,FCC,lots\n",
+        encoding="utf-8",
+    )
+    config = parse_config(
+        {
+            "sources": {
+                "files": {
+                    "kind": "csv",
+                    "entities": {
+                        "program": {
+                            "file": str(tmp_path / "p.csv"),
+                            "key": ["grant", "number"],
+                            "fields": {
+                                "name": "name",
+                                "program_type": "kind",
+                                "licensed_capacity": "seats",
+                            },
+                            "null_values": ["NA"],
+                            "transforms": {
+                                "name": ["strip_quotes"],
+                                "program_type": [{"map": {"CTR": "ChildCare", "N/A": None}}],
+                                "licensed_capacity": ["number"],
+                            },
+                        }
+                    },
+                }
+            }
+        }
+    )
+    [conn] = build_connectors(config).values()
+    try:
+        with caplog.at_level("WARNING", logger="ecehub.connectors"):
+            records = (await conn.find("program")).records
+        by_key = {r.key: r for r in records}
+        assert set(by_key) == {join_key(["a|b", "c"]), join_key(["a", "b|c"]), "g|1", "h|2"}
+        sunny = by_key[join_key(["a|b", "c"])]
+        assert sunny.fields == {
+            "name": "Sunny",
+            "program_type": "ChildCare",
+            "licensed_capacity": None,  # NA: declared
+        }
+        acorns = by_key[join_key(["a", "b|c"])]
+        assert acorns.fields["program_type"] is None  # mapped to null: declared
+        assert acorns.fields["licensed_capacity"] == 1234  # spaces dropped
+        assert by_key["g|1"].fields["licensed_capacity"] == 1234
+        page = await conn.find("program", [FieldFilter("program_type", "eq", "childcare")])
+        assert [r.key for r in page.records] == [sunny.key]
+    finally:
+        await conn.aclose()
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    # NA and N/A are declared, not unreadable; "lots" is not a number: warned, counted
+    assert len(warned) == 1 and "program.licensed_capacity: 1 value" in warned[0], warned
+    assert "lots" not in warned[0]
+    assert {k: u.count for k, u in conn.unparsable().items()} == {
+        ("program", "licensed_capacity"): 1
+    }

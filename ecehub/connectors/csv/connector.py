@@ -121,7 +121,13 @@ class CsvConnector(Connector):
         if index is None or index.versions != versions:
             try:
                 index = await asyncio.to_thread(
-                    build_index, self.name, entity, ent, tables, self.make_record
+                    build_index,
+                    self.name,
+                    entity,
+                    ent,
+                    tables,
+                    self.make_record,
+                    self.declared_null,
                 )
             except MappingProblem as exc:
                 raise SourceUnavailable(self.name, str(exc)) from None

@@ -143,7 +143,12 @@ class GraphqlConnector(Connector):
             fetched_at,
         )
         for name, value in fields.items():
-            if value is not None and value != "" and record.fields.get(name) is None:
+            if (
+                value is not None
+                and value != ""
+                and record.fields.get(name) is None
+                and not self.declared_null(entity, name, value)
+            ):
                 tally.unreadable[name] += 1
         return record
 
