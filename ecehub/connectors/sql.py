@@ -8,7 +8,14 @@ dialect differences stay with SQLAlchemy:
 - ``fetch`` / ``children``: ``WHERE col IN (...)``, one query per :data:`MAX_KEYS_PER_QUERY`
   keys;
 - ``find``: every filter pushed down with the meaning of :func:`ecehub.connectors.base.matches`,
-  rows ordered by key and keyset-paged (a record's cursor is its key).
+  rows ordered by key and keyset-paged (a record's cursor is its key). A filter on a field
+  with ``transforms`` is pushed down only when a ``map`` translates it exactly; the hub
+  evaluates the others on the records (``Connector.pushes_down``).
+
+A key may be several columns (``key: [grant_number, program_number]``): the record's key is
+their values joined by :func:`~ecehub.connectors.transforms.join_key`, ``fetch`` asks
+``(c1, c2) IN ((?, ?), ...)`` and ``find`` orders by the columns and continues after a
+cursor with ``c1 > ? OR (c1 = ? AND c2 > ?)``.
 
 Error messages name the source, entity, table and columns, never the URL or credentials.
 """

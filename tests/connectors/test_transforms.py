@@ -531,3 +531,35 @@ async def test_csv_sources_transform_too_and_warn_only_of_what_is_unreadable(
     assert {k: u.count for k, u in conn.unparsable().items()} == {
         ("program", "licensed_capacity"): 1
     }
+
+
+_CODES = st.sampled_from(["CTR", "ctr ", "FCC", "Fcc", "N/A", "ChildCare", "childcare", "Other"])
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["CTR", "FCC", "N/A", "Other"]),
+        st.one_of(st.none(), st.sampled_from(["ChildCare", "FamilyChildCare", "CTR", "Other"])),
+        min_size=1,
+    ),
+    st.lists(_CODES, min_size=1, max_size=3),
+    _CODES,
+)
+def test_a_map_filter_translates_exactly(
+    table: dict[str, str | None], wanted: list[str], source_value: str
+) -> None:
+    """A source row matches the translated (pushed-down) filter, compared as the sql
+    connector compares text (trimmed, case-insensitive), exactly when its transformed value
+    matches the filter: the translation loses and adds nothing."""
+    from ecehub.config.transforms import MapValues
+    from ecehub.connectors.base import Record, matches
+    from ecehub.connectors.transforms import unmap
+
+    step = MapValues(values=table)
+    canonical = compile_pipeline([step], "str")(source_value)
+    record = Record("s", "program", "1", {"program_type": canonical})
+    expected = canonical is not None and matches(
+        record, [FieldFilter("program_type", "in", wanted)]
+    )
+    sent = {v.strip().casefold() for v in unmap(step, wanted)}
+    assert (source_value.strip().casefold() in sent) == expected
