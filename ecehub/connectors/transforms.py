@@ -105,7 +105,7 @@ def split_key(key: str, count: int) -> list[str]:
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _BACKSLASH_NAMED = {"n": "\n", "t": "\t", "r": "\r"}
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_SUFFIX = re.compile(r"(?<=['\u2019])[^\W\d_]{1,2}(?![^\W\d_])")
 _CURRENCY = re.compile(r"[\s$\u20ac\u00a3\u00a5]")
 
 
@@ -129,20 +129,13 @@ def _unbackslash(value: str) -> str:
 
 
 def _title(value: str) -> str:
-    # Each run of letters: first upper, rest lower ("O'BRIEN-SMITH" is "O'Brien-Smith"),
-    # except one or two letters after an apostrophe ("KID'S" is "Kid's", "WE'LL" "We'll"),
-    # where str.title() would give "Kid'S".
-    out: list[str] = []
-    position = 0
-    for match in _WORD.finditer(value):
-        start = match.start()
-        out.append(value[position:start])
-        word = match.group(0)
-        suffix = start > 0 and value[start - 1] in "'\u2019" and len(word) <= 2
-        out.append(word.lower() if suffix else word[:1].upper() + word[1:].lower())
-        position = match.end()
-    out.append(value[position:])
-    return "".join(out)
+    # str.title(): each run of letters first upper, rest lower ("O'BRIEN-SMITH" is
+    # "O'Brien-Smith"); then one or two letters after an apostrophe go back to lower case
+    # ("KID'S" is "Kid's", "WE'LL" "We'll"), where str.title() gives "Kid'S".
+    titled = value.title()
+    if "'" in titled or "\u2019" in titled:
+        titled = _SUFFIX.sub(lambda m: m.group(0).lower(), titled)
+    return titled
 
 
 def _text_step(step: Transform) -> Callable[[str], str]:
