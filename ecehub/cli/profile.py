@@ -3,8 +3,9 @@
 For a data engineer connecting a system by config: per source and entity, how many of the
 sampled records have each mapped field filled, empty, or unparsable (a value that is not of
 the field's canonical type, read as null: a date in a format the source mapping does not
-declare, ``NA`` in a number column), with the first unparsable values as examples. A field
-that is empty in every sampled record, or has unparsable values, is what to look at first.
+declare, ``NA`` in a number column, a value a field's ``transforms`` cannot read), with the
+first unparsable values as examples. A field that is empty in every sampled record, or has
+unparsable values, is what to look at first.
 Values are printed on the operator's terminal only, never logged.
 """
 
@@ -45,8 +46,10 @@ async def profile(conn: Connector, sample: int) -> int:
         names += [(system, True) for system in mapping.identifiers]
         for name, identifier in dict.fromkeys(names):
             filled = _filled(records, name, identifier)
-            found = None if identifier else after.get((entity, name))
-            bad = 0 if found is None else found.count - before.get((entity, name), 0)
+            # An identifier's values are unparsable only through its transforms.
+            counted = (entity, f"identifier:{name}" if identifier else name)
+            found = after.get(counted)
+            bad = 0 if found is None else found.count - before.get(counted, 0)
             empty = len(records) - filled - bad
             examples = ", ".join(found.examples) if bad and found is not None else ""
             shown = f"identifier {name}" if identifier else name

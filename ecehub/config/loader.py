@@ -17,8 +17,9 @@ from pydantic import ValidationError
 
 from ecehub.config.canonical import ENTITIES
 from ecehub.config.kinds import settings_model
-from ecehub.config.model import Config, MergeRule, SourceConfig
+from ecehub.config.model import Config, EntityConfig, MergeRule, SourceConfig
 from ecehub.config.periods import PERIOD_FIELD, period_problems
+from ecehub.config.transforms import check_pipeline, transform_field_kind
 from ecehub.errors import ConfigError, ConnectorNotFound
 
 __all__ = ["CONFIG_DIR_CONTEXT", "load_config", "parse_config", "read_yaml"]
@@ -141,6 +142,7 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                         f"source value to translate",
                     )
                 )
+        problems.extend(_check_transforms(path, entity, ent))
         for fname in ent.constants:
             if fname in ent.fields:
                 problems.append(
@@ -180,6 +182,63 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                         f"parent entity {parent!r} is not mapped by source {name!r}",
                     )
                 )
+    return problems
+
+
+def _check_transforms(path: str, entity: str, ent: EntityConfig) -> Problems:
+    """``transforms``: each names a mapped field (or identifier) and its steps can feed the
+    field's canonical type; a field takes transforms or ``values``/``date_formats``, not both
+    (the order would be a guess)."""
+    problems: Problems = []
+    spec = ENTITIES[entity]
+    for fname, steps in ent.transforms.items():
+        where = f"{path}.transforms.{fname}"
+        kind = transform_field_kind(spec.fields, fname)
+        if kind is None:
+            problems.append(
+                (
+                    where,
+                    f"unknown field {fname!r} for entity {entity!r}; expected a field "
+                    f"({', '.join(spec.fields)}) or identifier:<SYSTEM>",
+                )
+            )
+            continue
+        if fname.startswith("identifier:"):
+            system = fname.split(":", 1)[1]
+            if system not in ent.identifiers:
+                problems.append(
+                    (
+                        where,
+                        f"identifier {system!r} is not mapped in `identifiers`, so there is no "
+                        f"source value to transform",
+                    )
+                )
+                continue
+        elif fname not in ent.fields:
+            problems.append(
+                (
+                    where,
+                    f"field {fname!r} is not mapped in `fields`, so there is no source value "
+                    f"to transform",
+                )
+            )
+            continue
+        for setting, fix in (
+            ("values", "a {map: {...}} step"),
+            ("date_formats", "a {date: [formats]} step"),
+        ):
+            if fname in getattr(ent, setting):
+                problems.append(
+                    (
+                        f"{path}.{setting}.{fname}",
+                        f"field {fname!r} has transforms too; write this as {fix} in "
+                        f"transforms.{fname} instead",
+                    )
+                )
+        if not steps:
+            problems.append((where, "give at least one step, or remove the field"))
+        for index, message in check_pipeline(steps, kind):
+            problems.append((where if index is None else f"{where}.{index}", message))
     return problems
 
 

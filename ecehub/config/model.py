@@ -18,6 +18,7 @@ from typing_extensions import TypeVar
 
 from ecehub.config.periods import PeriodConfig, with_period_field
 from ecehub.config.resilience import ResilienceConfig
+from ecehub.config.transforms import TransformList
 
 __all__ = [
     "DEFAULT_ALLOWED_FILE_TYPES",
@@ -99,6 +100,14 @@ class EntityConfig(_Strict):
         default_factory=dict,
         description="{date or datetime field: [strptime formats, tried in order]}, e.g. "
         "license_expires: ['%m/%d/%y', '%m/%d/%Y']; ISO 8601 is always read",
+    )
+    transforms: dict[str, TransformList] = Field(
+        default_factory=dict,
+        description="{field or identifier:<SYSTEM>: [steps]}: typed steps a source value goes "
+        "through before its type coercion, e.g. name: [trim, strip_quotes, {case: title}]; "
+        "ops: trim, strip_quotes, unescape, upper/lower/title or case, regex_extract, "
+        'regex_replace, number, split, join, map, date (README, "Field transforms"). A '
+        "value a step cannot read is null and counted as unparsable",
     )
     lookup_only: bool = Field(
         default=False,

@@ -41,6 +41,13 @@ from ecehub.config.canonical import (
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.config.periods import period_coercers
 from ecehub.connectors.capabilities import CONTRACT_VERSION, Capabilities
+from ecehub.connectors.transforms import (
+    Pipeline,
+    TransformFailed,
+    compile_pipeline,
+    map_only,
+    unmap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -343,6 +350,11 @@ class Connector(ABC, Generic[SettingsT]):
     contract_version: ClassVar[str] = "1.0"
     """The connector contract the class implements (``CONTRACT_VERSION`` when written)."""
     _record_builders: dict[str, _RecordBuilder]
+    evaluates_transformed: ClassVar[bool] = False
+    """Whether ``find`` evaluates a filter on a field with ``transforms`` on the transformed
+    values itself (as the built-in connectors do). False: the hub never pushes such a
+    filter down (:meth:`pushes_down`) but applies it to the records, except an ``eq``/``in``
+    on a field whose only step is a ``map``, which :meth:`source_filters` translates."""
     logs_unparsable: ClassVar[bool] = True
     """Whether :meth:`make_record` logs the values it reads as null (counted either way);
     a connector that reports them per read itself (``csv``, ``graphql``) sets it false."""
@@ -392,6 +404,21 @@ class Connector(ABC, Generic[SettingsT]):
                 found.count,
                 kind,
             )
+
+    def declared_null(self, entity: str, name: str, value: Any) -> bool:
+        """Whether a source value of field ``name`` reads as null because the config says so
+        (one of ``null_values``, or ``transforms`` mapping it to null), not because it is
+        unparsable: for a connector that counts the values it read as null itself."""
+        builder = self._record_builder(entity)
+        if isinstance(value, str) and value.strip().casefold() in builder.nulls:
+            return True
+        pipeline = builder.pipelines.get(name)
+        if pipeline is None or value is None:
+            return False
+        try:
+            return pipeline(value) is None
+        except TransformFailed:
+            return False
 
     def unparsable(self) -> dict[tuple[str, str], Unparsable]:
         """Values read as null because they are not of their field's type since this
@@ -446,6 +473,34 @@ class Connector(ABC, Generic[SettingsT]):
             return field_name.split(":", 1)[1] in ent.identifiers
         return field_name in ent.fields or field_name in ent.constants
 
+    def transformed(self, entity: str, field_name: str) -> bool:
+        """Whether ``field_name`` (a field or ``identifier:<SYSTEM>``) of ``entity`` goes
+        through ``transforms`` here, so the source holds other values than the records."""
+        ent = self.entities.get(entity)
+        return ent is not None and field_name in ent.transforms
+
+    def translatable(self, entity: str, flt: FieldFilter) -> bool:
+        """Whether :meth:`source_filters` puts ``flt`` in the source's own terms exactly:
+        true unless it is on a transformed field, where only an ``eq``/``in`` on a text field
+        whose one step is a ``map`` is."""
+        ent = self.entities.get(entity)
+        if ent is None or flt.field not in ent.transforms:
+            return True
+        return (
+            flt.op in ("eq", "in")
+            and _field_kind(entity, flt.field) == "str"
+            and map_only(ent.transforms[flt.field]) is not None
+        )
+
+    def pushes_down(self, entity: str, flt: FieldFilter) -> bool:
+        """Whether the hub leaves ``flt`` to ``find`` (else it applies it to the records
+        itself, :mod:`ecehub.sources.paging`): the class's ``capabilities``, and a filter on a
+        transformed field only where ``find`` evaluates those (``evaluates_transformed``) or
+        translates it exactly (:meth:`translatable`)."""
+        if not self.capabilities.pushes_down(flt):
+            return False
+        return self.evaluates_transformed or self.translatable(entity, flt)
+
     def check_find(self, entity: str, filters: Sequence[FieldFilter], first: int | None) -> None:
         """The contract's ``ValueError`` for a ``find`` it cannot answer: a negative
         ``first``, or a filter on a field this source does not map for ``entity``."""
@@ -463,12 +518,27 @@ class Connector(ABC, Generic[SettingsT]):
         """Filters in the source's own terms, for connectors that push every filter down:
         filters on ``constants`` are decided here (dropped when they hold; ``None`` when one
         cannot, so nothing matches) and ``eq``/``in`` on fields with ``values`` are turned
-        into the source values that map to the wanted canonical ones.
+        into the source values that map to the wanted canonical ones, as are ``eq``/``in``
+        on a field whose ``transforms`` are one ``map`` step.
 
-        Raises ``ValueError`` for another operator on a field with ``values``."""
+        Raises ``ValueError`` for another operator on a field with ``values``, and for a
+        filter on another transformed field (the source holds values before the transform:
+        evaluate it on the records, see :meth:`translatable`)."""
         ent = self.entities[entity]
         out: list[FieldFilter] = []
         for flt in filters:
+            steps = ent.transforms.get(flt.field)
+            if steps is not None:
+                if not self.translatable(entity, flt):
+                    raise ValueError(
+                        f"source {self.name}: {entity}.{flt.field} is transformed, so a "
+                        f"{flt.op} filter on it cannot be pushed down; it is evaluated on the "
+                        f"records"
+                    )
+                step = map_only(steps)
+                assert step is not None  # translatable
+                out.append(FieldFilter(flt.field, "in", unmap(step, _pool(flt.op, flt.value))))
+                continue
             if flt.field in ent.constants:
                 probe = self.make_record(entity, "", {}, {})
                 if not matches(probe, [flt]):
@@ -511,15 +581,24 @@ class Connector(ABC, Generic[SettingsT]):
         for name, constant in builder.constants:
             raw.setdefault(name, constant)
         coercers = builder.coercers
-        nulls, formats = builder.nulls, builder.formats
+        nulls, formats, pipelines = builder.nulls, builder.formats, builder.pipelines
         fields: dict[str, Any] = {}
         unparsable: dict[str, str] = {}
         for name, value in raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
-            if isinstance(value, str) and (nulls or formats):
-                if value.strip().casefold() in nulls:
-                    fields[name] = None  # the source's own "no value", as declared
+            if nulls and isinstance(value, str) and value.strip().casefold() in nulls:
+                fields[name] = None  # the source's own "no value", as declared
+                continue
+            if pipelines and value is not None and name in pipelines:
+                try:
+                    value = pipelines[name](value)
+                except TransformFailed as exc:
+                    # A value a step cannot read: null, and accounted (never silent).
+                    kind = f"{builder.kinds[name]} (transforms.{name}.{exc.index}: {exc.step})"
+                    self._unparsable(entity, name, kind, value)
+                    fields[name] = None
                     continue
+            if isinstance(value, str) and formats:
                 declared = formats.get(name)
                 if declared is not None:
                     value = _dated(value, declared, builder.kinds[name])
@@ -531,11 +610,16 @@ class Connector(ABC, Generic[SettingsT]):
                 fields[name] = None
                 unparsable[name] = _example(value)
         identifiers: dict[str, str] = {}
+        transformed = builder.identifier_pipelines
         for system, value in raw_identifiers.items():
             if value is not None:
                 text = str(value).strip()
                 if text != "" and text.casefold() not in nulls:
-                    identifiers[system] = text
+                    pipeline = transformed.get(system) if transformed else None
+                    if pipeline is not None:
+                        text = self._identifier(entity, system, pipeline, text)
+                    if text:
+                        identifiers[system] = text
         return Record(
             self.name,
             entity,
@@ -546,6 +630,17 @@ class Connector(ABC, Generic[SettingsT]):
             fetched_at or utcnow(),
             unparsable=unparsable,
         )
+
+    def _identifier(self, entity: str, system: str, pipeline: Pipeline, text: str) -> str:
+        """An identifier through its transforms ("" for none: mapped to null, or a value a
+        step cannot read, accounted as unparsable under ``identifier:<SYSTEM>``)."""
+        name = f"identifier:{system}"
+        try:
+            value = pipeline(text)
+        except TransformFailed as exc:
+            self._unparsable(entity, name, f"str (transforms.{name}.{exc.index}: {exc.step})", text)
+            return ""
+        return "" if value is None else str(value).strip()
 
     def _record_builder(self, entity: str) -> _RecordBuilder:
         """What :meth:`make_record` needs of ``entity``, looked up once per entity (again if
@@ -585,9 +680,24 @@ class _RecordBuilder:
     """The entity's ``null_values``, trimmed and case-folded."""
     formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The entity's ``date_formats``."""
+    pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
+    """The entity's field ``transforms``, compiled."""
+    identifier_pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
+    """The entity's ``identifier:<SYSTEM>`` transforms, compiled, by system."""
 
     @classmethod
     def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
+        transforms = ent.transforms if ent is not None else {}
+        pipelines = {
+            name: compile_pipeline(steps, spec.fields[name])
+            for name, steps in transforms.items()
+            if name in spec.fields
+        }
+        identifier_pipelines = {
+            name.split(":", 1)[1]: compile_pipeline(steps, "str")
+            for name, steps in transforms.items()
+            if is_identifier_field(name)
+        }
         return cls(
             ent,
             tuple(ent.values.items()) if ent is not None else (),
@@ -596,6 +706,8 @@ class _RecordBuilder:
             spec.fields,
             frozenset(v.strip().casefold() for v in ent.null_values) if ent else frozenset(),
             {f: tuple(forms) for f, forms in ent.date_formats.items()} if ent else {},
+            pipelines,
+            identifier_pipelines,
         )
 
 

@@ -8,7 +8,14 @@ dialect differences stay with SQLAlchemy:
 - ``fetch`` / ``children``: ``WHERE col IN (...)``, one query per :data:`MAX_KEYS_PER_QUERY`
   keys;
 - ``find``: every filter pushed down with the meaning of :func:`ecehub.connectors.base.matches`,
-  rows ordered by key and keyset-paged (a record's cursor is its key).
+  rows ordered by key and keyset-paged (a record's cursor is its key). A filter on a field
+  with ``transforms`` is pushed down only when a ``map`` translates it exactly; the hub
+  evaluates the others on the records (``Connector.pushes_down``).
+
+A key may be several columns (``key: [grant_number, program_number]``): the record's key is
+their values joined by :func:`~ecehub.connectors.transforms.join_key`, ``fetch`` asks
+``(c1, c2) IN ((?, ?), ...)`` and ``find`` orders by the columns and continues after a
+cursor with ``c1 > ? OR (c1 = ? AND c2 > ?)``.
 
 Error messages name the source, entity, table and columns, never the URL or credentials.
 """
@@ -23,9 +30,17 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -38,14 +53,17 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     case,
     cast,
     event,
     false,
     func,
     literal,
+    or_,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import (
@@ -72,6 +90,7 @@ from ecehub.connectors.base import (
     entity_mapping,
     utcnow,
 )
+from ecehub.connectors.transforms import join_key, split_key
 from ecehub.connectors.usage import count
 from ecehub.errors import SourceError, SourceUnavailable
 
@@ -83,11 +102,50 @@ and a statement stays small and far below the bound-parameter limits (PostgreSQL
 SQLite >= 3.32 32766)."""
 
 
+_Key = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "the key column, or a list of columns whose values together are the "
+            "key (joined with | after escaping | and \\ in each value)",
+        }
+    ),
+]
+
+
 class SqlEntityConfig(EntityConfig):
     """``table`` is a table or view name (optionally ``schema.table``); ``key``, ``fields``,
-    ``identifiers`` and ``parent`` name its columns."""
+    ``identifiers`` and ``parent`` name its columns. ``key`` may list several columns (a
+    natural key of grant number and program number): the source key is their values joined
+    by :func:`~ecehub.connectors.transforms.join_key`, rows are ordered by the columns in
+    that order, and a key asked for is found by a condition on each column."""
 
     table: str
+    key: _Key
+    key_columns: SkipJsonSchema[tuple[str, ...]] = ()
+    """The key's columns, from ``key`` (set by the validator, never written in the file)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_columns(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        key = data.get("key")
+        if "key_columns" in data:  # a dump of a validated model: keep it if it is one
+            columns = data["key_columns"]
+            if not isinstance(columns, list | tuple) or key != " + ".join(columns):
+                raise ValueError("give the key columns as `key: [column, ...]`")
+            return data
+        if isinstance(key, list | tuple):
+            if not key or not all(isinstance(c, str) and c for c in key):
+                raise ValueError("`key` is a column name or a non-empty list of them")
+            if len(set(key)) != len(key):
+                raise ValueError("`key` names a column twice")
+            return {**data, "key": " + ".join(key), "key_columns": tuple(key)}
+        if isinstance(key, str):
+            return {**data, "key_columns": (key,)}
+        return data
 
 
 class SqlSourceConfig(SourceConfig[SqlEntityConfig]):
@@ -96,6 +154,19 @@ class SqlSourceConfig(SourceConfig[SqlEntityConfig]):
 
     url: SecretStr = Field(description="SQLAlchemy async URL, e.g. postgresql+asyncpg://...")
     pool_size: int = Field(default=5, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _children_of_composite_keys(self) -> SqlSourceConfig:
+        for entity, ent in self.entities.items():
+            parent = ent.parent_entity
+            above = self.entities.get(parent) if parent else None
+            if above is not None and len(above.key_columns) > 1:
+                raise ValueError(
+                    f"entities.{entity}.parent: {parent} is keyed by several columns "
+                    f"({', '.join(above.key_columns)}), which one parent column cannot hold; "
+                    f"give {parent} a one-column key (a view can add one) or drop the parent"
+                )
+        return self
 
     @field_validator("url")
     @classmethod
@@ -159,7 +230,8 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
 class _MappedEntity:
     """One entity's reflected columns."""
 
-    key: Column[Any]
+    keys: tuple[Column[Any], ...]
+    """The key's columns (one, or several whose values together are the key)."""
     fields: dict[str, Column[Any]]
     identifiers: dict[str, Column[Any]]
     parent: Column[Any] | None
@@ -167,7 +239,7 @@ class _MappedEntity:
     @property
     def columns(self) -> list[Column[Any]]:
         seen: dict[str, Column[Any]] = {}
-        for col in [self.key, *self.fields.values(), *self.identifiers.values()]:
+        for col in [*self.keys, *self.fields.values(), *self.identifiers.values()]:
             seen.setdefault(col.name, col)
         if self.parent is not None:
             seen.setdefault(self.parent.name, self.parent)
@@ -189,7 +261,7 @@ def _find_column(table: Table, name: str) -> Column[Any] | None:
 
 def _map_columns(entity: str, ent: SqlEntityConfig, table: Table) -> _MappedEntity | list[str]:
     """The entity's columns in ``table``, or one problem per column it does not have."""
-    names = [ent.key, *ent.fields.values(), *ent.identifiers.values()]
+    names = [*ent.key_columns, *ent.fields.values(), *ent.identifiers.values()]
     if ent.parent_column:
         names.append(ent.parent_column)
     columns = {name: _find_column(table, name) for name in names}
@@ -203,7 +275,7 @@ def _map_columns(entity: str, ent: SqlEntityConfig, table: Table) -> _MappedEnti
         ]
     col = {name: c for name, c in columns.items() if c is not None}
     return _MappedEntity(
-        key=col[ent.key],
+        keys=tuple(col[name] for name in ent.key_columns),
         fields={canonical: col[name] for canonical, name in ent.fields.items()},
         identifiers={system: col[name] for system, name in ent.identifiers.items()},
         parent=col[ent.parent_column] if ent.parent_column else None,
@@ -381,12 +453,28 @@ class SqlConnector(Connector[SqlSourceConfig]):
         values = row._mapping
         return self.make_record(
             entity,
-            values[mapped.key],
+            join_key([values[k] for k in mapped.keys]),
             {name: values[col] for name, col in mapped.fields.items()},
             {system: values[col] for system, col in mapped.identifiers.items()},
             None if mapped.parent is None else values[mapped.parent],
             fetched_at=fetched_at,
         )
+
+    @classmethod
+    def _parse_keys(cls, columns: tuple[Column[Any], ...], keys: Iterable[str]) -> list[Any]:
+        """Keys asked for in the key columns' types: values of the one column, or tuples of
+        a composite key's parts (a key that is not one matches no row)."""
+        if len(columns) == 1:
+            return cls._parse_all(columns[0], keys)
+        types = [_python_type(c) for c in columns]
+        parsed: dict[tuple[Any, ...], None] = {}
+        for key in keys:
+            try:
+                parts = split_key(key, len(columns))
+                parsed[tuple(_parse_as(t, p) for t, p in zip(types, parts, strict=True))] = None
+            except ValueError:
+                continue
+        return list(parsed)
 
     @staticmethod
     def _parse_all(column: Column[Any], keys: Iterable[str]) -> list[Any]:
@@ -405,16 +493,17 @@ class SqlConnector(Connector[SqlSourceConfig]):
         if not keys:
             return {}
         mapped = await self._mapped_entity(entity)
-        values = self._parse_all(mapped.key, keys)
+        values = self._parse_keys(mapped.keys, keys)
         fetched_at = utcnow()
         out: dict[str, Record] = {}
         if not values:
             return out
         async with self._connect() as conn:
             for chunk in _chunks(values):
-                reading, stmt = mapped, select(*mapped.columns).where(mapped.key.in_(chunk))
+                reading = mapped
+                stmt = select(*mapped.columns).where(_key_in(mapped.keys, chunk))
                 if self._periodic(entity):
-                    reading, stmt = _latest_rows(mapped, mapped.key.in_(chunk))
+                    reading, stmt = _latest_rows(mapped, _key_in(mapped.keys, chunk))
                 found = (await conn.execute(stmt)).all()
                 count(requests=1, rows=len(found))
                 for row in found:
@@ -442,7 +531,9 @@ class SqlConnector(Connector[SqlSourceConfig]):
             return out
         async with self._connect() as conn:
             for chunk in _chunks(values):
-                stmt = select(*mapped.columns).where(parent.in_(chunk)).order_by(parent, mapped.key)
+                stmt = (
+                    select(*mapped.columns).where(parent.in_(chunk)).order_by(parent, *mapped.keys)
+                )
                 found = (await conn.execute(stmt)).all()
                 count(requests=1, rows=len(found))
                 for row in found:
@@ -470,21 +561,24 @@ class SqlConnector(Connector[SqlSourceConfig]):
             try:
                 if "\x00" in after:  # no key holds NUL, and PostgreSQL refuses the statement
                     raise ValueError(after)
-                position = _parse_as(_python_type(mapped.key), after)
+                parts = split_key(after, len(mapped.keys))
+                position = [
+                    _parse_as(_python_type(k), p) for k, p in zip(mapped.keys, parts, strict=True)
+                ]
             except ValueError:
                 raise ValueError(f"invalid cursor {after!r} for entity {entity}") from None
         stmt = select(*mapped.columns)
         if self._periodic(entity):
             # Filters and paging apply to each key's latest row: ranked in a subquery, over
             # the keys after the cursor only, and without filters over the page's keys only.
-            after_cursor = None if after is None else mapped.key > position
+            after_cursor = None if position is None else _after(mapped.keys, position)
             window = first + 1 if first is not None and not filters else None
             mapped, stmt = _latest_rows(mapped, after_cursor, window)
-        stmt = stmt.where(mapped.key.is_not(None)).order_by(mapped.key)
+        stmt = stmt.where(*(k.is_not(None) for k in mapped.keys)).order_by(*mapped.keys)
         for flt in filters:
             stmt = stmt.where(self._condition(entity, mapped, flt))
-        if after is not None:
-            stmt = stmt.where(mapped.key > position)
+        if position is not None:
+            stmt = stmt.where(_after(mapped.keys, position))
         if first is not None:
             stmt = stmt.limit(first + 1)  # one more than asked tells whether a next page exists
         fetched_at = utcnow()
@@ -593,7 +687,7 @@ def _latest_rows(
     rank = (
         func.row_number()
         .over(
-            partition_by=mapped.key,
+            partition_by=list(mapped.keys),
             # NULLS LAST, written so MariaDB (which has no NULLS LAST) reads it too.
             order_by=(case((period.is_(None), 1), else_=0), period.desc()),
         )
@@ -604,18 +698,22 @@ def _latest_rows(
         inner = inner.where(where)
     if window is not None:
         # A derived table joined, not `IN (... LIMIT)`, which MariaDB does not take.
-        keys = select(mapped.key.label("ecehub_key")).where(mapped.key.is_not(None))
+        labels = [k.label(f"ecehub_key_{i}") for i, k in enumerate(mapped.keys)]
+        keys = select(*labels).where(*(k.is_not(None) for k in mapped.keys))
         if where is not None:
             keys = keys.where(where)
-        page = keys.group_by(mapped.key).order_by(mapped.key).limit(window).subquery("page_keys")
-        inner = inner.join_from(mapped.key.table, page, mapped.key == page.c.ecehub_key)
+        page = (
+            keys.group_by(*mapped.keys).order_by(*mapped.keys).limit(window).subquery("page_keys")
+        )
+        joined = and_(*(k == page.c[f"ecehub_key_{i}"] for i, k in enumerate(mapped.keys)))
+        inner = inner.join_from(mapped.keys[0].table, page, joined)
     ranked = inner.subquery("ecehub_periods")
 
     def over(column: Column[Any]) -> Column[Any]:
         return _as_column(ranked.c[column.name])
 
     outer = _MappedEntity(
-        key=over(mapped.key),
+        keys=tuple(over(k) for k in mapped.keys),
         fields={name: over(col) for name, col in mapped.fields.items()},
         identifiers={system: over(col) for system, col in mapped.identifiers.items()},
         parent=None if mapped.parent is None else over(mapped.parent),
@@ -628,6 +726,24 @@ def _as_column(column: Any) -> Column[Any]:
     alike)."""
     found: Column[Any] = column
     return found
+
+
+def _key_in(columns: tuple[Column[Any], ...], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows whose key is one of ``values`` (tuples for a composite key: ``(a, b) IN ((?, ?),
+    ...)``, which SQLite, PostgreSQL and MariaDB all take)."""
+    if len(columns) == 1:
+        return columns[0].in_(values)
+    return tuple_(*columns).in_(values)
+
+
+def _after(columns: tuple[Column[Any], ...], position: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows ordered after ``position`` by the key columns in order (keyset paging):
+    ``k1 > p1 OR (k1 = p1 AND k2 > p2) OR ...``."""
+    alternatives: list[ColumnElement[bool]] = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == position[j] for j in range(i)]
+        alternatives.append(and_(*equal, column > position[i]))
+    return alternatives[0] if len(alternatives) == 1 else or_(*alternatives)
 
 
 def _backend(config: SqlSourceConfig) -> str:

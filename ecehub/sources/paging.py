@@ -36,7 +36,7 @@ Read = Callable[[Sequence[FieldFilter]], Awaitable[Page]]
 def _sent(connector: Connector, entity: str, flt: FieldFilter) -> bool:
     """Whether ``flt`` goes to the source: it can evaluate it, and the config does not
     forbid asking by it (``list_only``, an identifier not in ``identifiers_searchable``)."""
-    if not connector.capabilities.pushes_down(flt):
+    if not connector.pushes_down(entity, flt):
         return False
     if is_identifier_field(flt.field):
         mapped = connector.entities.get(entity)
@@ -45,6 +45,10 @@ def _sent(connector: Connector, entity: str, flt: FieldFilter) -> bool:
 
 
 def needs_hub_paging(connector: Connector, entity: str, filters: Sequence[FieldFilter]) -> bool:
+    """Whether the hub pages (and filters) ``find`` for ``connector``: it cannot page, or a
+    filter is one it does not take (its capabilities, a filter on a transformed field it
+    cannot evaluate exactly: :meth:`~ecehub.connectors.Connector.pushes_down`; or one the
+    config forbids asking by: :func:`_sent`)."""
     return not connector.capabilities.supports_paging or not all(
         _sent(connector, entity, f) for f in filters
     )

@@ -68,6 +68,7 @@ class CsvConnector(Connector):
     """A source of CSV files (local or over HTTP), one or more per entity."""
 
     logs_unparsable = False  # it reports unreadable values per read itself
+    evaluates_transformed = True  # filters are evaluated on the records
 
     kind = "csv"
     settings_model: ClassVar[type[SourceConfig]] = CsvSourceConfig
@@ -124,7 +125,13 @@ class CsvConnector(Connector):
         if index is None or index.versions != versions:
             try:
                 index = await asyncio.to_thread(
-                    build_index, self.name, entity, ent, tables, self.make_record
+                    build_index,
+                    self.name,
+                    entity,
+                    ent,
+                    tables,
+                    self.make_record,
+                    self.declared_null,
                 )
             except MappingProblem as exc:
                 raise SourceUnavailable(self.name, str(exc)) from None

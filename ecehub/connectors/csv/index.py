@@ -22,13 +22,16 @@ from ecehub.config.canonical import ENTITIES
 from ecehub.config.periods import PERIOD_FIELD, period_order
 from ecehub.connectors.base import FieldFilter, Record
 from ecehub.connectors.csv.reading import Table, paused_gc
-from ecehub.connectors.csv.settings import KEY_SEPARATOR, CsvEntityConfig
+from ecehub.connectors.csv.settings import CsvEntityConfig
+from ecehub.connectors.transforms import join_key
 
 __all__ = ["EntityIndex", "MappingProblem", "build_index", "column_positions"]
 
 log = logging.getLogger("ecehub.connectors.csv")
 
 MakeRecord = Callable[..., Record]
+DeclaredNull = Callable[[str, str, Any], bool]
+"""``Connector.declared_null``: a value read as null by the config's say-so, not unreadable."""
 
 _BUILT_AT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 """The ``fetched_at`` of the records kept in an index: never handed out (each call hands
@@ -172,6 +175,7 @@ def build_index(
     ent: CsvEntityConfig,
     tables: Sequence[Table],
     make_record: MakeRecord,
+    declared_null: DeclaredNull = lambda _entity, _name, _value: False,
 ) -> EntityIndex:
     """The index of ``entity`` over its ``tables`` (in file order: the first row of a key
     wins); :class:`MappingProblem` when a file lacks a mapped column."""
@@ -199,7 +203,7 @@ def build_index(
     with paused_gc():
         for table, where in zip(tables, positions, strict=True):
             if where is not None:
-                _read_rows(entity, ent, table, where, make_record, records, tally)
+                _read_rows(entity, ent, table, where, make_record, declared_null, records, tally)
         ordered = sorted(records)
         for key in ordered:
             record = records[key]
@@ -229,6 +233,7 @@ def _read_rows(
     table: Table,
     where: dict[str, int],
     make_record: MakeRecord,
+    declared_null: DeclaredNull,
     records: dict[str, Record],
     tally: _Tally,
 ) -> None:
@@ -253,7 +258,7 @@ def _read_rows(
         if not all(parts):
             tally.no_key += 1
             continue
-        key = KEY_SEPARATOR.join(parts)
+        key = join_key(parts)  # escaped: ('a|b', 'c') and ('a', 'b|c') differ
         if key in records and ent.period is None:
             tally.duplicate += 1
             continue
@@ -278,7 +283,11 @@ def _read_rows(
             _BUILT_AT,
         )
         for name, value in raw.items():
-            if value is not None and record.fields.get(name) is None:
+            if (
+                value is not None
+                and record.fields.get(name) is None
+                and not declared_null(entity, name, value)
+            ):
                 tally.unreadable[name] += 1
         held = records.get(key)
         if held is not None and not _later(record, held):

@@ -98,6 +98,7 @@ class _Tally:
 class GraphqlConnector(Connector):
     kind = _KIND
     logs_unparsable = False  # it reports unreadable values per read itself
+    evaluates_transformed = True  # every filter is checked on the records (matches)
     settings_model: ClassVar[type[SourceConfig]] = GraphqlSourceConfig
 
     def __init__(self, name: str, config: SourceConfig) -> None:
@@ -143,7 +144,12 @@ class GraphqlConnector(Connector):
             fetched_at,
         )
         for name, value in fields.items():
-            if value is not None and value != "" and record.fields.get(name) is None:
+            if (
+                value is not None
+                and value != ""
+                and record.fields.get(name) is None
+                and not self.declared_null(entity, name, value)
+            ):
                 tally.unreadable[name] += 1
         return record
 

@@ -111,6 +111,7 @@ async def _gather(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
 class RestConnector(Connector[RestSourceConfig]):
     kind = "rest"
     settings_model: ClassVar[type[SourceConfig]] = RestSourceConfig
+    evaluates_transformed = True  # filters on transformed fields are applied to the records
 
     def __init__(self, name: str, config: SourceConfig) -> None:
         if not isinstance(config, RestSourceConfig):
@@ -422,7 +423,8 @@ class RestConnector(Connector[RestSourceConfig]):
                 return Page([], has_next=False)  # `in []`: nothing can match
             pushed = ent.filters.get(flt.field)
             if pushed is not None and pushed.param is None:
-                condition = None if flt.field in ent.values else self._condition(ent, flt, pushed)
+                local_only = flt.field in ent.values or flt.field in ent.transforms
+                condition = None if local_only else self._condition(ent, flt, pushed)
                 values = _as_list(flt.value) if flt.op == "in" else []
                 if condition is not None and len(values) > pushed.max:
                     if first is None and after is None:
@@ -438,12 +440,14 @@ class RestConnector(Connector[RestSourceConfig]):
                 continue
             if pushed is not None and self.settings.case_sensitive(pushed) and _has_text(flt.value):
                 pushed = None  # the API would miss other cases: filtered here instead
-            # A field with a value mapping is filtered here, on the canonical values.
+            # A field with a value mapping or transforms is filtered here, on the canonical
+            # (transformed) values.
+            local_only = flt.field in ent.values or flt.field in ent.transforms
             if (
                 pushed is not None
                 and pushed.param is not None
                 and pushed.op == flt.op
-                and flt.field not in ent.values
+                and not local_only
             ):
                 values = _as_list(flt.value) if flt.op == "in" else []
                 if len(values) > pushed.max:
