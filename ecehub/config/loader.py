@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ecehub.config.canonical import ENTITIES
 from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, MergeRule, SourceConfig
+from ecehub.config.scales import scale_problems
 from ecehub.errors import ConfigError, ConnectorNotFound
 
 __all__ = ["CONFIG_DIR_CONTEXT", "load_config", "parse_config", "read_yaml"]
@@ -139,6 +140,7 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                         f"source value to translate",
                     )
                 )
+        problems.extend(scale_problems(path, entity, ent.scales, ent.fields, ent.values))
         for fname in ent.constants:
             if fname in ent.fields:
                 problems.append(

@@ -39,6 +39,7 @@ from ecehub.config.canonical import (
     is_identifier_field,
 )
 from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.config.scales import LevelScale
 from ecehub.connectors.capabilities import CONTRACT_VERSION, Capabilities
 
 log = logging.getLogger(__name__)
@@ -426,6 +427,15 @@ class Connector(ABC, Generic[SettingsT]):
         return []
 
     # -- shared helpers ---------------------------------------------------------------
+    def pushes_down(self, entity: str, flt: FieldFilter) -> bool:
+        """Whether ``find`` evaluates ``flt`` itself (else the hub applies it): what the
+        :attr:`capabilities` say, except a range (``gte``/``lte``) on a field with ``values``,
+        which no source can compare on its own values (they are not the canonical ones)."""
+        if not self.capabilities.pushes_down(flt):
+            return False
+        ent = self.entities.get(entity)
+        return not (flt.op in ("gte", "lte") and ent is not None and flt.field in ent.values)
+
     def can_filter(self, entity: str, field_name: str) -> bool:
         """Whether this source maps ``field_name`` for ``entity`` (so a filter on it applies)."""
         ent = self.entities.get(entity)
@@ -474,7 +484,9 @@ class Connector(ABC, Generic[SettingsT]):
                 )
             wanted = [flt.value] if flt.op == "eq" else list(flt.value)
             folded = {str(w).strip().casefold() for w in wanted}
-            source_values = [k for k, v in mapping.items() if v.strip().casefold() in folded]
+            source_values = [
+                k for k, v in mapping.items() if v is not None and v.strip().casefold() in folded
+            ]
             # A source value not in the mapping passes through unchanged, so it may match too.
             passthrough = [w for w in wanted if str(w) not in mapping]
             out.append(FieldFilter(flt.field, "in", source_values + passthrough))
@@ -502,6 +514,7 @@ class Connector(ABC, Generic[SettingsT]):
         coercers = builder.coercers
         nulls, formats = builder.nulls, builder.formats
         fields: dict[str, Any] = {}
+        scales = builder.scales
         for name, value in raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
             if isinstance(value, str) and (nulls or formats):
@@ -516,6 +529,12 @@ class Connector(ABC, Generic[SettingsT]):
             except _NO_MATCH:
                 # A bad value in one cell must not fail the record: null, and accounted.
                 self._unparsable(entity, name, builder.kinds[name], value)
+                fields[name] = None
+                continue
+            scale = scales.get(name)
+            if scale is not None and fields[name] is not None and not scale.holds(fields[name]):
+                # A level the declared scale does not have is no rating: null, and accounted.
+                self._unparsable(entity, name, f"level {scale.min}..{scale.max}", value)
                 fields[name] = None
         identifiers: dict[str, str] = {}
         for system, value in raw_identifiers.items():
@@ -563,7 +582,7 @@ class _RecordBuilder:
     """An entity's value mappings, constants and one coercion function per canonical field."""
 
     ent: EntityConfig | None
-    values: tuple[tuple[str, Mapping[str, str]], ...]
+    values: tuple[tuple[str, Mapping[str, str | None]], ...]
     constants: tuple[tuple[str, Any], ...]
     coercers: Mapping[str, Callable[[Any], Any]]
     kinds: Mapping[str, FieldType]
@@ -571,6 +590,8 @@ class _RecordBuilder:
     """The entity's ``null_values``, trimmed and case-folded."""
     formats: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """The entity's ``date_formats``."""
+    scales: Mapping[str, LevelScale] = field(default_factory=dict)
+    """The entity's ``scales``: a level outside its field's scale reads as null."""
 
     @classmethod
     def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
@@ -582,6 +603,7 @@ class _RecordBuilder:
             spec.fields,
             frozenset(v.strip().casefold() for v in ent.null_values) if ent else frozenset(),
             {f: tuple(forms) for f, forms in ent.date_formats.items()} if ent else {},
+            dict(ent.scales) if ent else {},
         )
 
 

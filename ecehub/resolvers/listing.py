@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
-from ecehub.connectors.base import FieldFilter, Page, matches
+from ecehub.config.scales import base_field
+from ecehub.connectors.base import FieldFilter, Page, Record, matches
+from ecehub.connectors.scaled import for_source
 from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.ids import decode_list_cursor, encode_list_cursor, other_query_cursor
 from ecehub.sources.gateway import SourceGateway
@@ -69,7 +71,17 @@ class _Plan:
 def _holders(
     gateway: SourceGateway, candidates: Sequence[str], q: ListQuery, f: FieldFilter
 ) -> list[str]:
-    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, f.field)]
+    name = base_field(f.field)
+    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, name)]
+
+
+def _holds(gateway: SourceGateway, record: Record, f: FieldFilter) -> bool:
+    """Whether ``record``'s source maps ``f``'s field and ``record`` passes ``f`` (a filter
+    on a normalised level in that source's own levels)."""
+    conn = gateway.connector(record.source)
+    if not conn.can_filter(record.entity, base_field(f.field)):
+        return False
+    return matches(record, [for_source(record.source, conn.entities.get(record.entity), f)])
 
 
 def _typed_sources(config: Config, q: ListQuery) -> list[str]:
@@ -131,18 +143,14 @@ def _passes(merged: Merged, q: ListQuery, gateway: SourceGateway, typed: set[str
         return False
     if q.sources and not any(r.source in q.sources for r in merged.records):
         return False
-    for f in q.filters:
-        if not any(
-            gateway.connector(r.source).can_filter(q.entity, f.field) and matches(r, [f])
-            for r in merged.records
-        ):
-            return False
-    return True
+    return all(any(_holds(gateway, r, f) for r in merged.records) for f in q.filters)
 
 
-def _listed_earlier(merged: Merged, p: _Plan, position: int) -> bool:
+def _listed_earlier(merged: Merged, p: _Plan, position: int, gateway: SourceGateway) -> bool:
     earlier = set(p.sources[:position])
-    return any(r.source in earlier and matches(r, p.pushed) for r in merged.records)
+    return any(
+        r.source in earlier and all(_holds(gateway, r, f) for f in p.pushed) for r in merged.records
+    )
 
 
 async def list_merged(
@@ -194,7 +202,9 @@ async def list_merged(
             merged = group_of.get((record.source, record.key))
             if merged is None or merged.hub_id in emitted:
                 continue
-            if not _passes(merged, q, gateway, typed) or _listed_earlier(merged, p, position):
+            if not _passes(merged, q, gateway, typed) or _listed_earlier(
+                merged, p, position, gateway
+            ):
                 continue
             emitted.add(merged.hub_id)
             result.items.append(

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
+from ecehub.connectors.scaled import for_source_all
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
 from ecehub.sources.cache import CacheRead, CacheSession, Failed
@@ -224,7 +225,9 @@ class SourceGateway:
         after: str | None = None,
     ) -> Page:
         conn = self.connectors[source]
-        if needs_hub_paging(conn, filters):
+        # A filter on a normalised level, in this source's own levels (no connector sees one).
+        filters = for_source_all(source, conn.entities.get(entity), filters)
+        if needs_hub_paging(conn, entity, filters):
             whole = self._whole_read(source, entity)
             return await self.paging.find(conn, entity, filters, whole, first=first, after=after)
         op = f"find {entity}"

@@ -30,9 +30,9 @@ Read = Callable[[Sequence[FieldFilter]], Awaitable[Page]]
 """The gateway's call of ``find(entity, pushed)`` without ``first``/``after``."""
 
 
-def needs_hub_paging(connector: Connector, filters: Sequence[FieldFilter]) -> bool:
+def needs_hub_paging(connector: Connector, entity: str, filters: Sequence[FieldFilter]) -> bool:
     caps = connector.capabilities
-    return not caps.supports_paging or not all(caps.pushes_down(f) for f in filters)
+    return not caps.supports_paging or not all(connector.pushes_down(entity, f) for f in filters)
 
 
 def hub_cursor(index: int, key: str) -> str:
@@ -81,9 +81,8 @@ class HubPaging:
     async def _records(
         self, connector: Connector, entity: str, filters: Sequence[FieldFilter], read: Read
     ) -> list[Record]:
-        caps = connector.capabilities
-        pushed = [f for f in filters if caps.pushes_down(f)]
-        kept = [f for f in filters if not caps.pushes_down(f)]
+        pushed = [f for f in filters if connector.pushes_down(entity, f)]
+        kept = [f for f in filters if not connector.pushes_down(entity, f)]
         whole = await asyncio.shield(self._whole(connector, entity, pushed, read))
         return [
             replace(record, cursor=hub_cursor(index, record.key))
