@@ -22,6 +22,7 @@ from aiohttp import web
 
 from ecehub.app import create_app
 from ecehub.config import load_config
+from ecehub.connectors.sql import SqlConnector, SqlSourceConfig
 from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import GraphClient
 from tests.serving import loopback
@@ -316,3 +317,19 @@ async def test_qris_level_eq_stays_the_sources_own_level(tmp_path: Path, thresho
         f"A {i}" if i < SHARED else f"B {i}" for i in range(B_COUNT) if _b_level(i) == threshold
     }
     assert found == wanted
+
+
+async def test_a_level_off_the_declared_scale_is_null_and_accounted(tmp_path: Path) -> None:
+    program = _config("http://127.0.0.1:9", tmp_path)["sources"]["state_a"]
+    connector = SqlConnector("state_a", SqlSourceConfig.model_validate(program))
+    try:
+        page = await connector.find("program")
+    finally:
+        await connector.aclose()
+    levels = {r.key: r.fields["qris_level"] for r in page.records}
+    off = [i for i in range(A_COUNT) if _a_level(i) == "7"]
+    assert off and all(levels[str(i)] is None for i in off)
+    assert levels["4"] == 4 and levels["8"] == 0  # 0 is a level (not participating), kept
+    found = connector.unparsable()[("program", "qris_level")]
+    assert found.count == len(off) and found.kind == "level 0..4"
+    assert found.examples[0] == "'7'"
