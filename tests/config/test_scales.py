@@ -7,11 +7,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import re
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from ecehub.access.policy import AccessPolicy
 from ecehub.auth.middleware import Authentication
@@ -299,3 +302,35 @@ def test_a_role_that_may_not_read_the_level_may_not_read_what_is_computed_from_i
         assert denial("reader", "QrisRating", name) is None
     assert denial("viewer", "RatingEvent", "normalisedLevel") is None
     assert denial("viewer", "QrisRating", "ratedOn") is None
+
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+
+
+def test_the_readme_example_loads_and_its_table_is_what_the_hub_computes() -> None:
+    start = README.index("### QRIS scales")
+    example = re.search(r"```yaml\n(.*?)```", README[start:], re.S)
+    assert example is not None
+    config = parse_config(
+        yaml.safe_load(example.group(1)), env={"STATE_QRIS_DB_URL": "sqlite+aiosqlite:///x.db"}
+    )
+    scale = config.level_scale("state_qris", "program", "qris_level")
+    assert scale == LevelScale(min=0, max=4, not_participating=[0])
+    table = README[start : README.index("Without `scales` nothing changes", start)]
+    rows = re.findall(r"^\| ([^|]+) \| ([^|]+) \|$", table, re.M)[1:]
+    scales = {
+        "0-4, 0 not participating": scale,
+        "1-5": LevelScale(min=1, max=5),
+        "1-3 (stars)": LevelScale(min=1, max=3),
+        "1-4": LevelScale(min=1, max=4),
+        "none declared (the default)": None,
+    }
+    assert [name.strip() for name, _ in rows] == list(scales)
+    for name, cells in rows:
+        for cell in cells.split(": ")[-1].split(", "):
+            level, shown = cell.split(" → ")
+            expected = normalised_level(scales[name.strip()], int(level))
+            if shown.startswith("none"):
+                assert expected is None, (name, cell)
+            else:
+                assert expected == Decimal(shown.strip()), (name, cell)
