@@ -429,12 +429,16 @@ class Connector(ABC, Generic[SettingsT]):
     # -- shared helpers ---------------------------------------------------------------
     def pushes_down(self, entity: str, flt: FieldFilter) -> bool:
         """Whether ``find`` evaluates ``flt`` itself (else the hub applies it): what the
-        :attr:`capabilities` say, except a range (``gte``/``lte``) on a field with ``values``,
-        which no source can compare on its own values (they are not the canonical ones)."""
+        :attr:`capabilities` say, except on a field with ``values``: a range there (the
+        source's codes do not order like the canonical values) and any filter on one that is
+        not text (a number or date): its source codes (``Gold`` for level 4) are text a
+        typed comparison cannot hold, so only the canonical values the hub reads are exact."""
         if not self.capabilities.pushes_down(flt):
             return False
         ent = self.entities.get(entity)
-        return not (flt.op in ("gte", "lte") and ent is not None and flt.field in ent.values)
+        if ent is None or flt.field not in ent.values:
+            return True
+        return flt.op not in ("gte", "lte") and _field_kind(entity, flt.field) in ("str", "list")
 
     def can_filter(self, entity: str, field_name: str) -> bool:
         """Whether this source maps ``field_name`` for ``entity`` (so a filter on it applies)."""

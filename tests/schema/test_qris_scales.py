@@ -22,13 +22,15 @@ from aiohttp import web
 
 from ecehub.app import create_app
 from ecehub.config import load_config
+from ecehub.connectors.base import FieldFilter
 from ecehub.connectors.sql import SqlConnector, SqlSourceConfig
 from ecehub.resolvers.runtime import Runtime
 from tests.graph_helpers import GraphClient
 from tests.serving import loopback
 
-# State A (SQLite): 0-4, 0 = not participating, NA = no rating, 7 = a level off the scale.
-A_LEVELS = ["0", "1", "2", "3", "4", "NA", "7", None]
+# State A (SQLite): 0-4, 0 = not participating, NA = no rating, 7 = a level off the scale,
+# G (gold) = 4 by `values`.
+A_LEVELS = ["0", "1", "2", "3", "4", "NA", "7", None, "G"]
 A_COUNT = 48
 # State B (REST): 1-5; its first programs share a license number with state A's (merged).
 B_COUNT = 36
@@ -57,11 +59,15 @@ def _reference(level: int, low: int, high: int) -> Fraction:
     return Fraction(math.floor(exact * 100 + Fraction(1, 2)), 100)
 
 
-def _normalised_a(text: str | None) -> Fraction | None:
-    if text is None or text == "NA" or not text.isdigit():
-        return None
-    level = int(text)
-    if level == 0 or not 0 <= level <= 4:  # not participating, or off the scale
+def _a_canonical(i: int) -> int | None:
+    """State A's level ``i`` as the config's `values` read it (without a scale)."""
+    text = _a_level(i)
+    return {None: None, "NA": None, "G": 4}[text] if text in (None, "NA", "G") else int(text)
+
+
+def _normalised_a(i: int) -> Fraction | None:
+    level = _a_canonical(i)
+    if level is None or level == 0 or not 0 <= level <= 4:  # not participating / off scale
         return None
     return _reference(level, 1, 4)
 
@@ -75,7 +81,7 @@ def _expected_positions() -> dict[str, list[Fraction | None]]:
     normalised levels of its records."""
     out: dict[str, list[Fraction | None]] = {}
     for i in range(A_COUNT):
-        out[f"A {i}"] = [_normalised_a(_a_level(i))]
+        out[f"A {i}"] = [_normalised_a(i)]
     for i in range(B_COUNT):
         name = f"A {i}" if i < SHARED else f"B {i}"
         out.setdefault(name, []).append(_normalised_b(_b_level(i)))
@@ -132,7 +138,7 @@ def _config(url: str, tmp_path: Path, *, scaled: bool = True) -> dict[str, Any]:
         "key": "id",
         "fields": {"name": "name", "qris_level": "lvl"},
         "identifiers": {"LICENSE_NUMBER": "lic"},
-        "values": {"qris_level": {"NA": None}},
+        "values": {"qris_level": {"NA": None, "G": "4"}},
     }
     state_b: dict[str, Any] = {
         "path": "/providers",
@@ -253,7 +259,7 @@ async def test_a_rating_shows_its_scale_and_normalised_level(tmp_path: Path) -> 
         nodes = {n["name"]: n["qrisRating"] for n in await _all(client, None)}
     # State A's record comes first (precedence) and has a level: shown from it.
     scale_a = {"min": 0, "max": 4, "notParticipating": [0]}
-    assert nodes["A 40"] == {  # level 0: not participating
+    assert _a_level(18) == "0" and nodes["A 18"] == {  # level 0: not participating
         "level": 0,
         "normalisedLevel": None,
         "participating": False,
@@ -263,11 +269,18 @@ async def test_a_rating_shows_its_scale_and_normalised_level(tmp_path: Path) -> 
     assert nodes["A 3"]["level"] == 3 and nodes["A 3"]["normalisedLevel"] == 3.67
     assert nodes["A 2"]["normalisedLevel"] == 2.33 and nodes["A 4"]["normalisedLevel"] == 5
     assert nodes["A 1"]["participating"] is True
+    assert _a_level(17) == "G" and nodes["A 17"] == {  # gold, 4 by `values`
+        "level": 4,
+        "normalisedLevel": 5,
+        "participating": True,
+        "source": "state_a",
+        "scale": scale_a,
+    }
     # NA (mapped to null) and 7 (off the scale): no level in state A; the shared ones show
     # state B's, the others have none.
     assert _a_level(5) == "NA" and nodes["A 5"]["source"] == "state_b"
     assert nodes["A 5"]["level"] == _b_level(5) == nodes["A 5"]["normalisedLevel"]
-    assert _a_level(14) == "7" and nodes["A 14"] is None
+    assert _a_level(15) == "7" and nodes["A 15"] is None
     assert nodes["B 22"] == {
         "level": _b_level(22),
         "normalisedLevel": _b_level(22),
@@ -286,11 +299,7 @@ async def test_levels_mapped_to_null_keep_range_filters_working_without_a_scale(
     async with _graph(tmp_path, scaled=False) as (_, client):
         for threshold in (1, 3, 5):
             found = {n["name"] for n in await _all(client, {"qrisLevelMin": threshold})}
-            wanted = {
-                f"A {i}"
-                for i in range(A_COUNT)
-                if (_a_level(i) or "x").isdigit() and int(_a_level(i) or 0) >= threshold
-            }
+            wanted = {f"A {i}" for i in range(A_COUNT) if (_a_canonical(i) or -1) >= threshold}
             wanted |= {
                 f"A {i}" if i < SHARED else f"B {i}"
                 for i in range(B_COUNT)
@@ -299,7 +308,7 @@ async def test_levels_mapped_to_null_keep_range_filters_working_without_a_scale(
             assert found == wanted, threshold
             nodes = {n["name"]: n["qrisRating"] for n in await _all(client, None)}
         # Without a scale the normalised level is the level itself, and no scale is shown.
-        assert nodes["A 14"] == {
+        assert nodes["A 15"] == {
             "level": 7,
             "normalisedLevel": 7,
             "participating": True,
@@ -312,7 +321,7 @@ async def test_levels_mapped_to_null_keep_range_filters_working_without_a_scale(
 async def test_qris_level_eq_stays_the_sources_own_level(tmp_path: Path, threshold: int) -> None:
     async with _graph(tmp_path) as (_, client):
         found = {n["name"] for n in await _all(client, {"qrisLevel": threshold})}
-    wanted = {f"A {i}" for i in range(A_COUNT) if _a_level(i) == str(threshold)}
+    wanted = {f"A {i}" for i in range(A_COUNT) if _a_canonical(i) == threshold}
     wanted |= {
         f"A {i}" if i < SHARED else f"B {i}" for i in range(B_COUNT) if _b_level(i) == threshold
     }
@@ -329,7 +338,22 @@ async def test_a_level_off_the_declared_scale_is_null_and_accounted(tmp_path: Pa
     levels = {r.key: r.fields["qris_level"] for r in page.records}
     off = [i for i in range(A_COUNT) if _a_level(i) == "7"]
     assert off and all(levels[str(i)] is None for i in off)
-    assert levels["4"] == 4 and levels["8"] == 0  # 0 is a level (not participating), kept
+    assert levels["4"] == 4 and levels["17"] == 4  # G is 4 by `values`
+    assert levels["9"] == 0  # 0 is a level (not participating), kept
     found = connector.unparsable()[("program", "qris_level")]
     assert found.count == len(off) and found.kind == "level 0..4"
     assert found.examples[0] == "'7'"
+
+
+def test_filters_on_fields_with_values_are_pushed_down_only_where_exact(tmp_path: Path) -> None:
+    program = _config("http://127.0.0.1:9", tmp_path)["sources"]["state_a"]
+    program["entities"]["program"]["fields"]["program_type"] = "kind"
+    program["entities"]["program"]["values"]["program_type"] = {"CTR": "ChildCare"}
+    connector = SqlConnector("state_a", SqlSourceConfig.model_validate(program))
+    pushes = connector.pushes_down
+    assert pushes("program", FieldFilter("program_type", "in", ["ChildCare"]))  # text codes
+    assert not pushes("program", FieldFilter("program_type", "gte", "C"))  # codes don't order
+    # A level with codes (G = 4): the source holds text a typed comparison cannot read.
+    assert not pushes("program", FieldFilter("qris_level", "in", [4]))
+    assert not pushes("program", FieldFilter("qris_level", "gte", 4))
+    assert pushes("program", FieldFilter("name", "contains", "A"))
