@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 __all__ = [
     "AUDIT_TYPES",
+    "DERIVED_FIELDS",
     "FILTER_FIELDS",
     "MERGED_TYPES",
     "FieldPath",
@@ -79,6 +80,16 @@ _PATHS: Mapping[tuple[str, str], FieldPath] = {
     ("site", "period"): (("Site", "sources"), ("SourceRecordRef", "period")),
 }
 """Canonical fields shown under another schema field than their own name says."""
+
+DERIVED_FIELDS: Mapping[tuple[str, str], tuple[str, str]] = {
+    ("QrisRating", "normalisedLevel"): ("QrisRating", "level"),
+    ("QrisRating", "participating"): ("QrisRating", "level"),
+    ("QrisRating", "scale"): ("QrisRating", "level"),
+    ("RatingEvent", "normalisedLevel"): ("RatingEvent", "level"),
+    ("RatingEvent", "participating"): ("RatingEvent", "level"),
+}
+"""Schema fields computed from another one's value: a role that may not read the other may
+not read them either (they would tell it)."""
 
 FILTER_FIELDS: Mapping[str, tuple[str, str]] = {
     "support_types": ("program", "support_types"),

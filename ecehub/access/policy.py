@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecehub.access.fields import AUDIT_TYPES, audit_field, field_path
+from ecehub.access.fields import AUDIT_TYPES, DERIVED_FIELDS, audit_field, field_path
 from ecehub.auth.tokens import Authentication
 from ecehub.config.model import AccessConfig, Config, RoleRule
 from ecehub.errors import Forbidden
@@ -202,6 +202,11 @@ class Access:
         for pattern, codes in self.config.sector_fields.items():
             if fnmatch.fnmatchcase(path, pattern) and not self.sees_source(codes):
                 return f"{path} is {'/'.join(codes)} data, which role {self.role!r} does not see"
+        derived_from = DERIVED_FIELDS.get((type_name, field_name))
+        if derived_from is not None:
+            reason = self.field_denial(*derived_from)
+            if reason is not None:
+                return f"{path} is computed from {'.'.join(derived_from)}: {reason}"
         return None
 
     def in_scope(self, canonical_scope: Collection[str] | None, program_id: str) -> bool:

@@ -19,6 +19,7 @@ from ecehub.config.canonical import ENTITIES
 from ecehub.config.kinds import settings_model
 from ecehub.config.model import Config, EntityConfig, MergeRule, SourceConfig
 from ecehub.config.periods import PERIOD_FIELD, period_problems
+from ecehub.config.scales import scale_problems
 from ecehub.config.transforms import check_pipeline, transform_field_kind
 from ecehub.errors import ConfigError, ConnectorNotFound
 
@@ -143,6 +144,7 @@ def _check_entities(name: str, source: SourceConfig, declared: set[str]) -> Prob
                     )
                 )
         problems.extend(_check_transforms(path, entity, ent))
+        problems.extend(scale_problems(path, entity, ent.scales, ent.fields, ent.values))
         for fname in ent.constants:
             if fname in ent.fields:
                 problems.append(

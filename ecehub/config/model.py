@@ -18,6 +18,7 @@ from typing_extensions import TypeVar
 
 from ecehub.config.periods import PeriodConfig, with_period_field
 from ecehub.config.resilience import ResilienceConfig
+from ecehub.config.scales import LevelScale
 from ecehub.config.transforms import TransformList
 
 __all__ = [
@@ -81,10 +82,10 @@ class EntityConfig(_Strict):
     parent: dict[str, str] | None = Field(
         default=None, description="{parent_entity: column or JSON path holding the parent key}"
     )
-    values: dict[str, dict[str, str]] = Field(
+    values: dict[str, dict[str, str | None]] = Field(
         default_factory=dict,
         description="{field: {source value: canonical value}}, e.g. program_type: "
-        "{CENTER: ChildCare}; values not listed pass through",
+        "{CENTER: ChildCare}; values not listed pass through; null: no value",
     )
     constants: dict[str, str | int | float | bool] = Field(
         default_factory=dict,
@@ -108,6 +109,12 @@ class EntityConfig(_Strict):
         "ops: trim, strip_quotes, unescape, upper/lower/title or case, regex_extract, "
         'regex_replace, number, split, join, map, date (README, "Field transforms"). A '
         "value a step cannot read is null and counted as unparsable",
+    )
+    scales: dict[str, LevelScale] = Field(
+        default_factory=dict,
+        description="{level field: {min, max, not_participating}}, e.g. qris_level: {min: 0, "
+        "max: 4, not_participating: [0]}: the scale the source rates on, read onto the "
+        'reference 1-5 scale (README "QRIS scales"); none: levels are on it already',
     )
     lookup_only: bool = Field(
         default=False,
@@ -839,6 +846,13 @@ class Config(_Strict):
             for name, source in self.sources.items()
             if entity in source.entities and system in source.entities[entity].identifiers
         ]
+
+    def level_scale(self, source: str, entity: str, name: str) -> LevelScale | None:
+        """The scale ``source`` declares for level field ``name`` of ``entity`` (``None``:
+        none, its levels are on the reference scale)."""
+        found = self.sources.get(source)
+        ent = None if found is None else found.entities.get(entity)
+        return None if ent is None else ent.scales.get(name)
 
     def uses_crosswalk(self, entity: str) -> bool:
         rule = self.merge.get(entity)

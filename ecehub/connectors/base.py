@@ -40,6 +40,7 @@ from ecehub.config.canonical import (
 )
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.config.periods import period_coercers
+from ecehub.config.scales import LevelScale
 from ecehub.connectors.capabilities import CONTRACT_VERSION, Capabilities
 from ecehub.connectors.transforms import (
     Pipeline,
@@ -494,10 +495,22 @@ class Connector(ABC, Generic[SettingsT]):
 
     def pushes_down(self, entity: str, flt: FieldFilter) -> bool:
         """Whether the hub leaves ``flt`` to ``find`` (else it applies it to the records
-        itself, :mod:`ecehub.sources.paging`): the class's ``capabilities``, and a filter on a
-        transformed field only where ``find`` evaluates those (``evaluates_transformed``) or
+        itself, :mod:`ecehub.sources.paging`): the class's ``capabilities``; never a range or
+        a non-text filter on a field with ``values``; and a filter on a transformed field only
+        where ``find`` evaluates those (``evaluates_transformed``) or
         translates it exactly (:meth:`translatable`)."""
         if not self.capabilities.pushes_down(flt):
+            return False
+        ent = self.entities.get(entity)
+        # A range on a field with ``values`` (the source's codes do not order like the
+        # canonical values), and any filter on one that is not text (a number or date: its
+        # source codes, ``Gold`` for level 4, are text a typed comparison cannot hold): only
+        # the canonical values the hub reads are exact.
+        if (
+            ent is not None
+            and flt.field in ent.values
+            and (flt.op in ("gte", "lte") or _field_kind(entity, flt.field) not in ("str", "list"))
+        ):
             return False
         return self.evaluates_transformed or self.translatable(entity, flt)
 
@@ -555,7 +568,9 @@ class Connector(ABC, Generic[SettingsT]):
                 )
             wanted = [flt.value] if flt.op == "eq" else list(flt.value)
             folded = {str(w).strip().casefold() for w in wanted}
-            source_values = [k for k, v in mapping.items() if v.strip().casefold() in folded]
+            source_values = [
+                k for k, v in mapping.items() if v is not None and v.strip().casefold() in folded
+            ]
             # A source value not in the mapping passes through unchanged, so it may match too.
             passthrough = [w for w in wanted if str(w) not in mapping]
             out.append(FieldFilter(flt.field, "in", source_values + passthrough))
@@ -584,6 +599,7 @@ class Connector(ABC, Generic[SettingsT]):
         nulls, formats, pipelines = builder.nulls, builder.formats, builder.pipelines
         fields: dict[str, Any] = {}
         unparsable: dict[str, str] = {}
+        scales = builder.scales
         for name, value in raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
             if nulls and isinstance(value, str) and value.strip().casefold() in nulls:
@@ -597,6 +613,7 @@ class Connector(ABC, Generic[SettingsT]):
                     kind = f"{builder.kinds[name]} (transforms.{name}.{exc.index}: {exc.step})"
                     self._unparsable(entity, name, kind, value)
                     fields[name] = None
+                    unparsable[name] = _example(value)
                     continue
             if isinstance(value, str) and formats:
                 declared = formats.get(name)
@@ -607,6 +624,13 @@ class Connector(ABC, Generic[SettingsT]):
             except _NO_MATCH:
                 # A bad value in one cell must not fail the record: null, and accounted.
                 self._unparsable(entity, name, builder.kinds[name], value)
+                fields[name] = None
+                unparsable[name] = _example(value)
+                continue
+            scale = scales.get(name)
+            if scale is not None and fields[name] is not None and not scale.holds(fields[name]):
+                # A level the declared scale does not have is no rating: null, and accounted.
+                self._unparsable(entity, name, f"level {scale.min}..{scale.max}", value)
                 fields[name] = None
                 unparsable[name] = _example(value)
         identifiers: dict[str, str] = {}
@@ -672,7 +696,7 @@ class _RecordBuilder:
     """An entity's value mappings, constants and one coercion function per canonical field."""
 
     ent: EntityConfig | None
-    values: tuple[tuple[str, Mapping[str, str]], ...]
+    values: tuple[tuple[str, Mapping[str, str | None]], ...]
     constants: tuple[tuple[str, Any], ...]
     coercers: Mapping[str, Callable[[Any], Any]]
     kinds: Mapping[str, FieldType]
@@ -684,6 +708,8 @@ class _RecordBuilder:
     """The entity's field ``transforms``, compiled."""
     identifier_pipelines: Mapping[str, Pipeline] = field(default_factory=dict)
     """The entity's ``identifier:<SYSTEM>`` transforms, compiled, by system."""
+    scales: Mapping[str, LevelScale] = field(default_factory=dict)
+    """The entity's ``scales``: a level outside its field's scale reads as null."""
 
     @classmethod
     def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
@@ -708,6 +734,7 @@ class _RecordBuilder:
             {f: tuple(forms) for f, forms in ent.date_formats.items()} if ent else {},
             pipelines,
             identifier_pipelines,
+            dict(ent.scales) if ent else {},
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
-from ecehub.crosswalk.merge_policy import FieldValue, MergePolicy, conflicting
+from ecehub.crosswalk.merge_policy import FieldValue, MergePolicy
 from ecehub.ids import record_hub_id, record_of_hub_id, shared_hub_id
 from ecehub.sources.loaders import Loaders, SourceKey, normalize_identifier
 
@@ -68,7 +68,7 @@ class Merged:
     def conflicts(self, name: str) -> list[FieldValue]:
         """Every source's value, ranked, when the non-null values differ; else ``[]``."""
         ranked = self.ranked(name)
-        return ranked if conflicting(name, ranked) else []
+        return ranked if self.policy.conflicting(self.entity, name, ranked) else []
 
     @property
     def hub_ids(self) -> list[str]:

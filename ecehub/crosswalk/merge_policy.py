@@ -10,7 +10,10 @@ Conflicts: two non-null values conflict unless they compare equal as follows. Te
 trimmed, case-folded and its runs of whitespace collapsed ("ABC  Learning" = "abc learning");
 a ``phone`` compares by its digits (a leading US country code 1 dropped), since punctuation is
 each agency's house style; lists compare as sets of such texts; numbers, dates and datetimes
-compare by value (``3`` = ``3.0``).
+compare by value (``3`` = ``3.0``). A level field (``qris_level``) compares by its normalised
+level (:mod:`ecehub.config.scales`): 3 on a 0-4 scale with 0 not participating (3.67) and 4 on
+1-5 (4) conflict, 4 on 1-4 and 5 on 1-5 (both 5) do not, and two not-participating levels
+agree whatever their numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ecehub.config.model import Config, MergeFieldRule
+from ecehub.config.scales import LEVEL_FIELDS, LevelScale, normalised_level
 from ecehub.connectors.base import Record
 
 __all__ = [
@@ -98,12 +102,34 @@ class MergePolicy:
     """Per entity and field, the rule that picks the value shown (config ``merge.<entity>.
     fields``). ``MergePolicy()`` has no rules: first non-null by source precedence."""
 
-    def __init__(self, rules: Mapping[str, Mapping[str, MergeFieldRule]] | None = None) -> None:
+    def __init__(
+        self,
+        rules: Mapping[str, Mapping[str, MergeFieldRule]] | None = None,
+        scales: Mapping[tuple[str, str, str], LevelScale] | None = None,
+    ) -> None:
         self.rules = {entity: dict(fields) for entity, fields in (rules or {}).items()}
+        self.scales = dict(scales or {})
+        """``(source, entity, level field)``: the scale that source declares for it."""
 
     @classmethod
     def from_config(cls, config: Config) -> MergePolicy:
-        return cls({entity: rule.fields for entity, rule in config.merge.items()})
+        scales = {
+            (source, entity, name): scale
+            for source, src in config.sources.items()
+            for entity, ent in src.entities.items()
+            for name, scale in ent.scales.items()
+        }
+        return cls({entity: rule.fields for entity, rule in config.merge.items()}, scales)
+
+    def conflicting(self, entity: str, name: str, values: Iterable[FieldValue]) -> bool:
+        """Whether a field's non-null values differ across sources (module docstring: a
+        level field by its normalised level, on each value's source's scale)."""
+        if name not in LEVEL_FIELDS.get(entity, ()):
+            return conflicting(name, values)
+        positions = {
+            normalised_level(self.scales.get((fv.source, entity, name)), fv.value) for fv in values
+        }
+        return len(positions) > 1
 
     def rule(self, entity: str, name: str) -> MergeFieldRule:
         return self.rules.get(entity, {}).get(name, DEFAULT_FIELD_RULE)

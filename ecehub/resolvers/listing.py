@@ -29,7 +29,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ecehub.config.model import Config
+from ecehub.config.scales import base_field
 from ecehub.connectors.base import FieldFilter, Page, Record, matches
+from ecehub.connectors.scaled import for_source
 from ecehub.crosswalk.identity import Identity, Merged
 from ecehub.ids import decode_list_cursor, encode_list_cursor, other_query_cursor
 from ecehub.sources.gateway import SourceGateway
@@ -94,6 +96,22 @@ class _Plan:
     @property
     def sources(self) -> tuple[str, ...]:
         return tuple(a.source for a in self.anchors)
+
+
+def _holders(
+    gateway: SourceGateway, candidates: Sequence[str], q: ListQuery, f: FieldFilter
+) -> list[str]:
+    name = base_field(f.field)
+    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, name)]
+
+
+def _holds(gateway: SourceGateway, record: Record, f: FieldFilter) -> bool:
+    """Whether ``record``'s source maps ``f``'s field and ``record`` passes ``f`` (a filter
+    on a normalised level in that source's own levels)."""
+    conn = gateway.connector(record.source)
+    if not conn.can_filter(record.entity, base_field(f.field)):
+        return False
+    return matches(record, [for_source(record.source, conn.entities.get(record.entity), f)])
 
 
 def _typed_sources(config: Config, q: ListQuery) -> list[str]:
@@ -172,10 +190,7 @@ def _qualifies(
     if not any(matches(r, anchor.pushed) for r in own):
         return False
     for f in anchor.rest:
-        if not any(
-            gateway.connector(r.source).can_filter(q.entity, f.field) and matches(r, [f])
-            for r in merged.records
-        ):
+        if not any(_holds(gateway, r, f) for r in merged.records):
             return False
     if not anchor.member:
         if q.support_types and not any(r.source in p.typed for r in merged.records):

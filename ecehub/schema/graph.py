@@ -7,6 +7,7 @@ import datetime as dt
 
 import strawberry
 
+from ecehub.config.scales import LevelScale, normalised_level
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.hub.enums import SubjectType
@@ -52,7 +53,7 @@ from ecehub.schema.support import (
     program_support_summary,
 )
 
-__all__ = ["License", "Program", "QrisRating", "Site", "Staff"]
+__all__ = ["License", "Program", "QrisRating", "QrisScale", "Site", "Staff"]
 
 
 def _support_types(info: Info, m: Merged) -> list[SupportType]:
@@ -76,12 +77,42 @@ class License:
     source: str
 
 
+@strawberry.type(description="The scale a source rates QRIS levels on (config `scales`).")
+class QrisScale:
+    min: int = strawberry.field(description="The lowest level the source gives")
+    max: int = strawberry.field(description="The highest level the source gives")
+    not_participating: list[int] = strawberry.field(
+        description="Levels that mean the program does not take part in the QRIS"
+    )
+
+    @classmethod
+    def of(cls, scale: LevelScale | None) -> QrisScale | None:
+        if scale is None:
+            return None
+        return cls(min=scale.min, max=scale.max, not_participating=list(scale.not_participating))
+
+
 @strawberry.type(description="The program's current QRIS rating.")
 class QrisRating:
-    level: int
+    level: int = strawberry.field(description="The level as the source gives it, on its scale")
     rated_on: dt.date | None
     expires_on: dt.date | None
     source: str
+    scale: QrisScale | None = strawberry.field(
+        default=None,
+        description="The source's scale; null: it declares none and its levels are read as "
+        "on the reference 1-5 scale",
+    )
+    normalised_level: float | None = strawberry.field(
+        default=None,
+        description="The level on the reference 1-5 scale (lowest rated level 1, highest 5, "
+        'linear between, two decimals; README "QRIS scales"), what qrisLevelMin compares; '
+        "null when not participating",
+    )
+    participating: bool = strawberry.field(
+        default=True,
+        description="false: the level is one the scale declares as not participating",
+    )
 
 
 @strawberry.type
@@ -349,15 +380,20 @@ class Program(_MergedNode):
         )
 
     @strawberry.field
-    def qris_rating(self) -> QrisRating | None:
+    def qris_rating(self, info: Info) -> QrisRating | None:
         level = self.merged.field("qris_level")
         if level is None:
             return None
+        scale = info.context.config.level_scale(level.source, "program", "qris_level")
+        position = normalised_level(scale, level.value)
         return QrisRating(
             level=level.value,
             rated_on=self.merged.value("qris_rated_on"),
             expires_on=self.merged.value("qris_expires_on"),
             source=level.source,
+            scale=QrisScale.of(scale),
+            normalised_level=None if position is None else float(position),
+            participating=scale is None or scale.participating(level.value),
         )
 
     @strawberry.field(

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from ecehub.access.fields import FILTER_FIELDS
 from ecehub.config.canonical import identifier_field
+from ecehub.config.scales import normalised_field
 from ecehub.connectors.base import FieldFilter
 from ecehub.crosswalk.identity import Merged
 from ecehub.errors import Forbidden, ValidationFailed
@@ -63,8 +64,15 @@ class ProgramFilter:
     identifier: IdentifierFilter | None = strawberry.field(
         default=None, description="Programs holding this identifier in any source"
     )
-    qris_level: int | None = None
-    qris_level_min: int | None = None
+    qris_level: int | None = strawberry.field(
+        default=None, description="Programs a source rates at this level, on its own scale"
+    )
+    qris_level_min: int | None = strawberry.field(
+        default=None,
+        description="Programs whose normalised QRIS level (QrisRating.normalisedLevel, on the "
+        "reference 1-5 scale) is at least this in some source; a not-participating level "
+        "never matches",
+    )
 
     def to_query(
         self,
@@ -80,7 +88,7 @@ class ProgramFilter:
             if value is not None:
                 filters.append(FieldFilter(field_name, "eq", value))
         if self.qris_level_min is not None:
-            filters.append(FieldFilter("qris_level", "gte", self.qris_level_min))
+            filters.append(FieldFilter(normalised_field("qris_level"), "gte", self.qris_level_min))
         if self.license_number:
             filters.append(
                 FieldFilter(identifier_field("LICENSE_NUMBER"), "in", [self.license_number])

@@ -9,6 +9,7 @@ import strawberry
 
 from ecehub.access.policy import Access
 from ecehub.access.suppression import suppress
+from ecehub.config.scales import normalised_level
 from ecehub.connectors.base import Record
 from ecehub.ids import record_hub_id
 from ecehub.resolvers.periods import periods_of
@@ -330,9 +331,29 @@ class EnrollmentSummary:
 
 @strawberry.type(description="One QRIS rating decision.")
 class RatingEvent(_SourceRow):
-    @strawberry.field
+    @strawberry.field(description="The level as the source gives it, on its scale")
     def level(self) -> int | None:
         return self.record.get("level")
+
+    @strawberry.field(
+        description="The level on the reference 1-5 scale (as QrisRating.normalisedLevel); "
+        "null when not participating or no level"
+    )
+    def normalised_level(self, info: Info) -> float | None:
+        scale = info.context.config.level_scale(self.record.source, "rating", "level")
+        position = normalised_level(scale, self.record.get("level"))
+        return None if position is None else float(position)
+
+    @strawberry.field(
+        description="false: the level is one the source's scale declares as not "
+        "participating; null: no level"
+    )
+    def participating(self, info: Info) -> bool | None:
+        level = self.record.get("level")
+        if level is None:
+            return None
+        scale = info.context.config.level_scale(self.record.source, "rating", "level")
+        return scale is None or scale.participating(level)
 
     @strawberry.field
     def rated_on(self) -> dt.date | None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record
+from ecehub.connectors.scaled import for_source_all
 from ecehub.connectors.usage import Usage, counting
 from ecehub.errors import SourceCircuitOpen, SourceError, SourceUnavailable
 from ecehub.metrics import Metrics
@@ -259,6 +260,8 @@ class SourceGateway:
         after: str | None = None,
     ) -> Page:
         conn = self.connectors[source]
+        # A filter on a normalised level, in this source's own levels (no connector sees one).
+        filters = for_source_all(source, conn.entities.get(entity), filters)
         if hub_keeps_periods(conn, entity):
             whole = self._whole_read(source, entity)
             return self._tally_page(
