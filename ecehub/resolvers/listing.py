@@ -98,13 +98,6 @@ class _Plan:
         return tuple(a.source for a in self.anchors)
 
 
-def _holders(
-    gateway: SourceGateway, candidates: Sequence[str], q: ListQuery, f: FieldFilter
-) -> list[str]:
-    name = base_field(f.field)
-    return [s for s in candidates if gateway.connector(s).can_filter(q.entity, name)]
-
-
 def _holds(gateway: SourceGateway, record: Record, f: FieldFilter) -> bool:
     """Whether ``record``'s source maps ``f``'s field and ``record`` passes ``f`` (a filter
     on a normalised level in that source's own levels)."""
@@ -133,7 +126,7 @@ def plan(config: Config, gateway: SourceGateway, q: ListQuery, *, listed: bool =
     typed = frozenset(_typed_sources(config, q))
 
     def evaluates(source: str, f: FieldFilter) -> bool:
-        return gateway.connector(source).can_filter(q.entity, f.field)
+        return gateway.connector(source).can_filter(q.entity, base_field(f.field))
 
     def member(source: str) -> bool:
         return (not q.support_types or source in typed) and (not q.sources or source in q.sources)
@@ -187,7 +180,7 @@ def _qualifies(
         if witness is not None
         else [r for r in merged.records if r.source == anchor.source]
     )
-    if not any(matches(r, anchor.pushed) for r in own):
+    if not any(all(_holds(gateway, r, f) for f in anchor.pushed) for r in own):
         return False
     for f in anchor.rest:
         if not any(_holds(gateway, r, f) for r in merged.records):
