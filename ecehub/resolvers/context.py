@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -365,3 +365,43 @@ class RequestContext:
         return self.identity.group(
             entity, await self.children(parent.records, entity, parent_entity)
         )
+
+    def children_read(
+        self, parents: Sequence[Record], entity: str, parent_entity: str
+    ) -> list[Record] | None:
+        """:meth:`children`, without waiting, when this request has already read them all
+        (the read-ahead of :mod:`ecehub.schema.prefetch` did, or an earlier field asked);
+        ``None`` when any is still to read or its read failed (then :meth:`children` asks,
+        or raises as it would have)."""
+        loader = self.loaders.children(entity, parent_entity)
+        found: list[Record] = []
+        for parent in parents:
+            source = self.config.sources.get(parent.source)
+            ent = source.entities.get(entity) if source else None
+            if ent is None or ent.parent_entity != parent_entity:
+                continue
+            future = loader.cache_map.get((parent.source, parent.key))
+            if future is None or not future.done() or future.cancelled():
+                return None
+            if future.exception() is not None:
+                return None
+            found += future.result()
+        return found
+
+    def children_soon(
+        self, parents: Sequence[Record], entity: str, parent_entity: str
+    ) -> list[Record] | Awaitable[list[Record]]:
+        """:meth:`children` as a value when already read (:meth:`children_read`), else as
+        an awaitable: a resolver that returns this stays synchronous on the read-ahead
+        path, which is what makes a large nested page cheap to complete."""
+        read = self.children_read(parents, entity, parent_entity)
+        return read if read is not None else self.children(parents, entity, parent_entity)
+
+    def merged_children_soon(
+        self, parent: Merged, entity: str, parent_entity: str
+    ) -> list[Merged] | Awaitable[list[Merged]]:
+        """:meth:`merged_children`, as a value when already read (:meth:`children_soon`)."""
+        read = self.children_read(parent.records, entity, parent_entity)
+        if read is None:
+            return self.merged_children(parent, entity, parent_entity)
+        return self.identity.group(entity, read)

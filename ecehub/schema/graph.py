@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Sequence
 
 import strawberry
 
+from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Merged
 from ecehub.hub.enums import SubjectType
 from ecehub.resolvers.hub_loaders import load_merged
@@ -24,6 +26,7 @@ from ecehub.schema.common import (
     provenance_of,
     source_refs,
 )
+from ecehub.schema.prefetch import child_list, then
 from ecehub.schema.qip import (
     FileAttachment,
     Note,
@@ -158,10 +161,10 @@ class Staff(_MergedNode):
     def birth_year(self) -> int | None:
         return self.merged.value("birth_year")
 
-    @strawberry.field
-    async def trainings(self, info: Info) -> list[Training]:
-        rows = await info.context.children(self.merged.records, "training", "staff")
-        return [Training(record=r) for r in rows]
+    @strawberry.field(graphql_type=list[Training])
+    def trainings(self, info: Info) -> list[Training] | Awaitable[list[Training]]:
+        rows = info.context.children_soon(self.merged.records, "training", "staff")
+        return then(rows, _trainings)
 
     @strawberry.field(description="Professional-development plans (hub)")
     async def pd_plans(self, info: Info) -> list[ProfessionalDevelopmentPlan]:
@@ -209,17 +212,14 @@ class Site(_MergedNode):
     def service_option(self) -> str | None:
         return self.merged.value("service_option")
 
-    @strawberry.field
-    async def rooms(self, info: Info) -> list[Room]:
-        rows = await info.context.children(self.merged.records, "room", "site")
-        return [Room(record=r) for r in rows]
+    @strawberry.field(graphql_type=list[Room])
+    def rooms(self, info: Info) -> list[Room] | Awaitable[list[Room]]:
+        rows = info.context.children_soon(self.merged.records, "room", "site")
+        return then(rows, _rooms)
 
-    @strawberry.field
-    async def staff(self, info: Info) -> list[Staff]:
-        return [
-            Staff(merged=m)
-            for m in await info.context.merged_children(self.merged, "staff", "site")
-        ]
+    @strawberry.field(graphql_type=list[Staff])
+    def staff(self, info: Info) -> list[Staff] | Awaitable[list[Staff]]:
+        return then(info.context.merged_children_soon(self.merged, "staff", "site"), _staff)
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
@@ -297,17 +297,13 @@ class Program(_MergedNode):
             source=level.source,
         )
 
-    @strawberry.field
-    async def sites(self, info: Info) -> list[Site]:
-        return [
-            Site(merged=m)
-            for m in await info.context.merged_children(self.merged, "site", "program")
-        ]
+    @strawberry.field(graphql_type=list[Site])
+    def sites(self, info: Info) -> list[Site] | Awaitable[list[Site]]:
+        return then(info.context.merged_children_soon(self.merged, "site", "program"), _sites)
 
-    @strawberry.field
-    async def staff(self, info: Info) -> list[Staff]:
-        merged = await info.context.merged_children(self.merged, "staff", "program")
-        return [Staff(merged=m) for m in merged]
+    @strawberry.field(graphql_type=list[Staff])
+    def staff(self, info: Info) -> list[Staff] | Awaitable[list[Staff]]:
+        return then(info.context.merged_children_soon(self.merged, "staff", "program"), _staff)
 
     @strawberry.field
     async def checklists(self, info: Info) -> list[Checklist]:
@@ -378,3 +374,27 @@ class Program(_MergedNode):
         loader = info.context.hub_loaders.files(SubjectType.PROGRAM)
         [rows] = await load_merged(loader, [self.merged])
         return [FileAttachment(file=f) for f in rows]
+
+
+def _trainings(rows: Sequence[Record]) -> list[Training]:
+    return [Training(record=r) for r in rows]
+
+
+def _rooms(rows: Sequence[Record]) -> list[Room]:
+    return [Room(record=r) for r in rows]
+
+
+def _staff(merged: Sequence[Merged]) -> list[Staff]:
+    return [Staff(merged=m) for m in merged]
+
+
+def _sites(merged: Sequence[Merged]) -> list[Site]:
+    return [Site(merged=m) for m in merged]
+
+
+# The child lists the read-ahead reads for a page (ecehub.schema.prefetch).
+child_list("Program", "sites", "site", "program", "Site")
+child_list("Program", "staff", "staff", "program", "Staff")
+child_list("Site", "rooms", "room", "site", "Room")
+child_list("Site", "staff", "staff", "site", "Staff")
+child_list("Staff", "trainings", "training", "staff", "Training")
