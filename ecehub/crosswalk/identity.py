@@ -154,7 +154,8 @@ class SharedIdentifierIdentity(Identity):
         return record_hub_id(record.source, record.key)
 
     def order(self, merged: Merged) -> None:
-        merged.records.sort(key=lambda r: (self.precedence.get(r.source, 1 << 30), r.key))
+        if len(merged.records) > 1:  # most objects of a page have one record
+            merged.records.sort(key=lambda r: (self.precedence.get(r.source, 1 << 30), r.key))
 
     def _holders(self, entity: str, system: str) -> tuple[str, ...]:
         """The sources declaring identifier ``system`` for ``entity`` (kept: asked per

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -374,6 +374,8 @@ class RequestContext:
         store read for every program asked in the same tick, one batched fetch per source.
         A facility of a source this role does not see is left out (as the source is); one
         its source no longer has is logged and left out."""
+        if not self.config.uses_crosswalk("program"):
+            return []  # site links are the crosswalk's, read only where it decides identity
         if self._site_links is None:
             store = self.runtime.crosswalk_store
 
@@ -408,3 +410,70 @@ class RequestContext:
             (merged,) = self.identity.group("program", [record])
             sites.append((merged, link))
         return sites
+
+    def linked_sites_soon(
+        self, program: Merged
+    ) -> list[tuple[Merged, CrosswalkLink]] | Awaitable[list[tuple[Merged, CrosswalkLink]]]:
+        """:meth:`linked_sites`, as a value when this request has read them already (the
+        read-ahead: :meth:`read_linked_sites`), else as an awaitable."""
+        if not self.config.uses_crosswalk("program"):
+            return []
+        if self._site_links is not None:
+            future = self._site_links.cache_map.get(program.hub_id)
+            if (
+                future is not None
+                and future.done()
+                and not future.cancelled()
+                and future.exception() is None
+                and not future.result()
+            ):
+                return []  # the common case: no facility linked as a site
+        return self.linked_sites(program)
+
+    async def read_linked_sites(self, records: Sequence[Record]) -> None:
+        """Read the site links of the programs ``records`` belong to, all at once (the
+        read-ahead of ``Program.sites``)."""
+        if not self.config.uses_crosswalk("program"):
+            return
+        programs = self.identity.group("program", [r for r in records if r.entity == "program"])
+        await asyncio.gather(*(self.linked_sites(m) for m in programs))
+
+    def children_read(
+        self, parents: Sequence[Record], entity: str, parent_entity: str
+    ) -> list[Record] | None:
+        """:meth:`children`, without waiting, when this request has already read them all
+        (the read-ahead of :mod:`ecehub.schema.prefetch` did, or an earlier field asked);
+        ``None`` when any is still to read or its read failed (then :meth:`children` asks,
+        or raises as it would have)."""
+        loader = self.loaders.children(entity, parent_entity)
+        found: list[Record] = []
+        for parent in parents:
+            source = self.config.sources.get(parent.source)
+            ent = source.entities.get(entity) if source else None
+            if ent is None or ent.parent_entity != parent_entity:
+                continue
+            future = loader.cache_map.get((parent.source, parent.key))
+            if future is None or not future.done() or future.cancelled():
+                return None
+            if future.exception() is not None:
+                return None
+            found += future.result()
+        return found
+
+    def children_soon(
+        self, parents: Sequence[Record], entity: str, parent_entity: str
+    ) -> list[Record] | Awaitable[list[Record]]:
+        """:meth:`children` as a value when already read (:meth:`children_read`), else as
+        an awaitable: a resolver that returns this stays synchronous on the read-ahead
+        path, which is what makes a large nested page cheap to complete."""
+        read = self.children_read(parents, entity, parent_entity)
+        return read if read is not None else self.children(parents, entity, parent_entity)
+
+    def merged_children_soon(
+        self, parent: Merged, entity: str, parent_entity: str
+    ) -> list[Merged] | Awaitable[list[Merged]]:
+        """:meth:`merged_children`, as a value when already read (:meth:`children_soon`)."""
+        read = self.children_read(parent.records, entity, parent_entity)
+        if read is None:
+            return self.merged_children(parent, entity, parent_entity)
+        return self.identity.group(entity, read)

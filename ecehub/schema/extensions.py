@@ -102,6 +102,11 @@ class AccessRules(SchemaExtension):
     the request's refused accesses are written to the audit log (action DENY). Only
     installed when the config has an ``access`` section."""
 
+    field_denial_only = True
+    """Its :meth:`resolve` passes a query field through exactly when
+    ``Access.field_denial`` finds nothing: :class:`~ecehub.schema.fastpath.FastExecution`
+    asks that itself for the fields it completes (mutations are never completed there)."""
+
     def on_operation(self) -> Iterator[None]:
         yield
         context = self.execution_context.context

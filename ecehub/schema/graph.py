@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Sequence
 
 import strawberry
 
 from ecehub.config.scales import LevelScale, normalised_level
+from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Merged
 from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.hub.enums import SubjectType
@@ -28,6 +30,7 @@ from ecehub.schema.common import (
     provenance_of,
     source_refs,
 )
+from ecehub.schema.prefetch import child_list, then
 from ecehub.schema.qip import (
     FileAttachment,
     Note,
@@ -195,10 +198,10 @@ class Staff(_MergedNode):
     def birth_year(self) -> int | None:
         return self.merged.value("birth_year")
 
-    @strawberry.field
-    async def trainings(self, info: Info) -> list[Training]:
-        rows = await info.context.children(self.merged.records, "training", "staff")
-        return [Training(record=r) for r in rows]
+    @strawberry.field(graphql_type=list[Training])
+    def trainings(self, info: Info) -> list[Training] | Awaitable[list[Training]]:
+        rows = info.context.children_soon(self.merged.records, "training", "staff")
+        return then(rows, _trainings)
 
     @strawberry.field(description="Professional-development plans (hub)")
     async def pd_plans(self, info: Info) -> list[ProfessionalDevelopmentPlan]:
@@ -303,17 +306,14 @@ class Site(_MergedNode):
         rows = await info.context.children(self.merged.records, "contact", "site")
         return [ProgramContact(record=r) for r in rows]
 
-    @strawberry.field
-    async def rooms(self, info: Info) -> list[Room]:
-        rows = await info.context.children(self.merged.records, "room", "site")
-        return [Room(record=r) for r in rows]
+    @strawberry.field(graphql_type=list[Room])
+    def rooms(self, info: Info) -> list[Room] | Awaitable[list[Room]]:
+        rows = info.context.children_soon(self.merged.records, "room", "site")
+        return then(rows, _rooms)
 
-    @strawberry.field
-    async def staff(self, info: Info) -> list[Staff]:
-        return [
-            Staff(merged=m)
-            for m in await info.context.merged_children(self.merged, "staff", "site")
-        ]
+    @strawberry.field(graphql_type=list[Staff])
+    def staff(self, info: Info) -> list[Staff] | Awaitable[list[Staff]]:
+        return then(info.context.merged_children_soon(self.merged, "staff", "site"), _staff)
 
     @strawberry.field
     async def notes(self, info: Info) -> list[Note]:
@@ -397,20 +397,20 @@ class Program(_MergedNode):
         )
 
     @strawberry.field(
+        graphql_type=list[Site],
         description="The program's sites: those its sources list, then the licensed "
-        "facilities the crosswalk confirmed as its sites (with crosswalkLink)"
+        "facilities the crosswalk confirmed as its sites (with crosswalkLink)",
     )
-    async def sites(self, info: Info) -> list[Site]:
-        own = await info.context.merged_children(self.merged, "site", "program")
-        linked = await info.context.linked_sites(self.merged)
-        return [Site(merged=m) for m in own] + [
-            Site(merged=m, site_link=link) for m, link in linked
-        ]
+    def sites(self, info: Info) -> list[Site] | Awaitable[list[Site]]:
+        own = info.context.merged_children_soon(self.merged, "site", "program")
+        linked = info.context.linked_sites_soon(self.merged)
+        if isinstance(own, list) and isinstance(linked, list):
+            return _sites_and_linked(own, linked)
+        return _sites_later(own, linked)
 
-    @strawberry.field
-    async def staff(self, info: Info) -> list[Staff]:
-        merged = await info.context.merged_children(self.merged, "staff", "program")
-        return [Staff(merged=m) for m in merged]
+    @strawberry.field(graphql_type=list[Staff])
+    def staff(self, info: Info) -> list[Staff] | Awaitable[list[Staff]]:
+        return then(info.context.merged_children_soon(self.merged, "staff", "program"), _staff)
 
     @strawberry.field
     async def checklists(self, info: Info) -> list[Checklist]:
@@ -530,3 +530,46 @@ class Program(_MergedNode):
         loader = info.context.hub_loaders.files(SubjectType.PROGRAM)
         [rows] = await load_merged(loader, [self.merged])
         return [FileAttachment(file=f) for f in rows]
+
+
+def _trainings(rows: Sequence[Record]) -> list[Training]:
+    return [Training(record=r) for r in rows]
+
+
+def _rooms(rows: Sequence[Record]) -> list[Room]:
+    return [Room(record=r) for r in rows]
+
+
+def _staff(merged: Sequence[Merged]) -> list[Staff]:
+    return [Staff(merged=m) for m in merged]
+
+
+def _sites_and_linked(
+    own: Sequence[Merged], linked: Sequence[tuple[Merged, CrosswalkLink]]
+) -> list[Site]:
+    return [Site(merged=m) for m in own] + [Site(merged=m, site_link=link) for m, link in linked]
+
+
+async def _sites_later(
+    own: list[Merged] | Awaitable[list[Merged]],
+    linked: list[tuple[Merged, CrosswalkLink]] | Awaitable[list[tuple[Merged, CrosswalkLink]]],
+) -> list[Site]:
+    return _sites_and_linked(
+        own if isinstance(own, list) else await own,
+        linked if isinstance(linked, list) else await linked,
+    )
+
+
+# The child lists the read-ahead reads for a page (ecehub.schema.prefetch).
+child_list(
+    "Program",
+    "sites",
+    "site",
+    "program",
+    "Site",
+    also=lambda context, records: context.read_linked_sites(records),
+)
+child_list("Program", "staff", "staff", "program", "Staff")
+child_list("Site", "rooms", "room", "site", "Room")
+child_list("Site", "staff", "staff", "site", "Staff")
+child_list("Staff", "trainings", "training", "staff", "Training")

@@ -19,6 +19,7 @@ from ecehub.resolvers.listing import ListItem, ListQuery
 from ecehub.schema.arguments import forbidden, not_found, user_error
 from ecehub.schema.common import Info, PageInfo, SourceStatus, SupportType
 from ecehub.schema.graph import Program, Site, Staff
+from ecehub.schema.prefetch import read_ahead
 from ecehub.schema.qip import AuditEntry, AuditPage
 
 __all__ = [
@@ -198,7 +199,10 @@ class ProgramQueries:
     @strawberry.field(description="One program by its ecehub ID")
     async def program(self, info: Info, id: strawberry.ID) -> Program | None:
         merged = await one_by_id(info, "program", "Program", id)
-        return None if merged is None else Program(merged=merged)
+        if merged is None:
+            return None
+        await read_ahead(info, "Program", merged.records)
+        return Program(merged=merged)
 
     @strawberry.field(description="Programs across all sources, merged, filtered and paged")
     async def programs(
@@ -223,6 +227,13 @@ class ProgramQueries:
         except InvalidCursor as exc:
             raise user_error(str(exc)) from None
         items = result.items
+        await read_ahead(
+            info,
+            "Program",
+            [r for i in items for r in i.merged.records],
+            [("ProgramConnection", "nodes")],
+            [("ProgramConnection", "edges"), ("ProgramEdge", "node")],
+        )
         edges = [ProgramEdge(item=i, node=Program(merged=i.merged)) for i in items]
         return ProgramConnection(
             edges=edges,
@@ -237,7 +248,10 @@ class ProgramQueries:
     @strawberry.field(description="One site by its ecehub ID")
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
         merged = await one_by_id(info, "site", "Site", id)
-        return None if merged is None else Site(merged=merged)
+        if merged is None:
+            return None
+        await read_ahead(info, "Site", merged.records)
+        return Site(merged=merged)
 
     @strawberry.field(description="One staff member by their ecehub ID")
     async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:

@@ -15,7 +15,7 @@ from ecehub.errors import ConfigError
 from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
 from ecehub.schema.edge import EcehubSchema, ErrorCodesOfExceptions, InputGuard
 from ecehub.schema.extensions import AccessRules, SourceReport
-from ecehub.schema.fastpath import plain_resolvers
+from ecehub.schema.fastpath import FastExecution, plain_resolvers
 from ecehub.schema.federation import build_federated_schema
 from ecehub.schema.files import FileMutations
 from ecehub.schema.limits import limit_extensions
@@ -77,6 +77,7 @@ def build_schema(
         "query": Query,
         "mutation": Mutation,
         "config": StrawberryConfig(auto_camel_case=True),
+        "execution_context_class": FastExecution,
         "extensions": [
             *limit_extensions(config, base_dir, also_allowed),
             lambda: InputGuard(max_chars),
