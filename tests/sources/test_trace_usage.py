@@ -23,7 +23,7 @@ async def test_the_trace_counts_http_requests_and_rows_per_source(tmp_path: Path
     assert set(trace) == {"licensing", "head_start", "qris"}
     assert trace["qris"]["requests"] == served > 0
     for source in trace.values():
-        assert set(source) == {"source", "calls", "requests", "rows", "ms"}
+        assert set(source) == {"source", "calls", "requests", "rows", "ms", "unparsable"}
         # Every call of these sources sends at least one request (statement), and reads rows.
         assert source["requests"] >= source["calls"] > 0, source
         assert source["rows"] > 0, source
