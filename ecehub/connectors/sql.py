@@ -90,7 +90,7 @@ from ecehub.connectors.base import (
     entity_mapping,
     utcnow,
 )
-from ecehub.connectors.transforms import join_key, split_key
+from ecehub.connectors.transforms import join_key, key_columns, split_key
 from ecehub.connectors.usage import count
 from ecehub.errors import SourceError, SourceUnavailable
 
@@ -129,23 +129,7 @@ class SqlEntityConfig(EntityConfig):
     @model_validator(mode="before")
     @classmethod
     def _key_columns(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        key = data.get("key")
-        if "key_columns" in data:  # a dump of a validated model: keep it if it is one
-            columns = data["key_columns"]
-            if not isinstance(columns, list | tuple) or key != " + ".join(columns):
-                raise ValueError("give the key columns as `key: [column, ...]`")
-            return data
-        if isinstance(key, list | tuple):
-            if not key or not all(isinstance(c, str) and c for c in key):
-                raise ValueError("`key` is a column name or a non-empty list of them")
-            if len(set(key)) != len(key):
-                raise ValueError("`key` names a column twice")
-            return {**data, "key": " + ".join(key), "key_columns": tuple(key)}
-        if isinstance(key, str):
-            return {**data, "key_columns": (key,)}
-        return data
+        return key_columns(data)
 
 
 class SqlSourceConfig(SourceConfig[SqlEntityConfig]):

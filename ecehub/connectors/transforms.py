@@ -43,6 +43,7 @@ __all__ = [
     "TransformFailed",
     "compile_pipeline",
     "join_key",
+    "key_columns",
     "map_only",
     "split_key",
     "unmap",
@@ -50,6 +51,30 @@ __all__ = [
 
 KEY_SEPARATOR = "|"
 _ESCAPE = "\\"
+
+
+def key_columns(data: Any) -> Any:
+    """An entity's raw settings with ``key_columns`` set from ``key`` (a column, or a list of
+    them for a composite key, then written back as ``a + b``): what the sql and csv entity
+    models validate ``key`` with, before their fields are."""
+    if not isinstance(data, dict):
+        return data
+    key = data.get("key")
+    if "key_columns" in data:  # a dump of a validated model: keep it if it is one
+        columns = data["key_columns"]
+        if not isinstance(columns, list | tuple) or key != " + ".join(columns):
+            raise ValueError("give the key columns as `key: [column, ...]`")
+        return data
+    if isinstance(key, list | tuple):
+        if not key or not all(isinstance(c, str) and c for c in key):
+            raise ValueError("`key` is a column name or a non-empty list of them")
+        if len(set(key)) != len(key):
+            raise ValueError("`key` names a column twice")
+        return {**data, "key": " + ".join(key), "key_columns": tuple(key)}
+    if isinstance(key, str):
+        return {**data, "key_columns": (key,)}
+    return data
+
 
 Pipeline = Callable[[Any], Any]
 

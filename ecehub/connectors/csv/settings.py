@@ -25,6 +25,7 @@ from pydantic.json_schema import SkipJsonSchema
 from ecehub.config.canonical import ENTITIES
 from ecehub.config.loader import CONFIG_DIR_CONTEXT
 from ecehub.config.model import EntityConfig, SourceConfig
+from ecehub.connectors.transforms import key_columns
 
 __all__ = ["KEY_SEPARATOR", "CsvEntityConfig", "CsvSourceConfig", "is_url"]
 
@@ -106,20 +107,7 @@ class CsvEntityConfig(EntityConfig):
     @model_validator(mode="before")
     @classmethod
     def _key_columns(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            key = data.get("key")
-            if "key_columns" in data:  # a dump of a validated model: keep it if it is one
-                columns = data["key_columns"]
-                if not isinstance(columns, list | tuple) or key != " + ".join(columns):
-                    raise ValueError("give the key columns as `key: [column, ...]`")
-                return data
-            if isinstance(key, list | tuple):
-                if not key or not all(isinstance(c, str) and c for c in key):
-                    raise ValueError("`key` is a column name or a non-empty list of them")
-                data = {**data, "key": " + ".join(key), "key_columns": tuple(key)}
-            elif isinstance(key, str):
-                data = {**data, "key_columns": (key,)}
-        return data
+        return key_columns(data)
 
     @model_validator(mode="after")
     def _formats_of_mapped_fields(self) -> Self:
