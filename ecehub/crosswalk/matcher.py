@@ -23,8 +23,8 @@ different ones, are never linked or proposed (a license number is unique within 
 only). Blocks are per state, so the comparisons grow with the records of each state, not with
 the square of a multi-state world's. A record without a state is compared with every state's
 records that share a block, but such a pair is auto-linked only if both give the same ZIP (a
-ZIP lies in one state); otherwise it is only suggested, with the reason. (Records of two
-sources that both give no state are taken to be of one state.)
+ZIP lies in one state); otherwise it is only suggested, with the reason. (Two records that
+both give no state are taken to be of one state: a single-state setup.)
 
 Thin pairs (the two records have nothing to compare but the name, and perhaps the city: a
 name-and-state-only source such as a QRIS list) are scored on what they have: the name's
