@@ -15,14 +15,14 @@ whole answer the same way.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 
 from ecehub.config.canonical import is_identifier_field
 from ecehub.connectors.base import Connector, FieldFilter, Page, Record, matches
 from ecehub.ids import InvalidCursor
 
-__all__ = ["HubPaging", "asked_by_key", "hub_cursor", "needs_hub_paging", "start_after"]
+__all__ = ["HubPaging", "asked_by_key", "hub_cursor", "hub_page", "needs_hub_paging", "start_after"]
 
 _PREFIX = "hub:"
 _MALFORMED = "the `after` cursor is malformed; pass an endCursor you were given"
@@ -58,6 +58,25 @@ def asked_by_key(connector: Connector, entity: str) -> bool:
     """Whether ``fetch`` may be called (else records by key come from the listing)."""
     mapped = connector.entities.get(entity)
     return mapped is None or not mapped.list_only
+
+
+def hub_page(
+    records: Iterable[Record],
+    filters: Sequence[FieldFilter],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Page:
+    """The page after ``after`` of the ``records`` (read whole by the hub) that pass
+    ``filters``, each with its hub cursor: the hub's paging of a source that cannot page or
+    filter (here) and of an entity with a period (:mod:`ecehub.sources.periods`)."""
+    passing = [
+        replace(record, cursor=hub_cursor(index, record.key))
+        for index, record in enumerate(r for r in records if matches(r, filters))
+    ]
+    start = start_after(passing, after)
+    end = len(passing) if first is None else start + max(first, 0)
+    return Page(passing[start:end], end < len(passing))
 
 
 def hub_cursor(index: int, key: str) -> str:
@@ -103,17 +122,6 @@ class HubPaging:
             task = self._answers[memo] = asyncio.ensure_future(answer())
         return task
 
-    async def _records(
-        self, connector: Connector, entity: str, filters: Sequence[FieldFilter], read: Read
-    ) -> list[Record]:
-        pushed = [f for f in filters if _sent(connector, entity, f)]
-        kept = [f for f in filters if not _sent(connector, entity, f)]
-        whole = await asyncio.shield(self._whole(connector, entity, pushed, read))
-        return [
-            replace(record, cursor=hub_cursor(index, record.key))
-            for index, record in enumerate(r for r in whole if matches(r, kept))
-        ]
-
     async def find(
         self,
         connector: Connector,
@@ -124,10 +132,10 @@ class HubPaging:
         first: int | None,
         after: str | None,
     ) -> Page:
-        records = await self._records(connector, entity, filters, read)
-        start = start_after(records, after)
-        end = len(records) if first is None else start + max(first, 0)
-        return Page(records[start:end], end < len(records))
+        pushed = [f for f in filters if _sent(connector, entity, f)]
+        kept = [f for f in filters if not _sent(connector, entity, f)]
+        whole = await asyncio.shield(self._whole(connector, entity, pushed, read))
+        return hub_page(whole, kept, first=first, after=after)
 
     async def fetch(
         self, connector: Connector, entity: str, keys: Sequence[str], read: Read

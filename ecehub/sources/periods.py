@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
 from ecehub.config.periods import PERIOD_FIELD, period_order
-from ecehub.connectors.base import Connector, FieldFilter, Page, Record, matches
-from ecehub.sources.paging import Read, hub_cursor, start_after
+from ecehub.connectors.base import Connector, FieldFilter, Page, Record
+from ecehub.sources.paging import Read, hub_page
 
 __all__ = ["HubPeriods", "hub_keeps_periods", "latest_rows"]
 
@@ -85,10 +84,4 @@ class HubPeriods:
         after: str | None,
     ) -> Page:
         latest = await asyncio.shield(self._latest(connector, entity, read))
-        records = [
-            replace(record, cursor=hub_cursor(index, record.key))
-            for index, record in enumerate(r for r in latest if matches(r, filters))
-        ]
-        start = start_after(records, after)
-        end = len(records) if first is None else start + max(first, 0)
-        return Page(records[start:end], end < len(records))
+        return hub_page(latest, filters, first=first, after=after)
