@@ -452,12 +452,10 @@ class RequestContext:
             ent = source.entities.get(entity) if source else None
             if ent is None or ent.parent_entity != parent_entity:
                 continue
-            future = loader.cache_map.get((parent.source, parent.key))
-            if future is None or not future.done() or future.cancelled():
+            read, records = loader.peek((parent.source, parent.key))
+            if not read or records is None:
                 return None
-            if future.exception() is not None:
-                return None
-            found += future.result()
+            found += records
         return found
 
     def children_soon(

@@ -13,6 +13,18 @@ Only fields with no arguments, no field extensions (permission classes are exten
 resolver whose parameters are ``self`` (and ``info``) are changed; any other keeps
 strawberry's path.
 
+The same holds one level up: a plain field whose value is an object or a list of objects
+(``Program.sites``, ``ProgramConnection.nodes``) is completed by :class:`FastExecution`
+when its resolver answers at once (the read-ahead makes child lists do so): the objects'
+fields are executed directly, with the paths and error handling graphql-core gives them
+(an error in an item nulls the item or the list exactly as ``complete_list_item_value``
+would). A resolver that takes ``info`` is given one that holds the context only: every
+such resolver of the schema reads ``info.context`` alone, and one that asks for anything
+else raises :class:`NeedsFullInfo` and is called again on the full path. A resolver that
+answers with an awaitable has it completed by graphql-core (with a full resolve info);
+an object type with an ``is_type_of`` that needs the resolve info, ``@defer`` and
+``@stream`` take the full path.
+
 Those of them whose value is a scalar or an enum (or a list of them), the bulk of a page's
 fields, are completed by :class:`FastExecution` without graphql-core's per-field machinery
 (a resolve-info object, a path, the middleware chain, the generic completion): the method is
@@ -29,13 +41,14 @@ a schema with any other middleware is executed the ordinary way throughout.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -44,14 +57,14 @@ from graphql import (
     GraphQLScalarType,
     Undefined,
 )
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import AwaitableOrValue, Path
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-__all__ = ["FastExecution", "plain_resolvers"]
+__all__ = ["FastExecution", "NeedsFullInfo", "info_free", "plain_resolvers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,23 +80,117 @@ class _Leaf:
     items_non_null: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Objects:
+    """How :class:`FastExecution` completes a plain field whose value is an object or a list
+    of objects: ``call(source, context)``, then the objects' own fields; ``type_test`` is
+    the object type's ``is_type_of`` where it has one (one that needs no resolve info)."""
+
+    call: Callable[[Any, Any], Any]
+    field_type: GraphQLOutputType
+    item_type: GraphQLOutputType
+    object_type: GraphQLObjectType
+    non_null: bool
+    is_list: bool
+    items_non_null: bool
+    type_test: Callable[[Any], bool] | None
+
+
+class NeedsFullInfo(Exception):
+    """A resolver completed on the fast path asked its ``info`` for more than the context:
+    the field is resolved again on graphql-core's full path (module docstring)."""
+
+
+class _ContextOnly:
+    """The ``info`` a fast-path resolver gets: the request context, nothing else."""
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def __getattr__(self, name: str) -> Any:
+        raise NeedsFullInfo(name)
+
+
+def info_free(is_type_of: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """Mark an ``is_type_of`` that never reads its resolve info, so that the fast path may
+    call it without one."""
+    is_type_of.info_free = True  # type: ignore[attr-defined]
+    return is_type_of
+
+
+_STRAWBERRY_TYPE_TEST = "_get_is_type_of.<locals>.is_type_of"
+"""strawberry's own ``is_type_of`` for types with interfaces ignores its info argument."""
+
+
+def _type_test(object_type: GraphQLObjectType) -> tuple[bool, Callable[[Any], bool] | None]:
+    """(usable on the fast path, the test to apply)."""
+    test = object_type.is_type_of
+    if test is None:
+        return True, None
+    if getattr(test, "info_free", False) or getattr(test, "__qualname__", "").endswith(
+        _STRAWBERRY_TYPE_TEST
+    ):
+        return True, lambda value: bool(test(value, cast(Any, None)))
+    return False, None
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """A field type taken apart: ``[named!]!`` and its variants."""
+
+    non_null: bool
+    is_list: bool
+    items_non_null: bool
+    item_type: GraphQLOutputType
+    named: Any
+
+
+def _shape(return_type: GraphQLOutputType) -> _Shape:
+    non_null = isinstance(return_type, GraphQLNonNull)
+    inner: Any = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    is_list = isinstance(inner, GraphQLList)
+    items_non_null = False
+    item_type: GraphQLOutputType = inner
+    if isinstance(inner, GraphQLList):
+        item_type = inner = inner.of_type
+        items_non_null = isinstance(inner, GraphQLNonNull)
+        if isinstance(inner, GraphQLNonNull):
+            inner = inner.of_type
+    return _Shape(non_null, is_list, items_non_null, item_type, inner)
+
+
+def _objects(call: Callable[[Any, Any], Any], return_type: GraphQLOutputType) -> _Objects | None:
+    shape = _shape(return_type)
+    if not isinstance(shape.named, GraphQLObjectType):
+        return None  # a scalar (a leaf), an interface or a union (resolve_type): full path
+    usable, test = _type_test(shape.named)
+    if not usable:
+        return None
+    return _Objects(
+        call,
+        return_type,
+        shape.item_type,
+        shape.named,
+        shape.non_null,
+        shape.is_list,
+        shape.items_non_null,
+        test,
+    )
+
+
 _SLOW = object()
 """What :func:`_complete` answers when the field must take graphql-core's full path."""
 
 
 def _leaf(method: Callable[[Any], Any], return_type: GraphQLOutputType) -> _Leaf | None:
-    non_null = isinstance(return_type, GraphQLNonNull)
-    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
-    is_list = isinstance(inner, GraphQLList)
-    items_non_null = False
-    if isinstance(inner, GraphQLList):
-        inner = inner.of_type
-        items_non_null = isinstance(inner, GraphQLNonNull)
-        if isinstance(inner, GraphQLNonNull):
-            inner = inner.of_type
-    if not isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+    shape = _shape(return_type)
+    if not isinstance(shape.named, GraphQLScalarType | GraphQLEnumType):
         return None
-    return _Leaf(method, inner.coerce_output_value, non_null, is_list, items_non_null)
+    return _Leaf(
+        method, shape.named.coerce_output_value, shape.non_null, shape.is_list, shape.items_non_null
+    )
 
 
 def _complete(leaf: _Leaf, source: Any) -> Any:
@@ -122,6 +229,20 @@ def _plain(method: Callable[[Any], Any]) -> Callable[..., Any]:
     return resolve
 
 
+def _source_only(method: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
+    def call(source: Any, context: Any) -> Any:
+        return method(source)
+
+    return call
+
+
+def _context_info(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def call(source: Any, context: Any) -> Any:
+        return method(source, _ContextOnly(context))
+
+    return call
+
+
 def _with_info(
     method: Callable[[Any, Info], Any], definition: StrawberryField
 ) -> Callable[..., Any]:
@@ -132,7 +253,7 @@ def _with_info(
 
 
 class FastExecution(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's execution, completing plain leaf fields directly (module docstring)."""
+    """graphql-core's execution, completing plain fields directly (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,36 +275,173 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         fields = parent_type.fields
         access: Any = getattr(self.context_value, "access", None)
         checked = access is not None and access.enabled
+        # objects only outside deferred delivery groups (whose bookkeeping graphql-core keeps)
+        objects_ok = position_context is None and path is not None
         fast: dict[str, Any] = {}
+        pending: list[str] = []
         slow: dict[str, Any] = {}
         order: list[str] = []
-        for response_name, details in grouped_field_set.items():
-            order.append(response_name)
-            node = details[0].node
-            name = node.name.value
-            field = fields.get(name)
-            leaf = getattr(field.resolve, "leaf", None) if field is not None else None
-            if (
-                leaf is not None
-                and len(details) == 1
-                and not node.arguments
-                and not (checked and access.field_denial(parent_type.name, name) is not None)
-            ):
-                value = _complete(leaf, source_value)
-                if value is not _SLOW:
-                    fast[response_name] = value
+        try:
+            for response_name, details in grouped_field_set.items():
+                order.append(response_name)
+                node = details[0].node
+                name = node.name.value
+                field = fields.get(name)
+                resolve = field.resolve if field is not None else None
+                value: Any = _SLOW
+                if (
+                    resolve is not None
+                    and all(not d.node.arguments for d in details)
+                    and not (checked and access.field_denial(parent_type.name, name) is not None)
+                ):
+                    leaf = getattr(resolve, "leaf", None)
+                    if leaf is not None:
+                        value = _complete(leaf, source_value)
+                    elif objects_ok:
+                        objects = getattr(resolve, "objects", None)
+                        if objects is not None:
+                            value = self._complete_objects(
+                                objects,
+                                field,
+                                parent_type,
+                                source_value,
+                                path,
+                                response_name,
+                                details,
+                            )
+                if value is _SLOW:
+                    slow[response_name] = details
                     continue
-            slow[response_name] = details
-        if not slow:
-            return fast
-        rest = super().execute_fields(parent_type, source_value, path, slow, position_context)
-        if isinstance(rest, dict):
+                fast[response_name] = value
+                if self.is_awaitable(value):
+                    pending.append(response_name)
+            rest: Any = (
+                super().execute_fields(parent_type, source_value, path, slow, position_context)
+                if slow
+                else {}
+            )
+        except Exception:
+            if pending:
+                self.settle_in_background([fast[n] for n in pending])
+            raise
+        if not pending and not self.is_awaitable(rest):
             return _in_order(order, fast, rest)
 
         async def in_order() -> dict[str, Any]:
-            return _in_order(order, fast, await rest)
+            waits: list[Awaitable[Any]] = [fast[n] for n in pending]
+            if self.is_awaitable(rest):
+                waits.append(rest)
+            done = await gather_with_cancel(*waits)
+            fast.update(zip(pending, done, strict=False))
+            return _in_order(order, fast, done[-1] if self.is_awaitable(rest) else rest)
 
         return in_order()
+
+    def _complete_objects(
+        self,
+        objects: _Objects,
+        field: GraphQLField,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path | None,
+        response_name: str,
+        details: FieldDetailsList,
+    ) -> Any:
+        """The completed value of an object field, an awaitable of it, or ``_SLOW`` before
+        anything was completed (graphql-core then resolves the field again)."""
+        if any(d.node.directives for d in details):
+            return _SLOW  # @stream (and @skip/@include, already applied): the full path
+        try:
+            result = objects.call(source, self.context_value)
+        except Exception:
+            return _SLOW  # NeedsFullInfo, or an error graphql-core reports at its path
+        field_path = Path(path, response_name, parent_type.name)
+        if self.is_awaitable(result):  # completed as graphql-core completes any awaitable
+            info = self.build_resolve_info(
+                field, [d.node for d in details], parent_type, field_path
+            )
+            return self.complete_awaitable_value(
+                objects.field_type, details, info, field_path, result, None
+            )
+        if result is None:
+            return _SLOW if objects.non_null else None
+        object_type = objects.object_type
+        test = objects.type_test
+        if objects.is_list:
+            if isinstance(result, str | bytes | Mapping) or not hasattr(result, "__iter__"):
+                return _SLOW
+            items = list(result)
+            for item in items:
+                if item is None:
+                    if objects.items_non_null:
+                        return _SLOW
+                elif test is not None and not test(item):
+                    return _SLOW
+        elif test is not None and not test(result):
+            return _SLOW
+        collected = self.collect_subfields(object_type, details)
+        if collected.new_defer_usages:
+            return _SLOW  # @defer: graphql-core's incremental delivery
+        grouped = collected.grouped_field_set
+        if not objects.is_list:
+            try:
+                one = self.execute_fields(object_type, result, field_path, grouped, None)
+            except Exception as error:
+                self.handle_field_error(error, objects.field_type, details, field_path)
+                return None
+            if self.is_awaitable(one):
+                return self._caught(one, objects.field_type, details, field_path)
+            return one
+        completed: list[Any] = []
+        waiting: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                if item is None:
+                    completed.append(None)
+                    continue
+                item_path = field_path.add_key(index, None)
+                try:
+                    value = self.execute_fields(object_type, item, item_path, grouped, None)
+                except Exception as error:
+                    self.handle_field_error(error, objects.item_type, details, item_path)
+                    value = None
+                if self.is_awaitable(value):
+                    value = self._caught(value, objects.item_type, details, item_path)
+                    waiting.append(index)
+                completed.append(value)
+        except Exception as error:
+            if waiting:
+                self.settle_in_background([completed[i] for i in waiting])
+            self.handle_field_error(error, objects.field_type, details, field_path)
+            return None
+        if not waiting:
+            return completed
+
+        async def gathered() -> list[Any] | None:
+            try:
+                done = await gather_with_cancel(*(completed[i] for i in waiting))
+            except Exception as error:
+                self.handle_field_error(error, objects.field_type, details, field_path)
+                return None
+            for index, value in zip(waiting, done, strict=True):
+                completed[index] = value
+            return completed
+
+        return gathered()
+
+    async def _caught(
+        self,
+        value: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """``value`` awaited, an error in it handled as graphql-core handles a field's."""
+        try:
+            return await value
+        except Exception as error:
+            self.handle_field_error(error, return_type, details, path)
+            return None
 
 
 def _in_order(order: list[str], fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
@@ -208,10 +466,13 @@ def plain_resolvers(schema: strawberry.Schema) -> int:
             if resolver is None:
                 # an attribute (strawberry's "basic" field): its resolver stays, and
                 # FastExecution completes it when it is a leaf
-                if schema.config.default_resolver is getattr:
-                    leaf = _leaf(operator.attrgetter(definition.python_name), field.type)
-                    if leaf is not None and field.resolve is not None:
+                if schema.config.default_resolver is getattr and field.resolve is not None:
+                    get = operator.attrgetter(definition.python_name)
+                    leaf = _leaf(get, field.type)
+                    if leaf is not None:
                         field.resolve.leaf = leaf
+                    else:
+                        field.resolve.objects = _objects(_source_only(get), field.type)
                 continue
             method = resolver.wrapped_func
             if not callable(method):
@@ -221,8 +482,11 @@ def plain_resolvers(schema: strawberry.Schema) -> int:
             if parameters == ["self"]:
                 field.resolve = _plain(method)
                 field.resolve.leaf = _leaf(method, field.type)
+                if field.resolve.leaf is None:
+                    field.resolve.objects = _objects(_source_only(method), field.type)
             elif info is not None and parameters == ["self", info.name]:
                 field.resolve = _with_info(method, definition)
+                field.resolve.objects = _objects(_context_info(method), field.type)
             else:
                 continue
             changed += 1

@@ -35,6 +35,7 @@ from strawberry.types import Info as StrawberryInfo
 from ecehub.schema.arguments import user_error
 from ecehub.schema.common import Info
 from ecehub.schema.edge import log_errors
+from ecehub.schema.fastpath import info_free
 from ecehub.schema.graph import Program, Site, Staff
 from ecehub.schema.query import one_by_id
 
@@ -52,6 +53,7 @@ ENTITIES: dict[str, tuple[type[Program | Site | Staff], str]] = {
 
 
 def _instance_test(cls: type) -> Any:
+    @info_free
     def is_type_of(obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:
         return isinstance(obj, cls)
 

@@ -1,5 +1,5 @@
-"""Per-request DataLoaders: every key asked for in one tick of the event loop becomes one
-connector call per source, whatever the number of parent objects.
+"""Per-request batch loaders (:mod:`ecehub.sources.batch`): every key asked for in one tick
+of the event loop becomes one connector call per source, whatever the number of parents.
 
 A loader covers one entity (and relation) across *all* sources: its keys are
 ``(source, key)`` pairs, each batch calls every source concerned concurrently, and all of the
@@ -14,10 +14,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from strawberry.dataloader import DataLoader
-
 from ecehub.config.canonical import identifier_field
 from ecehub.connectors.base import FieldFilter, Record
+from ecehub.sources.batch import BatchLoader
 from ecehub.sources.gateway import SourceGateway
 
 __all__ = ["Loaders", "SourceKey", "normalize_identifier"]
@@ -50,15 +49,15 @@ async def _per_source(
 class Loaders:
     def __init__(self, gateway: SourceGateway) -> None:
         self.gateway = gateway
-        self._loaders: dict[tuple[str, ...], DataLoader[SourceKey, Any]] = {}
+        self._loaders: dict[tuple[str, ...], BatchLoader[SourceKey, Any]] = {}
 
-    def _get(self, name: tuple[str, ...], load: Any) -> DataLoader[SourceKey, Any]:
+    def _get(self, name: tuple[str, ...], load: Any) -> BatchLoader[SourceKey, Any]:
         loader = self._loaders.get(name)
         if loader is None:
-            loader = self._loaders[name] = DataLoader(load_fn=load)
+            loader = self._loaders[name] = BatchLoader(load)
         return loader
 
-    def fetch(self, entity: str) -> DataLoader[SourceKey, Record | None]:
+    def fetch(self, entity: str) -> BatchLoader[SourceKey, Record | None]:
         """Records by ``(source, key)``; ``None`` where the source has no such key."""
 
         async def call(source: str, keys: list[str]) -> dict[str, Record | None]:
@@ -69,7 +68,7 @@ class Loaders:
 
         return self._get(("fetch", entity), load)
 
-    def children(self, entity: str, parent_entity: str) -> DataLoader[SourceKey, list[Record]]:
+    def children(self, entity: str, parent_entity: str) -> BatchLoader[SourceKey, list[Record]]:
         """Child records by ``(source, parent key)``."""
 
         async def call(source: str, parent_keys: list[str]) -> dict[str, list[Record]]:
@@ -80,7 +79,7 @@ class Loaders:
 
         return self._get(("children", entity, parent_entity), load)
 
-    def by_identifier(self, entity: str, system: str) -> DataLoader[SourceKey, list[Record]]:
+    def by_identifier(self, entity: str, system: str) -> BatchLoader[SourceKey, list[Record]]:
         """Records by ``(source, identifier value)``: those whose identifier ``system`` equals
         the (normalised) value."""
 
