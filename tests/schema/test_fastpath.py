@@ -129,7 +129,9 @@ QUERIES = {
     "interface list": "{ boxes { named { name ... on Item { label } __typename } } }",
     "async root": '{ box(key: "a") { items { name failsHard } } }',
     "include and skip": """
-        query($on: Boolean!) { boxes { items @include(if: $on) { name } first @skip(if: $on) { name } } }
+        query($on: Boolean!) {
+          boxes { items @include(if: $on) { name } first @skip(if: $on) { name } }
+        }
     """,
 }
 
