@@ -217,8 +217,16 @@ class RequestContext:
                 if link is None or program is None:
                     continue
                 if scope is None or program.hub_id in scope:
-                    found[hub_id] = facility
-                    self._facility_links[facility.hub_id] = link
+                    # As Program.sites shows it: the records linked as a site of the program.
+                    linked = [
+                        r
+                        for r in facility.records
+                        if (other := links.get((r.source, r.key))) is not None
+                        and other.hub_id == link.hub_id
+                    ]
+                    (shown,) = self.identity.group("program", linked)
+                    found[hub_id] = shown
+                    self._facility_links[shown.hub_id] = link
                     break
         return found
 
