@@ -275,6 +275,52 @@ async def test_crosswalk_suggest_staff(tmp_path: Path) -> None:
     assert f" {len(listed)} added, " in line
 
 
+async def test_crosswalk_suggest_sites_review_apply_export(tmp_path: Path) -> None:
+    """`suggest --kind site --left head_start`: licensed facilities proposed as sites of
+    the grantee whose center they match (tests/crosswalk/site_world.py), listed, the auto
+    ones confirmed, a second run leaves the decisions alone, the export says the kind."""
+    from tests.crosswalk.site_world import make_site_world
+
+    world = await make_site_world(tmp_path)
+    config = ("--config", str(world.config_path))
+    code, _, err = await run("crosswalk", "suggest", *config, "--kind", "site")
+    assert code == 1
+    assert "--left must name the program-level source" in err and ": head_start" in err
+    code, _, err = await run("crosswalk", "suggest", *config, "--entity", "site")
+    assert code == 1 and "(a licensed facility as a site of a program" in err
+
+    site = ("--kind", "site")
+    code, out, err = await run("crosswalk", "suggest", *config, *site, "--left", "head_start")
+    assert code == 0, err
+    assert "head_start: 4 of 5 site records under a program" in err
+    assert out.strip() == (
+        "licensing -> sites of head_start: 4 matches, 3 to decide: 3 added, 0 updated, "
+        "0 unchanged, 0 already decided, 0 linked elsewhere"
+    )
+    code, review, _ = await run("crosswalk", "review", *config, *site)
+    assert code == 0
+    listed = [line.split("  [")[0].split()[1:] for line in review.strip().splitlines()]
+    assert listed == [
+        ["auto", "@head_start:G-1", "<-", "site", "licensing:L-100"],
+        ["auto", "@head_start:G-1", "<-", "site", "licensing:L-200"],
+        ["@head_start:G-2", "<-", "site", "licensing:L-300"],
+    ]
+    code, review, _ = await run("crosswalk", "review", *config, "--kind", "same")
+    assert code == 0 and review.strip() == "no program suggestions to review"
+
+    code, applied, _ = await run("crosswalk", "apply", *config, *site, "--actor", "rater@il")
+    assert code == 0 and applied.strip() == "confirmed 2 of 2 auto suggestions (program, site)"
+    code, again, _ = await run("crosswalk", "suggest", *config, *site, "--left", "head_start")
+    assert code == 0 and ": 0 added, 0 updated, 1 unchanged, 2 already decided, " in again
+
+    code, exported, _ = await run("crosswalk", "export", *config, "--status", "confirmed")
+    assert code == 0
+    rows = exported.strip().splitlines()
+    assert rows[0].endswith(",link_id,kind")
+    assert sorted(r.split(",")[3] for r in rows[1:]) == ["L-100", "L-200"]
+    assert all(r.endswith(",SITE") and ",rater@il," in r for r in rows[1:])
+
+
 async def test_crosswalk_suggest_refuses_an_unknown_left_source(tmp_path: Path) -> None:
     async with DemoSystems(programs=10, data_dir=tmp_path) as demo:
         code, _, err = await run(

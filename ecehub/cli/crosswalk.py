@@ -15,6 +15,7 @@ from ecehub.config import load_config
 from ecehub.errors import ConfigError, EcehubError
 
 if TYPE_CHECKING:
+    from ecehub.hub.enums import LinkKind
     from ecehub.resolvers.runtime import Runtime
 
 
@@ -35,14 +36,43 @@ async def _runtime(config_path: str) -> AsyncIterator[Runtime]:
         await runtime.aclose()
 
 
-async def _crosswalk_suggest(args: argparse.Namespace) -> int:
-    from ecehub.crosswalk.suggest import suggest_links
+def _kind(args: argparse.Namespace) -> LinkKind | None:
+    """The link kind asked for (``None``: every kind); site links are program links."""
+    from ecehub.hub.enums import LinkKind
 
+    if args.kind is None:
+        return None
+    if args.kind == "site" and args.entity != "program":
+        raise EcehubError(
+            "--kind site: a site link is a program link (a facility as a site of a program); "
+            "drop --entity or pass --entity program"
+        )
+    return LinkKind(args.kind.upper())
+
+
+async def _crosswalk_suggest(args: argparse.Namespace) -> int:
+    from ecehub.crosswalk.suggest import suggest_links, suggest_sites
+    from ecehub.hub.enums import LinkKind
+
+    kind = _kind(args)
     async with _runtime(args.config) as runtime:
+        if kind == LinkKind.SITE:
+            await suggest_sites(
+                runtime,
+                left=args.left,
+                right=args.right or (),
+                actor=args.actor,
+                auto_link=args.auto_score,
+                suggest=args.min_score,
+                progress=progress,
+                done=print,
+            )
+            return 0
         await suggest_links(
             runtime,
             args.entity,
             left=args.left,
+            right=args.right or (),
             actor=args.actor,
             auto_link=args.auto_score,
             suggest=args.min_score,
@@ -53,9 +83,10 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
 
 
 async def _crosswalk_review(args: argparse.Namespace) -> int:
+    kind = _kind(args)
     async with _runtime(args.config) as runtime:
         page = await runtime.crosswalk_store.suggestions(
-            args.entity, first=args.first, after=args.after
+            args.entity, first=args.first, after=args.after, kind=kind
         )
         for link in page.links:
             flag = "auto" if link.auto else "    "
@@ -76,12 +107,13 @@ async def _crosswalk_apply(args: argparse.Namespace) -> int:
     from ecehub.crosswalk.records import CrosswalkLink
     from ecehub.errors import HubStoreError
 
+    kind = _kind(args)
     async with _runtime(args.config) as runtime:
         store = runtime.crosswalk_store
         auto: list[CrosswalkLink] = []
         after: str | None = None
         while True:
-            page = await store.suggestions(args.entity, first=500, after=after)
+            page = await store.suggestions(args.entity, first=500, after=after, kind=kind)
             auto.extend(link for link in page.links if link.auto)
             if not page.has_next_page:
                 break
@@ -94,7 +126,8 @@ async def _crosswalk_apply(args: argparse.Namespace) -> int:
                 print(f"skipped {link.source}:{link.source_key}: {exc.message}", file=sys.stderr)
             else:
                 confirmed += 1
-        print(f"confirmed {confirmed} of {len(auto)} auto suggestions ({args.entity})")
+        what = args.entity if kind is None else f"{args.entity}, {args.kind}"
+        print(f"confirmed {confirmed} of {len(auto)} auto suggestions ({what})")
     return 0
 
 
@@ -144,8 +177,8 @@ def add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
     cw_sub = crosswalk.add_subparsers(dest="crosswalk_command", required=True)
     actor = f"{getpass.getuser()}@ecehub-cli"
     commands = {
-        "suggest": "match every source's programs (or staff) with the --left source's; "
-        "store suggestions",
+        "suggest": "match every source's programs (or staff) with the --left source's, or "
+        "(--kind site) facilities with the --left source's sites; store suggestions",
         "review": "list suggestions waiting for a decision, highest score first",
         "apply": "confirm the suggestions the matcher marked auto",
         "export": "write the links as CSV",
@@ -153,14 +186,29 @@ def add_crosswalk_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser
     for name, help_text in commands.items():
         command = cw_sub.add_parser(name, help=help_text)
         config_option(command)
-        # The entities a matcher exists for (ecehub.crosswalk.suggest.SUGGEST_ENTITIES).
-        entities = ["program", "staff"] if name == "suggest" else ["program", "site", "staff"]
-        command.add_argument("--entity", choices=entities, default="program")
+        # suggest refuses site with a hint: a site link is a program link of kind site.
+        command.add_argument("--entity", choices=["program", "site", "staff"], default="program")
+        if name != "export":
+            command.add_argument(
+                "--kind",
+                choices=["same", "site"],
+                help="same: the record is the object; site: a facility is a site of the "
+                "program" + (" (default: same)" if name == "suggest" else " (default: both kinds)"),
+            )
         if name in ("suggest", "apply"):
             command.add_argument("--actor", default=actor, help=f"who decides (default: {actor})")
         command.set_defaults(func=cmd_crosswalk)
     suggest = cw_sub.choices["suggest"]
-    suggest.add_argument("--left", help="the source others are matched with (default: first)")
+    suggest.add_argument(
+        "--left",
+        help="the source others are matched with (default: the first; --kind site: the "
+        "program-level source whose site records facilities are matched with, required)",
+    )
+    suggest.add_argument(
+        "--right",
+        action="append",
+        help="a source matched with --left; repeatable (default: every other source)",
+    )
     suggest.add_argument(
         "--auto-score",
         type=float,

@@ -33,7 +33,9 @@ EXPORT_COLUMNS = (
     "decided_at",
     "version",
     "link_id",
+    "kind",
 )
+"""``kind`` last (``SAME`` or ``SITE``), so readers of the earlier columns are unchanged."""
 
 
 def _text(value: Any) -> str | None:
@@ -118,6 +120,7 @@ def export_row(link: CrosswalkLink) -> list[str | int]:
         "" if link.decided_at is None else link.decided_at.isoformat(),
         link.version,
         link.id,
+        link.kind.value,
     ]
 
 

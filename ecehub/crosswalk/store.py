@@ -251,6 +251,32 @@ class CrosswalkStore(Repository):
                     out[(link.source, key)] = link.hub_id
         return out
 
+    async def site_links_for_records(
+        self, records: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], CrosswalkLink]:
+        """The confirmed ``SITE`` link of each ``(source, key)`` program record that has one
+        (a facility confirmed as a site of the program ``hub_id``); records without one are
+        absent."""
+        wanted = set(records)
+        found = await self._grouped(
+            LINK,
+            LinkRow.source_key,
+            (k for _, k in wanted),
+            include_deleted=False,
+            order_by=[LinkRow.source],
+            where=[
+                LinkRow.entity == "program",
+                LinkRow.status == LinkStatus.CONFIRMED,
+                LinkRow.kind == LinkKind.SITE,
+            ],
+        )
+        return {
+            (link.source, key): link
+            for key, links in found.items()
+            for link in links
+            if (link.source, key) in wanted
+        }
+
     async def iter_links(
         self,
         entity: str,

@@ -10,6 +10,14 @@ program: a person's program is the hub ID the current identity gives the program
 their record hangs under (followed up its ``parent`` links), so people are compared only
 within one merged program, and confirming program links lets the next run compare more.
 
+Sites (:func:`suggest_sites`): the program records of facility-level sources (licensing:
+one record per licensed facility) are matched with the site records of a program-level
+source (``left``: Head Start, whose program is a grantee and whose ``site`` records are its
+centers) by :func:`ecehub.crosswalk.match_sites`, and each facility found is proposed as a
+``SITE`` of the program its matching site hangs under. Which source is program-level is the
+caller's to say: a config cannot tell a grantee from a facility (in the demo every Head
+Start program is one center).
+
 Storing is idempotent and resumable
 (:meth:`~ecehub.crosswalk.store.CrosswalkStore.add_proposals`): running it again updates
 changed scores and leaves decided pairs alone.
@@ -34,9 +42,11 @@ from ecehub.crosswalk import (
 from ecehub.crosswalk.identity import Identity
 from ecehub.crosswalk.link_identity import CrosswalkCache, identity_for
 from ecehub.crosswalk.proposals import match_record, proposals, staff_record
-from ecehub.crosswalk.records import ProposalSummary
+from ecehub.crosswalk.records import LinkProposal, ProposalSummary
+from ecehub.crosswalk.sites import match_sites
 from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.errors import EcehubError
+from ecehub.hub.enums import LinkKind
 from ecehub.sources.gateway import SourceGateway
 from ecehub.sources.loaders import Loaders
 from ecehub.sources.resilience import SourceGuard
@@ -47,7 +57,9 @@ __all__ = [
     "SuggestRuntime",
     "matcher_config",
     "read_all",
+    "site_sources",
     "suggest_links",
+    "suggest_sites",
 ]
 
 SUGGEST_ENTITIES = ("program", "staff")
@@ -95,6 +107,8 @@ class SourceSuggestions:
     auto: int
     """Of the proposals, those the matcher would confirm without review."""
     stored: ProposalSummary
+    kind: LinkKind = LinkKind.SAME
+    """``SITE``: the right source's records proposed as sites of the left source's programs."""
 
     @property
     def to_review(self) -> int:
@@ -103,8 +117,9 @@ class SourceSuggestions:
 
     def __str__(self) -> str:
         s = self.stored
+        left = f"sites of {self.left}" if self.kind == LinkKind.SITE else self.left
         return (
-            f"{self.right} -> {self.left}: {self.matches} matches, {self.proposals} to decide: "
+            f"{self.right} -> {left}: {self.matches} matches, {self.proposals} to decide: "
             f"{s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
             f"{s.decided} already decided, {s.linked_elsewhere} linked elsewhere"
         )
@@ -202,6 +217,7 @@ class _Run:
     identity: Identity
     progress: Callable[[str], None]
     done: Callable[[SourceSuggestions], None]
+    kind: LinkKind = LinkKind.SAME
 
     async def programs(self, source: str) -> tuple[dict[str, str], list[MatchRecord]]:
         records = await read_all(self.gateway, source, self.entity, self.progress)
@@ -232,24 +248,71 @@ class _Run:
             self.progress(f"matching {right} ({len(right_input)}) with {left} ({len(left_input)})")
             results = matcher(left_input, right_input, settings)
             found = list(proposals(results, right, left_hub_ids, right_hub_ids))
-            stored = ProposalSummary()
-            for start in range(0, len(found), _PROPOSALS_PER_CALL):
-                chunk = found[start : start + _PROPOSALS_PER_CALL]
-                stored += await self.runtime.crosswalk_store.add_proposals(
-                    self.actor, self.entity, chunk
-                )
-                self.progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
-            summary = SourceSuggestions(
-                entity=self.entity,
-                left=left,
-                right=right,
-                matches=len(results),
-                proposals=len(found),
-                auto=sum(p.auto for p in found),
-                stored=stored,
+            out.append(await self.store(left, right, len(results), found))
+        return out
+
+    async def store(
+        self, left: str, right: str, matches: int, found: Sequence[LinkProposal]
+    ) -> SourceSuggestions:
+        """Store one right source's proposals, a chunk per call, and report them."""
+        stored = ProposalSummary()
+        for start in range(0, len(found), _PROPOSALS_PER_CALL):
+            chunk = found[start : start + _PROPOSALS_PER_CALL]
+            stored += await self.runtime.crosswalk_store.add_proposals(
+                self.actor, self.entity, chunk
             )
-            self.done(summary)
-            out.append(summary)
+            self.progress(f"storing {right} proposals: {start + len(chunk)}/{len(found)}")
+        summary = SourceSuggestions(
+            entity=self.entity,
+            left=left,
+            right=right,
+            matches=matches,
+            proposals=len(found),
+            auto=sum(p.auto for p in found),
+            stored=stored,
+            kind=found[0].kind if found else self.kind,
+        )
+        self.done(summary)
+        return summary
+
+    async def sites(
+        self, left: str, others: Sequence[str], settings: MatcherConfig
+    ) -> list[SourceSuggestions]:
+        """Each other source's program records (facilities) matched with ``left``'s site
+        records, proposed as sites of the program the matching site hangs under."""
+        config = self.runtime.config
+        site_records = await read_all(self.gateway, left, "site", self.progress)
+        program_of = await _program_ids(
+            config, self.gateway, self.loaders, self.identity, site_records
+        )
+        self.progress(
+            f"{left}: {len(program_of)} of {len(site_records)} site records under a program"
+        )
+        sites = [match_record(r) for r in site_records]
+        out: list[SourceSuggestions] = []
+        for right in others:
+            records = await read_all(self.gateway, right, "program", self.progress)
+            hub_ids = self._hub_ids(records)
+            self.progress(
+                f"matching {right} ({len(records)}) with the sites of {left} ({len(sites)})"
+            )
+            found = match_sites(sites, program_of, [match_record(r) for r in records], settings)
+            # A facility that already is the program (e.g. the same license number) is not
+            # its own site: nothing to decide.
+            proposed = [
+                LinkProposal(
+                    m.program_key,
+                    right,
+                    m.facility_key,
+                    m.score,
+                    m.reasons,
+                    auto=m.status == "auto",
+                    kind=LinkKind.SITE,
+                )
+                for m in found
+                if hub_ids.get(m.facility_key) != m.program_key
+            ]
+            out.append(await self.store(left, right, len(found), proposed))
         return out
 
 
@@ -258,21 +321,29 @@ async def suggest_links(
     entity: str,
     *,
     left: str | None = None,
+    right: Sequence[str] = (),
     actor: str,
     auto_link: float | None = None,
     suggest: float | None = None,
     progress: Callable[[str], None] = _quiet,
     done: Callable[[SourceSuggestions], None] = _ignore,
 ) -> list[SourceSuggestions]:
-    """Match every other source's ``entity`` records with the ``left`` source's (default: the
-    first source that has them) and store the proposals as suggestions by ``actor``; one
-    :class:`SourceSuggestions` per other source, in config order, each also handed to
-    ``done`` as soon as that source is stored. ``progress`` gets a line per step. Thresholds
-    as :func:`matcher_config`. Reads every source as a trusted caller (no access rules)."""
+    """Match every other source's ``entity`` records (or those of ``right``) with the ``left``
+    source's (default: the first source that has them) and store the proposals as
+    suggestions by ``actor``; one :class:`SourceSuggestions` per other source, in config
+    order, each also handed to ``done`` as soon as that source is stored. ``progress`` gets a
+    line per step. Thresholds as :func:`matcher_config`. Reads every source as a trusted
+    caller (no access rules)."""
     config = runtime.config
     if entity not in SUGGEST_ENTITIES:
+        hint = (
+            " (a licensed facility as a site of a program is a program link of kind SITE:"
+            " --kind site)"
+            if entity == "site"
+            else ""
+        )
         raise EcehubError(
-            f"no matcher for {entity} records; suggest is for {', '.join(SUGGEST_ENTITIES)}"
+            f"no matcher for {entity} records; suggest is for {', '.join(SUGGEST_ENTITIES)}{hint}"
         )
     holders = [name for name, src in config.sources.items() if entity in src.entities]
     left = left or (holders[0] if holders else None)
@@ -282,18 +353,97 @@ async def suggest_links(
             if holders
             else f"no source has {entity} records"
         )
+    others = _others(holders, left, right, f"{entity} records")
+    settings = _settings(config, entity, auto_link, suggest)
+    run = await _start(runtime, entity, actor, progress, done)
+    if entity == "staff":
+        return await run.against(left, others, run.staff, match_staff, settings)
+    return await run.against(left, others, run.programs, match, settings)
+
+
+def site_sources(config: Config) -> list[str]:
+    """The sources whose ``site`` records hang under their programs: the ones
+    :func:`suggest_sites` can match facilities with."""
+    return [
+        name
+        for name, src in config.sources.items()
+        if (site := src.entities.get("site")) is not None
+        and site.parent_entity == "program"
+        and "program" in src.entities
+    ]
+
+
+async def suggest_sites(
+    runtime: SuggestRuntime,
+    *,
+    left: str | None,
+    right: Sequence[str] = (),
+    actor: str,
+    auto_link: float | None = None,
+    suggest: float | None = None,
+    progress: Callable[[str], None] = _quiet,
+    done: Callable[[SourceSuggestions], None] = _ignore,
+) -> list[SourceSuggestions]:
+    """Propose facilities as sites of programs: the program records of ``right`` (default:
+    every other source of programs) are matched with the ``site`` records of ``left`` (the
+    program-level source, which must be named) and stored as ``SITE`` suggestions on the
+    hub ID of the program each matching site hangs under, by ``actor``. Thresholds as
+    :func:`matcher_config` for ``program``; one :class:`SourceSuggestions` per right
+    source, as :func:`suggest_links`."""
+    config = runtime.config
+    listing = site_sources(config)
+    if left is None or left not in listing:
+        raise EcehubError(
+            "--left must name the program-level source, whose site records (under its "
+            "programs) facilities are matched with: "
+            + (", ".join(listing) if listing else "no source has site records under programs")
+        )
+    holders = [name for name, src in config.sources.items() if "program" in src.entities]
+    others = _others(holders, left, right, "program records (facilities)")
+    if not others:
+        raise EcehubError(f"no other source has program records to propose as sites of {left}")
+    settings = _settings(config, "program", auto_link, suggest)
+    run = await _start(runtime, "program", actor, progress, done, LinkKind.SITE)
+    return await run.sites(left, others, settings)
+
+
+def _others(holders: Sequence[str], left: str, right: Sequence[str], what: str) -> list[str]:
+    """The sources matched with ``left``: those of ``right`` (each once), else every other
+    holder, in config order."""
+    others = [h for h in holders if h != left]
+    if not right:
+        return others
+    wrong = [r for r in right if r not in others]
+    if wrong:
+        raise EcehubError(
+            f"--right {', '.join(wrong)}: name sources of {what} other than {left}: "
+            + ", ".join(others)
+        )
+    return list(dict.fromkeys(right))
+
+
+def _settings(
+    config: Config, entity: str, auto_link: float | None, suggest: float | None
+) -> MatcherConfig:
     try:
-        settings = matcher_config(config, entity, auto_link=auto_link, suggest=suggest)
+        return matcher_config(config, entity, auto_link=auto_link, suggest=suggest)
     except ValueError as exc:
         raise EcehubError(f"auto_link / suggest: {exc}") from None
+
+
+async def _start(
+    runtime: SuggestRuntime,
+    entity: str,
+    actor: str,
+    progress: Callable[[str], None],
+    done: Callable[[SourceSuggestions], None],
+    kind: LinkKind = LinkKind.SAME,
+) -> _Run:
+    config = runtime.config
     gateway = SourceGateway(runtime.connectors, guards=runtime.guards)
     loaders = Loaders(gateway)
     identity = identity_for(config, loaders, runtime.crosswalk)
     # The first async call loads the crosswalk index (when it is on); hub_id reads it after.
     for name in dict.fromkeys((entity, "program")):
         await identity.resolve(name, [])
-    run = _Run(runtime, entity, actor, gateway, loaders, identity, progress, done)
-    others = [h for h in holders if h != left]
-    if entity == "staff":
-        return await run.against(left, others, run.staff, match_staff, settings)
-    return await run.against(left, others, run.programs, match, settings)
+    return _Run(runtime, entity, actor, gateway, loaders, identity, progress, done, kind)

@@ -61,6 +61,7 @@ class RequestContext:
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
     _by_hub_id: dict[str, DataLoader[str, Merged | None]] = field(init=False, default_factory=dict)
     _site_links: DataLoader[str, list[CrosswalkLink]] | None = field(init=False, default=None)
+    _facility_links: dict[str, CrosswalkLink] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.access = self.runtime.policy.access_for(self.authentication)
@@ -165,7 +166,10 @@ class RequestContext:
         every ID asked for in one tick is resolved in one batch, and each answer has passed
         the request's scope (a program outside it, or a site or staff member of a program
         outside it, is ``None`` as if unknown; the refusal is noted for the audit log).
-        Not cached, so an ID asked for twice is checked, and noted, twice."""
+        A site ID may be a facility's that ``Program.sites`` lists by a confirmed ``SITE``
+        link (:meth:`linked_facilities`; its :meth:`site_link_of` is that link): it answers
+        as that facility where this request sees the program, else as a site of its own
+        source. Not cached, so an ID asked for twice is checked, and noted, twice."""
         loader = self._by_hub_id.get(entity)
         if loader is None:
 
@@ -173,14 +177,64 @@ class RequestContext:
                 if entity == "program":
                     found = await self.programs(hub_ids)
                     return [found.get(h) for h in hub_ids]
-                resolved = await self.identity.resolve(entity, list(dict.fromkeys(hub_ids)))
-                objects = [resolved.get(h) for h in hub_ids]
-                seen = await asyncio.gather(*(self.sees(m) for m in objects if m is not None))
-                visible = iter(seen)
-                return [m if m is not None and next(visible) else None for m in objects]
+                linked = await self.linked_facilities(hub_ids) if entity == "site" else {}
+                rest = [h for h in hub_ids if h not in linked]
+                resolved = await self.identity.resolve(entity, list(dict.fromkeys(rest)))
+                own = [resolved.get(h) for h in rest]
+                seen = iter(await asyncio.gather(*(self.sees(m) for m in own if m is not None)))
+                answers = iter([m if m is not None and next(seen) else None for m in own])
+                return [linked[h] if h in linked else next(answers) for h in hub_ids]
 
             loader = self._by_hub_id[entity] = DataLoader(load_fn=load, cache=False)
         return loader
+
+    async def linked_facilities(self, hub_ids: Sequence[str]) -> dict[str, Merged]:
+        """Of ``hub_ids``, the facilities (program records) confirmed in the crosswalk as a
+        site of a program this request sees, each as ``Program.sites`` shows it (its link
+        then is :meth:`site_link_of`): what ``site(id:)`` answers for the ID a linked
+        facility has there. A facility whose link was rejected or removed, or whose program
+        is outside this request's scope, is absent (the caller then tries the ID as a site
+        of its own source, where the usual scope rule and its audit apply)."""
+        if not hub_ids or not self.config.uses_crosswalk("program"):
+            return {}
+        inner = self.identity.inner if isinstance(self.identity, ScopedIdentity) else self.identity
+        facilities = await inner.resolve("program", list(dict.fromkeys(hub_ids)))
+        if not facilities:
+            return {}
+        store = self.runtime.crosswalk_store
+        links = await store.site_links_for_records(
+            (r.source, r.key) for m in facilities.values() for r in m.records
+        )
+        if not links:
+            return {}
+        programs = await inner.resolve("program", sorted({link.hub_id for link in links.values()}))
+        scope = await self.scope()
+        found: dict[str, Merged] = {}
+        for hub_id, facility in facilities.items():
+            for record in facility.records:
+                link = links.get((record.source, record.key))
+                program = None if link is None else programs.get(link.hub_id)
+                if link is None or program is None:
+                    continue
+                if scope is None or program.hub_id in scope:
+                    # As Program.sites shows it: the records linked as a site of the program.
+                    linked = [
+                        r
+                        for r in facility.records
+                        if (other := links.get((r.source, r.key))) is not None
+                        and other.hub_id == link.hub_id
+                    ]
+                    (shown,) = self.identity.group("program", linked)
+                    found[hub_id] = shown
+                    self._facility_links[shown.hub_id] = link
+                    break
+        return found
+
+    def site_link_of(self, site: Merged) -> CrosswalkLink | None:
+        """The ``SITE`` link that made ``site`` (found by :meth:`by_hub_id`) a site: set for
+        a linked facility (a program record shown as a site), ``None`` for a source's own
+        site."""
+        return self._facility_links.get(site.hub_id) if site.entity == "program" else None
 
     async def sees(self, merged: Merged) -> bool:
         """Whether a site, room or staff member belongs to a program in this request's scope

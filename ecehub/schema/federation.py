@@ -81,7 +81,11 @@ def _keyed(classes: Iterable[type]) -> Iterator[None]:
 async def _resolve(info: Info, type_name: str, global_id: str) -> Program | Site | Staff | None:
     cls, entity = ENTITIES[type_name]
     merged = await one_by_id(info, entity, type_name, global_id)
-    return None if merged is None else cls(merged=merged)
+    if merged is None:
+        return None
+    if cls is Site:
+        return Site(merged=merged, site_link=info.context.site_link_of(merged))
+    return cls(merged=merged)
 
 
 def _entity(info: Info, representation: object) -> Awaitable[Any] | GraphQLError:

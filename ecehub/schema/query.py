@@ -245,13 +245,18 @@ class ProgramQueries:
             ),
         )
 
-    @strawberry.field(description="One site by its ecehub ID")
+    @strawberry.field(
+        description="One site by its ecehub ID: a site a program's sources list, or a "
+        "licensed facility the crosswalk confirmed as a site of a program (the id "
+        "Program.sites gives it; answered with its crosswalkLink while that link stands and "
+        "the program is in the role's scope)"
+    )
     async def site(self, info: Info, id: strawberry.ID) -> Site | None:
         merged = await one_by_id(info, "site", "Site", id)
         if merged is None:
             return None
         await read_ahead(info, "Site", merged.records)
-        return Site(merged=merged)
+        return Site(merged=merged, site_link=info.context.site_link_of(merged))
 
     @strawberry.field(description="One staff member by their ecehub ID")
     async def staff(self, info: Info, id: strawberry.ID) -> Staff | None:

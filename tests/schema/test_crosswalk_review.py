@@ -199,9 +199,11 @@ CONFIRM_WHY = """mutation($id: ID!, $v: Int!, $why: String) {
   confirmLink(id: $id, version: $v, reason: $why) { status kind decisionReason } }"""
 REJECT_WHY = """mutation($id: ID!, $v: Int!, $why: String) {
   rejectLink(id: $id, version: $v, reason: $why) { status kind decisionReason decidedBy } }"""
-SITES = """query($id: ID!) { program(id: $id) { sources { source key } sites { name
-  sources { source key } provenance(fields: ["name"]) { field source value wins }
-  crosswalkLink { source sourceKey reasons decidedBy decisionReason } } } }"""
+SITE_FIELDS = """id name sources { source key } provenance(fields: ["name"]) { field source
+  value wins } crosswalkLink { source sourceKey reasons decidedBy decisionReason }"""
+SITES = f"""query($id: ID!) {{ program(id: $id) {{ sources {{ source key }} sites {{
+  {SITE_FIELDS} }} }} }}"""
+SITE = f"""query($id: ID!) {{ site(id: $id) {{ {SITE_FIELDS} }} }}"""
 
 
 async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_sites(
@@ -291,6 +293,20 @@ async def test_a_facility_proposed_as_a_site_is_confirmed_and_shows_among_the_si
                 (s["source"], s["key"]) for s in program["sources"]
             }
             assert (await ok(SITE_QUEUE, admin))["crosswalkSuggestions"]["links"] == []
+
+            # The ID the program's sites give the facility fetches it: for the TA whose
+            # program it is a site of too, though licensing's own site of that facility
+            # (the same ID: the license number) belongs to a program outside their scope.
+            for token in (admin, ta):
+                assert (await ok(SITE, token, id=facility_site["id"]))["site"] == facility_site
+            # The rejected facility is no site of the program: outside the TA's programs, and
+            # for the administrator the sources' own site of that facility.
+            rejected_id = encode_global_id("Site", f"LICENSE_NUMBER:{other_facility}")
+            refused = await client.query(SITE, {"id": rejected_id}, token=ta)
+            assert refused["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+            own = (await ok(SITE, admin, id=rejected_id))["site"]
+            assert own["crosswalkLink"] is None
+            assert {"source": "licensing", "key": other_facility} in own["sources"]
 
         async with HubStore(demo.env["ECEHUB_HUB_URL"]) as hub_store:
             audit = await hub_store.audit_for_program(hub_id, first=100)
