@@ -336,7 +336,7 @@ class RestConnector(Connector[RestSourceConfig]):
         )
         fetched_at = utcnow()
         out: list[Record] = []
-        for raw in self.paging.records_in(ent, body, path):
+        for raw in self.paging.records_in(ent, body, f"POST {path}"):
             record = self._record(entity, ent, raw, fetched_at=fetched_at)
             if record is not None:
                 out.append(record)
