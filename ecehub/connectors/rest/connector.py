@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, TypeVar
@@ -42,8 +42,9 @@ from ecehub.connectors.base import (
     utcnow,
 )
 from ecehub.connectors.rest.dialects import folds_simply, number_literal
-from ecehub.connectors.rest.paging import RestPaging
+from ecehub.connectors.rest.paging import Ask, RestPaging, Row
 from ecehub.connectors.rest.paths import ABSENT, dig
+from ecehub.connectors.rest.search import RestSearch, fill, json_value
 from ecehub.connectors.rest.settings import (
     RestBatch,
     RestByKeys,
@@ -168,14 +169,24 @@ class RestConnector(Connector[RestSourceConfig]):
         parent_key: str | None = None,
         want: int | None = None,
     ) -> list[Record]:
-        """Every record of a listing; ``parent_key`` marks a per-parent endpoint, where a 404
-        (an unknown parent, on most APIs) means no children. ``want``: the rows expected."""
+        """Every record of a GET listing; ``parent_key`` marks a per-parent endpoint, where a
+        404 (an unknown parent, on most APIs) means no children. ``want``: the rows expected."""
         ent = self._entity(entity)
-        out: list[Record] = []
-        fetched_at = utcnow()
         listing = self.paging.rows(
             ent, path, params, None, missing_ok=parent_key is not None, want=want
         )
+        return await self._records_of(entity, ent, listing, parent_key=parent_key)
+
+    async def _records_of(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        listing: AsyncGenerator[Row, None],
+        *,
+        parent_key: str | None = None,
+    ) -> list[Record]:
+        out: list[Record] = []
+        fetched_at = utcnow()
         async with aclosing(listing) as rows:
             async for row in rows:
                 record = self._record(
@@ -193,6 +204,17 @@ class RestConnector(Connector[RestSourceConfig]):
             return {}
         if ent.by_keys is not None:
             records = await self._fetch_by_keys(entity, ent, ent.by_keys, wanted)
+        elif ent.search is not None and ent.search.takes_keys:
+            search = ent.search
+            listings = await _gather(
+                self._records_of(
+                    entity,
+                    ent,
+                    self._search_rows(ent, search, {"keys": chunk}, None, want=len(chunk) + 1),
+                )
+                for chunk in _chunks(wanted, search.max_keys)
+            )
+            records = [r for listing in listings for r in listing]
         elif ent.batch is not None:
             listings = await _gather(
                 self._listing(entity, ent.path, params)
@@ -354,9 +376,16 @@ class RestConnector(Connector[RestSourceConfig]):
 
     def _key_filter(self, ent: RestEntityConfig) -> str | None:
         """The filterable field (or identifier) whose JSON path is the key, with op ``in``."""
-        for name, param in ent.filters.items():
-            if param.param is not None and param.op != "in":
-                continue  # an expression filter (no param) writes `in` itself
+        declared: dict[str, bool] = {
+            # an expression filter (no param) writes `in` itself
+            name: param.param is None or param.op == "in"
+            for name, param in ent.filters.items()
+        }
+        if ent.search is not None:
+            declared = {name: f.op == "in" for name, f in ent.search.filters.items()}
+        for name, takes_in in declared.items():
+            if not takes_in:
+                continue
             if is_identifier_field(name):
                 mapped = ent.identifiers.get(name.split(":", 1)[1])
             else:
@@ -411,6 +440,8 @@ class RestConnector(Connector[RestSourceConfig]):
         ent = self._entity(entity)
         if first is not None and first < 0:
             raise ValueError("`first` must be >= 0")
+        if ent.search is not None:
+            return await self._search_find(entity, ent, ent.search, filters, first, after)
         params: dict[str, str] = {}
         local: list[FieldFilter] = []
         """Filters applied here to every row read."""
@@ -475,6 +506,22 @@ class RestConnector(Connector[RestSourceConfig]):
                 )
             conditions.remove((i, longest))
             hub_only.append(filters[i])
+        # Without filters of its own here, each row read is a record: read what `first` and
+        # the one row that says whether there is more need.
+        want = None if first is None or hub_only else first + 1
+        rows = self.paging.rows(ent, ent.path, query, after, want=want)
+        return await self._page(entity, ent, rows, local, first)
+
+    async def _page(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        listing: AsyncGenerator[Row, None],
+        local: list[FieldFilter],
+        first: int | None,
+    ) -> Page:
+        """The records of ``listing`` that pass the filters applied here (``local``), up to
+        ``first``, each with its cursor."""
         out: list[Record] = []
         has_next = False
         fetched_at = utcnow()
@@ -488,11 +535,7 @@ class RestConnector(Connector[RestSourceConfig]):
             for system, path in ent.identifiers.items()
             if identifier_field(system) in named
         }
-        # Without filters of its own here, each row read is a record: read what `first` and
-        # the one row that says whether there is more need.
-        want = None if first is None or hub_only else first + 1
-        rows_after = self.paging.rows(ent, ent.path, query, after, want=want)
-        async with aclosing(rows_after) as rows:
+        async with aclosing(listing) as rows:
             async for row in rows:
                 raw = row.raw
                 if local:
@@ -516,6 +559,78 @@ class RestConnector(Connector[RestSourceConfig]):
                 record.cursor = row.cursor
                 out.append(record)
         return Page(out, has_next=has_next)
+
+    # -- POST search bodies ------------------------------------------------------------------
+    async def _search_find(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        search: RestSearch,
+        filters: Sequence[FieldFilter],
+        first: int | None,
+        after: str | None,
+    ) -> Page:
+        """``find`` through the search body: each filter the body declares goes in at its
+        placeholder (as JSON), the others are applied here."""
+        values: dict[str, Any] = {}
+        local: list[FieldFilter] = []
+        for i, flt in enumerate(filters):
+            if flt.op == "in" and not _as_list(flt.value):
+                return Page([], has_next=False)  # `in []`: nothing can match
+            value = None if flt.field in values else self._search_value(ent, search, flt)
+            if value is not None:
+                declared = search.filters[flt.field]
+                if not (declared.op == "in" and len(value) > declared.max):
+                    values[flt.field] = value
+                    continue
+                if first is None and after is None:
+                    return await self._find_in_chunks(
+                        entity, filters, i, declared.max, first, after
+                    )
+                # Paged: several calls have no common order to continue from; the hub
+                # filters.
+            local.append(flt)
+        want = None if first is None or local else first + 1
+        rows = self._search_rows(ent, search, values, after, want=want)
+        return await self._page(entity, ent, rows, local, first)
+
+    @staticmethod
+    def _search_value(ent: RestEntityConfig, search: RestSearch, flt: FieldFilter) -> Any:
+        """The JSON value ``flt`` puts at its placeholder, or ``None``: the API cannot be
+        asked exactly (another op, a mapped or transformed field, text on an API comparing
+        case-sensitively, a value JSON does not carry) and the hub filters."""
+        declared = search.filters.get(flt.field)
+        if declared is None or flt.field in ent.values or flt.field in ent.transforms:
+            return None
+        if declared.case_sensitive and _has_text(flt.value):
+            return None
+        try:
+            if declared.op == "in" and flt.op in ("in", "eq"):
+                values = _as_list(flt.value) if flt.op == "in" else [flt.value]
+                return [json_value(v) for v in dict.fromkeys(values)]
+            if declared.op == flt.op:
+                return json_value(flt.value)
+        except (ValueError, TypeError):  # TypeError: an unhashable value
+            return None
+        return None
+
+    def _search_rows(
+        self,
+        ent: RestEntityConfig,
+        search: RestSearch,
+        values: Mapping[str, Any],
+        after: str | None,
+        *,
+        want: int | None,
+    ) -> AsyncGenerator[Row, None]:
+        """The rows of the search with ``values`` at their placeholders, page by page."""
+        path = search.path or ent.path
+
+        async def send(ask: Ask) -> Any:
+            body = fill(search.body, {**values, **_paging_values(ask)})
+            return await self.transport.request("POST", path, {}, json_body=body)
+
+        return self.paging.walk(ent, f"POST {path}", send, after, search, want=want)
 
     def _condition(
         self, ent: RestEntityConfig, flt: FieldFilter, pushed: RestFilterParam
@@ -606,27 +721,34 @@ class RestConnector(Connector[RestSourceConfig]):
             if self.settings.health_path is not None:
                 await self.transport.get(self.settings.health_path, {}, read_json=False)
             else:
-                path, params = self._probe()
-                await self.transport.get(path, params)
+                await self._probe()
         except Exception as exc:  # health never raises (CancelledError still propagates)
             detail = exc.message if isinstance(exc, EcehubError) else type(exc).__name__
             return Health(self.name, False, (time.perf_counter() - started) * 1000, detail)
         return Health(self.name, True, (time.perf_counter() - started) * 1000)
 
-    def _probe(self) -> tuple[str, dict[str, str]]:
-        """The first entity's list, asking for one record."""
+    async def _probe(self) -> None:
+        """The first entity's list, asking for one record (POSTing its search body, if
+        it is listed so)."""
         ent = next(iter(self.settings.entities.values()), None)
         if ent is None:
-            return "/", {}
+            await self.transport.get("/", {})
+            return
+        if ent.search is not None:
+            first = Ask(1, page=ent.search.first_page, offset=0)
+            body = fill(ent.search.body, _paging_values(first))
+            await self.transport.request("POST", ent.search.path or ent.path, {}, json_body=body)
+            return
         pag = self.settings.pagination
+        params: dict[str, str] = {}
         match pag.style:
             case "page":
-                return ent.path, {pag.page_param: str(pag.first_page), pag.size_param: "1"}
+                params = {pag.page_param: str(pag.first_page), pag.size_param: "1"}
             case "offset":
-                return ent.path, {pag.offset_param: "0", pag.limit_param: "1"}
+                params = {pag.offset_param: "0", pag.limit_param: "1"}
             case "cursor":
-                return ent.path, {pag.limit_param: "1"}
-        return ent.path, {}
+                params = {pag.limit_param: "1"}
+        await self.transport.get(ent.path, params)
 
 
 def _with_keys(body: Any, keys: list[str]) -> Any:
@@ -638,6 +760,16 @@ def _with_keys(body: Any, keys: list[str]) -> Any:
     if isinstance(body, list):
         return [_with_keys(v, keys) for v in body]
     return body
+
+
+def _paging_values(ask: Ask) -> dict[str, Any]:
+    """What a search body's paging placeholders hold for one request (the cursor only
+    after the first page)."""
+    values: dict[str, Any] = {"size": ask.size, "limit": ask.size}
+    for name in ("page", "offset", "cursor"):
+        if (value := getattr(ask, name)) is not None:
+            values[name] = value
+    return values
 
 
 def _has_text(value: Any) -> bool:

@@ -9,7 +9,6 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +29,8 @@ from ecehub.connectors.rest.dialects import (
     RestQueryLanguage,
     check_field_name,
 )
+from ecehub.connectors.rest.paths import ApiPath
+from ecehub.connectors.rest.search import RestSearch, RestSearchFilter
 
 __all__ = [
     "ApiKeyAuth",
@@ -41,6 +42,8 @@ __all__ = [
     "RestEntityConfig",
     "RestFilterParam",
     "RestQueryLanguage",
+    "RestSearch",
+    "RestSearchFilter",
     "RestSourceConfig",
     "TlsSettings",
 ]
@@ -48,15 +51,6 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_path(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError("a path starts with '/', e.g. /v1/providers")
-    return value
-
-
-_ApiPath = Annotated[str, AfterValidator(_check_path)]
 
 
 class ApiKeyAuth(_Strict):
@@ -211,7 +205,7 @@ class RestByKeys(_Strict):
     param: str | None = Field(
         default=None, description="repeat and comma: the query parameter taking the keys"
     )
-    path: _ApiPath | None = Field(
+    path: ApiPath | None = Field(
         default=None, description="post: the search endpoint (default: the entity's path)"
     )
     body: JsonValue = Field(
@@ -315,9 +309,9 @@ class RestEntityConfig(EntityConfig):
     """``path`` is the list endpoint; ``key``, ``fields``, ``identifiers`` and ``parent`` are
     JSON paths (dotted, e.g. ``address.city``) inside one record."""
 
-    path: _ApiPath
+    path: ApiPath
     records_path: str | None = Field(default=None, description="overrides the source's")
-    item_path: _ApiPath | None = Field(
+    item_path: ApiPath | None = Field(
         default=None, description="per-key endpoint, e.g. /providers/{key}, when no batch param"
     )
     item_record_path: str | None = Field(
@@ -335,10 +329,15 @@ class RestEntityConfig(EntityConfig):
     parent_batch: RestBatch | None = Field(
         default=None, description="param filtering the list by many parent keys at once"
     )
-    parent_path: _ApiPath | None = Field(
+    parent_path: ApiPath | None = Field(
         default=None, description="per-parent endpoint, e.g. /providers/{parent_key}/staff"
     )
     filters: dict[str, RestFilterParam] = Field(default_factory=dict)
+    search: RestSearch | None = Field(
+        default=None,
+        description="list by POSTing a JSON search body (filters, paging and, with {keys}, "
+        "keys at their placeholders) instead of GET path",
+    )
     order: str | None = Field(
         default=None,
         description="the value of pagination.order_param for this entity's listings "
@@ -363,7 +362,38 @@ class RestEntityConfig(EntityConfig):
                 "`batch` and `by_keys` both say how to fetch many keys: keep one (`batch: "
                 "{param: ids}` is `by_keys: {style: comma, param: ids}`)"
             )
+        if self.search is not None:
+            self._check_search(self.search)
         return self
+
+    def _check_search(self, search: RestSearch) -> None:
+        if self.filters:
+            raise ValueError(
+                "an entity with `search` is listed by POSTing its body: declare its filters "
+                f"in search.filters (and their placeholders in search.body), not in `filters` "
+                f"({', '.join(sorted(self.filters))})"
+            )
+        if search.takes_keys:
+            other = [
+                name
+                for name in ("by_keys", "batch", "item_path")
+                if getattr(self, name) is not None
+            ]
+            if other:
+                raise ValueError(
+                    f'search.body with "{{keys}}" and `{other[0]}` both say how to fetch keys: '
+                    f"keep one"
+                )
+        for name in search.filters:
+            if name.startswith("identifier:"):
+                mapped = name.split(":", 1)[1] in self.identifiers
+            else:
+                mapped = name in self.fields
+            if not mapped:
+                raise ValueError(
+                    f"search.filters.{name}: {name} is not mapped in this entity; map it in "
+                    f"`fields` (or `identifiers` for identifier:<SYSTEM>)"
+                )
 
     def expression_field(self, name: str, flt: RestFilterParam) -> str | None:
         """The source's field an expression filter on canonical ``name`` compares: its own
@@ -392,7 +422,7 @@ class RestSourceConfig(SourceConfig[RestEntityConfig]):
     )
     pagination: PaginationConfig = Field(default_factory=PaginationConfig)
     max_concurrency: int = Field(default=8, ge=1, le=256)
-    health_path: _ApiPath | None = Field(
+    health_path: ApiPath | None = Field(
         default=None,
         description="GET this for health(); default: the first entity's list, one record",
     )
