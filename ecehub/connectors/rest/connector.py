@@ -53,6 +53,7 @@ from ecehub.connectors.rest.settings import (
     RestSourceConfig,
 )
 from ecehub.connectors.rest.transport import RestTransport
+from ecehub.connectors.transforms import join_key, split_key
 from ecehub.connectors.usage import count
 from ecehub.errors import EcehubError
 
@@ -146,7 +147,11 @@ class RestConnector(Connector[RestSourceConfig]):
     ) -> Record | None:
         if not isinstance(raw, Mapping):
             return None
-        found_key = dig(raw, ent.key)
+        if len(ent.key_columns) == 1:
+            found_key = dig(raw, ent.key)
+        else:
+            parts = [dig(raw, path) for path in ent.key_columns]
+            found_key = None if any(p is None for p in parts) else join_key(parts)
         found_key = key if found_key is None else found_key
         if found_key is None:
             return None
@@ -200,6 +205,9 @@ class RestConnector(Connector[RestSourceConfig]):
     async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         ent = self._entity(entity)
         wanted = _unique(keys)
+        if len(ent.key_columns) > 1:
+            # A key of another number of parts is none of this entity's: not asked.
+            wanted = [k for k in wanted if _parts(k, len(ent.key_columns)) is not None]
         if not wanted:
             return {}
         if ent.by_keys is not None:
@@ -210,7 +218,13 @@ class RestConnector(Connector[RestSourceConfig]):
                 self._records_of(
                     entity,
                     ent,
-                    self._search_rows(ent, search, {"keys": chunk}, None, want=len(chunk) + 1),
+                    self._search_rows(
+                        ent,
+                        search,
+                        {"keys": _key_values(ent.key_columns, chunk)},
+                        None,
+                        want=len(chunk) + 1,
+                    ),
                 )
                 for chunk in _chunks(wanted, search.max_keys)
             )
@@ -269,19 +283,42 @@ class RestConnector(Connector[RestSourceConfig]):
     def _expression_params(
         self, ent: RestEntityConfig, by_keys: RestByKeys
     ) -> Callable[[list[str]], _Pairs | None]:
+        """Keys as the query language's condition: ``field in (...)`` for a one-path key,
+        ``(a = 'x' AND b = 'y') OR (...)`` for a key of several paths."""
         language = self.settings.query
         assert language is not None  # checked at load
-        field = by_keys.field or ent.key
+        names = by_keys.part_names(ent.key_columns)
+        kinds = by_keys.literals(len(names))
+
+        def written(key: str) -> list[str] | None:
+            """The key's parts as literals; ``None``: it cannot be in the source."""
+            parts = _parts(key, len(names))
+            if parts is None:
+                return None
+            out: list[str] = []
+            for part, kind in zip(parts, kinds, strict=True):
+                if kind == "text":
+                    out.append(language.text(part))
+                elif _NUMBER.fullmatch(part):
+                    out.append(part)
+                else:
+                    return None  # not a number: cannot be in a number column, not asked
+            return out
 
         def build(keys: list[str]) -> _Pairs | None:
-            if by_keys.literal == "number":
-                # A key that is not a number cannot be in a number column: not asked.
-                literals = [k for k in keys if _NUMBER.fullmatch(k)]
-            else:
-                literals = [language.text(k) for k in keys]
+            literals = [w for k in keys if (w := written(k)) is not None]
             if not literals:
                 return None
-            return [(language.param, language.member(field, literals))]
+            if len(names) == 1:
+                return [(language.param, language.member(names[0], [w[0] for w in literals]))]
+            # AND binds tighter than OR in SoQL and OData: one parenthesis per key.
+            each = (
+                "("
+                + language.and_.join(language.equals(n, v) for n, v in zip(names, w, strict=True))
+                + ")"
+                for w in literals
+            )
+            return [(language.param, language.or_.join(each))]
 
         return build
 
@@ -353,8 +390,9 @@ class RestConnector(Connector[RestSourceConfig]):
         self, entity: str, ent: RestEntityConfig, by_keys: RestByKeys, keys: list[str]
     ) -> list[Record]:
         path = by_keys.path or ent.path
+        values = _key_values(tuple(by_keys.part_names(ent.key_columns)), keys)
         body = await self.transport.request(
-            "POST", path, {}, json_body=_with_keys(by_keys.body, keys)
+            "POST", path, {}, json_body=_with_keys(by_keys.body, values)
         )
         fetched_at = utcnow()
         out: list[Record] = []
@@ -366,7 +404,14 @@ class RestConnector(Connector[RestSourceConfig]):
 
     async def _fetch_one(self, entity: str, ent: RestEntityConfig, key: str) -> Record | None:
         assert ent.item_path is not None
-        path = ent.item_path.replace("{key}", quote(key, safe=""))
+        path = ent.item_path
+        if len(ent.key_columns) == 1:
+            path = path.replace("{key}", quote(key, safe=""))
+        else:
+            # Each part quoted: a brace in one becomes %7B, never another placeholder.
+            parts = split_key(key, len(ent.key_columns))
+            for column, part in zip(ent.key_columns, parts, strict=True):
+                path = path.replace("{" + column + "}", quote(part, safe=""))
         body = await self.transport.get(path, {}, missing_ok=True)
         if body is ABSENT:
             return None
@@ -375,7 +420,10 @@ class RestConnector(Connector[RestSourceConfig]):
         return self._record(entity, ent, raw, key=key)
 
     def _key_filter(self, ent: RestEntityConfig) -> str | None:
-        """The filterable field (or identifier) whose JSON path is the key, with op ``in``."""
+        """The filterable field (or identifier) whose JSON path is the key, with op ``in``
+        (none for a key of several paths)."""
+        if len(ent.key_columns) > 1:
+            return None
         declared: dict[str, bool] = {
             # an expression filter (no param) writes `in` itself
             name: param.param is None or param.op == "in"
@@ -751,7 +799,24 @@ class RestConnector(Connector[RestSourceConfig]):
         await self.transport.get(ent.path, params)
 
 
-def _with_keys(body: Any, keys: list[str]) -> Any:
+def _parts(key: str, count: int) -> list[str] | None:
+    """The ``count`` parts of ``key`` (:func:`~ecehub.connectors.transforms.split_key`), or
+    ``None`` when it is not a key of that many."""
+    try:
+        return split_key(key, count)
+    except ValueError:
+        return None
+
+
+def _key_values(names: tuple[str, ...], keys: list[str]) -> list[Any]:
+    """Keys as a JSON body lists them: the keys themselves, or for a key of several paths
+    one object per key, its parts under ``names`` (keys were checked to split)."""
+    if len(names) == 1:
+        return list(keys)
+    return [dict(zip(names, split_key(key, len(names)), strict=True)) for key in keys]
+
+
+def _with_keys(body: Any, keys: list[Any]) -> Any:
     """The POST body template with the list of keys where it says ``"{keys}"``."""
     if body == "{keys}":
         return keys
