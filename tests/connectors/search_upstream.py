@@ -30,6 +30,8 @@ def _folded(value: Any) -> Any:
 class SearchUpstream:
     rows: list[Row]
     key: tuple[str, ...] = ("id",)
+    id_names: tuple[str, ...] | None = None
+    """The names of a composite key's parts in the ``ids`` objects (default: ``key``)."""
     bodies: list[Any] = field(default_factory=list)
     raw: list[str] = field(default_factory=list)
     sent: int = 0
@@ -58,7 +60,7 @@ class SearchUpstream:
         if len(self.key) == 1:
             return str(row[self.key[0]]) in {str(i) for i in ids}
         parts = tuple(str(row[k]) for k in self.key)
-        return parts in {tuple(str(i[k]) for k in self.key) for i in ids}
+        return parts in {tuple(str(i[k]) for k in self.id_names or self.key) for i in ids}
 
     async def search(self, request: web.Request) -> web.Response:
         text = await request.text()

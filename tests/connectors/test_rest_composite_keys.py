@@ -200,14 +200,18 @@ async def test_composite_keys_in_a_post_body_are_objects(
             "body": {"ids": "{keys}", "page": "{page}", "size": "{size}"},
             "max_keys": 60,
             "page_size": 40,
+            "key_fields": ["grant", "program"],
         }
+        api.id_names = ("grant", "program")
     conn = _connector(made, _source(base, entity))
     wanted = [*KEYS[:100], join_key(STRANGE[1])]
     found = await conn.fetch("program", wanted)
     assert sorted(found) == sorted(wanted)
     assert found[join_key(STRANGE[1])].fields["name"] == "Strange 1"
     # One object per key, its parts under their names.
-    sent = [(i["grant_number"], i["program_number"]) for b in api.bodies for i in b["ids"]]
+    names = api.id_names or api.key
+    sent = [(i[names[0]], i[names[1]]) for b in api.bodies for i in b["ids"]]
+    assert all(len(i) == 2 for b in api.bodies for i in b["ids"])
     assert set(sent) == {*PARTS[:100], STRANGE[1]}
     # 101 keys in bodies of at most 60: two searches (by_keys: unpaged; search: pages of 40).
     assert len(api.bodies) == (2 if how == "by_keys" else 2 + 1 + 1)
@@ -259,6 +263,13 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"by_keys": None, "item_path": "/p/{key}"}, "one placeholder per path"),
     ({"by_keys": None, "item_path": "/g/{grant_number}"}, "one placeholder per path"),
     ({"by_keys": None}, "give one (or `list_only: true`"),
+    (
+        {
+            "by_keys": None,
+            "search": {"body": {"ids": "{keys}"}, "key_fields": ["g"]},
+        },
+        "give 2, one per path",
+    ),
 ]
 
 

@@ -308,6 +308,8 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"body": {"o": "{offset}", "l": "{limit}"}, "next_cursor_path": "n"}, "by offset"),
     ({"body": {}, "page_size": 10}, "page_size is not used"),
     ({"body": {}, "max_keys": 10}, 'needs "{keys}"'),
+    ({"body": {}, "key_fields": ["a"]}, 'needs "{keys}"'),
+    ({"body": {"ids": "{keys}"}, "key_fields": ["a"]}, "key of several paths"),
     ({"body": {"c": "{county}"}, "filters": {"county": {}}}, "county is not mapped"),
 ]
 

@@ -221,7 +221,7 @@ class RestConnector(Connector[RestSourceConfig]):
                     self._search_rows(
                         ent,
                         search,
-                        {"keys": _key_values(ent.key_columns, chunk)},
+                        {"keys": _key_values(search.key_names(ent.key_columns), chunk)},
                         None,
                         want=len(chunk) + 1,
                     ),

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, PrivateAttr, model_validator
 
 from ecehub.connectors.base import FilterOp
 from ecehub.connectors.rest.paths import ApiPath
@@ -33,7 +33,9 @@ __all__ = ["PLACEHOLDER", "RestSearch", "RestSearchFilter", "fill", "json_value"
 PLACEHOLDER: Final = re.compile(r"\{([A-Za-z_][A-Za-z0-9_:.]*)\}")
 """A placeholder: ``{page}``, ``{keys}``, ``{city}``, ``{identifier:LICENSE_NUMBER}``."""
 
-_PAGING: Final[dict[str, frozenset[str]]] = {
+Style = Literal["page", "offset", "cursor", "none"]
+
+_PAGING: Final[dict[Style, frozenset[str]]] = {
     "page": frozenset({"page", "size"}),
     "offset": frozenset({"offset", "limit"}),
     "cursor": frozenset({"cursor", "limit"}),
@@ -101,6 +103,14 @@ class RestSearch(_Strict):
     max_keys: int = Field(
         default=200, ge=1, le=10_000, description="{keys}: most keys one body carries"
     )
+    key_fields: list[str] | None = Field(
+        default=None,
+        description="{keys} of a key of several paths: the names of its parts in each key's "
+        "object, in the order of `key` (default: the key's paths)",
+    )
+
+    _style: Style = PrivateAttr(default="none")
+    _takes_keys: bool = PrivateAttr(default=False)
 
     _STYLES_OF: ClassVar[dict[str, tuple[str, ...]]] = {
         "first_page": ("page",),
@@ -144,31 +154,32 @@ class RestSearch(_Strict):
                 f"and {{limit}}, or {{cursor}} and {{limit}} (or none of them: one call)"
             )
         style = styles[0]
-        if "max_keys" in self.model_fields_set and "keys" not in found:
-            raise ValueError('search.max_keys needs "{keys}" in the body')
+        for name in ("max_keys", "key_fields"):
+            if name in self.model_fields_set and "keys" not in found:
+                raise ValueError(f'search.{name} needs "{{keys}}" in the body')
         for name in sorted(self.model_fields_set & set(self._STYLES_OF)):
             if style not in self._STYLES_OF[name]:
                 raise ValueError(
                     f"search.{name} is not used: the body pages by {style} "
                     f"({' '.join('{' + p + '}' for p in sorted(paging)) or 'one call'})"
                 )
+        self._style = style
+        self._takes_keys = "keys" in found
         return self
 
     @property
-    def style(self) -> Literal["page", "offset", "cursor", "none"]:
+    def style(self) -> Style:
         """The paging the body's placeholders spell (checked at load)."""
-        names = {name for _, name in _walk(self.body, "body")}
-        if "page" in names:
-            return "page"
-        if "offset" in names:
-            return "offset"
-        if "cursor" in names:
-            return "cursor"
-        return "none"
+        return self._style
+
+    def key_names(self, key_columns: tuple[str, ...]) -> tuple[str, ...]:
+        """The names of a key's parts in the objects ``{keys}`` lists."""
+        return tuple(self.key_fields) if self.key_fields is not None else key_columns
 
     @property
     def takes_keys(self) -> bool:
-        return any(name == "keys" for _, name in _walk(self.body, "body"))
+        """Whether the body carries ``{keys}``: ``fetch`` then POSTs it."""
+        return self._takes_keys
 
 
 def _walk(value: Any, where: str, *, member: bool = False) -> Iterator[tuple[str, str | None]]:

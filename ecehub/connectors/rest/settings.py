@@ -488,6 +488,13 @@ class RestEntityConfig(EntityConfig):
                     f'search.body with "{{keys}}" and `{other[0]}` both say how to fetch keys: '
                     f"keep one"
                 )
+        if search.key_fields is not None and (
+            len(self.key_columns) == 1 or len(search.key_fields) != len(self.key_columns)
+        ):
+            raise ValueError(
+                f"search.key_fields names the parts of a key of several paths: give "
+                f"{len(self.key_columns)}, one per path of `key` ({', '.join(self.key_columns)})"
+            )
         for name in search.filters:
             if name.startswith("identifier:"):
                 mapped = name.split(":", 1)[1] in self.identifiers
