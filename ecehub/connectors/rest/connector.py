@@ -4,14 +4,23 @@
 How each call reaches the API:
 
 - ``fetch``: ``by_keys`` (the query language's ``in``, a repeated or comma param, or a POST
-  body; in chunks of ``max``, split further to keep URLs within ``max_url_length``), or a
-  ``batch`` param (``?ids=a,b,c``), else ``item_path`` per key (404 = missing), else ``find``
-  with an ``in`` filter on the key;
+  body; in chunks of ``max``, split further to keep URLs within ``max_url_length``), or the
+  ``"{keys}"`` of a ``search`` body (paged like a listing), or a ``batch`` param
+  (``?ids=a,b,c``), else ``item_path`` per key (404 = missing), else ``find`` with an ``in``
+  filter on the key;
 - ``children``: ``parent_batch`` param in chunks, else ``parent_path`` per parent;
 - ``find``: filters with a matching ``filters`` entry become query params or conditions of
   the query expression (:mod:`~ecehub.connectors.rest.dialects`), the rest are applied here
   with :func:`~ecehub.connectors.base.matches`. An expression condition that is a superset
   (a case-insensitive filter on an API comparing exactly) is applied here again, exactly.
+  An entity with ``search`` is listed by POSTing its body instead, each filter it declares
+  at its placeholder as a JSON value (:mod:`~ecehub.connectors.rest.search`).
+
+A key of several paths (``key: [grant_number, program_number]``) is the parts joined by
+:func:`~ecehub.connectors.transforms.join_key`; ``fetch`` asks each part apart: ``(a = 'x'
+AND b = 'y') OR (...)`` in an expression, one object per key in a POST body, one
+placeholder per part in ``item_path``. A key that does not split into that many parts is
+none of the entity's and is not asked.
 """
 
 from __future__ import annotations

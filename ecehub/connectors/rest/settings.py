@@ -417,6 +417,15 @@ class RestEntityConfig(EntityConfig):
                 "`batch` and `by_keys` both say how to fetch many keys: keep one (`batch: "
                 "{param: ids}` is `by_keys: {style: comma, param: ids}`)"
             )
+        if self.by_keys is not None:
+            columns = self.key_columns
+            names = self.by_keys.part_names(columns)
+            literals = self.by_keys.literals(len(columns))
+            if len(names) != len(columns) or len(literals) != len(columns):
+                raise ValueError(
+                    f"by_keys: the key has {len(columns)} path(s) ({', '.join(columns)}): "
+                    f"`fields` and a `literal` list take one entry per path"
+                )
         if self.search is not None:
             self._check_search(self.search)
         return self
@@ -444,13 +453,6 @@ class RestEntityConfig(EntityConfig):
                 raise ValueError(
                     f"by_keys.field names one field; a key of {len(columns)} paths takes "
                     f"`fields: [...]`, one name per path"
-                )
-            names = self.by_keys.part_names(columns)
-            literals = self.by_keys.literals(len(columns))
-            if len(names) != len(columns) or len(literals) != len(columns):
-                raise ValueError(
-                    f"by_keys: the key has {len(columns)} paths ({', '.join(columns)}): give "
-                    f"`fields` and a `literal` list of {len(columns)} each"
                 )
         if self.item_path is not None:
             missing = [c for c in columns if "{" + c + "}" not in self.item_path]
