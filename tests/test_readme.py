@@ -83,6 +83,14 @@ def test_the_rest_dialect_examples_load() -> None:
     assert odata.pagination.page_size == 500  # type: ignore[attr-defined]
 
 
+def test_the_rest_search_example_loads() -> None:
+    data = yaml.safe_load(_yaml_after("**POST search bodies.**"))
+    [source] = parse_config(data).sources.values()
+    search = source.entities["program"].search  # type: ignore[attr-defined]
+    assert search.style == "page" and search.takes_keys
+    assert set(search.filters) == {"city", "license_status", "identifier:LICENSE_NUMBER"}
+
+
 def _canonical_guide() -> dict[str, str]:
     """The README's guide to the canonical fields: each entity's paragraph (and table), by
     the entity named in bold at its start."""

@@ -10,7 +10,7 @@ and filter values travel as variables.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -153,6 +153,19 @@ class GraphqlEntityConfig(EntityConfig):
     )
     find: GraphqlFindQuery | None = None
     filters: dict[str, GraphqlFilterArgument] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_key_path(cls, data: Any) -> Any:
+        """A key of several paths would need keys passed as input objects, which the
+        fetch and children fields (``ids: [ID!]!``) do not take: refused, saying so."""
+        if isinstance(data, dict) and isinstance(data.get("key"), list | tuple):
+            raise ValueError(
+                "a graphql source takes a key of one path: its fetch field takes one value per "
+                "record, so `key: [a, b]` cannot be asked; map the path of a field that alone "
+                "identifies the record (sql, csv and rest sources take a key of several)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _queries(self) -> Self:

@@ -7,15 +7,17 @@ Keys, fields, identifiers and parents are dotted JSON paths inside one record
   filter params, batches of keys, entities, the source);
 - :mod:`~ecehub.connectors.rest.dialects`: query languages (SODA ``$where``, OData
   ``$filter``): their presets, and literals and conditions written with escaping;
+- :mod:`~ecehub.connectors.rest.search`: POST search bodies: their placeholders, checked at
+  load, and filled with JSON values;
 - :mod:`~ecehub.connectors.rest.credentials`: OAuth2 client credentials and client
   certificates (``tls``): secrets named by environment variable, files loaded at config load;
 - :mod:`~ecehub.connectors.rest.oauth`: the access token of a source (kept, refreshed before
   it expires, one refresh at a time, a new one after a 401);
-- :mod:`~ecehub.connectors.rest.paths`: reading a dotted JSON path;
-- :mod:`~ecehub.connectors.rest.transport`: the session, auth and one GET, and what its errors
-  may show;
-- :mod:`~ecehub.connectors.rest.paging`: a listing page by page in each paging style, and what
-  ``Record.cursor`` holds;
+- :mod:`~ecehub.connectors.rest.paths`: reading a dotted JSON path; an endpoint's path;
+- :mod:`~ecehub.connectors.rest.transport`: the session, auth and one GET or POST, and what
+  its errors may show;
+- :mod:`~ecehub.connectors.rest.paging`: a listing page by page in each paging style (GET
+  params or a search body), and what ``Record.cursor`` holds;
 - :mod:`~ecehub.connectors.rest.connector`: :class:`RestConnector`, the connector contract on
   top, and how each of its calls reaches the API.
 """
@@ -31,6 +33,8 @@ from ecehub.connectors.rest.settings import (
     RestEntityConfig,
     RestFilterParam,
     RestQueryLanguage,
+    RestSearch,
+    RestSearchFilter,
     RestSourceConfig,
     TlsSettings,
 )
@@ -46,6 +50,8 @@ __all__ = [
     "RestEntityConfig",
     "RestFilterParam",
     "RestQueryLanguage",
+    "RestSearch",
+    "RestSearchFilter",
     "RestSourceConfig",
     "TlsSettings",
 ]

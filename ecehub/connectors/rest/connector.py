@@ -4,14 +4,23 @@
 How each call reaches the API:
 
 - ``fetch``: ``by_keys`` (the query language's ``in``, a repeated or comma param, or a POST
-  body; in chunks of ``max``, split further to keep URLs within ``max_url_length``), or a
-  ``batch`` param (``?ids=a,b,c``), else ``item_path`` per key (404 = missing), else ``find``
-  with an ``in`` filter on the key;
+  body; in chunks of ``max``, split further to keep URLs within ``max_url_length``), or the
+  ``"{keys}"`` of a ``search`` body (paged like a listing), or a ``batch`` param
+  (``?ids=a,b,c``), else ``item_path`` per key (404 = missing), else ``find`` with an ``in``
+  filter on the key;
 - ``children``: ``parent_batch`` param in chunks, else ``parent_path`` per parent;
 - ``find``: filters with a matching ``filters`` entry become query params or conditions of
   the query expression (:mod:`~ecehub.connectors.rest.dialects`), the rest are applied here
   with :func:`~ecehub.connectors.base.matches`. An expression condition that is a superset
   (a case-insensitive filter on an API comparing exactly) is applied here again, exactly.
+  An entity with ``search`` is listed by POSTing its body instead, each filter it declares
+  at its placeholder as a JSON value (:mod:`~ecehub.connectors.rest.search`).
+
+A key of several paths (``key: [grant_number, program_number]``) is the parts joined by
+:func:`~ecehub.connectors.transforms.join_key`; ``fetch`` asks each part apart: ``(a = 'x'
+AND b = 'y') OR (...)`` in an expression, one object per key in a POST body, one
+placeholder per part in ``item_path``. A key that does not split into that many parts is
+none of the entity's and is not asked.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, TypeVar
@@ -42,8 +51,9 @@ from ecehub.connectors.base import (
     utcnow,
 )
 from ecehub.connectors.rest.dialects import folds_simply, number_literal
-from ecehub.connectors.rest.paging import RestPaging
+from ecehub.connectors.rest.paging import Ask, RestPaging, Row
 from ecehub.connectors.rest.paths import ABSENT, dig
+from ecehub.connectors.rest.search import RestSearch, fill, json_value
 from ecehub.connectors.rest.settings import (
     RestBatch,
     RestByKeys,
@@ -52,6 +62,7 @@ from ecehub.connectors.rest.settings import (
     RestSourceConfig,
 )
 from ecehub.connectors.rest.transport import RestTransport
+from ecehub.connectors.transforms import join_key, split_key
 from ecehub.connectors.usage import count
 from ecehub.errors import EcehubError
 
@@ -145,7 +156,11 @@ class RestConnector(Connector[RestSourceConfig]):
     ) -> Record | None:
         if not isinstance(raw, Mapping):
             return None
-        found_key = dig(raw, ent.key)
+        if len(ent.key_columns) == 1:
+            found_key = dig(raw, ent.key)
+        else:
+            parts = [dig(raw, path) for path in ent.key_columns]
+            found_key = None if any(p is None for p in parts) else join_key(parts)
         found_key = key if found_key is None else found_key
         if found_key is None:
             return None
@@ -168,14 +183,24 @@ class RestConnector(Connector[RestSourceConfig]):
         parent_key: str | None = None,
         want: int | None = None,
     ) -> list[Record]:
-        """Every record of a listing; ``parent_key`` marks a per-parent endpoint, where a 404
-        (an unknown parent, on most APIs) means no children. ``want``: the rows expected."""
+        """Every record of a GET listing; ``parent_key`` marks a per-parent endpoint, where a
+        404 (an unknown parent, on most APIs) means no children. ``want``: the rows expected."""
         ent = self._entity(entity)
-        out: list[Record] = []
-        fetched_at = utcnow()
         listing = self.paging.rows(
             ent, path, params, None, missing_ok=parent_key is not None, want=want
         )
+        return await self._records_of(entity, ent, listing, parent_key=parent_key)
+
+    async def _records_of(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        listing: AsyncGenerator[Row, None],
+        *,
+        parent_key: str | None = None,
+    ) -> list[Record]:
+        out: list[Record] = []
+        fetched_at = utcnow()
         async with aclosing(listing) as rows:
             async for row in rows:
                 record = self._record(
@@ -189,10 +214,30 @@ class RestConnector(Connector[RestSourceConfig]):
     async def fetch(self, entity: str, keys: Sequence[str]) -> dict[str, Record]:
         ent = self._entity(entity)
         wanted = _unique(keys)
+        if len(ent.key_columns) > 1:
+            # A key of another number of parts is none of this entity's: not asked.
+            wanted = [k for k in wanted if _parts(k, len(ent.key_columns)) is not None]
         if not wanted:
             return {}
         if ent.by_keys is not None:
             records = await self._fetch_by_keys(entity, ent, ent.by_keys, wanted)
+        elif ent.search is not None and ent.search.takes_keys:
+            search = ent.search
+            listings = await _gather(
+                self._records_of(
+                    entity,
+                    ent,
+                    self._search_rows(
+                        ent,
+                        search,
+                        {"keys": _key_values(search.key_names(ent.key_columns), chunk)},
+                        None,
+                        want=len(chunk) + 1,
+                    ),
+                )
+                for chunk in _chunks(wanted, search.max_keys)
+            )
+            records = [r for listing in listings for r in listing]
         elif ent.batch is not None:
             listings = await _gather(
                 self._listing(entity, ent.path, params)
@@ -247,19 +292,42 @@ class RestConnector(Connector[RestSourceConfig]):
     def _expression_params(
         self, ent: RestEntityConfig, by_keys: RestByKeys
     ) -> Callable[[list[str]], _Pairs | None]:
+        """Keys as the query language's condition: ``field in (...)`` for a one-path key,
+        ``(a = 'x' AND b = 'y') OR (...)`` for a key of several paths."""
         language = self.settings.query
         assert language is not None  # checked at load
-        field = by_keys.field or ent.key
+        names = by_keys.part_names(ent.key_columns)
+        kinds = by_keys.literals(len(names))
+
+        def written(key: str) -> list[str] | None:
+            """The key's parts as literals; ``None``: it cannot be in the source."""
+            parts = _parts(key, len(names))
+            if parts is None:
+                return None
+            out: list[str] = []
+            for part, kind in zip(parts, kinds, strict=True):
+                if kind == "text":
+                    out.append(language.text(part))
+                elif _NUMBER.fullmatch(part):
+                    out.append(part)
+                else:
+                    return None  # not a number: cannot be in a number column, not asked
+            return out
 
         def build(keys: list[str]) -> _Pairs | None:
-            if by_keys.literal == "number":
-                # A key that is not a number cannot be in a number column: not asked.
-                literals = [k for k in keys if _NUMBER.fullmatch(k)]
-            else:
-                literals = [language.text(k) for k in keys]
+            literals = [w for k in keys if (w := written(k)) is not None]
             if not literals:
                 return None
-            return [(language.param, language.member(field, literals))]
+            if len(names) == 1:
+                return [(language.param, language.member(names[0], [w[0] for w in literals]))]
+            # AND binds tighter than OR in SoQL and OData: one parenthesis per key.
+            each = (
+                "("
+                + language.and_.join(language.equals(n, v) for n, v in zip(names, w, strict=True))
+                + ")"
+                for w in literals
+            )
+            return [(language.param, language.or_.join(each))]
 
         return build
 
@@ -331,12 +399,13 @@ class RestConnector(Connector[RestSourceConfig]):
         self, entity: str, ent: RestEntityConfig, by_keys: RestByKeys, keys: list[str]
     ) -> list[Record]:
         path = by_keys.path or ent.path
+        values = _key_values(tuple(by_keys.part_names(ent.key_columns)), keys)
         body = await self.transport.request(
-            "POST", path, {}, json_body=_with_keys(by_keys.body, keys)
+            "POST", path, {}, json_body=_with_keys(by_keys.body, values)
         )
         fetched_at = utcnow()
         out: list[Record] = []
-        for raw in self.paging.records_in(ent, body, path):
+        for raw in self.paging.records_in(ent, body, f"POST {path}"):
             record = self._record(entity, ent, raw, fetched_at=fetched_at)
             if record is not None:
                 out.append(record)
@@ -344,7 +413,14 @@ class RestConnector(Connector[RestSourceConfig]):
 
     async def _fetch_one(self, entity: str, ent: RestEntityConfig, key: str) -> Record | None:
         assert ent.item_path is not None
-        path = ent.item_path.replace("{key}", quote(key, safe=""))
+        path = ent.item_path
+        if len(ent.key_columns) == 1:
+            path = path.replace("{key}", quote(key, safe=""))
+        else:
+            # Each part quoted: a brace in one becomes %7B, never another placeholder.
+            parts = split_key(key, len(ent.key_columns))
+            for column, part in zip(ent.key_columns, parts, strict=True):
+                path = path.replace("{" + column + "}", quote(part, safe=""))
         body = await self.transport.get(path, {}, missing_ok=True)
         if body is ABSENT:
             return None
@@ -353,10 +429,20 @@ class RestConnector(Connector[RestSourceConfig]):
         return self._record(entity, ent, raw, key=key)
 
     def _key_filter(self, ent: RestEntityConfig) -> str | None:
-        """The filterable field (or identifier) whose JSON path is the key, with op ``in``."""
-        for name, param in ent.filters.items():
-            if param.param is not None and param.op != "in":
-                continue  # an expression filter (no param) writes `in` itself
+        """The filterable field (or identifier) whose JSON path is the key, with op ``in``
+        (none for a key of several paths)."""
+        if len(ent.key_columns) > 1:
+            return None
+        declared: dict[str, bool] = {
+            # an expression filter (no param) writes `in` itself
+            name: param.param is None or param.op == "in"
+            for name, param in ent.filters.items()
+        }
+        if ent.search is not None:
+            declared = {name: f.op == "in" for name, f in ent.search.filters.items()}
+        for name, takes_in in declared.items():
+            if not takes_in:
+                continue
             if is_identifier_field(name):
                 mapped = ent.identifiers.get(name.split(":", 1)[1])
             else:
@@ -411,6 +497,8 @@ class RestConnector(Connector[RestSourceConfig]):
         ent = self._entity(entity)
         if first is not None and first < 0:
             raise ValueError("`first` must be >= 0")
+        if ent.search is not None:
+            return await self._search_find(entity, ent, ent.search, filters, first, after)
         params: dict[str, str] = {}
         local: list[FieldFilter] = []
         """Filters applied here to every row read."""
@@ -475,6 +563,22 @@ class RestConnector(Connector[RestSourceConfig]):
                 )
             conditions.remove((i, longest))
             hub_only.append(filters[i])
+        # Without filters of its own here, each row read is a record: read what `first` and
+        # the one row that says whether there is more need.
+        want = None if first is None or hub_only else first + 1
+        rows = self.paging.rows(ent, ent.path, query, after, want=want)
+        return await self._page(entity, ent, rows, local, first)
+
+    async def _page(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        listing: AsyncGenerator[Row, None],
+        local: list[FieldFilter],
+        first: int | None,
+    ) -> Page:
+        """The records of ``listing`` that pass the filters applied here (``local``), up to
+        ``first``, each with its cursor."""
         out: list[Record] = []
         has_next = False
         fetched_at = utcnow()
@@ -488,11 +592,7 @@ class RestConnector(Connector[RestSourceConfig]):
             for system, path in ent.identifiers.items()
             if identifier_field(system) in named
         }
-        # Without filters of its own here, each row read is a record: read what `first` and
-        # the one row that says whether there is more need.
-        want = None if first is None or hub_only else first + 1
-        rows_after = self.paging.rows(ent, ent.path, query, after, want=want)
-        async with aclosing(rows_after) as rows:
+        async with aclosing(listing) as rows:
             async for row in rows:
                 raw = row.raw
                 if local:
@@ -516,6 +616,78 @@ class RestConnector(Connector[RestSourceConfig]):
                 record.cursor = row.cursor
                 out.append(record)
         return Page(out, has_next=has_next)
+
+    # -- POST search bodies ------------------------------------------------------------------
+    async def _search_find(
+        self,
+        entity: str,
+        ent: RestEntityConfig,
+        search: RestSearch,
+        filters: Sequence[FieldFilter],
+        first: int | None,
+        after: str | None,
+    ) -> Page:
+        """``find`` through the search body: each filter the body declares goes in at its
+        placeholder (as JSON), the others are applied here."""
+        values: dict[str, Any] = {}
+        local: list[FieldFilter] = []
+        for i, flt in enumerate(filters):
+            if flt.op == "in" and not _as_list(flt.value):
+                return Page([], has_next=False)  # `in []`: nothing can match
+            value = None if flt.field in values else self._search_value(ent, search, flt)
+            if value is not None:
+                declared = search.filters[flt.field]
+                if not (declared.op == "in" and len(value) > declared.max):
+                    values[flt.field] = value
+                    continue
+                if first is None and after is None:
+                    return await self._find_in_chunks(
+                        entity, filters, i, declared.max, first, after
+                    )
+                # Paged: several calls have no common order to continue from; the hub
+                # filters.
+            local.append(flt)
+        want = None if first is None or local else first + 1
+        rows = self._search_rows(ent, search, values, after, want=want)
+        return await self._page(entity, ent, rows, local, first)
+
+    @staticmethod
+    def _search_value(ent: RestEntityConfig, search: RestSearch, flt: FieldFilter) -> Any:
+        """The JSON value ``flt`` puts at its placeholder, or ``None``: the API cannot be
+        asked exactly (another op, a mapped or transformed field, text on an API comparing
+        case-sensitively, a value JSON does not carry) and the hub filters."""
+        declared = search.filters.get(flt.field)
+        if declared is None or flt.field in ent.values or flt.field in ent.transforms:
+            return None
+        if declared.case_sensitive and _has_text(flt.value):
+            return None
+        try:
+            if declared.op == "in" and flt.op in ("in", "eq"):
+                values = _as_list(flt.value) if flt.op == "in" else [flt.value]
+                return [json_value(v) for v in dict.fromkeys(values)]
+            if declared.op == flt.op:
+                return json_value(flt.value)
+        except (ValueError, TypeError):  # TypeError: an unhashable value
+            return None
+        return None
+
+    def _search_rows(
+        self,
+        ent: RestEntityConfig,
+        search: RestSearch,
+        values: Mapping[str, Any],
+        after: str | None,
+        *,
+        want: int | None,
+    ) -> AsyncGenerator[Row, None]:
+        """The rows of the search with ``values`` at their placeholders, page by page."""
+        path = search.path or ent.path
+
+        async def send(ask: Ask) -> Any:
+            body = fill(search.body, {**values, **_paging_values(ask)})
+            return await self.transport.request("POST", path, {}, json_body=body)
+
+        return self.paging.walk(ent, f"POST {path}", send, after, search, want=want)
 
     def _condition(
         self, ent: RestEntityConfig, flt: FieldFilter, pushed: RestFilterParam
@@ -606,30 +778,54 @@ class RestConnector(Connector[RestSourceConfig]):
             if self.settings.health_path is not None:
                 await self.transport.get(self.settings.health_path, {}, read_json=False)
             else:
-                path, params = self._probe()
-                await self.transport.get(path, params)
+                await self._probe()
         except Exception as exc:  # health never raises (CancelledError still propagates)
             detail = exc.message if isinstance(exc, EcehubError) else type(exc).__name__
             return Health(self.name, False, (time.perf_counter() - started) * 1000, detail)
         return Health(self.name, True, (time.perf_counter() - started) * 1000)
 
-    def _probe(self) -> tuple[str, dict[str, str]]:
-        """The first entity's list, asking for one record."""
+    async def _probe(self) -> None:
+        """The first entity's list, asking for one record (POSTing its search body, if
+        it is listed so)."""
         ent = next(iter(self.settings.entities.values()), None)
         if ent is None:
-            return "/", {}
+            await self.transport.get("/", {})
+            return
+        if ent.search is not None:
+            first = Ask(1, page=ent.search.first_page, offset=0)
+            body = fill(ent.search.body, _paging_values(first))
+            await self.transport.request("POST", ent.search.path or ent.path, {}, json_body=body)
+            return
         pag = self.settings.pagination
+        params: dict[str, str] = {}
         match pag.style:
             case "page":
-                return ent.path, {pag.page_param: str(pag.first_page), pag.size_param: "1"}
+                params = {pag.page_param: str(pag.first_page), pag.size_param: "1"}
             case "offset":
-                return ent.path, {pag.offset_param: "0", pag.limit_param: "1"}
+                params = {pag.offset_param: "0", pag.limit_param: "1"}
             case "cursor":
-                return ent.path, {pag.limit_param: "1"}
-        return ent.path, {}
+                params = {pag.limit_param: "1"}
+        await self.transport.get(ent.path, params)
 
 
-def _with_keys(body: Any, keys: list[str]) -> Any:
+def _parts(key: str, count: int) -> list[str] | None:
+    """The ``count`` parts of ``key`` (:func:`~ecehub.connectors.transforms.split_key`), or
+    ``None`` when it is not a key of that many."""
+    try:
+        return split_key(key, count)
+    except ValueError:
+        return None
+
+
+def _key_values(names: tuple[str, ...], keys: list[str]) -> list[Any]:
+    """Keys as a JSON body lists them: the keys themselves, or for a key of several paths
+    one object per key, its parts under ``names`` (keys were checked to split)."""
+    if len(names) == 1:
+        return list(keys)
+    return [dict(zip(names, split_key(key, len(names)), strict=True)) for key in keys]
+
+
+def _with_keys(body: Any, keys: list[Any]) -> Any:
     """The POST body template with the list of keys where it says ``"{keys}"``."""
     if body == "{keys}":
         return keys
@@ -638,6 +834,16 @@ def _with_keys(body: Any, keys: list[str]) -> Any:
     if isinstance(body, list):
         return [_with_keys(v, keys) for v in body]
     return body
+
+
+def _paging_values(ask: Ask) -> dict[str, Any]:
+    """What a search body's paging placeholders hold for one request (the cursor only
+    after the first page)."""
+    values: dict[str, Any] = {"size": ask.size, "limit": ask.size}
+    for name in ("page", "offset", "cursor"):
+        if (value := getattr(ask, name)) is not None:
+            values[name] = value
+    return values
 
 
 def _has_text(value: Any) -> bool:

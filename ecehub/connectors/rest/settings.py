@@ -9,15 +9,16 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     JsonValue,
     SecretStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from ecehub.config.model import EntityConfig, SourceConfig
 from ecehub.connectors.base import FilterOp
@@ -30,6 +31,9 @@ from ecehub.connectors.rest.dialects import (
     RestQueryLanguage,
     check_field_name,
 )
+from ecehub.connectors.rest.paths import ApiPath
+from ecehub.connectors.rest.search import RestSearch, RestSearchFilter
+from ecehub.connectors.transforms import key_columns
 
 __all__ = [
     "ApiKeyAuth",
@@ -41,6 +45,8 @@ __all__ = [
     "RestEntityConfig",
     "RestFilterParam",
     "RestQueryLanguage",
+    "RestSearch",
+    "RestSearchFilter",
     "RestSourceConfig",
     "TlsSettings",
 ]
@@ -48,15 +54,6 @@ __all__ = [
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_path(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError("a path starts with '/', e.g. /v1/providers")
-    return value
-
-
-_ApiPath = Annotated[str, AfterValidator(_check_path)]
 
 
 class ApiKeyAuth(_Strict):
@@ -203,15 +200,21 @@ class RestByKeys(_Strict):
         default=None,
         description="expression: the source's name of the key field (default: the entity's `key`)",
     )
-    literal: Literal["text", "number"] = Field(
+    fields: list[str] | None = Field(
+        default=None,
+        description="expression and post, a key of several paths: the source's names of its "
+        "parts, in the order of `key` (default: the key's paths)",
+    )
+    literal: Literal["text", "number"] | list[Literal["text", "number"]] = Field(
         default="text",
         description="expression: keys written as quoted text ('1') or bare numbers (1, for a "
-        "number column; a key that is not a number is then not asked: it cannot be there)",
+        "number column; a key that is not a number is then not asked: it cannot be there); "
+        "a list gives each part of a key of several paths its own",
     )
     param: str | None = Field(
         default=None, description="repeat and comma: the query parameter taking the keys"
     )
-    path: _ApiPath | None = Field(
+    path: ApiPath | None = Field(
         default=None, description="post: the search endpoint (default: the entity's path)"
     )
     body: JsonValue = Field(
@@ -225,10 +228,10 @@ class RestByKeys(_Strict):
     @model_validator(mode="after")
     def _style_settings(self) -> Self:
         takes = {
-            "expression": {"field", "literal"},
+            "expression": {"field", "fields", "literal"},
             "repeat": {"param"},
             "comma": {"param"},
-            "post": {"path", "body"},
+            "post": {"path", "body", "fields"},
         }[self.style]
         stray = sorted(self.model_fields_set - takes - {"style", "max"})
         if stray:
@@ -245,7 +248,26 @@ class RestByKeys(_Strict):
             )
         if self.field is not None:
             check_field_name(self.field)
+        if self.field is not None and self.fields is not None:
+            raise ValueError(
+                "by_keys: `field` names a one-path key's field, `fields` the parts "
+                "of a key of several: give one"
+            )
         return self
+
+    def part_names(self, key_columns: tuple[str, ...]) -> list[str]:
+        """The source's names of the key's parts."""
+        if self.fields is not None:
+            return list(self.fields)
+        if self.field is not None:
+            return [self.field]
+        return list(key_columns)
+
+    def literals(self, parts: int) -> list[Literal["text", "number"]]:
+        """How each of the key's ``parts`` is written."""
+        if isinstance(self.literal, list):
+            return list(self.literal)
+        return [self.literal] * parts
 
 
 def _holds_keys(body: Any) -> bool:
@@ -311,13 +333,38 @@ class RestFilterParam(_Strict):
         return self
 
 
+_Key = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "the key's JSON path, or a list of paths whose values together are "
+            "the key (joined with | after escaping | and \\ in each value)",
+        }
+    ),
+]
+
+
 class RestEntityConfig(EntityConfig):
     """``path`` is the list endpoint; ``key``, ``fields``, ``identifiers`` and ``parent`` are
-    JSON paths (dotted, e.g. ``address.city``) inside one record."""
+    JSON paths (dotted, e.g. ``address.city``) inside one record. ``key`` may list several
+    paths (a grant number and a program number): the source key is their values joined by
+    :func:`~ecehub.connectors.transforms.join_key`, as for sql and csv sources, and keys are
+    asked by ``by_keys`` (expression or post), a search body's ``{keys}`` or an ``item_path``
+    holding each path's placeholder."""
 
-    path: _ApiPath
+    path: ApiPath
+    key: _Key
+    key_columns: SkipJsonSchema[tuple[str, ...]] = ()
+    """The key's paths, from ``key`` (set by the validator, never written in the file)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_columns(cls, data: Any) -> Any:
+        return key_columns(data)
+
     records_path: str | None = Field(default=None, description="overrides the source's")
-    item_path: _ApiPath | None = Field(
+    item_path: ApiPath | None = Field(
         default=None, description="per-key endpoint, e.g. /providers/{key}, when no batch param"
     )
     item_record_path: str | None = Field(
@@ -335,10 +382,15 @@ class RestEntityConfig(EntityConfig):
     parent_batch: RestBatch | None = Field(
         default=None, description="param filtering the list by many parent keys at once"
     )
-    parent_path: _ApiPath | None = Field(
+    parent_path: ApiPath | None = Field(
         default=None, description="per-parent endpoint, e.g. /providers/{parent_key}/staff"
     )
     filters: dict[str, RestFilterParam] = Field(default_factory=dict)
+    search: RestSearch | None = Field(
+        default=None,
+        description="list by POSTing a JSON search body (filters, paging and, with {keys}, "
+        "keys at their placeholders) instead of GET path",
+    )
     order: str | None = Field(
         default=None,
         description="the value of pagination.order_param for this entity's listings "
@@ -348,7 +400,9 @@ class RestEntityConfig(EntityConfig):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Self:
-        if self.item_path is not None and "{key}" not in self.item_path:
+        if len(self.key_columns) > 1:
+            self._check_composite_key()
+        elif self.item_path is not None and "{key}" not in self.item_path:
             raise ValueError("item_path needs a {key} placeholder, e.g. /providers/{key}")
         if self.parent_path is not None and "{parent_key}" not in self.parent_path:
             raise ValueError(
@@ -363,7 +417,96 @@ class RestEntityConfig(EntityConfig):
                 "`batch` and `by_keys` both say how to fetch many keys: keep one (`batch: "
                 "{param: ids}` is `by_keys: {style: comma, param: ids}`)"
             )
+        if self.by_keys is not None:
+            columns = self.key_columns
+            names = self.by_keys.part_names(columns)
+            literals = self.by_keys.literals(len(columns))
+            if len(names) != len(columns) or len(literals) != len(columns):
+                raise ValueError(
+                    f"by_keys: the key has {len(columns)} path(s) ({', '.join(columns)}): "
+                    f"`fields` and a `literal` list take one entry per path"
+                )
+        if self.search is not None:
+            self._check_search(self.search)
         return self
+
+    def _check_composite_key(self) -> None:
+        """What asks for a key of several paths can carry each part apart."""
+        columns = self.key_columns
+        placeholders = " and ".join("{" + c + "}" for c in columns)
+        ways = (
+            f"by_keys style expression (with a dialect) or post, a search body with "
+            f'"{{keys}}", or an item_path holding {placeholders}'
+        )
+        if self.batch is not None:
+            raise ValueError(
+                f"`batch` sends keys in one parameter, which cannot hold a key of several "
+                f"paths ({', '.join(columns)}): use {ways}"
+            )
+        if self.by_keys is not None:
+            if self.by_keys.style in ("repeat", "comma"):
+                raise ValueError(
+                    f"by_keys style {self.by_keys.style} sends keys in one parameter, which "
+                    f"cannot hold a key of several paths ({', '.join(columns)}): use {ways}"
+                )
+            if self.by_keys.field is not None:
+                raise ValueError(
+                    f"by_keys.field names one field; a key of {len(columns)} paths takes "
+                    f"`fields: [...]`, one name per path"
+                )
+        if self.item_path is not None:
+            missing = [c for c in columns if "{" + c + "}" not in self.item_path]
+            if "{key}" in self.item_path or missing:
+                raise ValueError(
+                    f"item_path of a key of several paths holds one placeholder per path "
+                    f"({placeholders}), not {{key}}, e.g. /grants/{{{columns[0]}}}/..."
+                )
+        asked = (
+            self.by_keys is not None
+            or self.item_path is not None
+            or (self.search is not None and self.search.takes_keys)
+        )
+        if not asked and not self.list_only:
+            raise ValueError(
+                f"a key of several paths ({', '.join(columns)}) is asked for by {ways}; "
+                f"give one (or `list_only: true` for an entity never asked by key)"
+            )
+
+    def _check_search(self, search: RestSearch) -> None:
+        if self.filters:
+            raise ValueError(
+                "an entity with `search` is listed by POSTing its body: declare its filters "
+                f"in search.filters (and their placeholders in search.body), not in `filters` "
+                f"({', '.join(sorted(self.filters))})"
+            )
+        if search.takes_keys:
+            other = [
+                name
+                for name in ("by_keys", "batch", "item_path")
+                if getattr(self, name) is not None
+            ]
+            if other:
+                raise ValueError(
+                    f'search.body with "{{keys}}" and `{other[0]}` both say how to fetch keys: '
+                    f"keep one"
+                )
+        if search.key_fields is not None and (
+            len(self.key_columns) == 1 or len(search.key_fields) != len(self.key_columns)
+        ):
+            raise ValueError(
+                f"search.key_fields names the parts of a key of several paths: give "
+                f"{len(self.key_columns)}, one per path of `key` ({', '.join(self.key_columns)})"
+            )
+        for name in search.filters:
+            if name.startswith("identifier:"):
+                mapped = name.split(":", 1)[1] in self.identifiers
+            else:
+                mapped = name in self.fields
+            if not mapped:
+                raise ValueError(
+                    f"search.filters.{name}: {name} is not mapped in this entity; map it in "
+                    f"`fields` (or `identifiers` for identifier:<SYSTEM>)"
+                )
 
     def expression_field(self, name: str, flt: RestFilterParam) -> str | None:
         """The source's field an expression filter on canonical ``name`` compares: its own
@@ -392,7 +535,7 @@ class RestSourceConfig(SourceConfig[RestEntityConfig]):
     )
     pagination: PaginationConfig = Field(default_factory=PaginationConfig)
     max_concurrency: int = Field(default=8, ge=1, le=256)
-    health_path: _ApiPath | None = Field(
+    health_path: ApiPath | None = Field(
         default=None,
         description="GET this for health(); default: the first entity's list, one record",
     )
@@ -449,6 +592,20 @@ class RestSourceConfig(SourceConfig[RestEntityConfig]):
         return self
 
     @model_validator(mode="after")
+    def _children_of_composite_keys(self) -> Self:
+        """As for sql sources: a child's one parent path cannot hold a key of several."""
+        for entity, ent in self.entities.items():
+            parent = ent.parent_entity
+            above = self.entities.get(parent) if parent else None
+            if above is not None and len(above.key_columns) > 1:
+                raise ValueError(
+                    f"entities.{entity}.parent: {parent} is keyed by several paths "
+                    f"({', '.join(above.key_columns)}), which one parent path cannot hold; "
+                    f"give {parent} a one-path key or drop the parent"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _query_settings(self) -> Self:
         """What an entity asks of the source's query language and paging is there, and no
         parameter is sent for two things."""
@@ -464,7 +621,8 @@ class RestSourceConfig(SourceConfig[RestEntityConfig]):
                         f"{where}.by_keys style expression needs the source's query language: "
                         f"set `dialect: soda` or `dialect: odata` (or a `query` block)"
                     )
-                check_field_name(ent.by_keys.field or ent.key)
+                for part in ent.by_keys.part_names(ent.key_columns):
+                    check_field_name(part)
             for canonical, flt in ent.filters.items():
                 if flt.param is None:
                     if self.query is None:
@@ -506,7 +664,7 @@ class RestSourceConfig(SourceConfig[RestEntityConfig]):
             return ent.order
         if self.dialect == "soda":
             return ":id"
-        return ent.key
+        return ",".join(ent.key_columns)
 
     def case_sensitive(self, flt: RestFilterParam) -> bool:
         """Whether the API compares this filter's text exactly."""
