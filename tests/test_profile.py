@@ -162,3 +162,46 @@ async def test_a_wrong_date_format_is_refused_at_load(
 ) -> None:
     code, _, err = await run("check", "--config", str(_declared(tmp_path, extra)))
     assert code != 0 and message in err and "date_formats" in err, err
+
+
+def _csv_config(tmp_path: Path) -> Path:
+    rows = [("P1", "3/31/22"), ("P2", "31/3/22"), ("P3", "NA"), ("P4", "2025-06-30")]
+    rows += [(f"P{n}", "13/13/13") for n in range(5, 9)]  # four more that no format reads
+    (tmp_path / "providers.csv").write_text(
+        "id,rated\n" + "".join(f"{key},{rated}\n" for key, rated in rows), encoding="utf-8"
+    )
+    path = tmp_path / "state.yaml"
+    path.write_text(
+        f"""
+sources:
+  registry:
+    kind: csv
+    entities:
+      program:
+        file: providers.csv
+        key: id
+        fields: {{qris_rated_on: rated}}
+        null_values: [NA]
+        date_formats: {{qris_rated_on: ['%m/%d/%y']}}
+hub: {{url: "sqlite+aiosqlite:///{tmp_path / "hub.db"}"}}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(("sample", "bad", "empty"), [("200", 5, 1), ("2", 1, 0), ("3", 1, 1)])
+async def test_the_profile_counts_the_unparsable_values_of_the_records_it_shows(
+    tmp_path: Path, sample: str, bad: int, empty: int
+) -> None:
+    """A CSV file is parsed whole, by `check` before the profile reads it: the unparsable
+    values are those of the sampled records, not a difference of the connector's counters
+    (which had counted the whole file already, and showed 0)."""
+    code, out, err = await run(
+        "check", "--config", str(_csv_config(tmp_path)), "--profile", "--sample", sample
+    )
+    assert code == 0, err
+    [row] = [line.split() for line in out.splitlines() if line.startswith("    qris_rated_on")]
+    filled = min(int(sample), 8) - bad - empty
+    assert row[1:4] == [str(filled), str(empty), str(bad)], out
+    assert "'31/3/22'" in row[4]

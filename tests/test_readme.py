@@ -114,3 +114,57 @@ def test_the_canonical_guide_covers_every_canonical_field() -> None:
             # each field's row (or entry) says its canonical type
             kind = spec.fields[field]
             assert re.search(rf"`{field}`[^(|]*?[(|]\s*{kind}\b", guide[name]), (name, field)
+
+
+# -- "Connect your own system: three worked examples" -------------------------------------------
+def _examples_section() -> str:
+    start = README.index("## Connect your own system: three worked examples")
+    return README[start : README.index("\n## ", start + 1)]
+
+
+def test_the_examples_yaml_is_the_example_configs() -> None:
+    """Each YAML block of the walk-through is one example config's source block, verbatim."""
+    from examples.systems import CONFIGS
+
+    blocks = re.findall(r"```yaml\n(.*?)```", _examples_section(), re.S)
+    files = {name: CONFIGS[name].read_text(encoding="utf-8") for name in CONFIGS}
+    assert len(blocks) == 3
+    for block, name in zip(blocks, ["opendata", "pir", "statefile"], strict=True):
+        assert block in files[name] and block in files["state"], name
+
+
+def _timeless(text: str) -> str:
+    return re.sub(r"\d+\.\d ms", "- ms", text)
+
+
+async def test_the_examples_profile_and_trace_are_what_the_commands_print(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pasted `ecehub check --profile` output and the trace figure, against a fresh run
+    (milliseconds aside): they cannot go stale."""
+    from ecehub.cli.server import _check
+    from examples.systems import CONFIGS, ExampleSystems
+    from examples.trace import first_page
+
+    section = _examples_section()
+    command = re.search(
+        r"`ecehub check --profile --sample (\d+) --config examples/state.yaml`", section
+    )
+    assert command is not None
+    pasted = section[section.index("```\n", command.end()) + 4 :]
+    pasted = pasted[: pasted.index("```")]
+    async with ExampleSystems(tmp_path) as systems:
+        for name, value in systems.env.items():
+            monkeypatch.setenv(name, value)
+        capsys.readouterr()
+        assert await _check(str(CONFIGS["state"]), int(command.group(1))) == 0
+        printed = capsys.readouterr().out
+        page = await first_page(systems)
+    assert _timeless(pasted) == _timeless(printed)
+    figure = {
+        m.group(1): [int(m.group(2)), int(m.group(3)), int(m.group(4))]
+        for m in re.finditer(r"\| `(\w+)` \| (\d+) \| (\d+) \| (\d+) \|", section)
+    }
+    traced = {n: [s["calls"], s["requests"], s["rows"]] for n, s in page.trace.items()}
+    assert figure == traced
+    assert f"open-data API: {page.served} request received" in section

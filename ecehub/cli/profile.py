@@ -46,12 +46,21 @@ async def profile(conn: Connector, sample: int) -> int:
         names += [(system, True) for system in mapping.identifiers]
         for name, identifier in dict.fromkeys(names):
             filled = _filled(records, name, identifier)
-            # An identifier's values are unparsable only through its transforms.
-            counted = (entity, f"identifier:{name}" if identifier else name)
-            found = after.get(counted)
-            bad = 0 if found is None else found.count - before.get(counted, 0)
+            if identifier:
+                # An identifier's values are unparsable only through its transforms, which
+                # the connector counts, not the record: what this read added.
+                counted = (entity, f"identifier:{name}")
+                found = after.get(counted)
+                bad = 0 if found is None else found.count - before.get(counted, 0)
+                examples = ", ".join(found.examples) if bad and found is not None else ""
+            else:
+                # Each sampled record says which of its fields it read as null: the count is
+                # of these records, whatever the connector read before (a file parsed whole
+                # by `check`, or once for every record in it).
+                shown_values = [r.unparsable[name] for r in records if name in r.unparsable]
+                bad = len(shown_values)
+                examples = ", ".join(shown_values[:3])
             empty = len(records) - filled - bad
-            examples = ", ".join(found.examples) if bad and found is not None else ""
             shown = f"identifier {name}" if identifier else name
             print(f"    {shown:<28} {filled:>7} {empty:>7} {bad:>10}  {examples}".rstrip())
     return failed

@@ -15,7 +15,9 @@ dialect differences stay with SQLAlchemy:
 A key may be several columns (``key: [grant_number, program_number]``): the record's key is
 their values joined by :func:`~ecehub.connectors.transforms.join_key`, ``fetch`` asks
 ``(c1, c2) IN ((?, ?), ...)`` and ``find`` orders by the columns and continues after a
-cursor with ``c1 > ? OR (c1 = ? AND c2 > ?)``.
+cursor with ``c1 > ? OR (c1 = ? AND c2 > ?)``. A child of such an entity names as many
+columns of its own (``parent: {program: [grant_number, program_number]}``): its parent key
+is their values joined the same way, and ``children`` asks ``(p1, p2) IN ((?, ?), ...)``.
 
 Error messages name the source, entity, table and columns, never the URL or credentials.
 """
@@ -90,7 +92,7 @@ from ecehub.connectors.base import (
     entity_mapping,
     utcnow,
 )
-from ecehub.connectors.transforms import join_key, key_columns, split_key
+from ecehub.connectors.transforms import join_key, key_columns, parent_columns, split_key
 from ecehub.connectors.usage import count
 from ecehub.errors import SourceError, SourceUnavailable
 
@@ -114,6 +116,18 @@ _Key = Annotated[
 ]
 
 
+_Parent = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+            "description": "the column holding the parent's key, or the columns holding the "
+            "parts of a key of several columns, in the parent key's order",
+        }
+    ),
+]
+
+
 class SqlEntityConfig(EntityConfig):
     """``table`` is a table or view name (optionally ``schema.table``); ``key``, ``fields``,
     ``identifiers`` and ``parent`` name its columns. ``key`` may list several columns (a
@@ -123,13 +137,17 @@ class SqlEntityConfig(EntityConfig):
 
     table: str
     key: _Key
+    parent: dict[str, _Parent] | None = None
     key_columns: SkipJsonSchema[tuple[str, ...]] = ()
     """The key's columns, from ``key`` (set by the validator, never written in the file)."""
+    parent_columns: SkipJsonSchema[tuple[str, ...]] = ()
+    """The columns holding the parent's key, from ``parent`` (several for a parent keyed by
+    several columns; set by the validator, never written in the file)."""
 
     @model_validator(mode="before")
     @classmethod
     def _key_columns(cls, data: Any) -> Any:
-        return key_columns(data)
+        return parent_columns(key_columns(data))
 
 
 class SqlSourceConfig(SourceConfig[SqlEntityConfig]):
@@ -144,12 +162,20 @@ class SqlSourceConfig(SourceConfig[SqlEntityConfig]):
         for entity, ent in self.entities.items():
             parent = ent.parent_entity
             above = self.entities.get(parent) if parent else None
-            if above is not None and len(above.key_columns) > 1:
+            if above is None or len(above.key_columns) == len(ent.parent_columns):
+                continue
+            if len(above.key_columns) > 1:
                 raise ValueError(
                     f"entities.{entity}.parent: {parent} is keyed by several columns "
                     f"({', '.join(above.key_columns)}), which one parent column cannot hold; "
-                    f"give {parent} a one-column key (a view can add one) or drop the parent"
+                    f"name the child's columns holding them, in the same order "
+                    f"(parent: {{{parent}: [{', '.join(above.key_columns)}]}}), or drop the "
+                    f"parent"
                 )
+            raise ValueError(
+                f"entities.{entity}.parent: {parent} is keyed by one column "
+                f"({above.key_columns[0]}); name one column of {entity} holding it"
+            )
         return self
 
     @field_validator("url")
@@ -218,15 +244,14 @@ class _MappedEntity:
     """The key's columns (one, or several whose values together are the key)."""
     fields: dict[str, Column[Any]]
     identifiers: dict[str, Column[Any]]
-    parent: Column[Any] | None
+    parent: tuple[Column[Any], ...]
+    """The columns holding the parent's key (none for an entity without a parent)."""
 
     @property
     def columns(self) -> list[Column[Any]]:
         seen: dict[str, Column[Any]] = {}
-        for col in [*self.keys, *self.fields.values(), *self.identifiers.values()]:
+        for col in [*self.keys, *self.fields.values(), *self.identifiers.values(), *self.parent]:
             seen.setdefault(col.name, col)
-        if self.parent is not None:
-            seen.setdefault(self.parent.name, self.parent)
         return list(seen.values())
 
     def filter_column(self, field_name: str) -> Column[Any] | None:
@@ -246,8 +271,7 @@ def _find_column(table: Table, name: str) -> Column[Any] | None:
 def _map_columns(entity: str, ent: SqlEntityConfig, table: Table) -> _MappedEntity | list[str]:
     """The entity's columns in ``table``, or one problem per column it does not have."""
     names = [*ent.key_columns, *ent.fields.values(), *ent.identifiers.values()]
-    if ent.parent_column:
-        names.append(ent.parent_column)
+    names += ent.parent_columns
     columns = {name: _find_column(table, name) for name in names}
     missing = [name for name, col in columns.items() if col is None]
     if missing:
@@ -262,7 +286,7 @@ def _map_columns(entity: str, ent: SqlEntityConfig, table: Table) -> _MappedEnti
         keys=tuple(col[name] for name in ent.key_columns),
         fields={canonical: col[name] for canonical, name in ent.fields.items()},
         identifiers={system: col[name] for system, name in ent.identifiers.items()},
-        parent=col[ent.parent_column] if ent.parent_column else None,
+        parent=tuple(col[name] for name in ent.parent_columns),
     )
 
 
@@ -440,7 +464,7 @@ class SqlConnector(Connector[SqlSourceConfig]):
             join_key([values[k] for k in mapped.keys]),
             {name: values[col] for name, col in mapped.fields.items()},
             {system: values[col] for system, col in mapped.identifiers.items()},
-            None if mapped.parent is None else values[mapped.parent],
+            _parent_key([values[p] for p in mapped.parent]),
             fetched_at=fetched_at,
         )
 
@@ -505,18 +529,20 @@ class SqlConnector(Connector[SqlSourceConfig]):
         if not parent_keys:
             return {}
         mapped = await self._mapped_entity(entity)
-        assert mapped.parent is not None  # ent.parent is set, so reflection found it
+        assert mapped.parent  # ent.parent is set, so reflection found it
         parent = mapped.parent
-        values = self._parse_all(parent, parent_keys)
+        values = self._parse_keys(parent, parent_keys)
         fetched_at = utcnow()
         out: dict[str, list[Record]] = {str(k): [] for k in parent_keys}
-        out.update({str(v): [] for v in values})
+        out.update({join_key(v) if isinstance(v, tuple) else str(v): [] for v in values})
         if not values:
             return out
         async with self._connect() as conn:
             for chunk in _chunks(values):
                 stmt = (
-                    select(*mapped.columns).where(parent.in_(chunk)).order_by(parent, *mapped.keys)
+                    select(*mapped.columns)
+                    .where(_key_in(parent, chunk))
+                    .order_by(*parent, *mapped.keys)
                 )
                 found = (await conn.execute(stmt)).all()
                 count(requests=1, rows=len(found))
@@ -700,7 +726,7 @@ def _latest_rows(
         keys=tuple(over(k) for k in mapped.keys),
         fields={name: over(col) for name, col in mapped.fields.items()},
         identifiers={system: over(col) for system, col in mapped.identifiers.items()},
-        parent=None if mapped.parent is None else over(mapped.parent),
+        parent=tuple(over(p) for p in mapped.parent),
     )
     return outer, select(*outer.columns).where(ranked.c[_RANK] == 1)
 
@@ -710,6 +736,14 @@ def _as_column(column: Any) -> Column[Any]:
     alike)."""
     found: Column[Any] = column
     return found
+
+
+def _parent_key(parts: list[Any]) -> str | None:
+    """A row's parent key from its parent columns' values: none without a parent, or when a
+    column holding part of it is null (a row of no parent, as with one column)."""
+    if not parts or any(p is None for p in parts):
+        return None
+    return join_key(parts)
 
 
 def _key_in(columns: tuple[Column[Any], ...], values: Sequence[Any]) -> ColumnElement[bool]:

@@ -45,6 +45,7 @@ __all__ = [
     "join_key",
     "key_columns",
     "map_only",
+    "parent_columns",
     "split_key",
     "unmap",
 ]
@@ -73,6 +74,29 @@ def key_columns(data: Any) -> Any:
         return {**data, "key": " + ".join(key), "key_columns": tuple(key)}
     if isinstance(key, str):
         return {**data, "key_columns": (key,)}
+    return data
+
+
+def parent_columns(data: Any) -> Any:
+    """An entity's raw settings with ``parent_columns`` set from ``parent`` (a column, or a
+    list of them for a parent keyed by several columns, then written back as ``a + b``, as
+    :func:`key_columns` writes ``key``)."""
+    if not isinstance(data, dict):
+        return data
+    parent = data.get("parent")
+    if "parent_columns" in data:  # a dump of a validated model
+        return data
+    if not isinstance(parent, dict) or len(parent) != 1:
+        return data  # none, or a shape the entity model refuses with its own message
+    [(entity, columns)] = parent.items()
+    if isinstance(columns, list | tuple):
+        if not columns or not all(isinstance(c, str) and c for c in columns):
+            raise ValueError("`parent` names a column or a non-empty list of them")
+        if len(set(columns)) != len(columns):
+            raise ValueError("`parent` names a column twice")
+        return {**data, "parent": {entity: " + ".join(columns)}, "parent_columns": tuple(columns)}
+    if isinstance(columns, str):
+        return {**data, "parent_columns": (columns,)}
     return data
 
 

@@ -281,8 +281,53 @@ async def test_composite_keys_find_fetch_and_page_on_every_backend(db_url: str) 
         await conn.aclose()
 
 
-def test_a_child_of_a_composite_key_is_refused_at_load() -> None:
-    with pytest.raises(ConfigError, match="keyed by several columns"):
+async def test_children_of_a_composite_key_name_its_columns_on_every_backend(
+    db_url: str,
+) -> None:
+    """A yearly report keyed by grant and program number, with its enrollment rows under it
+    through the same two columns: each program's children, one statement for many parents,
+    and a parent key that is not one (or a part that does not match) finds none."""
+    conn = await _composite_source(db_url)
+    settings = conn.sql_config.model_dump()
+    settings["entities"]["site"] = {
+        "table": "report",
+        "key": ["grant_number", "program_number"],
+        "parent": {"program": ["grant_number", "program_number"]},
+        "fields": {"name": "program_name"},
+    }
+    settings["url"] = db_url
+    child = SqlConnector("hsr", SqlSourceConfig.model_validate(settings))
+    try:
+        assert await child.verify() == []
+        parents = [join_key(["a|b", "c"]), join_key(["g", "\\1"]), join_key(["09CH0001", "005"])]
+        asked = [*parents, join_key(["a", "c"]), "no-such"]
+        grouped = await child.children("site", "program", asked)
+        assert {k: [r.fields["name"] for r in v] for k, v in grouped.items()} == {
+            parents[0]: ["Pipe in the grant"],
+            parents[1]: ["Backslash at the start"],
+            parents[2]: ["Program 5"],
+            join_key(["a", "c"]): [],
+            "no-such": [],
+        }
+        assert all(r.parent_key == k for k, v in grouped.items() for r in v)
+        [found] = (await child.find("site", [FieldFilter("name", "eq", "Program 5")])).records
+        assert found.parent_key == parents[2]
+    finally:
+        await child.aclose()
+        await conn.aclose()
+
+
+@pytest.mark.parametrize(
+    ("parent", "message"),
+    [
+        ("program_id", "keyed by several columns"),
+        (["a"], "keyed by several columns"),
+        (["a", "b", "c"], "keyed by several columns"),
+        (["a", "a"], "names a column twice"),
+    ],
+)
+def test_a_child_must_name_as_many_columns_as_its_parent_key(parent: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
         parse_config(
             {
                 "sources": {
@@ -291,10 +336,28 @@ def test_a_child_of_a_composite_key_is_refused_at_load() -> None:
                         "url": "sqlite+aiosqlite:///x.db",
                         "entities": {
                             "program": {"table": "report", "key": ["a", "b"]},
+                            "site": {"table": "site", "key": "id", "parent": {"program": parent}},
+                        },
+                    }
+                }
+            }
+        )
+
+
+def test_a_child_of_a_one_column_key_names_one_column() -> None:
+    with pytest.raises(ConfigError, match="keyed by one column"):
+        parse_config(
+            {
+                "sources": {
+                    "hsr": {
+                        "kind": "sql",
+                        "url": "sqlite+aiosqlite:///x.db",
+                        "entities": {
+                            "program": {"table": "report", "key": "a"},
                             "site": {
                                 "table": "site",
                                 "key": "id",
-                                "parent": {"program": "program_id"},
+                                "parent": {"program": ["a", "b"]},
                             },
                         },
                     }
