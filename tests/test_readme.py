@@ -134,7 +134,7 @@ def test_the_examples_yaml_is_the_example_configs() -> None:
 
 
 def _timeless(text: str) -> str:
-    return re.sub(r"\d+\.\d ms", "- ms", text)
+    return re.sub(r" *\d+\.\d ms", " - ms", text)
 
 
 async def test_the_examples_profile_and_trace_are_what_the_commands_print(
