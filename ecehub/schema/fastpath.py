@@ -183,6 +183,24 @@ def _objects(call: Callable[[Any, Any], Any], return_type: GraphQLOutputType) ->
 _SLOW = object()
 """What :func:`_complete` answers when the field must take graphql-core's full path."""
 
+_LEAF_STEP = "leaf"
+_OBJECTS_STEP = "objects"
+_SLOW_STEP = "slow"
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One field of a selection set in :meth:`FastExecution._plan`: completed as a leaf
+    (``how`` a :class:`_Leaf`), as objects (``how`` an :class:`_Objects`, with the field and
+    the objects' own selection) or by graphql-core."""
+
+    response_name: str
+    details: FieldDetailsList
+    kind: str
+    how: Any
+    field: GraphQLField | None
+    subfields: GroupedFieldSet | None
+
 
 def _leaf(method: Callable[[Any], Any], return_type: GraphQLOutputType) -> _Leaf | None:
     shape = _shape(return_type)
@@ -259,6 +277,49 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         super().__init__(*args, **kwargs)
         middlewares = self.middleware_manager.middlewares if self.middleware_manager else ()
         self._fast = all(getattr(m, "field_denial_only", False) for m in middlewares)
+        self._plans: dict[tuple[str, int], tuple[GroupedFieldSet, list[_Step]]] = {}
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped: GroupedFieldSet) -> list[_Step]:
+        """How each field of ``grouped`` is completed on ``parent_type``: decided once per
+        selection set and request (graphql-core memoizes a selection's field set, so its
+        identity is the key; the set is kept alive with the plan so the id stays its own)."""
+        key = (parent_type.name, id(grouped))
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[1]
+        access: Any = getattr(self.context_value, "access", None)
+        checked = access is not None and access.enabled
+        steps: list[_Step] = []
+        for response_name, details in grouped.items():
+            name = details[0].node.name.value
+            field = parent_type.fields.get(name)
+            resolve = field.resolve if field is not None else None
+            step = _Step(response_name, details, _SLOW_STEP, None, None, None)
+            if (
+                field is not None
+                and resolve is not None
+                and all(not d.node.arguments for d in details)
+                and not (checked and access.field_denial(parent_type.name, name) is not None)
+            ):
+                leaf = getattr(resolve, "leaf", None)
+                objects = getattr(resolve, "objects", None)
+                if leaf is not None:
+                    step = _Step(response_name, details, _LEAF_STEP, leaf, None, None)
+                elif objects is not None and not any(d.node.directives for d in details):
+                    # @stream (and @skip/@include, already applied) take the full path
+                    collected = self.collect_subfields(objects.object_type, details)
+                    if not collected.new_defer_usages:  # @defer: incremental delivery
+                        step = _Step(
+                            response_name,
+                            details,
+                            _OBJECTS_STEP,
+                            objects,
+                            field,
+                            collected.grouped_field_set,
+                        )
+            steps.append(step)
+        self._plans[key] = (grouped, steps)
+        return steps
 
     def execute_fields(
         self,
@@ -272,60 +333,38 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        fields = parent_type.fields
-        access: Any = getattr(self.context_value, "access", None)
-        checked = access is not None and access.enabled
         # objects only outside deferred delivery groups (whose bookkeeping graphql-core keeps)
         objects_ok = position_context is None and path is not None
         fast: dict[str, Any] = {}
         pending: list[str] = []
         slow: dict[str, Any] = {}
-        order: list[str] = []
         try:
-            for response_name, details in grouped_field_set.items():
-                order.append(response_name)
-                node = details[0].node
-                name = node.name.value
-                field = fields.get(name)
-                resolve = field.resolve if field is not None else None
+            for step in self._plan(parent_type, grouped_field_set):
+                kind = step.kind
                 value: Any = _SLOW
-                if (
-                    resolve is not None
-                    and all(not d.node.arguments for d in details)
-                    and not (checked and access.field_denial(parent_type.name, name) is not None)
-                ):
-                    leaf = getattr(resolve, "leaf", None)
-                    if leaf is not None:
-                        value = _complete(leaf, source_value)
-                    elif objects_ok:
-                        objects = getattr(resolve, "objects", None)
-                        if objects is not None:
-                            value = self._complete_objects(
-                                objects,
-                                field,
-                                parent_type,
-                                source_value,
-                                path,
-                                response_name,
-                                details,
-                            )
+                if kind is _LEAF_STEP:
+                    value = _complete(step.how, source_value)
+                elif kind is _OBJECTS_STEP and objects_ok:
+                    value = self._complete_objects(step, parent_type, source_value, path)
+                    if value is not _SLOW and self.is_awaitable(value):
+                        pending.append(step.response_name)
                 if value is _SLOW:
-                    slow[response_name] = details
-                    continue
-                fast[response_name] = value
-                if self.is_awaitable(value):
-                    pending.append(response_name)
+                    slow[step.response_name] = step.details
+                else:
+                    fast[step.response_name] = value
             rest: Any = (
                 super().execute_fields(parent_type, source_value, path, slow, position_context)
                 if slow
-                else {}
+                else None
             )
         except Exception:
             if pending:
                 self.settle_in_background([fast[n] for n in pending])
             raise
+        if rest is None and not pending:
+            return fast  # in the query's order already
         if not pending and not self.is_awaitable(rest):
-            return _in_order(order, fast, rest)
+            return _in_order(grouped_field_set, fast, rest)
 
         async def in_order() -> dict[str, Any]:
             waits: list[Awaitable[Any]] = [fast[n] for n in pending]
@@ -333,32 +372,27 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
                 waits.append(rest)
             done = await gather_with_cancel(*waits)
             fast.update(zip(pending, done, strict=False))
-            return _in_order(order, fast, done[-1] if self.is_awaitable(rest) else rest)
+            slow_done = done[-1] if self.is_awaitable(rest) else rest
+            return _in_order(grouped_field_set, fast, slow_done or {})
 
         return in_order()
 
     def _complete_objects(
-        self,
-        objects: _Objects,
-        field: GraphQLField,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        path: Path | None,
-        response_name: str,
-        details: FieldDetailsList,
+        self, step: _Step, parent_type: GraphQLObjectType, source: Any, path: Path | None
     ) -> Any:
         """The completed value of an object field, an awaitable of it, or ``_SLOW`` before
         anything was completed (graphql-core then resolves the field again)."""
-        if any(d.node.directives for d in details):
-            return _SLOW  # @stream (and @skip/@include, already applied): the full path
+        objects: _Objects = step.how
+        details = step.details
         try:
             result = objects.call(source, self.context_value)
         except Exception:
             return _SLOW  # NeedsFullInfo, or an error graphql-core reports at its path
-        field_path = Path(path, response_name, parent_type.name)
+        field_path = Path(path, step.response_name, parent_type.name)
         if self.is_awaitable(result):  # completed as graphql-core completes any awaitable
+            assert step.field is not None
             info = self.build_resolve_info(
-                field, [d.node for d in details], parent_type, field_path
+                step.field, [d.node for d in details], parent_type, field_path
             )
             return self.complete_awaitable_value(
                 objects.field_type, details, info, field_path, result, None
@@ -379,10 +413,8 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
                     return _SLOW
         elif test is not None and not test(result):
             return _SLOW
-        collected = self.collect_subfields(object_type, details)
-        if collected.new_defer_usages:
-            return _SLOW  # @defer: graphql-core's incremental delivery
-        grouped = collected.grouped_field_set
+        grouped = step.subfields
+        assert grouped is not None
         if not objects.is_list:
             try:
                 one = self.execute_fields(object_type, result, field_path, grouped, None)
@@ -444,9 +476,11 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
             return None
 
 
-def _in_order(order: list[str], fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
+def _in_order(
+    grouped: GroupedFieldSet, fast: dict[str, Any], slow: dict[str, Any]
+) -> dict[str, Any]:
     """The fields' results in the query's order (graphql-core's answer is ordered so)."""
-    return {n: fast[n] if n in fast else slow[n] for n in order if n in fast or n in slow}
+    return {n: fast[n] if n in fast else slow[n] for n in grouped if n in fast or n in slow}
 
 
 def plain_resolvers(schema: strawberry.Schema) -> int:
