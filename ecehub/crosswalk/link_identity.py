@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Identity, Merged, SharedIdentifierIdentity
-from ecehub.crosswalk.records import CrosswalkSnapshot
+from ecehub.crosswalk.records import CrosswalkLink, CrosswalkSnapshot
 from ecehub.crosswalk.store import CrosswalkStore
 from ecehub.ids import record_of_hub_id
 from ecehub.sources.loaders import Loaders, SourceKey
@@ -55,6 +55,11 @@ class CrosswalkIndex:
     """``(entity, hub ID)`` -> its confirmed records"""
     retired_from: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     """``(entity, hub ID)`` -> the hub IDs merged (directly or not) into it"""
+    sites_of: dict[str, list[CrosswalkLink]] = field(default_factory=dict)
+    """program hub ID -> the confirmed ``SITE`` links naming it (facilities shown among its
+    sites), by source and key"""
+    site_link_of: dict[SourceKey, CrosswalkLink] = field(default_factory=dict)
+    """a facility's ``(source, key)`` -> its confirmed ``SITE`` link"""
 
     @classmethod
     def of(cls, snapshot: CrosswalkSnapshot) -> CrosswalkIndex:
@@ -64,6 +69,9 @@ class CrosswalkIndex:
         for entity, hub_id in snapshot.merged_into:
             survivor = index.survivor(entity, hub_id)
             index.retired_from.setdefault((entity, survivor), []).append(hub_id)
+        for link in snapshot.site_links:
+            index.sites_of.setdefault(link.hub_id, []).append(link)
+            index.site_link_of[(link.source, link.source_key)] = link
         return index
 
     def survivor(self, entity: str, hub_id: str) -> str:
@@ -120,9 +128,15 @@ class CrosswalkIdentity(Identity):
         the process loaded)."""
         return self.cache.index if self._index is None else self._index
 
-    async def _current(self) -> CrosswalkIndex:
+    async def current(self) -> CrosswalkIndex:
+        """This request's index, read (one generation check) at its first call."""
         if self._index is None:
             self._index = await self.cache.current()
+        return self._index
+
+    @property
+    def current_now(self) -> CrosswalkIndex | None:
+        """This request's index if it has been read already."""
         return self._index
 
     def hub_id(self, record: Record) -> str:
@@ -156,7 +170,7 @@ class CrosswalkIdentity(Identity):
         """``known``: as for :meth:`SharedIdentifierIdentity.resolve`."""
         if entity not in self.entities:
             return await self.shared.resolve(entity, hub_ids, known=known)
-        index = await self._current()
+        index = await self.current()
         canonical = {h: self._canonical(index, entity, h) for h in hub_ids}
         groups, redirects = await self._groups(
             index, entity, list(dict.fromkeys(canonical.values())), known or {}
@@ -225,7 +239,7 @@ class CrosswalkIdentity(Identity):
     async def complete(self, entity: str, records: Sequence[Record]) -> list[Merged]:
         if entity not in self.entities:
             return await self.shared.complete(entity, records)
-        index = await self._current()
+        index = await self.current()
         groups = self.group(entity, records)
         wanted = [
             g.hub_id

@@ -120,9 +120,11 @@ class SuggestionPage:
 @dataclass(frozen=True)
 class CrosswalkSnapshot:
     """What identity resolution needs from the crosswalk, as of ``generation``: every
-    confirmed link ``(entity, source, key) -> hub ID`` and every merged-away hub ID
-    ``(entity, hub ID) -> the hub ID it was merged into``."""
+    confirmed link ``(entity, source, key) -> hub ID``, every merged-away hub ID
+    ``(entity, hub ID) -> the hub ID it was merged into``, and every confirmed ``SITE`` link
+    (a facility shown among a program's sites), by source and key."""
 
     generation: int
     confirmed: dict[tuple[str, str, str], str]
     merged_into: dict[tuple[str, str], str]
+    site_links: tuple[CrosswalkLink, ...] = ()

@@ -124,7 +124,8 @@ class CrosswalkStore(Repository):
         return int(generation or 0)
 
     async def crosswalk_snapshot(self) -> CrosswalkSnapshot:
-        """Every confirmed link and merged-away hub ID, with the generation they are at least
+        """Every confirmed link (``SITE`` links whole) and merged-away hub ID, with the
+        generation they are at least
         as new as (read first: a write committed in between only makes the links newer, and
         the next generation check reloads them)."""
         async with self._reading() as session:
@@ -145,7 +146,18 @@ class CrosswalkStore(Repository):
                 )
             )
             merged_into = {(e, h): into for e, h, into in merged if into is not None}
-        return CrosswalkSnapshot(int(generation or 0), confirmed, merged_into)
+            sites = await session.scalars(
+                select(LinkRow)
+                .where(
+                    LinkRow.entity == "program",
+                    LinkRow.status == LinkStatus.CONFIRMED,
+                    LinkRow.deleted_at.is_(None),
+                    LinkRow.kind == LinkKind.SITE,
+                )
+                .order_by(LinkRow.source, LinkRow.source_key)
+            )
+            site_links = tuple(LINK.to_record(row) for row in sites)
+        return CrosswalkSnapshot(int(generation or 0), confirmed, merged_into, site_links)
 
     async def get_link(
         self, link_id: str, *, include_deleted: bool = False
@@ -250,32 +262,6 @@ class CrosswalkStore(Repository):
                 if (link.source, key) in out:
                     out[(link.source, key)] = link.hub_id
         return out
-
-    async def site_links_for_records(
-        self, records: Iterable[tuple[str, str]]
-    ) -> dict[tuple[str, str], CrosswalkLink]:
-        """The confirmed ``SITE`` link of each ``(source, key)`` program record that has one
-        (a facility confirmed as a site of the program ``hub_id``); records without one are
-        absent."""
-        wanted = set(records)
-        found = await self._grouped(
-            LINK,
-            LinkRow.source_key,
-            (k for _, k in wanted),
-            include_deleted=False,
-            order_by=[LinkRow.source],
-            where=[
-                LinkRow.entity == "program",
-                LinkRow.status == LinkStatus.CONFIRMED,
-                LinkRow.kind == LinkKind.SITE,
-            ],
-        )
-        return {
-            (link.source, key): link
-            for key, links in found.items()
-            for link in links
-            if (link.source, key) in wanted
-        }
 
     async def iter_links(
         self,

@@ -19,10 +19,10 @@ from ecehub.auth.tokens import Authentication
 from ecehub.config.model import Config
 from ecehub.connectors.base import Record
 from ecehub.crosswalk.identity import Identity, Merged
-from ecehub.crosswalk.link_identity import identity_for
+from ecehub.crosswalk.link_identity import CrosswalkIdentity, identity_for
 from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.errors import Forbidden, ValidationFailed
-from ecehub.hub.enums import LinkKind, LinkStatus, ObjectType
+from ecehub.hub.enums import ObjectType
 from ecehub.hub.store import ANY_PROGRAM, Denial
 from ecehub.hub.transaction import Acting, WriteCheck
 from ecehub.resolvers.hub_loaders import HubLoaders
@@ -60,7 +60,6 @@ class RequestContext:
     _config: Config = field(init=False)
     _hub_loaders: HubLoaders | None = field(init=False, default=None)
     _by_hub_id: dict[str, DataLoader[str, Merged | None]] = field(init=False, default_factory=dict)
-    _site_links: DataLoader[str, list[CrosswalkLink]] | None = field(init=False, default=None)
     _facility_links: dict[str, CrosswalkLink] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -201,10 +200,16 @@ class RequestContext:
         facilities = await inner.resolve("program", list(dict.fromkeys(hub_ids)))
         if not facilities:
             return {}
-        store = self.runtime.crosswalk_store
-        links = await store.site_links_for_records(
-            (r.source, r.key) for m in facilities.values() for r in m.records
-        )
+        crosswalk = self._crosswalk()
+        if crosswalk is None:
+            return {}
+        index = await crosswalk.current()
+        links = {
+            (r.source, r.key): index.site_link_of[(r.source, r.key)]
+            for m in facilities.values()
+            for r in m.records
+            if (r.source, r.key) in index.site_link_of
+        }
         if not links:
             return {}
         programs = await inner.resolve("program", sorted({link.hub_id for link in links.values()}))
@@ -422,30 +427,34 @@ class RequestContext:
             entity, await self.children(parent.records, entity, parent_entity)
         )
 
-    async def linked_sites(self, program: Merged) -> list[tuple[Merged, CrosswalkLink]]:
-        """The facilities confirmed in the crosswalk as sites of ``program`` (``SITE``
-        links), each its own program record with the link that makes it a site; one hub
-        store read for every program asked in the same tick, one batched fetch per source.
-        A facility of a source this role does not see is left out (as the source is); one
-        its source no longer has is logged and left out."""
-        if not self.config.uses_crosswalk("program"):
-            return []  # site links are the crosswalk's, read only where it decides identity
-        if self._site_links is None:
-            store = self.runtime.crosswalk_store
+    def _crosswalk(self) -> CrosswalkIdentity | None:
+        inner = self.identity.inner if isinstance(self.identity, ScopedIdentity) else self.identity
+        return inner if isinstance(inner, CrosswalkIdentity) else None
 
-            async def load(hub_ids: Sequence[str]) -> list[list[CrosswalkLink]]:
-                found = await store.links_for_hub_ids(
-                    "program", hub_ids, statuses=[LinkStatus.CONFIRMED], kind=LinkKind.SITE
-                )
-                return [found.get(h, []) for h in hub_ids]
-
-            self._site_links = DataLoader(load_fn=load)
+    async def _site_links_of(self, hub_id: str) -> list[CrosswalkLink]:
+        """The confirmed ``SITE`` links naming the program ``hub_id`` whose source this
+        request's config has, from the request's crosswalk index (no store read: the index
+        follows the crosswalk's generation, checked once per request)."""
+        crosswalk = self._crosswalk()
+        if crosswalk is None:
+            return []
+        index = await crosswalk.current()
         sources = self.config.sources
-        links = [
+        return [
             link
-            for link in await self._site_links.load(program.hub_id)
+            for link in index.sites_of.get(hub_id, ())
             if link.source in sources and "program" in sources[link.source].entities
         ]
+
+    async def linked_sites(self, program: Merged) -> list[tuple[Merged, CrosswalkLink]]:
+        """The facilities confirmed in the crosswalk as sites of ``program`` (``SITE``
+        links), each its own program record with the link that makes it a site; one
+        batched fetch per source for every program asked in the same tick. A facility of a
+        source this role does not see is left out (as the source is); one its source no
+        longer has is logged and left out."""
+        if not self.config.uses_crosswalk("program"):
+            return []  # site links are the crosswalk's, read only where it decides identity
+        links = await self._site_links_of(program.hub_id)
         if not links:
             return []
         keys = [(link.source, link.source_key) for link in links]
@@ -468,20 +477,14 @@ class RequestContext:
     def linked_sites_soon(
         self, program: Merged
     ) -> list[tuple[Merged, CrosswalkLink]] | Awaitable[list[tuple[Merged, CrosswalkLink]]]:
-        """:meth:`linked_sites`, as a value when this request has read them already (the
-        read-ahead: :meth:`read_linked_sites`), else as an awaitable."""
+        """:meth:`linked_sites`, as a value when the request's crosswalk index says the
+        program has none (the common case), else as an awaitable."""
         if not self.config.uses_crosswalk("program"):
             return []
-        if self._site_links is not None:
-            future = self._site_links.cache_map.get(program.hub_id)
-            if (
-                future is not None
-                and future.done()
-                and not future.cancelled()
-                and future.exception() is None
-                and not future.result()
-            ):
-                return []  # the common case: no facility linked as a site
+        crosswalk = self._crosswalk()
+        index = None if crosswalk is None else crosswalk.current_now
+        if index is not None and program.hub_id not in index.sites_of:
+            return []
         return self.linked_sites(program)
 
     async def read_linked_sites(self, records: Sequence[Record]) -> None:
