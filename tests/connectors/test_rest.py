@@ -184,6 +184,16 @@ def build_app(state: Upstream) -> web.Application:
     async def not_json(request: web.Request) -> web.Response:
         return web.Response(text="<html>maintenance</html>", content_type="text/html")
 
+    async def odd_json(request: web.Request) -> web.Response:
+        """JSON the fast decoder refuses: another charset, NaN, an integer beyond 64 bits."""
+        text = (
+            '{"data": [{"provider_id": "P1", "name": "Ni\u00f1os Unidos", '
+            '"rating": {"level": NaN}, "license": {"number": 123456789012345678901234567890}}]}'
+        )
+        return web.Response(
+            body=text.encode("latin-1"), content_type="application/json", charset="iso-8859-1"
+        )
+
     async def slow(request: web.Request) -> web.Response:
         await state.release.wait()
         return web.json_response({"data": []})
@@ -200,6 +210,7 @@ def build_app(state: Upstream) -> web.Application:
     app.router.add_get("/{realm}/v1/broken", broken)
     app.router.add_get("/{realm}/v1/not-json", not_json)
     app.router.add_get("/{realm}/v1/slow", slow)
+    app.router.add_get("/{realm}/v1/odd-json", odd_json)
     app.router.add_get("/{realm}/healthz", health)
     return app
 
@@ -650,6 +661,18 @@ async def test_server_errors_and_bad_json_are_source_unavailable(
     with pytest.raises(SourceUnavailable) as info:
         await connector.find("program")
     assert info.value.message == f"source 'qris': {message}"
+
+
+async def test_json_in_another_charset_with_nan_and_big_integers_is_read(
+    make_connector: MakeConnector,
+) -> None:
+    """What the fast JSON decoder refuses is read as the standard decoder reads it."""
+    connector = make_connector(entities={"program": program(path="/v1/odd-json")})
+    (record,) = (await connector.find("program")).records
+    assert record.fields["name"] == "Ni\u00f1os Unidos"
+    assert record.identifiers["LICENSE_NUMBER"] == "123456789012345678901234567890"
+    assert record.fields["qris_level"] is None  # NaN is no level
+    assert "qris_level" in record.unparsable  # and is accounted as unreadable
 
 
 async def test_a_slow_source_is_a_source_timeout(make_connector: MakeConnector) -> None:

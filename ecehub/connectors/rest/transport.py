@@ -17,6 +17,7 @@ query string: the API key may travel as a query param.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
 import time
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from ecehub.connectors.rest.failures import unanswered
@@ -218,8 +220,9 @@ class RestTransport:
                         raise SourceUnavailable(self.source, f"HTTP {resp.status} from {shown}")
                     if not read_json:
                         return None
+                    body = await resp.read()
                     try:
-                        return await resp.json(content_type=None)
+                        return _json(body, resp)
                     except ValueError:
                         raise SourceUnavailable(self.source, f"invalid JSON from {shown}") from None
             except TimeoutError:
@@ -238,3 +241,19 @@ class RestTransport:
             await session.close()
         if self.tokens is not None:
             await self.tokens.aclose()
+
+
+def _json(body: bytes, resp: aiohttp.ClientResponse) -> Any:
+    """A source's JSON answer, decoded by orjson (a page of 1,000 rows decoded by the standard
+    library was a tenth of a REST listing's CPU); what orjson refuses and the standard
+    decoder reads (text in the charset the answer declares other than UTF-8, ``NaN``,
+    integers beyond 64 bits) is read as before, with the same decoder aiohttp used. A
+    ``ValueError`` when neither reads it."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(body.decode(resp.get_encoding()))
+    except (LookupError, UnicodeDecodeError) as error:  # an unknown charset; bad bytes
+        raise ValueError(str(error)) from None
