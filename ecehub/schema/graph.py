@@ -547,7 +547,25 @@ def _staff(merged: Sequence[Merged]) -> list[Staff]:
 def _sites_and_linked(
     own: Sequence[Merged], linked: Sequence[tuple[Merged, CrosswalkLink]]
 ) -> list[Site]:
-    return [Site(merged=m) for m in own] + [Site(merged=m, site_link=link) for m, link in linked]
+    """The program's own sites, then the facilities linked as its sites. A linked facility
+    with the ID of one of its own sites (a Head Start center and the licensed facility of
+    the same license number) is one site, not two with one ID: it is shown where the own
+    site was, as ``site(id:)`` answers for that ID (the facility, with its link)."""
+    by_id: dict[str, tuple[Merged, CrosswalkLink]] = {}
+    for merged, link in linked:
+        by_id.setdefault(merged.hub_id, (merged, link))
+    sites = [
+        Site(merged=m)
+        if m.hub_id not in by_id
+        else Site(merged=by_id[m.hub_id][0], site_link=by_id[m.hub_id][1])
+        for m in own
+    ]
+    own_ids = {m.hub_id for m in own}
+    return sites + [
+        Site(merged=m, site_link=link)
+        for hub_id, (m, link) in by_id.items()
+        if hub_id not in own_ids
+    ]
 
 
 async def _sites_later(

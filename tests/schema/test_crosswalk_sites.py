@@ -6,6 +6,7 @@ real tokens, the app over ASGI."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +18,12 @@ import pytest
 from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import load_config
-from ecehub.crosswalk.records import CrosswalkLink
+from ecehub.crosswalk.identity import Merged
+from ecehub.crosswalk.records import CrosswalkLink, LinkKind, LinkStatus
 from ecehub.crosswalk.suggest import suggest_sites
 from ecehub.ids import encode_global_id
 from ecehub.resolvers.runtime import Runtime
+from ecehub.schema.graph import _sites_and_linked
 from tests.crosswalk.site_world import make_site_world
 from tests.graph_helpers import GraphClient, with_federation
 
@@ -155,3 +158,43 @@ async def test_a_rejected_or_unlinked_site_stops_resolving(graph: Graph) -> None
     await store.confirm_link("admin@state.example", rejected.id, rejected.version)
     site = (await graph.ok("ta_g1", SITE, id=site_id("L-100")))["site"]
     assert site["crosswalkLink"]["sourceKey"] == "L-100"
+
+
+def test_a_linked_facility_with_the_id_of_an_own_site_is_one_site() -> None:
+    """A Head Start center and the licensed facility of its license number have one ID: the
+    program's sites show it once, where the center was, as site(id:) answers it (the
+    facility with its link); two links of one facility are one site too."""
+
+    def link(key: str) -> CrosswalkLink:
+        return CrosswalkLink(
+            id=f"link-{key}",
+            version=1,
+            created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            created_by="matcher@ecehub",
+            updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+            updated_by="admin@state.example",
+            deleted_at=None,
+            deleted_by=None,
+            entity="program",
+            kind=LinkKind.SITE,
+            hub_id="@head_start:G-1",
+            source="licensing",
+            source_key=key,
+            status=LinkStatus.CONFIRMED,
+            score=0.97,
+            reasons=(),
+            auto=False,
+            decided_by="admin@state.example",
+            decided_at=None,
+            decision_reason=None,
+        )
+
+    own = [Merged("site", "LICENSE_NUMBER:L-1"), Merged("site", "@head_start:C-2")]
+    facility, other = Merged("program", "LICENSE_NUMBER:L-1"), Merged("program", "L-9")
+    linked = [(facility, link("L-1")), (other, link("L-9")), (other, link("L-9b"))]
+    sites = _sites_and_linked(own, linked)
+    assert [(s.merged, s.site_link) for s in sites] == [
+        (facility, linked[0][1]),
+        (own[1], None),
+        (other, linked[1][1]),
+    ]
