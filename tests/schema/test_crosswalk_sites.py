@@ -19,8 +19,9 @@ from ecehub.app import create_app
 from ecehub.auth.devtokens import DevKey, dev_auth_config
 from ecehub.config import load_config
 from ecehub.crosswalk.identity import Merged
-from ecehub.crosswalk.records import CrosswalkLink, LinkKind, LinkStatus
+from ecehub.crosswalk.records import CrosswalkLink
 from ecehub.crosswalk.suggest import suggest_sites
+from ecehub.hub.enums import LinkKind, LinkStatus
 from ecehub.ids import encode_global_id
 from ecehub.resolvers.runtime import Runtime
 from ecehub.schema.graph import _sites_and_linked
