@@ -49,8 +49,7 @@ class Merged:
         return self.policy.pick(self.entity, name, self.records)
 
     def value(self, name: str) -> Any:
-        found = self.field(name)
-        return None if found is None else found.value
+        return self.policy.pick_value(self.entity, name, self.records)
 
     def values(self, name: str) -> list[FieldValue]:
         """Every source's non-null value of a field, to show conflicts."""

@@ -144,6 +144,19 @@ class MergePolicy:
             ordered = _newest_first(rule, ordered)
         return [_field_value(r, name) for r in ordered]
 
+    def pick_value(self, entity: str, name: str, records: Sequence[Record]) -> Any:
+        """The value :meth:`pick` shows, without its provenance: what a plain field of a
+        page asks for thousands of times (no ``FieldValue`` built for the common case, a
+        field with no rule: the first non-null value by precedence)."""
+        if name not in self.rules.get(entity, {}):
+            for record in records:
+                value = record.fields.get(name)
+                if value is not None:
+                    return value
+            return None
+        ranked = self.rank(entity, name, records)
+        return ranked[0].value if ranked else None
+
     def pick(self, entity: str, name: str, records: Sequence[Record]) -> FieldValue | None:
         """The value shown for a field and where it came from; ``None`` when no source has it."""
         if name not in self.rules.get(entity, {}):
