@@ -596,11 +596,21 @@ class Connector(ABC, Generic[SettingsT]):
         for name, constant in builder.constants:
             raw.setdefault(name, constant)
         coercers = builder.coercers
-        nulls, formats, pipelines = builder.nulls, builder.formats, builder.pipelines
         fields: dict[str, Any] = {}
         unparsable: dict[str, str] = {}
+        coerced = False
+        if builder.plain:
+            # No null words, transforms, date formats or scales: each value coerced, in one
+            # comprehension (the common case, a whole page of them); a value that does not
+            # coerce sends the record through the loop below, which accounts it.
+            try:
+                fields = {name: coercers[name](value) for name, value in raw.items()}
+                coerced = True
+            except _NO_MATCH:
+                fields = {}
+        nulls, formats, pipelines = builder.nulls, builder.formats, builder.pipelines
         scales = builder.scales
-        for name, value in raw.items():
+        for name, value in () if coerced else raw.items():
             convert = coercers[name]  # KeyError: not a field of the entity
             if nulls and isinstance(value, str) and value.strip().casefold() in nulls:
                 fields[name] = None  # the source's own "no value", as declared
@@ -710,6 +720,9 @@ class _RecordBuilder:
     """The entity's ``identifier:<SYSTEM>`` transforms, compiled, by system."""
     scales: Mapping[str, LevelScale] = field(default_factory=dict)
     """The entity's ``scales``: a level outside its field's scale reads as null."""
+    plain: bool = False
+    """No ``null_values``, ``date_formats``, ``transforms`` nor ``scales``: a value is only
+    coerced."""
 
     @classmethod
     def of(cls, spec: EntitySpec, ent: EntityConfig | None) -> _RecordBuilder:
@@ -735,6 +748,8 @@ class _RecordBuilder:
             pipelines,
             identifier_pipelines,
             dict(ent.scales) if ent else {},
+            plain=ent is None
+            or not (ent.null_values or ent.date_formats or pipelines or ent.scales),
         )
 
 

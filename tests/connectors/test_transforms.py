@@ -563,3 +563,62 @@ def test_a_map_filter_translates_exactly(
     )
     sent = {v.strip().casefold() for v in unmap(step, wanted)}
     assert (source_value.strip().casefold() in sent) == expected
+
+
+async def test_an_entity_without_transforms_still_accounts_every_bad_value(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A plain entity (no null words, transforms, date formats or scales) has its values
+    coerced in one pass; a value that does not coerce is still null and accounted, and the
+    record's other values are kept."""
+    (tmp_path / "p.csv").write_text(
+        "id,name,seats,expires\n"
+        "1, Sunny ,40,2026-05-01\n"
+        "2,Acorns,lots,2026-06-01\n"
+        "3,Tree,12,someday\n",
+        encoding="utf-8",
+    )
+    config = parse_config(
+        {
+            "sources": {
+                "files": {
+                    "kind": "csv",
+                    "entities": {
+                        "program": {
+                            "file": str(tmp_path / "p.csv"),
+                            "key": "id",
+                            "fields": {
+                                "name": "name",
+                                "licensed_capacity": "seats",
+                                "license_expires": "expires",
+                            },
+                        }
+                    },
+                }
+            }
+        }
+    )
+    [conn] = build_connectors(config).values()
+    try:
+        with caplog.at_level("WARNING", logger="ecehub.connectors"):
+            records = {r.key: r for r in (await conn.find("program")).records}
+    finally:
+        await conn.aclose()
+    assert records["1"].fields == {
+        "name": "Sunny",
+        "licensed_capacity": 40,
+        "license_expires": dt.date(2026, 5, 1),
+    }
+    assert records["1"].unparsable == {}
+    assert records["2"].fields == {
+        "name": "Acorns",
+        "licensed_capacity": None,
+        "license_expires": dt.date(2026, 6, 1),
+    }
+    assert records["2"].unparsable == {"licensed_capacity": "'lots'"}
+    assert records["3"].fields["license_expires"] is None
+    assert records["3"].fields["licensed_capacity"] == 12
+    assert {k: u.count for k, u in conn.unparsable().items()} == {
+        ("program", "licensed_capacity"): 1,
+        ("program", "license_expires"): 1,
+    }
