@@ -8,7 +8,7 @@ import contextlib
 import getpass
 import sys
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecehub.cli.common import config_option, progress
 from ecehub.config import load_config
@@ -55,30 +55,20 @@ async def _crosswalk_suggest(args: argparse.Namespace) -> int:
     from ecehub.hub.enums import LinkKind
 
     kind = _kind(args)
+    options: dict[str, Any] = {
+        "left": args.left,
+        "right": args.right or (),
+        "actor": args.actor,
+        "auto_link": args.auto_score,
+        "suggest": args.min_score,
+        "progress": progress,
+        "done": print,
+    }
     async with _runtime(args.config) as runtime:
         if kind == LinkKind.SITE:
-            await suggest_sites(
-                runtime,
-                left=args.left,
-                right=args.right or (),
-                actor=args.actor,
-                auto_link=args.auto_score,
-                suggest=args.min_score,
-                progress=progress,
-                done=print,
-            )
-            return 0
-        await suggest_links(
-            runtime,
-            args.entity,
-            left=args.left,
-            right=args.right or (),
-            actor=args.actor,
-            auto_link=args.auto_score,
-            suggest=args.min_score,
-            progress=progress,
-            done=print,
-        )
+            await suggest_sites(runtime, **options)
+        else:
+            await suggest_links(runtime, args.entity, **options)
     return 0
 
 
