@@ -143,9 +143,12 @@ class Record:
     field."""
 
     def get(self, name: str) -> Any:
+        fields = self.fields
+        if name in fields:  # a field's name never has the identifier prefix
+            return fields[name]
         if is_identifier_field(name):
             return self.identifiers.get(name.split(":", 1)[1])
-        return self.fields.get(name)
+        return None
 
 
 @dataclass

@@ -183,6 +183,9 @@ def _objects(call: Callable[[Any, Any], Any], return_type: GraphQLOutputType) ->
 _SLOW = object()
 """What :func:`_complete` answers when the field must take graphql-core's full path."""
 
+_DONE = (dict, list, type(None))
+"""Types of a value that is never awaitable: checked before asking ``is_awaitable``."""
+
 _LEAF_STEP = "leaf"
 _OBJECTS_STEP = "objects"
 _SLOW_STEP = "slow"
@@ -333,20 +336,40 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
+        return self._execute_planned(
+            self._plan(parent_type, grouped_field_set),
+            parent_type,
+            source_value,
+            path,
+            grouped_field_set,
+            position_context,
+        )
+
+    def _execute_planned(
+        self,
+        plan: list[_Step],
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """:meth:`execute_fields` with the selection's plan in hand (a list's objects share
+        one)."""
         # objects only outside deferred delivery groups (whose bookkeeping graphql-core keeps)
         objects_ok = position_context is None and path is not None
         fast: dict[str, Any] = {}
         pending: list[str] = []
         slow: dict[str, Any] = {}
         try:
-            for step in self._plan(parent_type, grouped_field_set):
+            for step in plan:
                 kind = step.kind
                 value: Any = _SLOW
                 if kind is _LEAF_STEP:
                     value = _complete(step.how, source_value)
                 elif kind is _OBJECTS_STEP and objects_ok:
                     value = self._complete_objects(step, parent_type, source_value, path)
-                    if value is not _SLOW and self.is_awaitable(value):
+                    if type(value) not in _DONE and value is not _SLOW and self.is_awaitable(value):
                         pending.append(step.response_name)
                 if value is _SLOW:
                     slow[step.response_name] = step.details
@@ -389,7 +412,8 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         except Exception:
             return _SLOW  # NeedsFullInfo, or an error graphql-core reports at its path
         field_path = Path(path, step.response_name, parent_type.name)
-        if self.is_awaitable(result):  # completed as graphql-core completes any awaitable
+        if type(result) not in _DONE and self.is_awaitable(result):
+            # completed as graphql-core completes any awaitable
             assert step.field is not None
             info = self.build_resolve_info(
                 step.field, [d.node for d in details], parent_type, field_path
@@ -402,9 +426,12 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         object_type = objects.object_type
         test = objects.type_test
         if objects.is_list:
-            if isinstance(result, str | bytes | Mapping) or not hasattr(result, "__iter__"):
+            if type(result) is list:
+                items = result
+            elif isinstance(result, str | bytes | Mapping) or not hasattr(result, "__iter__"):
                 return _SLOW
-            items = list(result)
+            else:
+                items = list(result)
             for item in items:
                 if item is None:
                     if objects.items_non_null:
@@ -421,9 +448,10 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
             except Exception as error:
                 self.handle_field_error(error, objects.field_type, details, field_path)
                 return None
-            if self.is_awaitable(one):
+            if type(one) is not dict and self.is_awaitable(one):
                 return self._caught(one, objects.field_type, details, field_path)
             return one
+        plan = self._plan(object_type, grouped)
         completed: list[Any] = []
         waiting: list[int] = []
         try:
@@ -433,11 +461,11 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
                     continue
                 item_path = field_path.add_key(index, None)
                 try:
-                    value = self.execute_fields(object_type, item, item_path, grouped, None)
+                    value = self._execute_planned(plan, object_type, item, item_path, grouped, None)
                 except Exception as error:
                     self.handle_field_error(error, objects.item_type, details, item_path)
                     value = None
-                if self.is_awaitable(value):
+                if type(value) is not dict and self.is_awaitable(value):
                     value = self._caught(value, objects.item_type, details, item_path)
                     waiting.append(index)
                 completed.append(value)
