@@ -18,12 +18,12 @@ The same holds one level up: a plain field whose value is an object or a list of
 when its resolver answers at once (the read-ahead makes child lists do so): the objects'
 fields are executed directly, with the paths and error handling graphql-core gives them
 (an error in an item nulls the item or the list exactly as ``complete_list_item_value``
-would). A resolver that takes ``info`` is given one that holds the context only: every
-such resolver of the schema reads ``info.context`` alone, and one that asks for anything
-else raises :class:`NeedsFullInfo` and is called again on the full path. A resolver that
-answers with an awaitable has it completed by graphql-core (with a full resolve info);
-an object type with an ``is_type_of`` that needs the resolve info, ``@defer`` and
-``@stream`` take the full path.
+would). A resolver that takes ``info`` is given one that holds the context at once (what
+nearly every resolver reads) and builds strawberry's full ``Info`` the first time anything
+else is asked of it (also later, from a coroutine the resolver returned), so a resolver sees
+what the full path would give it. A resolver that answers with an awaitable has it
+completed by graphql-core (with a full resolve info); an object type with an
+``is_type_of`` that needs the resolve info, ``@defer`` and ``@stream`` take the full path.
 
 Those of them whose value is a scalar or an enum (or a list of them), the bulk of a page's
 fields, are completed by :class:`FastExecution` without graphql-core's per-field machinery
@@ -64,7 +64,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
-__all__ = ["FastExecution", "NeedsFullInfo", "info_free", "plain_resolvers"]
+__all__ = ["FastExecution", "info_free", "plain_resolvers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,7 @@ class _Objects:
     of objects: ``call(source, context)``, then the objects' own fields; ``type_test`` is
     the object type's ``is_type_of`` where it has one (one that needs no resolve info)."""
 
-    call: Callable[[Any, Any], Any]
+    call: _Call
     field_type: GraphQLOutputType
     item_type: GraphQLOutputType
     object_type: GraphQLObjectType
@@ -96,21 +96,29 @@ class _Objects:
     type_test: Callable[[Any], bool] | None
 
 
-class NeedsFullInfo(Exception):
-    """A resolver completed on the fast path asked its ``info`` for more than the context:
-    the field is resolved again on graphql-core's full path (module docstring)."""
+class _LazyInfo:
+    """The ``info`` a fast-path resolver gets: the request context at once; anything else
+    asked of it builds strawberry's full ``Info`` (over graphql-core's resolve info) on
+    first use and answers from it."""
 
+    __slots__ = ("_definition", "_full", "_raw", "context")
 
-class _ContextOnly:
-    """The ``info`` a fast-path resolver gets: the request context, nothing else."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Any) -> None:
+    def __init__(
+        self,
+        context: Any,
+        raw: Callable[[], GraphQLResolveInfo[Any]],
+        definition: StrawberryField,
+    ) -> None:
         self.context = context
+        self._raw = raw
+        self._definition = definition
+        self._full: Info | None = None
 
     def __getattr__(self, name: str) -> Any:
-        raise NeedsFullInfo(name)
+        full = self._full
+        if full is None:
+            full = self._full = Info(_raw_info=self._raw(), _field=self._definition)
+        return getattr(full, name)
 
 
 def info_free(is_type_of: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
@@ -161,7 +169,7 @@ def _shape(return_type: GraphQLOutputType) -> _Shape:
     return _Shape(non_null, is_list, items_non_null, item_type, inner)
 
 
-def _objects(call: Callable[[Any, Any], Any], return_type: GraphQLOutputType) -> _Objects | None:
+def _objects(call: _Call, return_type: GraphQLOutputType) -> _Objects | None:
     shape = _shape(return_type)
     if not isinstance(shape.named, GraphQLObjectType):
         return None  # a scalar (a leaf), an interface or a union (resolve_type): full path
@@ -250,16 +258,21 @@ def _plain(method: Callable[[Any], Any]) -> Callable[..., Any]:
     return resolve
 
 
-def _source_only(method: Callable[[Any], Any]) -> Callable[[Any, Any], Any]:
-    def call(source: Any, context: Any) -> Any:
+_Call = Callable[[Any, Any, Callable[[], GraphQLResolveInfo[Any]]], Any]
+"""``call(source, context, raw_info)`` of :class:`_Objects` (``raw_info`` builds the
+resolve info, only if the resolver asks for more than the context)."""
+
+
+def _source_only(method: Callable[[Any], Any]) -> _Call:
+    def call(source: Any, context: Any, raw: Callable[[], GraphQLResolveInfo[Any]]) -> Any:
         return method(source)
 
     return call
 
 
-def _context_info(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def call(source: Any, context: Any) -> Any:
-        return method(source, _ContextOnly(context))
+def _lazy_info(method: Callable[[Any, Any], Any], definition: StrawberryField) -> _Call:
+    def call(source: Any, context: Any, raw: Callable[[], GraphQLResolveInfo[Any]]) -> Any:
+        return method(source, _LazyInfo(context, raw, definition))
 
     return call
 
@@ -407,19 +420,23 @@ class FastExecution(StrawberryGraphQLCoreExecutionContext):
         anything was completed (graphql-core then resolves the field again)."""
         objects: _Objects = step.how
         details = step.details
-        try:
-            result = objects.call(source, self.context_value)
-        except Exception:
-            return _SLOW  # NeedsFullInfo, or an error graphql-core reports at its path
+        field = step.field
+        assert field is not None
         field_path = Path(path, step.response_name, parent_type.name)
+
+        def raw_info() -> GraphQLResolveInfo[Any]:
+            return self.build_resolve_info(
+                field, [d.node for d in details], parent_type, field_path
+            )
+
+        try:
+            result = objects.call(source, self.context_value, raw_info)
+        except Exception:
+            return _SLOW  # graphql-core calls it again and reports the error at its path
         if type(result) not in _DONE and self.is_awaitable(result):
             # completed as graphql-core completes any awaitable
-            assert step.field is not None
-            info = self.build_resolve_info(
-                step.field, [d.node for d in details], parent_type, field_path
-            )
             return self.complete_awaitable_value(
-                objects.field_type, details, info, field_path, result, None
+                objects.field_type, details, raw_info(), field_path, result, None
             )
         if result is None:
             return _SLOW if objects.non_null else None
@@ -548,7 +565,7 @@ def plain_resolvers(schema: strawberry.Schema) -> int:
                     field.resolve.objects = _objects(_source_only(method), field.type)
             elif info is not None and parameters == ["self", info.name]:
                 field.resolve = _with_info(method, definition)
-                field.resolve.objects = _objects(_context_info(method), field.type)
+                field.resolve.objects = _objects(_lazy_info(method, definition), field.type)
             else:
                 continue
             changed += 1

@@ -78,6 +78,16 @@ class Box:
 
         return read()
 
+    @strawberry.field(graphql_type=list[Item | None])  # type: ignore[untyped-decorator]
+    def later_with_info(self, info: Info[Ctx, None]) -> Awaitable[list[Item | None]]:
+        async def read() -> list[Item | None]:
+            await asyncio.sleep(0)
+            # asked of the info once the resolver has returned: still the full one
+            info.context.asked.append(f"later:{info.path.as_list()}:{info.field_name}")
+            return self.items_data
+
+        return read()
+
     @strawberry.field
     def by_path(self, info: Info[Ctx, None]) -> list[Item | None]:
         info.context.asked.append(f"by_path:{info.field_name}")  # more than the context
@@ -122,6 +132,7 @@ QUERIES = {
     "null in a non-null field bubbles to the box": "{ boxes { key requiredFirst { name } } }",
     "awaitable list": "{ boxes { key later { name fails } } }",
     "resolver asks info for more than the context": "{ boxes { byPath { name } } }",
+    "a coroutine asks info later": "{ boxes { key laterWithInfo { name } } }",
     "aliases and fragments merge": """
         { boxes { ...F one: items { name } items { label } } }
         fragment F on Box { items { name } key }
