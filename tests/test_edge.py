@@ -278,6 +278,39 @@ async def test_bad_literal_strings_and_ids_are_refused(tmp_path: Path) -> None:
         assert source_calls(body) == 0, body
 
 
+async def test_literals_are_walked_once_per_document_and_variables_every_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document's literals are checked once (the parsed document is shared by every
+    request sending that text); a bad one is refused every time it is sent, and variables
+    are checked on every request."""
+    import ecehub.schema.edge as edge_module
+
+    walks: list[str] = []
+    from graphql import visit
+
+    def counting(node: Any, visitor: Any) -> Any:
+        walks.append(type(node).__name__)
+        return visit(node, visitor)
+
+    monkeypatch.setattr(edge_module, "visit", counting)
+    clean = "query($c: String) { programs(first: 2, filter: {city: $c}) { nodes { name } } }"
+    bad = '{ programs(first: 2, filter: {city: "a\\u0000b"}) { nodes { name } } }'
+    async with edge_graph(tmp_path) as client:
+        for _ in range(3):
+            ok = (await client.post(clean, {"c": "Springfield"})).json()
+            assert "errors" not in ok, ok
+        assert len(walks) == 1
+        refused = (await client.post(clean, {"c": "a\u0000b"})).json()
+        assert codes(refused) == ["BAD_USER_INPUT"], refused
+        assert refused["errors"][0]["extensions"]["argument"] == "$c"
+        for _ in range(2):
+            body = (await client.post(bad)).json()
+            assert codes(body) == ["BAD_USER_INPUT"], body
+            assert body["errors"][0]["extensions"]["argument"] == "filter.city"
+    assert len(walks) == 3  # the clean document once, the bad one each time it was sent
+
+
 async def test_a_source_error_does_not_carry_the_database_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import strawberry
@@ -60,6 +60,7 @@ from ecehub.schema.limits import code_for
 __all__ = [
     "INTERNAL_SERVER_ERROR",
     "UNEXPECTED_MESSAGE",
+    "CleanLiterals",
     "EcehubSchema",
     "ErrorCodesOfExceptions",
     "InputGuard",
@@ -293,14 +294,22 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
     return operations[0] if len(operations) == 1 else None
 
 
+CleanLiterals = MutableMapping[DocumentNode, set[tuple[str | None, int]]]
+"""Documents whose literals were checked and found clean, by operation name and limit: a
+document is shared by every request that sends the same text (``ParsedDocuments``), so its
+literals need walking once; the variables are checked on every request."""
+
+
 def check_inputs(
     schema: GraphQLSchema,
     document: DocumentNode,
     operation_name: str | None,
     variables: Mapping[str, Any],
     max_chars: int,
+    clean: CleanLiterals | None = None,
 ) -> list[GraphQLError]:
-    """The refused string inputs of the operation (see :class:`InputGuard`)."""
+    """The refused string inputs of the operation (see :class:`InputGuard`); ``clean``
+    remembers documents whose literals passed (:data:`CleanLiterals`)."""
     operation = _operation(document, operation_name)
     if operation is None:
         return []
@@ -309,20 +318,29 @@ def check_inputs(
         name = definition.variable.name.value
         if name in variables:
             checker.value(variables[name], type_from_ast(schema, definition.type), f"${name}")
+    key = (operation_name, max_chars)
+    if clean is not None and key in clean.get(document, ()):
+        return checker.errors
+    if checker.full():
+        return checker.errors
+    found = len(checker.errors)
     type_info = TypeInfo(schema)
     parts: list[Node] = [operation]
     parts += [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     for part in parts:
         if not checker.full():
             visit(part, TypeInfoVisitor(type_info, _Literals(schema, type_info, checker)))
+    if clean is not None and len(checker.errors) == found:
+        clean.setdefault(document, set()).add(key)
     return checker.errors
 
 
 class InputGuard(SchemaExtension):
     """Refuses the operation before execution when :func:`check_inputs` finds a bad string."""
 
-    def __init__(self, max_chars: int) -> None:
+    def __init__(self, max_chars: int, clean: CleanLiterals | None = None) -> None:
         self.max_chars = max_chars
+        self.clean = clean
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
@@ -333,6 +351,7 @@ class InputGuard(SchemaExtension):
                 ctx.operation_name,
                 ctx.variables or {},
                 self.max_chars,
+                self.clean,
             )
             if errors:
                 ctx.result = ExecutionResult(data=None, errors=errors)

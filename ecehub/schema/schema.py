@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from ecehub.config.model import Config, ServerConfig
 from ecehub.errors import ConfigError
 from ecehub.schema.crosswalk import CrosswalkMutations, CrosswalkQueries
-from ecehub.schema.edge import EcehubSchema, ErrorCodesOfExceptions, InputGuard
+from ecehub.schema.edge import CleanLiterals, EcehubSchema, ErrorCodesOfExceptions, InputGuard
 from ecehub.schema.extensions import AccessRules, SourceReport
 from ecehub.schema.fastpath import FastExecution, plain_resolvers
 from ecehub.schema.federation import build_federated_schema
@@ -73,6 +74,7 @@ def build_schema(
         config = Config(server=config or ServerConfig())
     base_dir = config.file.parent if config.file else None
     max_chars = config.server.max_input_chars
+    clean_literals: CleanLiterals = weakref.WeakKeyDictionary()  # one per schema
     arguments: dict[str, Any] = {
         "query": Query,
         "mutation": Mutation,
@@ -80,7 +82,7 @@ def build_schema(
         "execution_context_class": FastExecution,
         "extensions": [
             *limit_extensions(config, base_dir, also_allowed),
-            lambda: InputGuard(max_chars),
+            lambda: InputGuard(max_chars, clean_literals),
             SourceReport,
             *([AccessRules] if config.access is not None else []),
             # exits before the limit extensions' ErrorCodes and MaskUnexpected
