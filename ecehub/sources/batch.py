@@ -51,16 +51,13 @@ class BatchLoader(Generic[K, V]):
 
     async def load_many(self, keys: Iterable[K]) -> list[V]:
         keys = list(keys)
-        waits: list[asyncio.Future[None]] = []
+        waits: dict[asyncio.Future[None], None] = {}  # each batch's future once
         for key in keys:
             if key in self._values or key in self._errors:
                 continue
             done = self._in_flight.get(key)
-            if done is None:
-                done = self._enqueue(key)
-            if not waits or waits[-1] is not done:
-                waits.append(done)
-        for done in dict.fromkeys(waits):
+            waits[self._enqueue(key) if done is None else done] = None
+        for done in waits:
             await done
         found: list[V] = []
         for key in keys:
